@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,12 +11,18 @@ import pandas as pd
 
 from labinterp import catalog
 from labinterp._frames import sample_sets
-from labinterp.classify import categorise
+from labinterp.classify import categorise, categorise_one
 from labinterp.errors import CatalogueError, UnitError
 from labinterp.models import Scheme, SchemeCategory
 from labinterp.units import conversion
 
-__all__ = ["SchemeInputs", "apply_schemes", "inflamed_sample_sets"]
+__all__ = [
+    "SchemeInputs",
+    "apply_schemes",
+    "checked_schemes",
+    "classify_one",
+    "inflamed_sample_sets",
+]
 
 ObjArray = npt.NDArray[np.object_]
 FloatArray = npt.NDArray[np.float64]
@@ -100,6 +106,23 @@ def _classify(
     return out
 
 
+def checked_schemes(names: Sequence[str]) -> Mapping[str, Scheme]:
+    """Return the scheme catalogue after checking that every name is in it.
+
+    Raises
+    ------
+    CatalogueError
+        When a name is not a known scheme.
+    """
+    known = catalog.schemes()
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise CatalogueError(
+            f"Unknown classification scheme(s) {', '.join(unknown)}; use: {', '.join(known)}."
+        )
+    return known
+
+
 def apply_schemes(
     names: Sequence[str], inputs: SchemeInputs, target: Callable[[str], str | None]
 ) -> tuple[ObjArray, ObjArray]:
@@ -124,12 +147,7 @@ def apply_schemes(
     CatalogueError
         When a name is not a known scheme.
     """
-    known = catalog.schemes()
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise CatalogueError(
-            f"Unknown classification scheme(s) {', '.join(unknown)}; use: {', '.join(known)}."
-        )
+    known = checked_schemes(names)
     n = len(inputs.analyte)
     scheme_out = np.full(n, None, dtype=object)
     category_out = np.full(n, None, dtype=object)
@@ -143,3 +161,79 @@ def apply_schemes(
         scheme_out[given] = name
         category_out[given] = labels[given]
     return scheme_out, category_out
+
+
+def classify_one(
+    names: Sequence[str],
+    analyte: str,
+    value: float,
+    comparator: str,
+    scale: float,
+    offset: float,
+    flag: str,
+    age: float,
+    inflamed: bool,
+    target: Callable[[str], str | None],
+) -> tuple[str | None, str | None]:
+    """Classify one usable result; the scalar twin of :func:`apply_schemes`.
+
+    Returns
+    -------
+    (str or None, str or None)
+        The scheme and the category, ``(None, None)`` where no scheme applies.
+    """
+    known = checked_schemes(names)
+    for name in names:
+        scheme = known[name]
+        if scheme.analyte != analyte:
+            continue
+        label = _classify_one(scheme, value, comparator, scale, offset, flag, age, inflamed, target)
+        if label:
+            return name, label
+    return None, None
+
+
+def _classify_one(
+    scheme: Scheme,
+    value: float,
+    comparator: str,
+    scale: float,
+    offset: float,
+    flag: str,
+    age: float,
+    inflamed: bool,
+    target: Callable[[str], str | None],
+) -> str:
+    if scheme.from_flags:
+        return scheme.from_flags.get(flag, "")
+    reporting = target(scheme.analyte)
+    if reporting is None or scheme.unit is None:
+        return ""
+    try:
+        to_scheme = conversion(reporting, scheme.unit, scheme.analyte)
+    except UnitError:
+        return ""
+    total_scale = scale * to_scheme.scale
+    total_offset = offset * to_scheme.scale + to_scheme.offset
+    x = value * total_scale + total_offset
+    converted = not (_near(total_scale, 1.0) and _near(total_offset, 0.0))
+    if scheme.resolution is not None and converted:
+        x = round(x / scheme.resolution, 0) * scheme.resolution
+    categories = scheme.inflamed_categories if inflamed and scheme.inflamed_categories else None
+    label = categorise_one(x, comparator, *_bounds(categories or scheme.categories))
+    if scheme.high_from_reference:
+        top = {scheme.categories[-1].label}
+        if scheme.inflamed_categories:
+            top.add(scheme.inflamed_categories[-1].label)
+        if flag in ("H", "HH"):
+            label = scheme.high_from_reference
+        elif flag == "" and label in top:
+            label = ""
+    if scheme.age_min is not None and not age >= scheme.age_min:
+        return ""
+    return label
+
+
+def _near(a: float, b: float) -> bool:
+    """``numpy.isclose`` with its default tolerances, for scalars."""
+    return abs(a - b) <= 1e-08 + 1e-05 * abs(b)

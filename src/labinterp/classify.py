@@ -14,6 +14,7 @@ and the result is marked indeterminate as to criticality.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -21,7 +22,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["FLAG_ORDER", "FlagResult", "categorise", "flags"]
+__all__ = ["FLAG_ORDER", "FlagResult", "categorise", "categorise_one", "flag_one", "flags"]
 
 #: Flags in the order they occur along the number line.
 FLAG_ORDER: Final = ("LL", "L", "N", "H", "HH")
@@ -225,3 +226,131 @@ def categorise(
     out = np.where(low == high, names[np.clip(low, 0, last)], "").astype(object)
     out[np.isnan(value)] = ""
     return out
+
+
+def _exact_one(
+    x: float, low: float, high: float, low_inc: bool, high_inc: bool, cl: float, ch: float
+) -> int:
+    # The same precedence as the array version: HH, LL, H, L, N.
+    if x > ch:
+        return _HH
+    if x < cl:
+        return _LL
+    if x > high if high_inc else x >= high:
+        return _H
+    if x < low if low_inc else x <= low:
+        return _L
+    return _N
+
+
+def _left_one(v: float, low: float, high: float, cl: float, ch: float) -> int:
+    for bound, cat in ((cl, _LL), (low, _L), (high, _N), (ch, _H)):
+        if v <= bound:
+            return cat
+    return _HH
+
+
+def _right_one(v: float, low: float, high: float, cl: float, ch: float) -> int:
+    for bound, cat in ((cl, _LL), (low, _L), (high, _N), (ch, _H)):
+        if v < bound:
+            return cat
+    return _HH
+
+
+def _open(limit: float | None, end: float) -> float:
+    return end if limit is None or math.isnan(limit) else limit
+
+
+def flag_one(
+    value: float,
+    comparator: str,
+    low: float | None,
+    high: float | None,
+    low_inclusive: bool,
+    high_inclusive: bool,
+    critical_low: float | None,
+    critical_high: float | None,
+) -> tuple[str, bool]:
+    """Compute the flag of one result; the scalar twin of :func:`flags`.
+
+    Clinic software interprets one result at a time, where array set-up would cost
+    more than the work. The rules are those of :func:`flags` (a property test checks
+    that both agree on random inputs).
+
+    Returns
+    -------
+    (str, bool)
+        The flag (``""`` when none can be given) and whether the result is
+        indeterminate.
+
+    Examples
+    --------
+    >>> flag_one(5.0, "<", 15.0, None, True, True, None, None)
+    ('L', False)
+    """
+    lo = _open(low, -math.inf)
+    hi = _open(high, math.inf)
+    cl = _open(critical_low, -math.inf)
+    ch = _open(critical_high, math.inf)
+    if math.isnan(value) or not (
+        math.isfinite(lo) or math.isfinite(hi) or math.isfinite(cl) or math.isfinite(ch)
+    ):
+        return "", False
+    exact = _exact_one(value, lo, hi, low_inclusive, high_inclusive, cl, ch)
+    bottom = _LL if math.isfinite(cl) else _L if math.isfinite(lo) else _N
+    top = _HH if math.isfinite(ch) else _H if math.isfinite(hi) else _N
+    if comparator in ("<", "<="):
+        lo_cat = bottom
+        hi_cat = _left_one(value, lo, hi, cl, ch) if comparator == "<" else exact
+    elif comparator in (">", ">="):
+        lo_cat = _right_one(value, lo, hi, cl, ch) if comparator == ">" else exact
+        hi_cat = top
+    else:
+        lo_cat = hi_cat = exact
+    if lo_cat == hi_cat:
+        return FLAG_ORDER[lo_cat], False
+    if lo_cat <= _L and hi_cat <= _L:
+        return "L", True
+    if lo_cat >= _H and hi_cat >= _H:
+        return "H", True
+    return "", True
+
+
+def categorise_one(
+    value: float,
+    comparator: str,
+    uppers: Sequence[float],
+    upper_inclusive: Sequence[bool],
+    labels: Sequence[str],
+) -> str:
+    """Place one value in ordered categories; the scalar twin of :func:`categorise`.
+
+    Returns
+    -------
+    str
+        The label, ``""`` where it cannot be given.
+
+    Examples
+    --------
+    >>> categorise_one(59.9, "", [15, 30, 45, 60, 90], [False] * 5,
+    ...                ["G5", "G4", "G3b", "G3a", "G2", "G1"])
+    'G3a'
+    """
+    if math.isnan(value):
+        return ""
+
+    def index(x: float) -> int:
+        return sum(
+            (x > b) if inc else (x >= b) for b, inc in zip(uppers, upper_inclusive, strict=True)
+        )
+
+    last = len(uppers)
+    exact = index(value)
+    if comparator in ("<", "<="):
+        low, high = 0, index(math.nextafter(value, -math.inf)) if comparator == "<" else exact
+    elif comparator in (">", ">="):
+        low = index(math.nextafter(value, math.inf)) if comparator == ">" else exact
+        high = last
+    else:
+        low = high = exact
+    return labels[min(max(low, 0), last)] if low == high else ""

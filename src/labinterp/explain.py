@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
@@ -29,8 +29,12 @@ __all__ = [
     "AUDIENCES",
     "NOTE_IDS",
     "Rule",
+    "RuleRow",
     "Text",
+    "compose_explanation",
     "explanations",
+    "render_rules",
+    "rule_bits_one",
     "rule_caveats",
     "rules",
     "rules_markdown",
@@ -174,24 +178,40 @@ def explanations(
     ]
     texts = np.empty(len(uniques), dtype=object)
     cited = np.empty(len(uniques), dtype=object)
-    # Categories that only restate the flag (Mg, Creatinine) add no text of their own.
-    flag_schemes = {name for name, scheme in catalog.schemes().items() if scheme.from_flags}
     for i, (a, f, s, c) in enumerate(uniques):
-        parts: list[TextEntry] = []
-        if a:
-            for key in (
-                f"{a}.about",
-                f"{a}.flag.{f}" if f else None,
-                f"category.{s}.{c}" if c and s not in flag_schemes else None,
-            ):
-                entry = text.get(key) if key else None
-                if entry is None and key and f and key.endswith(f".flag.{f}"):
-                    entry = text.get(f"_flag.{f}")
-                if entry is not None:
-                    parts.append(entry)
-        texts[i] = " ".join(e.text for e in parts) if parts else None
-        cited[i] = "; ".join(dict.fromkeys(k for e in parts for k in e.sources)) if parts else None
+        texts[i], cited[i] = compose_explanation(a, f, s, c, text)
     return texts[codes], cited[codes]
+
+
+def compose_explanation(
+    analyte: str, flag: str, scheme: str, category: str, text: Text
+) -> tuple[str | None, str | None]:
+    """Compose one explanation and its source keys (``""`` for an absent part).
+
+    Returns
+    -------
+    (str or None, str or None)
+        The text and the ``"; "``-joined source keys, ``None`` when nothing applies.
+    """
+    parts: list[TextEntry] = []
+    if analyte:
+        # Categories that only restate the flag (Mg, Creatinine) add no text of their own.
+        restates_flag = bool(scheme) and bool(catalog.schemes()[scheme].from_flags)
+        for key in (
+            f"{analyte}.about",
+            f"{analyte}.flag.{flag}" if flag else None,
+            f"category.{scheme}.{category}" if category and not restates_flag else None,
+        ):
+            entry = text.get(key) if key else None
+            if entry is None and key and flag and key.endswith(f".flag.{flag}"):
+                entry = text.get(f"_flag.{flag}")
+            if entry is not None:
+                parts.append(entry)
+    if not parts:
+        return None, None
+    return " ".join(e.text for e in parts), "; ".join(
+        dict.fromkeys(k for e in parts for k in e.sources)
+    )
 
 
 def rule_caveats(
@@ -268,20 +288,102 @@ def rule_caveats(
     for i, combo in enumerate(uniques):
         mask_bits, *filled = combo
         fill = {k: str(v) for k, v in zip(names, filled, strict=True) if v != ""}
-        texts: list[str] = []
-        keys_cited: list[str] = []
-        ids: list[str] = []
-        for position, rule in enumerate(active):
-            if int(mask_bits) & (1 << position):
-                ids.append(rule.id)
-                entry = text.get(f"caveat.{rule.id}")
-                if entry is not None:
-                    texts.append(_fill(entry.text, fill))
-                    keys_cited.extend(entry.sources)
-        rendered[i] = tuple(texts)
-        cited[i] = tuple(dict.fromkeys(keys_cited))
-        applied[i] = tuple(ids)
+        rendered[i], cited[i], applied[i] = render_rules(int(mask_bits), fill, text)
     return rendered[codes], cited[codes], applied[codes]
+
+
+def render_rules(
+    bits: int, fill: Mapping[str, str], text: Text
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """Render the caveats of the rules whose bits are set (bit *i* is rule *i*).
+
+    Returns
+    -------
+    (tuple, tuple, tuple)
+        The caveat texts, the source keys they cite, and the rule ids.
+    """
+    texts: list[str] = []
+    keys_cited: list[str] = []
+    ids: list[str] = []
+    for position, rule in enumerate(rules()):
+        if bits & (1 << position):
+            ids.append(rule.id)
+            entry = text.get(f"caveat.{rule.id}")
+            if entry is not None:
+                texts.append(_fill(entry.text, fill))
+                keys_cited.extend(entry.sources)
+    return tuple(texts), tuple(dict.fromkeys(keys_cited)), tuple(ids)
+
+
+@dataclass(frozen=True)
+class RuleRow:
+    """What the context rules need from one result (see :func:`rule_bits_one`)."""
+
+    analyte: str | None
+    flag: str
+    value_canonical: float
+    derived: bool
+
+
+def rule_bits_one(
+    row: RuleRow,
+    sample_set: Sequence[RuleRow],
+    *,
+    age: float,
+    month: int | None,
+    reference_source: str | None,
+    profile: str,
+) -> int:
+    """Evaluate the context rules for one result; the scalar twin of :func:`rule_caveats`.
+
+    Parameters
+    ----------
+    row
+        The result.
+    sample_set
+        Every result of its sample set (same patient and collection time), itself
+        included; empty when the result belongs to none.
+    age, month, reference_source, profile
+        The patient's age (NaN when unknown), the collection month, where the range
+        came from (``"lab"``, ``"catalogue:<name>"`` or ``None``) and the profile.
+
+    Returns
+    -------
+    int
+        Bit *i* set when rule *i* of :func:`rules` applies.
+    """
+    bits = 0
+    for position, rule in enumerate(rules()):
+        if rule.profiles and profile not in rule.profiles:
+            continue
+        if rule.analyte is not None and row.analyte != rule.analyte:
+            continue
+        if rule.flags and row.flag not in rule.flags:
+            continue
+        if rule.derived is not None and row.derived != rule.derived:
+            continue
+        if rule.age_outside is not None and not (
+            age < rule.age_outside[0] or age > rule.age_outside[1]
+        ):
+            continue
+        if rule.months and month not in rule.months:
+            continue
+        if rule.reference_source == "none":
+            if reference_source is not None or row.analyte is None:
+                continue
+        elif rule.reference_source is not None and not (reference_source or "").startswith(
+            rule.reference_source
+        ):
+            continue
+        if rule.with_analyte is not None and not any(
+            other.analyte == rule.with_analyte
+            and (not rule.with_flags or other.flag in rule.with_flags)
+            and (rule.with_below is None or other.value_canonical < rule.with_below)
+            for other in sample_set
+        ):
+            continue
+        bits |= 1 << position
+    return bits
 
 
 def rules_markdown() -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -155,6 +156,15 @@ def _per_unique(series: pd.Series, fn: Callable[[Any], Any], missing: Any) -> Ob
 
 # -- analytes -----------------------------------------------------------------
 
+_UNKNOWN_KEY = "The analyte key is not in the catalogue; use a key listed by labinterp.analytes()."
+_CODE_NAME_CONFLICT = (
+    "The code and the name point to different analytes; give the analyte explicitly."
+)
+_UNRECOGNISED = (
+    "The analyte is not recognised from its code or name; pass an analyte column or "
+    "add the name to the catalogue's aliases."
+)
+
 
 def _resolve_analytes(frame: pd.DataFrame, outcome: _Outcome) -> ObjArray:
     known = catalog.analytes()
@@ -175,24 +185,11 @@ def _resolve_analytes(frame: pd.DataFrame, outcome: _Outcome) -> ObjArray:
     result = np.where(_missing(given), coded, given)
     result = np.where(_missing(result), named, result)
     unknown_key = given == "?"
-    outcome.record(
-        unknown_key,
-        ReasonCode.UNKNOWN_ANALYTE,
-        "The analyte key is not in the catalogue; use a key listed by labinterp.analytes().",
-    )
+    outcome.record(unknown_key, ReasonCode.UNKNOWN_ANALYTE, _UNKNOWN_KEY)
     conflict = ~_missing(coded) & ~_missing(named) & (coded != named) & _missing(given)
-    outcome.record(
-        conflict,
-        ReasonCode.UNKNOWN_ANALYTE,
-        "The code and the name point to different analytes; give the analyte explicitly.",
-    )
+    outcome.record(conflict, ReasonCode.UNKNOWN_ANALYTE, _CODE_NAME_CONFLICT)
     missing = _missing(result)
-    outcome.record(
-        missing,
-        ReasonCode.UNKNOWN_ANALYTE,
-        "The analyte is not recognised from its code or name; pass an analyte column or "
-        "add the name to the catalogue's aliases.",
-    )
+    outcome.record(missing, ReasonCode.UNKNOWN_ANALYTE, _UNRECOGNISED)
     result = result.copy()
     result[unknown_key | conflict | missing] = None
     return result
@@ -216,6 +213,25 @@ def _unit_info(item: Any) -> _UnitInfo:
     return _UnitInfo(unit.pint, unit.display, None)
 
 
+def _group_conversion(
+    name: str, unit: str, target: Callable[[str], str | None]
+) -> tuple[float, float, str | None]:
+    """Scale and offset from ``unit`` to the reporting unit of ``name``, or a problem."""
+    to_unit = target(name)
+    if to_unit is None:
+        return np.nan, 0.0, "The profile has no reporting unit for this analyte."
+    try:
+        affine = conversion(unit, to_unit, name)
+    except UnitError:
+        return (
+            np.nan,
+            0.0,
+            f"The unit does not measure {name} in a way labinterp can convert to "
+            f"{normalise_unit(to_unit).display}; check the unit column.",
+        )
+    return float(affine.scale), float(affine.offset), None
+
+
 def _convert_groups(
     analyte: ObjArray,
     unit_pint: ObjArray,
@@ -233,19 +249,7 @@ def _convert_groups(
     group_offset = np.zeros(len(uniques))
     group_problem: list[str | None] = [None] * len(uniques)
     for i, (name, unit) in enumerate(uniques):
-        to_unit = target(name)
-        if to_unit is None:
-            group_problem[i] = "The profile has no reporting unit for this analyte."
-            continue
-        try:
-            affine = conversion(unit, to_unit, name)
-        except UnitError:
-            group_problem[i] = (
-                f"The unit does not measure {name} in a way labinterp can convert to "
-                f"{normalise_unit(to_unit).display}; check the unit column."
-            )
-            continue
-        group_scale[i], group_offset[i] = affine.scale, affine.offset
+        group_scale[i], group_offset[i], group_problem[i] = _group_conversion(name, unit, target)
     scale[usable] = group_scale[codes]
     offset[usable] = group_offset[codes]
     problems = np.array([*group_problem, None], dtype=object)[codes] if len(codes) else None
@@ -331,7 +335,7 @@ def _lab_ranges(
     ranges.low_inclusive[ok] = parsed["lab_low_inclusive"].to_numpy(dtype=bool)[ok]
     ranges.high_inclusive[ok] = parsed["lab_high_inclusive"].to_numpy(dtype=bool)[ok]
     ranges.source[ok] = "lab"
-    ranges.citation[ok] = "reference range supplied by the laboratory"
+    ranges.citation[ok] = _LAB_CITATION
     return ok
 
 
@@ -362,6 +366,21 @@ class _People:
         return np.asarray(
             ((spec.sex != "any") & ~self.has_sex) | (needs_age & ~self.has_age), dtype=bool
         )
+
+
+_NEEDS_SEX = (
+    "The reference range depends on sex, and the sex is missing or not recognised; "
+    "add a sex column (female/male) or the lab's own range."
+)
+_NEEDS_AGE = (
+    "The reference range depends on age, and the age is missing; add age_years "
+    "(or birth and collection dates) or the lab's own range."
+)
+_NO_REFERENCE = (
+    "No reference range was supplied by the lab and the catalogue has none for this "
+    "analyte, sex and age."
+)
+_LAB_CITATION = "reference range supplied by the laboratory"
 
 
 def _catalogue_ranges(
@@ -404,8 +423,7 @@ def _catalogue_ranges(
                 ranges.critical_low[lab_match] = _affine_or_nan(affine, spec.critical_low)
                 ranges.critical_high[lab_match] = _affine_or_nan(affine, spec.critical_high)
                 ranges.citation[lab_match] = (
-                    "reference range supplied by the laboratory; critical limits: "
-                    f"{spec.source}, {spec.locator}"
+                    f"{_LAB_CITATION}; critical limits: {spec.source}, {spec.locator}"
                 )
                 ranges.caveats[lab_match] |= _CATALOGUE_CRITICAL
             if not match.any():
@@ -419,24 +437,9 @@ def _catalogue_ranges(
             ranges.source[match] = f"catalogue:{cat.info.name}"
             ranges.citation[match] = f"{spec.source}, {spec.locator}"
         unassigned = rows & ~assigned
-        outcome.record(
-            unassigned & missing_sex,
-            ReasonCode.MISSING_CONTEXT,
-            "The reference range depends on sex, and the sex is missing or not recognised; "
-            "add a sex column (female/male) or the lab's own range.",
-        )
-        outcome.record(
-            unassigned & missing_age,
-            ReasonCode.MISSING_CONTEXT,
-            "The reference range depends on age, and the age is missing; add age_years "
-            "(or birth and collection dates) or the lab's own range.",
-        )
-        outcome.record(
-            unassigned,
-            ReasonCode.NO_REFERENCE,
-            "No reference range was supplied by the lab and the catalogue has none for this "
-            "analyte, sex and age.",
-        )
+        outcome.record(unassigned & missing_sex, ReasonCode.MISSING_CONTEXT, _NEEDS_SEX)
+        outcome.record(unassigned & missing_age, ReasonCode.MISSING_CONTEXT, _NEEDS_AGE)
+        outcome.record(unassigned, ReasonCode.NO_REFERENCE, _NO_REFERENCE)
 
 
 def _affine_or_nan(affine: Affine, value: float | None) -> float:
@@ -488,21 +491,33 @@ def _finalise_text(
     sources = np.empty(len(first), dtype=object)
     applied = np.empty(len(first), dtype=object)
     for u, i in enumerate(first):
-        parts = list(rule_texts[i])
-        keys = [*(cited[i].split("; ") if isinstance(cited[i], str) else ()), *rule_sources[i]]
-        for note, bit in _NOTE_BIT.items():
-            entry = text.get(f"note.{note}") if notes[i] & bit else None
-            if entry is not None:
-                parts.append(entry.text)
-                keys.extend(entry.sources)
+        parts, keys = _caveat_parts(rule_texts[i], rule_sources[i], cited[i], int(notes[i]), text)
         caveats[u] = CAVEAT_SEPARATOR.join(parts) if parts else None
-        sources[u] = "; ".join(dict.fromkeys(keys)) if keys else None
+        sources[u] = "; ".join(keys) if keys else None
         applied[u] = "; ".join(rule_ids[i]) if rule_ids[i] else None
     out["explanation"] = _text_column(explanation, out.index)
     out["explanation_sources"] = _text_column(sources[codes], out.index)
     out["caveats"] = _text_column(caveats[codes], out.index)
     out["caveat_rules"] = _text_column(applied[codes], out.index)
     return out.drop(columns="_notes")
+
+
+def _caveat_parts(
+    rule_texts: Sequence[str],
+    rule_sources: Sequence[str],
+    cited: str | None,
+    notes: int,
+    text: Text,
+) -> tuple[list[str], list[str]]:
+    """Return a row's caveats (rule caveats, then notes) and all its source keys."""
+    parts = list(rule_texts)
+    keys = [*(cited.split("; ") if isinstance(cited, str) else ()), *rule_sources]
+    for note, bit in _NOTE_BIT.items():
+        entry = text.get(f"note.{note}") if notes & bit else None
+        if entry is not None:
+            parts.append(entry.text)
+            keys.extend(entry.sources)
+    return parts, list(dict.fromkeys(keys))
 
 
 # -- main ---------------------------------------------------------------------
@@ -668,17 +683,8 @@ def interpret(
     flag = result.flag
     undecided = result.indeterminate & open_rows
     partial = undecided & (flag != "")
-    outcome.record(
-        partial,
-        ReasonCode.INDETERMINATE,
-        "The censored value lies outside the reference range, but whether it passes the "
-        "critical limit cannot be decided.",
-    )
-    outcome.record(
-        undecided,
-        ReasonCode.INDETERMINATE,
-        "The censored value (with < or >) spans a reference limit, so no flag can be decided.",
-    )
+    outcome.record(partial, ReasonCode.INDETERMINATE, _CRITICAL_UNDECIDED)
+    outcome.record(undecided, ReasonCode.INDETERMINATE, _FLAG_UNDECIDED)
     ok = outcome.open()
     outcome.status[ok] = Status.OK.value
     inflamed = (
@@ -782,6 +788,15 @@ def interpret(
     if history:
         out = _with_history(out)
     return _finalise_text(out, chosen, cat, lang, audience)
+
+
+_CRITICAL_UNDECIDED = (
+    "The censored value lies outside the reference range, but whether it passes the "
+    "critical limit cannot be decided."
+)
+_FLAG_UNDECIDED = (
+    "The censored value (with < or >) spans a reference limit, so no flag can be decided."
+)
 
 
 def _at_reporting_resolution(
@@ -922,68 +937,91 @@ def _check_plausible(
 ) -> None:
     """Mark values outside the cited plausibility limits, naming a unit they would fit."""
     for name in pd.unique(analyte[~_missing(analyte)]):
-        spec = catalog.get_analyte(name)
         to_unit = target(name)
-        if to_unit is None or (spec.plausible_low is None and spec.plausible_high is None):
+        limits = _plausible_limits(name, to_unit) if to_unit is not None else None
+        if limits is None:
             continue
-        affine = conversion(spec.unit, to_unit, name)
-        low = _affine_or_nan(affine, spec.plausible_low)
-        high = _affine_or_nan(affine, spec.plausible_high)
+        low, high = limits
         rows = (analyte == name) & np.isfinite(value_canonical) & (comparator == "")
         with np.errstate(invalid="ignore"):
-            below, above = rows & (value_canonical < low), rows & (value_canonical > high)
-        likely = _likely_units(name, value, unit_display, below | above, to_unit, low, high)
-        for outside, side, source in (
-            (below, "below", spec.plausible_low_source),
-            (above, "above", spec.plausible_high_source),
-        ):
-            base = (
-                f"The value is {side} what is plausible for {name} in this unit ({source}), "
-                "which usually means a unit mix-up"
-            )
-            problem = np.array(
-                [
-                    f"{base}; it would be plausible in {unit}: check the unit at the source."
-                    if unit
-                    else f"{base}; check the unit and the value at the source."
-                    for unit in likely
-                ],
-                dtype=object,
-            )
-            outcome.record(outside, ReasonCode.IMPLAUSIBLE_VALUE, problem)
+            outside = rows & ((value_canonical < low) | (value_canonical > high))
+        if not outside.any():
+            continue
+        idx = np.flatnonzero(outside)
+        codes, first = factorize_rows(value[idx], unit_display[idx], value_canonical[idx] < low)
+        problems = np.array(
+            [
+                _implausible(name, value[i], unit_display[i], value_canonical[i], to_unit)
+                for i in idx[first]
+            ],
+            dtype=object,
+        )
+        problem = np.full(len(value), None, dtype=object)
+        problem[idx] = problems[codes]
+        outcome.record(outside, ReasonCode.IMPLAUSIBLE_VALUE, problem)
 
 
-def _likely_units(
-    name: str,
-    value: FloatArray,
-    unit_display: ObjArray,
-    rows: npt.NDArray[np.bool_],
-    to_unit: str,
-    low: float,
-    high: float,
-) -> ObjArray:
-    """For implausible rows, the first common unit in which the number would be plausible.
+@lru_cache(maxsize=256)
+def _plausible_limits(name: str, to_unit: str) -> tuple[float, float] | None:
+    """Return the plausibility limits in ``to_unit`` (NaN for an open side), or ``None``."""
+    spec = catalog.get_analyte(name)
+    if spec.plausible_low is None and spec.plausible_high is None:
+        return None
+    affine = conversion(spec.unit, to_unit, name)
+    return _affine_or_nan(affine, spec.plausible_low), _affine_or_nan(affine, spec.plausible_high)
 
-    Candidates are the analyte's reporting units in every profile. Nothing is changed:
-    the unit is only named in the problem.
+
+def _implausible(
+    name: str, value: float, unit_display: Any, value_canonical: float, to_unit: str | None
+) -> str | None:
+    """Return the problem text for a value outside the plausibility limits, else ``None``."""
+    limits = _plausible_limits(name, to_unit) if to_unit is not None else None
+    if limits is None or not np.isfinite(value_canonical):
+        return None
+    low, high = limits
+    if value_canonical < low:
+        side, source = "below", catalog.get_analyte(name).plausible_low_source
+    elif value_canonical > high:
+        side, source = "above", catalog.get_analyte(name).plausible_high_source
+    else:
+        return None
+    base = (
+        f"The value is {side} what is plausible for {name} in this unit ({source}), "
+        "which usually means a unit mix-up"
+    )
+    unit = _likely_unit(name, value, unit_display, to_unit or "", low, high)
+    if unit:
+        return f"{base}; it would be plausible in {unit}: check the unit at the source."
+    return f"{base}; check the unit and the value at the source."
+
+
+def _likely_unit(
+    name: str, value: float, unit_display: Any, to_unit: str, low: float, high: float
+) -> str | None:
+    """Return the first common unit in which an implausible number would be plausible.
+
+    Candidates are the analyte's reporting units in every profile, then its catalogue
+    unit. Nothing is changed: the unit is only named in the problem.
     """
-    likely = np.full(len(value), None, dtype=object)
     candidates = dict.fromkeys(
         [p.units[name] for p in catalog.profiles().values() if name in p.units]
         + [catalog.get_analyte(name).unit]
     )
     for candidate in candidates:
         display = normalise_unit(candidate).display
+        if display == unit_display:
+            continue
         try:
-            affine = conversion(candidate, to_unit, name)
+            converted = float(conversion(candidate, to_unit, name)(value))
         except UnitError:
             continue
-        converted = affine(value)
-        with np.errstate(invalid="ignore"):
-            inside = ((converted >= low) | np.isnan(low)) & ((converted <= high) | np.isnan(high))
-            fits = rows & (unit_display != display) & np.isfinite(converted) & inside
-        likely[fits & _missing(likely)] = display
-    return likely
+        if (
+            np.isfinite(converted)
+            and (np.isnan(low) or converted >= low)
+            and (np.isnan(high) or converted <= high)
+        ):
+            return display
+    return None
 
 
 def failures(interpreted: pd.DataFrame) -> pd.DataFrame:
