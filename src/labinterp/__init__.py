@@ -12,6 +12,11 @@ interpret
     Interpret a results frame (vectorised; every row kept).
 interpret_one
     Interpret a single result and return a :class:`Finding`.
+interpret_panel
+    Interpret the results of one sample (with derived eGFR and context caveats)
+    and return a list of :class:`Finding`.
+findings
+    The rows of an interpreted frame as :class:`Finding` objects.
 convert
     Convert lab values between units (analyte-aware).
 failures
@@ -27,6 +32,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from labinterp import pandas as _pandas_accessor  # registers df.labinterp
+from labinterp._single import interpret_panel
 from labinterp.catalog import load_range_catalogue
 from labinterp.catalog import sources as sources
 from labinterp.errors import (
@@ -44,7 +50,7 @@ from labinterp.errors import (
     UnknownUnitError,
 )
 from labinterp.history import history
-from labinterp.interpret import failures, interpret, interpret_one
+from labinterp.interpret import failures, findings, interpret, interpret_one
 from labinterp.io import read, read_csv
 from labinterp.models import Finding
 from labinterp.report import Report, report
@@ -104,9 +110,11 @@ __all__ = [
     "__version__",
     "convert",
     "failures",
+    "findings",
     "history",
     "interpret",
     "interpret_one",
+    "interpret_panel",
     "load_range_catalogue",
     "parse_fhir",
     "parse_hl7",

@@ -41,7 +41,7 @@ from labinterp.units import Affine, conversion, normalise_unit
 from labinterp.values import Decimal, parse_values
 from labinterp.vocab import Flag, Sex, Status
 
-__all__ = ["GLOSSARY_COLUMNS", "failures", "interpret", "interpret_one"]
+__all__ = ["GLOSSARY_COLUMNS", "failures", "findings", "interpret", "interpret_one"]
 
 #: Columns of the interpreted frame, in order (DESIGN §3 plus the range details).
 GLOSSARY_COLUMNS: tuple[str, ...] = (
@@ -1068,7 +1068,8 @@ def interpret_one(
 ) -> Finding:
     """Interpret one result (for clinic software).
 
-    Runs exactly the rules of :func:`interpret` on a one-row frame.
+    Runs the rules of :func:`interpret` on plain values, without building a frame
+    (see :func:`labinterp.interpret_panel` for several results of one sample).
 
     Parameters
     ----------
@@ -1102,52 +1103,75 @@ def interpret_one(
     >>> f.flag
     <Flag.L: 'L'>
     """
-    row: dict[str, Any] = {
-        "raw_value": value if isinstance(value, str) else (None if value is None else float(value)),
-        "raw_unit": unit,
-        "sex": sex.value if isinstance(sex, Sex) else sex,
-        "age_years": age_years,
-        "lab_reference_text": reference_text,
-    }
-    key = analyte if analyte in catalog.analytes() else None
-    row["analyte"] = key
-    row["source_code"] = None if key else analyte
-    row["source_name"] = None if key else analyte
-    frame = pd.DataFrame([row])
-    chosen = [scheme] if scheme is not None else None
-    record = interpret(
-        frame, profile=profile, lang=lang, schemes=chosen, derive=False, audience=audience
-    ).iloc[0]
-    get = {k: _none_if_nan(v) for k, v in record.items()}
-    flag_text = get.get("flag") or None
-    return Finding(
-        analyte=get["analyte"],
-        status=Status(get["status"]),
-        problem=get["problem"],
-        raw_value=None if get["raw_value"] is None else str(get["raw_value"]),
-        raw_unit=get["raw_unit"],
-        comparator=get["comparator"] or None,
-        value=get["value"],
-        unit=get["unit"],
-        value_canonical=get["value_canonical"],
-        unit_canonical=get["unit_canonical"],
-        reference_low=_finite(get["reference_low"]),
-        reference_high=_finite(get["reference_high"]),
-        reference_low_inclusive=get["reference_low_inclusive"] if get["reference_source"] else None,
-        reference_high_inclusive=get["reference_high_inclusive"]
-        if get["reference_source"]
-        else None,
-        critical_low=get["critical_low"],
-        critical_high=get["critical_high"],
-        reference_source=get["reference_source"],
-        reference_citation=get["reference_citation"],
-        flag=Flag(flag_text) if flag_text else None,
-        scheme=get["scheme"],
-        category=get["category"],
-        explanation=get["explanation"],
-        sources=tuple(s for s in (get["explanation_sources"] or "").split("; ") if s),
-        caveats=tuple(c for c in (get["caveats"] or "").split(CAVEAT_SEPARATOR) if c),
+    from labinterp._single import interpret_single
+
+    return interpret_single(
+        analyte,
+        value,
+        unit,
+        sex=sex,
+        age_years=age_years,
+        reference_text=reference_text,
+        profile=profile,
+        lang=lang,
+        scheme=scheme,
+        audience=audience,
     )
+
+
+def findings(interpreted: pd.DataFrame) -> list[Finding]:
+    """Return one :class:`~labinterp.models.Finding` per row of an interpreted frame.
+
+    Parameters
+    ----------
+    interpreted
+        A frame returned by :func:`interpret`.
+
+    Returns
+    -------
+    list of Finding
+        In row order; ``derived_from`` holds the ``source_row`` numbers of the
+        results a derived row was computed from.
+    """
+    out = []
+    for _, record in interpreted.iterrows():
+        get = {k: _none_if_nan(v) for k, v in record.items()}
+        flag_text = get.get("flag") or None
+        has_range = bool(get.get("reference_source"))
+        derived_from = get.get("derived_from")
+        out.append(
+            Finding(
+                analyte=get.get("analyte"),
+                status=Status(get["status"]),
+                problem=get.get("problem"),
+                raw_value=None if get.get("raw_value") is None else str(get["raw_value"]),
+                raw_unit=get.get("raw_unit"),
+                comparator=get.get("comparator") or None,
+                value=get.get("value"),
+                unit=get.get("unit"),
+                value_canonical=get.get("value_canonical"),
+                unit_canonical=get.get("unit_canonical"),
+                reference_low=_finite(get.get("reference_low")),
+                reference_high=_finite(get.get("reference_high")),
+                reference_low_inclusive=get.get("reference_low_inclusive") if has_range else None,
+                reference_high_inclusive=get.get("reference_high_inclusive") if has_range else None,
+                critical_low=get.get("critical_low"),
+                critical_high=get.get("critical_high"),
+                reference_source=get.get("reference_source"),
+                reference_citation=get.get("reference_citation"),
+                flag=Flag(flag_text) if flag_text else None,
+                scheme=get.get("scheme"),
+                category=get.get("category"),
+                explanation=get.get("explanation"),
+                sources=tuple(s for s in (get.get("explanation_sources") or "").split("; ") if s),
+                caveats=tuple(c for c in (get.get("caveats") or "").split(CAVEAT_SEPARATOR) if c),
+                equation=get.get("equation"),
+                derived_from=tuple(int(p) for p in str(derived_from).split(";"))
+                if derived_from
+                else (),
+            )
+        )
+    return out
 
 
 def _finite(value: Any) -> float | None:

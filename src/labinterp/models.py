@@ -306,3 +306,5 @@ class Finding(_Frozen):
     explanation: str | None = None
     sources: tuple[str, ...] = ()
     caveats: tuple[str, ...] = ()
+    equation: str | None = None
+    derived_from: tuple[int, ...] = ()

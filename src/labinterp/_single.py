@@ -1,0 +1,667 @@
+"""Interpretation of one result or one panel, for clinic software.
+
+Clinic software interprets a handful of results at a time and needs the answer in
+well under a millisecond, where building pandas frames would cost more than the
+work. This module runs the rules of :func:`labinterp.interpret` on plain Python
+values: the per-group steps (analyte lookup, value and unit parsing, conversion
+factors, plausibility limits, lab range parsing, explanation and caveat texts) are
+the very functions the frame path calls once per distinct value; the few numeric
+steps the frame path does on arrays (flags, categories, context rules) have scalar
+twins that property tests hold equal to the array versions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from labinterp import catalog
+from labinterp._schemes import checked_schemes, classify_one
+from labinterp.catalog import RangeCatalogue, load_range_catalogue
+from labinterp.classify import flag_one
+from labinterp.derive import _ADULT_AGE, _CHILD, _CHILD_WITH_HEIGHT, EQUATION_NAMES
+from labinterp.derive import equation_function as _equation_function
+from labinterp.equations import APPLICABILITY
+from labinterp.errors import InvalidResultError, ReasonCode, UnitError
+from labinterp.explain import RuleRow, Text, compose_explanation, render_rules, rule_bits_one
+from labinterp.interpret import (
+    _CATALOGUE_CRITICAL,
+    _CLASSIFIABLE,
+    _CODE_NAME_CONFLICT,
+    _CRITICAL_UNDECIDED,
+    _FLAG_UNDECIDED,
+    _LAB_CITATION,
+    _NEEDS_AGE,
+    _NEEDS_SEX,
+    _NO_REFERENCE,
+    _NOTE_BIT,
+    _RANGE_UNIT_DISAGREES,
+    _RANGE_UNREADABLE,
+    _SEX_UNRECOGNISED,
+    _UNKNOWN_KEY,
+    _UNRECOGNISED,
+    _caveat_parts,
+    _group_conversion,
+    _implausible,
+    _unit_info,
+)
+from labinterp.models import Finding, Profile
+from labinterp.ranges import parse_range_text
+from labinterp.units import conversion, normalise_unit, ureg
+from labinterp.values import infer_decimal, parse_value
+from labinterp.vocab import Flag, Sex, Status
+
+__all__ = ["interpret_panel", "interpret_single"]
+
+_EGFR_UNIT = "mL/min/1.73m2"
+
+
+@dataclass
+class _Row:
+    """One result being interpreted (mutable while the steps run)."""
+
+    raw_value: Any
+    raw_unit: Any
+    analyte: str | None = None
+    status: str | None = None
+    problem: str | None = None
+    comparator: str = ""
+    value: float = math.nan
+    unit: str | None = None
+    unit_pint: str | None = None
+    scale: float = math.nan
+    offset: float = 0.0
+    value_canonical: float = math.nan
+    unit_canonical: str | None = None
+    low: float = math.nan
+    high: float = math.nan
+    low_inclusive: bool = True
+    high_inclusive: bool = True
+    critical_low: float = math.nan
+    critical_high: float = math.nan
+    reference_source: str | None = None
+    reference_citation: str | None = None
+    notes: int = 0
+    flag: str = ""
+    scheme: str | None = None
+    category: str | None = None
+    equation: str | None = None
+    derived_from: tuple[int, ...] = ()
+    rule_row: RuleRow | None = field(default=None, repr=False)
+
+    def record(self, code: ReasonCode, problem: str | None) -> None:
+        """Record a status and its problem unless one is already recorded."""
+        if self.status is None:
+            self.status = code.value
+            self.problem = problem
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every result of a panel shares."""
+
+    profile: Profile
+    catalogue: RangeCatalogue
+    raw_sex: Any
+    sex: str  # "female", "male" or ""
+    age: float
+    height_cm: float
+    month: int | None
+    schemes: tuple[str, ...]
+    inflammation: bool | None
+
+    def target(self, name: str) -> str | None:
+        return self.profile.units.get(name)
+
+
+def _number(value: Any) -> float:
+    if value is None or isinstance(value, bool):
+        return math.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _month(collected_at: datetime | date | str | None) -> int | None:
+    if collected_at is None:
+        return None
+    if isinstance(collected_at, (datetime, date)):
+        return collected_at.month
+    try:
+        return datetime.fromisoformat(collected_at.strip()).month
+    except ValueError:
+        raise InvalidResultError(
+            "collected_at is not an ISO 8601 date or time (yyyy-mm-dd[THH:MM]).",
+            field="collected_at",
+        ) from None
+
+
+def _resolve_analyte(row: _Row, key: str | None, code: Any, name: Any) -> None:
+    known = catalog.analytes()
+    given = key if key in known else ("?" if key else None)
+    coded = catalog.lookup_code(code) if isinstance(code, str) else None
+    named = catalog.lookup_name(name) if isinstance(name, str) else None
+    if given == "?":
+        row.record(ReasonCode.UNKNOWN_ANALYTE, _UNKNOWN_KEY)
+    elif given is None and coded and named and coded != named:
+        row.record(ReasonCode.UNKNOWN_ANALYTE, _CODE_NAME_CONFLICT)
+    elif (given or coded or named) is None:
+        row.record(ReasonCode.UNKNOWN_ANALYTE, _UNRECOGNISED)
+    else:
+        row.analyte = given or coded or named
+
+
+def _lab_range(row: _Row, text: Any, ctx: _Context) -> bool:
+    """Fill the row's range from the lab's text; return whether it was used."""
+    lab = parse_range_text(text)
+    if lab is None:
+        if isinstance(text, str) and text.strip():
+            row.notes |= _RANGE_UNREADABLE
+        return False
+    if row.analyte is None:
+        return False
+    scale, offset = row.scale, row.offset
+    if lab.unit is not None:
+        try:
+            affine = conversion(lab.unit, ctx.target(row.analyte) or "", row.analyte)
+        except UnitError:
+            row.notes |= _RANGE_UNIT_DISAGREES
+            return False
+        scale, offset = float(affine.scale), float(affine.offset)
+    if not math.isfinite(scale):
+        return False
+    row.low = lab.low * scale + offset if math.isfinite(lab.low) else lab.low
+    row.high = lab.high * scale + offset if math.isfinite(lab.high) else lab.high
+    row.low_inclusive, row.high_inclusive = lab.low_inclusive, lab.high_inclusive
+    row.reference_source, row.reference_citation = "lab", _LAB_CITATION
+    return True
+
+
+def _or_nan(affine: Any, value: float | None) -> float:
+    return float(affine(value)) if value is not None else math.nan
+
+
+def _catalogue_range(row: _Row, lab_used: bool, ctx: _Context) -> None:
+    """Fill the range (or, after a lab range, the critical limits) from the catalogue."""
+    name = row.analyte
+    if name is None:
+        return
+    to_unit = ctx.target(name) or ""
+    has_sex, has_age = ctx.sex != "", not math.isnan(ctx.age)
+    missing_sex = missing_age = False
+    for spec in ctx.catalogue.for_analyte(name):
+        try:
+            affine = conversion(spec.unit, to_unit, name)
+        except UnitError:
+            continue
+        needs_age = spec.age_min is not None or spec.age_max is not None
+        if not lab_used and ((spec.sex != "any" and not has_sex) or (needs_age and not has_age)):
+            missing_sex |= spec.sex != "any" and not has_sex
+            missing_age |= not missing_sex
+        covered = (
+            (spec.sex == "any" or ctx.sex == spec.sex)
+            and (spec.age_min is None or (has_age and ctx.age >= spec.age_min))
+            and (spec.age_max is None or (has_age and ctx.age < spec.age_max))
+        )
+        if not covered:
+            continue
+        if lab_used:
+            if spec.critical_low is None and spec.critical_high is None:
+                continue
+            row.critical_low = _or_nan(affine, spec.critical_low)
+            row.critical_high = _or_nan(affine, spec.critical_high)
+            row.reference_citation = (
+                f"{_LAB_CITATION}; critical limits: {spec.source}, {spec.locator}"
+            )
+            row.notes |= _CATALOGUE_CRITICAL
+            return
+        row.low = _or_nan(affine, spec.low)
+        row.high = _or_nan(affine, spec.high)
+        row.low_inclusive, row.high_inclusive = spec.low_inclusive, spec.high_inclusive
+        row.critical_low = _or_nan(affine, spec.critical_low)
+        row.critical_high = _or_nan(affine, spec.critical_high)
+        row.reference_source = f"catalogue:{ctx.catalogue.info.name}"
+        row.reference_citation = f"{spec.source}, {spec.locator}"
+        return
+    if lab_used:
+        return
+    if missing_sex:
+        row.record(ReasonCode.MISSING_CONTEXT, _NEEDS_SEX)
+    if missing_age:
+        row.record(ReasonCode.MISSING_CONTEXT, _NEEDS_AGE)
+    row.record(ReasonCode.NO_REFERENCE, _NO_REFERENCE)
+
+
+def _interpret(
+    ctx: _Context,
+    raw_value: Any,
+    raw_unit: Any,
+    decimal: Any,
+    *,
+    key: str | None = None,
+    code: Any = None,
+    name: Any = None,
+    reference_text: Any = None,
+) -> _Row:
+    """Run the per-result steps of ``interpret`` up to the flag (not schemes or text)."""
+    row = _Row(raw_value=raw_value, raw_unit=raw_unit)
+    _resolve_analyte(row, key, code, name)
+    parsed = parse_value(raw_value, decimal)
+    row.comparator, row.value = parsed.comparator, parsed.value
+    if parsed.status is not None:
+        row.record(parsed.status, parsed.problem)
+    unit = _unit_info(raw_unit)
+    row.unit, row.unit_pint = unit.display, unit.pint
+    if unit.problem is not None:
+        row.record(ReasonCode.UNKNOWN_UNIT, unit.problem)
+    target = ctx.target(row.analyte) if row.analyte else None
+    if row.analyte is not None and row.unit_pint is not None:
+        row.scale, row.offset, problem = _group_conversion(row.analyte, row.unit_pint, ctx.target)
+        if problem is not None:
+            row.record(ReasonCode.INCOMPATIBLE_UNIT, problem)
+    if math.isfinite(row.value):
+        row.value_canonical = row.value * row.scale + row.offset
+    else:
+        row.value_canonical = row.value
+    if row.analyte is not None and target is not None:
+        row.unit_canonical = normalise_unit(target).display
+        if row.comparator == "":
+            problem = _implausible(row.analyte, row.value, row.unit, row.value_canonical, target)
+            if problem is not None:
+                row.record(ReasonCode.IMPLAUSIBLE_VALUE, problem)
+    lab_used = _lab_range(row, reference_text, ctx)
+    _catalogue_range(row, lab_used, ctx)
+    if ctx.raw_sex is not None and ctx.sex == "":
+        row.notes |= _SEX_UNRECOGNISED
+    compared = row.value_canonical
+    step = (ctx.profile.resolution or {}).get(row.analyte or "")
+    if step and (row.scale != 1.0 or row.offset != 0.0) and math.isfinite(compared):
+        compared = round(compared / step, 0) * step
+    flag, indeterminate = flag_one(
+        compared if row.status is None else math.nan,
+        row.comparator,
+        row.low,
+        row.high,
+        row.low_inclusive,
+        row.high_inclusive,
+        row.critical_low,
+        row.critical_high,
+    )
+    row.flag = flag
+    if indeterminate and row.status is None:
+        row.record(ReasonCode.INDETERMINATE, _CRITICAL_UNDECIDED if flag else _FLAG_UNDECIDED)
+    if row.status is None:
+        row.status = Status.OK.value
+    return row
+
+
+def _classify(rows: Sequence[_Row], ctx: _Context, in_sample_set: bool) -> None:
+    inflamed = (
+        ctx.inflammation
+        if ctx.inflammation is not None
+        else in_sample_set and any(r.analyte == "crp" and r.flag in ("H", "HH") for r in rows)
+    )
+    for row in rows:
+        if row.status in _CLASSIFIABLE and row.analyte is not None:
+            row.scheme, row.category = classify_one(
+                ctx.schemes,
+                row.analyte,
+                row.value,
+                row.comparator,
+                row.scale,
+                row.offset,
+                row.flag,
+                ctx.age,
+                bool(inflamed),
+                ctx.target,
+            )
+
+
+def _age_ok(name: str, age: float) -> bool:
+    rule = APPLICABILITY[name]
+    return (
+        math.isfinite(age)
+        and (rule["age_min"] is None or age >= rule["age_min"])
+        and (rule["age_max"] is None or age < rule["age_max"])
+    )
+
+
+def _derive(rows: list[_Row], ctx: _Context, egfr_equation: str | None) -> list[tuple[int, _Row]]:
+    """Compute derived eGFR rows for a panel; note on creatinine rows why none was derived."""
+    adult_name = egfr_equation or ctx.profile.egfr_equation
+    derived: list[tuple[int, _Row]] = []
+    usable = [r.status in _CLASSIFIABLE for r in rows]
+    has_sex = ctx.sex in ("female", "male")
+    if adult_name is not None:
+        adult = _equation_function(adult_name).__name__
+        for position, row in enumerate(rows):
+            if not usable[position] or row.analyte != "creatinine":
+                continue
+            if row.comparator != "":
+                row.notes |= _NOTE_BIT["no_egfr_censored"]
+                continue
+            if not has_sex or not math.isfinite(ctx.age):
+                row.notes |= _NOTE_BIT["no_egfr_context"]
+                continue
+            if ctx.age >= _ADULT_AGE:
+                chosen = adult if _age_ok(adult, ctx.age) else None
+            elif math.isfinite(ctx.height_cm) and _age_ok(_CHILD_WITH_HEIGHT, ctx.age):
+                chosen = _CHILD_WITH_HEIGHT
+            else:
+                chosen = _CHILD if _age_ok(_CHILD, ctx.age) else None
+            if chosen is None:
+                row.notes |= _NOTE_BIT["no_egfr_age"]
+                continue
+            creatinine = ureg.Quantity(
+                row.value_canonical, normalise_unit(row.unit_canonical or "").pint
+            )
+            fn = _equation_function(chosen)
+            if chosen == _CHILD_WITH_HEIGHT:
+                egfr = fn(creatinine=creatinine, height_cm=ctx.height_cm)
+            else:
+                egfr = fn(creatinine=creatinine, age_years=ctx.age, sex=ctx.sex)
+            derived.append(
+                (position, _derived_row(ctx, float(egfr.magnitude), chosen, (position,)))
+            )
+    pair_equation = ctx.profile.egfr_cr_cys_equation
+    if pair_equation:
+        derived.extend(_derive_cr_cys(rows, usable, ctx, pair_equation))
+    derived.sort(key=lambda item: item[0])  # stable: creatinine eGFR before the pair's
+    return derived
+
+
+def _derive_cr_cys(
+    rows: list[_Row], usable: list[bool], ctx: _Context, equation: str
+) -> list[tuple[int, _Row]]:
+    fn = _equation_function(equation)
+    base = [u and r.comparator == "" for r, u in zip(rows, usable, strict=True)]
+    cys = [i for i, r in enumerate(rows) if base[i] and r.analyte == "cystatin_c"]
+    if not cys or ctx.sex not in ("female", "male") or not _age_ok(fn.__name__, ctx.age):
+        return []
+    j = cys[-1]
+    out = []
+    for i, row in enumerate(rows):
+        if not base[i] or row.analyte != "creatinine":
+            continue
+        scr = float(
+            conversion(str(row.unit_canonical), "umol/L", "creatinine")(row.value_canonical)
+        )
+        scys = float(
+            conversion(str(rows[j].unit_canonical), "mg/L", "cystatin_c")(rows[j].value_canonical)
+        )
+        egfr = fn(
+            creatinine=ureg.Quantity(scr, "umol/L"),
+            cystatin_c=ureg.Quantity(scys, "mg/L"),
+            age_years=ctx.age,
+            sex=ctx.sex,
+        )
+        out.append((i, _derived_row(ctx, float(egfr.magnitude), fn.__name__, (i, j))))
+    return out
+
+
+def _derived_row(ctx: _Context, egfr: float, equation: str, sources: tuple[int, ...]) -> _Row:
+    derived_ctx = ctx if ctx.inflammation is not None else _replace_inflammation(ctx)
+    row = _interpret(derived_ctx, egfr, _EGFR_UNIT, "auto", key="egfr")
+    _classify([row], derived_ctx, False)
+    row.raw_value = row.raw_unit = None
+    row.status = Status.DERIVED.value
+    row.equation = equation
+    row.derived_from = sources
+    return row
+
+
+def _replace_inflammation(ctx: _Context) -> _Context:
+    # Derived rows are classified on their own, as the frame path's second pass does.
+    return _Context(
+        ctx.profile, ctx.catalogue, ctx.raw_sex, ctx.sex, ctx.age, ctx.height_cm,
+        ctx.month, ctx.schemes, False,
+    )  # fmt: skip
+
+
+def _finding(row: _Row, rule_bits: int, ctx: _Context, text: Text) -> Finding:
+    explanation, cited = compose_explanation(
+        row.analyte or "", row.flag, row.scheme or "", row.category or "", text
+    )
+    fill = {}
+    if row.equation is not None:
+        fill["equation"] = EQUATION_NAMES[row.equation]
+    if row.reference_source is not None:
+        fill["catalogue"] = ctx.catalogue.info.title
+    rule_texts, rule_sources, _ = render_rules(rule_bits, fill, text)
+    caveats, sources = _caveat_parts(rule_texts, rule_sources, cited, row.notes, text)
+    has_range = row.reference_source is not None
+    return Finding.model_construct(
+        analyte=row.analyte,
+        status=Status(str(row.status)),
+        problem=row.problem,
+        raw_value=None if row.raw_value is None else str(row.raw_value),
+        raw_unit=row.raw_unit,
+        comparator=row.comparator or None,
+        value=_finite_or_none(row.value, keep_inf=True),
+        unit=row.unit,
+        value_canonical=_finite_or_none(row.value_canonical, keep_inf=True),
+        unit_canonical=row.unit_canonical,
+        reference_low=_finite_or_none(row.low),
+        reference_high=_finite_or_none(row.high),
+        reference_low_inclusive=row.low_inclusive if has_range else None,
+        reference_high_inclusive=row.high_inclusive if has_range else None,
+        critical_low=_finite_or_none(row.critical_low, keep_inf=True),
+        critical_high=_finite_or_none(row.critical_high, keep_inf=True),
+        reference_source=row.reference_source,
+        reference_citation=row.reference_citation,
+        flag=Flag(row.flag) if row.flag else None,
+        scheme=row.scheme,
+        category=row.category,
+        explanation=explanation,
+        sources=tuple(sources),
+        caveats=tuple(caveats),
+        equation=row.equation,
+        derived_from=row.derived_from,
+    )
+
+
+def _finite_or_none(value: float, *, keep_inf: bool = False) -> float | None:
+    if math.isnan(value) or (not keep_inf and math.isinf(value)):
+        return None
+    return value
+
+
+def _context(
+    profile: str | Profile,
+    sex: Sex | str | None,
+    age_years: float | None,
+    *,
+    schemes: Sequence[str] | None,
+    inflammation: bool | None,
+    collected_at: datetime | date | str | None = None,
+    height_cm: float | None = None,
+) -> _Context:
+    chosen = catalog.get_profile(profile)
+    names = tuple(schemes) if schemes is not None else tuple(chosen.schemes)
+    checked_schemes(names)
+    raw_sex = sex.value if isinstance(sex, Sex) else sex
+    parsed = Sex.parse(raw_sex)
+    return _Context(
+        profile=chosen,
+        catalogue=load_range_catalogue(chosen.catalogue),
+        raw_sex=raw_sex,
+        sex=parsed.value if parsed is not None else "",
+        age=_number(age_years),
+        height_cm=_number(height_cm),
+        month=_month(collected_at),
+        schemes=names,
+        inflammation=inflammation,
+    )
+
+
+def _raw(value: Any) -> Any:
+    """Return the raw value as the frame path holds it: text as is, numbers as floats."""
+    if value is None or isinstance(value, str):
+        return value
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _identify(analyte: str) -> dict[str, Any]:
+    if analyte in catalog.analytes():
+        return {"key": analyte}
+    return {"code": analyte, "name": analyte}
+
+
+def interpret_single(
+    analyte: str,
+    value: str | float,
+    unit: str,
+    *,
+    sex: Sex | str | None,
+    age_years: float | None,
+    reference_text: str | None,
+    profile: str | Profile,
+    lang: str,
+    scheme: str | None,
+    audience: str,
+) -> Finding:
+    """Interpret one result (the body of :func:`labinterp.interpret_one`)."""
+    text = Text(lang, audience)
+    ctx = _context(
+        profile, sex, age_years, schemes=[scheme] if scheme is not None else None, inflammation=None
+    )
+    raw = _raw(value)
+    row = _interpret(
+        ctx, raw, unit, infer_decimal([raw]), reference_text=reference_text, **_identify(analyte)
+    )
+    _classify([row], ctx, in_sample_set=False)
+    bits = _rule_bits(row, [], ctx)
+    return _finding(row, bits, ctx, text)
+
+
+def _rule_bits(row: _Row, sample_set: Sequence[RuleRow], ctx: _Context) -> int:
+    return rule_bits_one(
+        _rule_row(row),
+        sample_set,
+        age=ctx.age,
+        month=ctx.month,
+        reference_source=row.reference_source,
+        profile=ctx.profile.name,
+    )
+
+
+def _rule_row(row: _Row) -> RuleRow:
+    return RuleRow(
+        analyte=row.analyte,
+        flag=row.flag,
+        value_canonical=row.value_canonical,
+        derived=row.status == Status.DERIVED.value,
+    )
+
+
+def interpret_panel(
+    results: Sequence[Mapping[str, Any]],
+    *,
+    sex: Sex | str | None = None,
+    age_years: float | None = None,
+    collected_at: datetime | date | str | None = None,
+    height_cm: float | None = None,
+    profile: str | Profile = "no",
+    lang: str = "en",
+    audience: str = "patient",
+    schemes: Sequence[str] | None = None,
+    inflammation: bool | None = None,
+    derive: bool = True,
+    egfr_equation: str | None = None,
+) -> list[Finding]:
+    """Interpret the results of one sample (same patient and collection time).
+
+    The panel is one sample set: context rules see every result of it (ferritin
+    with a raised CRP, HbA1c with low haemoglobin, magnesium with a derived eGFR
+    below 30), and derived eGFR is added right after its creatinine result. The
+    rules are those of :func:`labinterp.interpret` on the same rows with a patient
+    and collection time; no pandas frame is built.
+
+    Parameters
+    ----------
+    results
+        One mapping per result with ``analyte`` (catalogue key, code or name as
+        written), ``value`` (as written, or a number) and ``unit``, and optionally
+        ``reference_text`` (the lab's own range).
+    sex, age_years
+        The patient's sex and age, used to choose ranges and equations.
+    collected_at
+        Collection date or time (``datetime``, ``date`` or ISO 8601 text), for
+        seasonal caveats.
+    height_cm
+        Height, for the bedside Schwartz eGFR in children.
+    profile, lang, audience, schemes, inflammation, derive, egfr_equation
+        As for :func:`labinterp.interpret`.
+
+    Returns
+    -------
+    list of Finding
+        One finding per input result, in input order, each derived eGFR (status
+        ``derived``, with ``equation`` and ``derived_from`` giving the positions of
+        its source results) right after its creatinine result.
+
+    Raises
+    ------
+    InvalidResultError
+        When a result has no ``analyte``, ``value`` or ``unit`` key, or
+        ``collected_at`` cannot be read.
+
+    Examples
+    --------
+    >>> panel = interpret_panel(
+    ...     [{"analyte": "P-Magnesium", "value": "0,62", "unit": "mmol/L"},
+    ...      {"analyte": "P-Kreatinin", "value": "78", "unit": "µmol/L"}],
+    ...     sex="K", age_years=54)
+    >>> [(f.analyte, f.status.value) for f in panel]
+    [('magnesium', 'ok'), ('creatinine', 'ok'), ('egfr', 'derived')]
+    """
+    text = Text(lang, audience)
+    ctx = _context(
+        profile,
+        sex,
+        age_years,
+        schemes=schemes,
+        inflammation=inflammation,
+        collected_at=collected_at,
+        height_cm=height_cm,
+    )
+    for position, result in enumerate(results):
+        missing = [k for k in ("analyte", "value", "unit") if k not in result]
+        if missing:
+            raise InvalidResultError(
+                f"Result {position} of the panel has no {', '.join(missing)}.",
+                row=position,
+                field=missing[0],
+            )
+    raws = [_raw(r["value"]) for r in results]
+    decimal = infer_decimal(list(dict.fromkeys(v for v in raws if isinstance(v, str))))
+    rows = [
+        _interpret(
+            ctx,
+            raw,
+            result["unit"],
+            decimal,
+            reference_text=result.get("reference_text"),
+            **_identify(str(result["analyte"])),
+        )
+        for raw, result in zip(raws, results, strict=True)
+    ]
+    _classify(rows, ctx, in_sample_set=True)
+    derived = _derive(rows, ctx, egfr_equation) if derive else []
+    ordered: list[_Row] = []
+    extra = iter(derived)
+    pending = next(extra, None)
+    for position, row in enumerate(rows):
+        ordered.append(row)
+        while pending is not None and pending[0] == position:
+            ordered.append(pending[1])
+            pending = next(extra, None)
+    sample_set = [_rule_row(r) for r in ordered]
+    return [_finding(r, _rule_bits(r, sample_set, ctx), ctx, text) for r in ordered]

@@ -1,0 +1,328 @@
+"""The single-result path (interpret_one, interpret_panel) against the frame path.
+
+The clinic-software functions run the rules on plain values; the frame path runs
+them on arrays. These tests hold both to the same answers on random inputs, and the
+scalar flag and category functions to their array twins. Examples checked by hand
+come first.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import labinterp
+import labinterp.equations
+from labinterp import catalog
+from labinterp.classify import categorise, categorise_one, flag_one, flags
+from labinterp.errors import InvalidResultError
+
+EXAMPLES = int(os.environ.get("LABINTERP_FUZZ_EXAMPLES", "150"))
+PROPERTY = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+
+# -- examples -------------------------------------------------------------------
+
+
+def test_panel_keeps_order_and_adds_egfr_after_creatinine() -> None:
+    panel = labinterp.interpret_panel(
+        [
+            {"analyte": "P-Magnesium", "value": "0,62", "unit": "mmol/L"},
+            {"analyte": "P-Kreatinin", "value": "78", "unit": "µmol/L"},
+            {"analyte": "CRP", "value": "3", "unit": "mg/L"},
+        ],
+        sex="K",
+        age_years=54,
+        collected_at="2026-01-15",
+    )
+    assert [f.analyte for f in panel] == ["magnesium", "creatinine", "egfr", "crp"]
+    egfr = panel[2]
+    assert egfr.status is labinterp.Status.DERIVED
+    assert egfr.derived_from == (1,)
+    assert egfr.equation == "egfr_ckd_epi_2009_cr"  # the Norwegian profile's default
+    assert egfr.raw_value is None
+    # The value is the equation's (tested against published vectors in test_egfr.py).
+    expected = labinterp.equations.egfr_ckd_epi_2009_cr(
+        creatinine=labinterp.ureg.Quantity(78.0, "umol/L"), age_years=54.0, sex="female"
+    )
+    assert egfr.value == pytest.approx(float(expected.magnitude), rel=1e-12)
+
+
+def test_panel_context_rule_sees_the_whole_sample() -> None:
+    # WHO 2020: ferritin is read against a higher threshold with inflammation (CRP raised).
+    results = [
+        {"analyte": "ferritin", "value": "40", "unit": "µg/L"},
+        {"analyte": "crp", "value": "60", "unit": "mg/L"},
+    ]
+    inflamed = labinterp.interpret_panel(results, sex="female", age_years=40)
+    alone = labinterp.interpret_panel(results[:1], sex="female", age_years=40)
+    assert any("CRP" in c or "inflammation" in c.lower() for c in inflamed[0].caveats)
+    assert inflamed[0].category != alone[0].category
+
+
+def test_panel_missing_key_names_position_not_value() -> None:
+    with pytest.raises(InvalidResultError) as info:
+        labinterp.interpret_panel([{"analyte": "magnesium", "value": "SECRET-77"}])
+    assert "unit" in str(info.value) and "SECRET" not in str(info.value)
+
+
+def test_panel_refuses_unreadable_collection_time() -> None:
+    with pytest.raises(InvalidResultError):
+        labinterp.interpret_panel([], collected_at="15/01/2026")
+
+
+def test_finding_json_has_equation_and_sources() -> None:
+    panel = labinterp.interpret_panel(
+        [{"analyte": "creatinine", "value": "80", "unit": "µmol/L"}],
+        sex="male",
+        age_years=60,
+        profile="se",
+    )
+    payload = panel[1].model_dump_json()
+    assert '"equation":"egfr_lund_malmo_revised"' in payload
+    assert panel[1].sources
+
+
+# -- scalar twins of the array functions ------------------------------------------
+
+limit = st.one_of(st.none(), st.floats(-5, 200, allow_nan=False), st.just(math.inf))
+number = st.one_of(st.floats(-10, 250, allow_nan=False), st.just(math.nan))
+comparators = st.sampled_from(["", "<", "<=", ">", ">="])
+
+
+@PROPERTY
+@given(number, comparators, limit, limit, st.booleans(), st.booleans(), limit, limit)
+def test_flag_one_equals_flags(
+    value: float,
+    cmp: str,
+    low: float | None,
+    high: float | None,
+    low_inc: bool,
+    high_inc: bool,
+    crit_low: float | None,
+    crit_high: float | None,
+) -> None:
+    def arr(x: float | None, sign: float = 1.0) -> np.ndarray:
+        return np.array([np.nan if x is None else x * (sign if math.isinf(x) else 1.0)])
+
+    low_a = arr(low, -1.0)
+    array = flags(
+        np.array([value]),
+        np.array([cmp], dtype=object),
+        low_a,
+        arr(high),
+        np.array([low_inc]),
+        np.array([high_inc]),
+        arr(crit_low, -1.0),
+        arr(crit_high),
+    )
+    scalar = flag_one(
+        value,
+        cmp,
+        None if low is None else float(low_a[0]),
+        high,
+        low_inc,
+        high_inc,
+        None if crit_low is None else float(arr(crit_low, -1.0)[0]),
+        crit_high,
+    )
+    assert scalar == (array.flag[0], bool(array.indeterminate[0]))
+
+
+@PROPERTY
+@given(
+    number,
+    comparators,
+    st.lists(st.floats(0, 200, allow_nan=False), min_size=1, max_size=5, unique=True),
+    st.data(),
+)
+def test_categorise_one_equals_categorise(
+    value: float, cmp: str, bounds: list[float], data: Any
+) -> None:
+    uppers = sorted(bounds)
+    inclusive = data.draw(st.lists(st.booleans(), min_size=len(uppers), max_size=len(uppers)))
+    labels = [f"c{i}" for i in range(len(uppers) + 1)]
+    array = categorise(np.array([value]), np.array([cmp], dtype=object), uppers, inclusive, labels)
+    assert categorise_one(value, cmp, uppers, inclusive, labels) == array[0]
+
+
+# -- the panel against the frame path -----------------------------------------------
+
+ANALYTES = [
+    *catalog.analytes(),
+    "P-Magnesium",
+    "P-Kreatinin",
+    "B-HbA1c",
+    "P-Ferritin",
+    "S-25-OH-Vitamin D",
+    "CRP",
+    "2160-0",
+    "4548-4",
+    "19123-9",
+    "Blodsukker etter middag",
+]
+UNITS = [
+    "mmol/L", "µmol/L", "mg/dL", "mg/L", "g/L", "g/dL", "µg/L", "ng/mL", "nmol/L",
+    "mmol/mol", "%", "mL/min/1.73m2", "mEq/L", "furlongs", "", None,
+]  # fmt: skip
+value_text = st.one_of(
+    st.floats(0, 400, allow_nan=False).map(lambda v: f"{v:.2f}"),
+    st.floats(0, 400, allow_nan=False).map(lambda v: f"{v:.1f}".replace(".", ",")),
+    st.integers(0, 400).map(str),
+    st.sampled_from(["<5", "> 90", "<=0,5", "positiv", "", "1,234", "48"]),
+    st.floats(0, 400, allow_nan=False),
+    st.none(),
+)
+result = st.fixed_dictionaries(
+    {
+        "analyte": st.sampled_from(ANALYTES),
+        "value": value_text,
+        "unit": st.sampled_from(UNITS),
+    },
+    optional={
+        "reference_text": st.sampled_from(
+            ["0,71 - 0,94", "0.71-0.94", "< 5", "60 -", "3.5-5.0 mg/dL", "se kommentar", ""]
+        )
+    },
+)
+
+
+def _frame_findings(results: list[dict[str, Any]], **context: Any) -> list[labinterp.Finding]:
+    rows = []
+    for r in results:
+        key = r["analyte"] if r["analyte"] in catalog.analytes() else None
+        value = r["value"]
+        rows.append(
+            {
+                "patient_id": "p",
+                "collected_at": context["collected_at"],
+                "sex": context["sex"],
+                "age_years": context["age_years"],
+                "analyte": key,
+                "source_code": None if key else r["analyte"],
+                "source_name": None if key else r["analyte"],
+                "raw_value": value if value is None or isinstance(value, str) else float(value),
+                "raw_unit": r["unit"],
+                "lab_reference_text": r.get("reference_text"),
+            }
+        )
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "patient_id", "collected_at", "sex", "age_years", "analyte", "source_code",
+            "source_name", "raw_value", "raw_unit", "lab_reference_text",
+        ],
+    )  # fmt: skip
+    out = labinterp.interpret(
+        frame,
+        profile=context["profile"],
+        lang=context["lang"],
+        audience=context["audience"],
+        inflammation=context["inflammation"],
+    )
+    return labinterp.findings(out)
+
+
+def _same(a: labinterp.Finding, b: labinterp.Finding) -> None:
+    left, right = a.model_dump(), b.model_dump()
+    for key in left:
+        x, y = left[key], right[key]
+        if isinstance(x, float) and isinstance(y, float):
+            assert x == pytest.approx(y, rel=1e-9, nan_ok=True), key
+        else:
+            assert x == y, key
+
+
+@PROPERTY
+@given(
+    results=st.lists(result, max_size=7),
+    sex=st.sampled_from([None, "K", "M", "female", "male", "x", ""]),
+    age=st.sampled_from([None, 0.5, 1.5, 5.0, 15.0, 17.99, 18.0, 45.0, 70.5, 95.0]),
+    profile=st.sampled_from(["no", "se", "dk", "us"]),
+    collected=st.sampled_from(["2026-01-15", "2026-07-01"]),
+    lang=st.sampled_from(["en", "nb", "sv"]),
+    audience=st.sampled_from(["patient", "clinician"]),
+    inflammation=st.sampled_from([None, True, False]),
+)
+def test_panel_equals_frame_path(
+    results: list[dict[str, Any]],
+    sex: str | None,
+    age: float | None,
+    profile: str,
+    collected: str,
+    lang: str,
+    audience: str,
+    inflammation: bool | None,
+) -> None:
+    context = {
+        "sex": sex,
+        "age_years": age,
+        "profile": profile,
+        "collected_at": collected,
+        "lang": lang,
+        "audience": audience,
+        "inflammation": inflammation,
+    }
+    expected = _frame_findings(results, **context)
+    got = labinterp.interpret_panel(
+        results,
+        sex=sex,
+        age_years=age,
+        collected_at=collected,
+        profile=profile,
+        lang=lang,
+        audience=audience,
+        inflammation=inflammation,
+    )
+    assert len(got) == len(expected)
+    for a, b in zip(got, expected, strict=True):
+        _same(a, b)
+
+
+@PROPERTY
+@given(
+    result=result,
+    sex=st.sampled_from([None, "K", "M", "x"]),
+    age=st.sampled_from([None, 5.0, 45.0, 95.0]),
+    profile=st.sampled_from(["no", "us"]),
+)
+def test_interpret_one_equals_frame_path(
+    result: dict[str, Any], sex: str | None, age: float | None, profile: str
+) -> None:
+    frame = pd.DataFrame(
+        [
+            {
+                "raw_value": result["value"]
+                if result["value"] is None or isinstance(result["value"], str)
+                else float(result["value"]),
+                "raw_unit": result["unit"],
+                "sex": sex,
+                "age_years": age,
+                "lab_reference_text": result.get("reference_text"),
+                "analyte": result["analyte"] if result["analyte"] in catalog.analytes() else None,
+                "source_code": None
+                if result["analyte"] in catalog.analytes()
+                else result["analyte"],
+                "source_name": None
+                if result["analyte"] in catalog.analytes()
+                else result["analyte"],
+            }
+        ]
+    )
+    expected = labinterp.findings(labinterp.interpret(frame, profile=profile, derive=False))[0]
+    got = labinterp.interpret_one(
+        result["analyte"],
+        result["value"],
+        result["unit"],
+        sex=sex,
+        age_years=age,
+        reference_text=result.get("reference_text"),
+        profile=profile,
+    )
+    _same(got, expected)
