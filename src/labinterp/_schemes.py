@@ -68,8 +68,8 @@ def _classify(
     n = len(rows)
     out = np.full(n, "", dtype=object)
     if scheme.from_flags:
-        mapped = pd.Series(inputs.flag).map(scheme.from_flags).fillna("").to_numpy(dtype=object)
-        out[rows] = mapped[rows]
+        for flag, label in scheme.from_flags.items():
+            out[rows & (inputs.flag == flag)] = label
         return out
     reporting = target(scheme.analyte)
     if reporting is None or scheme.unit is None:
@@ -86,11 +86,13 @@ def _classify(
         step = scheme.resolution
         value = np.where(converted, np.round(value / step) * step, value)
     plain = _bounds(scheme.categories)
-    out[rows] = categorise(value, inputs.comparator, *plain)[rows]
+    out[rows] = categorise(value[rows], inputs.comparator[rows], *plain)
     if scheme.inflamed_categories:
         inflamed_rows = rows & inputs.inflamed
         alt = _bounds(scheme.inflamed_categories)
-        out[inflamed_rows] = categorise(value, inputs.comparator, *alt)[inflamed_rows]
+        out[inflamed_rows] = categorise(
+            value[inflamed_rows], inputs.comparator[inflamed_rows], *alt
+        )
     if scheme.high_from_reference:
         # "normal" means "not above the upper reference limit": it needs a range.
         above = rows & np.isin(inputs.flag, ["H", "HH"])

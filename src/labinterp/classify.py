@@ -208,14 +208,23 @@ def categorise(
     bounds = np.asarray(uppers, dtype="float64")
     inclusive = np.asarray(upper_inclusive, dtype=bool)
 
-    def index(x: FloatArray) -> npt.NDArray[np.int64]:
-        beyond = np.where(inclusive, x[:, None] > bounds, x[:, None] >= bounds)
-        return np.asarray(beyond.sum(axis=1), dtype=np.int64)
-
     last = len(bounds)
+    # A bound that is not upper-inclusive belongs to the category above it.
+    shut = np.append(~inclusive, False)
+
+    def index(x: FloatArray) -> npt.NDArray[np.int64]:
+        # Number of bounds the value is beyond (bounds increase).
+        below_x = np.searchsorted(bounds, x, side="left")
+        at_bound = np.searchsorted(bounds, x, side="right") > below_x
+        return np.asarray(below_x + (at_bound & shut[below_x]), dtype=np.int64)
+
     exact = index(value)
-    below = index(np.nextafter(value, -np.inf))
-    above = index(np.nextafter(value, np.inf))
+    censored = cmp != ""
+    below = exact.copy()
+    above = exact.copy()
+    if censored.any():
+        below[censored] = index(np.nextafter(value[censored], -np.inf))
+        above[censored] = index(np.nextafter(value[censored], np.inf))
     low = np.select(
         [(cmp == "<") | (cmp == "<="), cmp == ">", cmp == ">="], [0, above, exact], exact
     )

@@ -18,6 +18,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from labinterp import equations
+from labinterp._frames import sample_sets
 from labinterp.equations import APPLICABILITY
 from labinterp.equations.hba1c import eag_from_hba1c
 from labinterp.errors import CatalogueError
@@ -216,18 +217,14 @@ def derive_egfr_cr_cys(interpreted: pd.DataFrame, usable: BoolArray, equation: s
     name = fn.__name__
     cmp = interpreted["comparator"].to_numpy(dtype=object)
     analyte = interpreted["analyte"].to_numpy(dtype=object)
-    key = (
-        interpreted["patient_id"].astype("string")
-        + "|"
-        + interpreted["collected_at"].astype("string")
-    )
-    base = usable & (cmp == "") & key.notna().to_numpy()
+    key = sample_sets(interpreted["patient_id"], interpreted["collected_at"])
+    base = usable & (cmp == "") & (key >= 0)
     crea = np.flatnonzero(base & (analyte == "creatinine"))
     cys = np.flatnonzero(base & (analyte == "cystatin_c"))
     if not len(crea) or not len(cys):
         return pd.DataFrame()
-    cys_by_key = {key.iloc[i]: i for i in cys}
-    pairs = [(i, cys_by_key[key.iloc[i]]) for i in crea if key.iloc[i] in cys_by_key]
+    cys_by_key = {key[i]: i for i in cys}
+    pairs = [(i, cys_by_key[key[i]]) for i in crea if key[i] in cys_by_key]
     sex = interpreted["sex"].to_numpy(dtype=object)
     age = pd.to_numeric(interpreted["age_years"], errors="coerce").to_numpy(dtype="float64")
     pairs = [

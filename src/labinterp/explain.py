@@ -216,7 +216,7 @@ def compose_explanation(
 
 def rule_caveats(
     columns: Mapping[str, Any], profile: str, text: Text, values: Mapping[str, ObjArray]
-) -> tuple[ObjArray, ObjArray, ObjArray]:
+) -> tuple[ObjArray, ObjArray, ObjArray, npt.NDArray[np.int64]]:
     """Evaluate the context rules, vectorised per rule, and render their caveats.
 
     Parameters
@@ -234,18 +234,39 @@ def rule_caveats(
 
     Returns
     -------
-    (numpy.ndarray, numpy.ndarray, numpy.ndarray)
-        Per row: a tuple of caveat texts, a tuple of the source keys they cite, and
-        a tuple of the rule ids that applied.
+    (numpy.ndarray, numpy.ndarray, numpy.ndarray, numpy.ndarray)
+        Per row: a tuple of caveat texts, a tuple of the source keys they cite, a
+        tuple of the rule ids that applied, and a number that is equal for rows with
+        the same caveats.
     """
-    analyte = columns["analyte"]
-    flag = columns["flag"]
-    n = len(analyte)
+    # Compare small integer codes rather than strings, row by row.
+    analyte_codes, analyte_names = pd.factorize(
+        np.asarray(columns["analyte"], dtype=object), use_na_sentinel=True
+    )
+    flag_codes, flag_names = pd.factorize(
+        np.asarray(columns["flag"], dtype=object), use_na_sentinel=True
+    )
+    analyte_index = {name: i for i, name in enumerate(analyte_names)}
+    flag_index = {name: i for i, name in enumerate(flag_names)}
+
+    def is_analyte(name: str) -> BoolArray:
+        return np.asarray(analyte_codes == analyte_index.get(name, -2), dtype=bool)
+
+    def has_flag(names: Sequence[str]) -> BoolArray:
+        wanted = [flag_index[f] for f in names if f in flag_index]
+        return np.isin(flag_codes, wanted) if wanted else np.zeros(n, dtype=bool)
+
+    n = len(analyte_codes)
     sets = sample_sets(columns["patient_id"], columns["collected_at"])
     has_set = sets >= 0
     age = np.asarray(columns["age_years"], dtype="float64")
-    months = pd.to_datetime(columns["collected_at"], errors="coerce").dt.month.to_numpy()
-    source = pd.Series(columns["reference_source"], dtype="string")
+    collected = columns["collected_at"]
+    if not pd.api.types.is_datetime64_any_dtype(collected):
+        collected = pd.to_datetime(collected, errors="coerce")
+    months = pd.Series(collected).dt.month.to_numpy()
+    source_codes, source_names = pd.factorize(
+        np.asarray(columns["reference_source"], dtype=object), use_na_sentinel=True
+    )
     active = rules()
     bits = np.zeros(n, dtype=np.int64)
     for position, rule in enumerate(active):
@@ -253,9 +274,9 @@ def rule_caveats(
             continue
         mask = np.ones(n, dtype=bool)
         if rule.analyte is not None:
-            mask &= analyte == rule.analyte
+            mask &= is_analyte(rule.analyte)
         if rule.flags:
-            mask &= np.isin(flag, rule.flags)
+            mask &= has_flag(rule.flags)
         if rule.derived is not None:
             mask &= columns["derived"] == rule.derived
         if rule.age_outside is not None:
@@ -265,14 +286,15 @@ def rule_caveats(
         if rule.months:
             mask &= np.isin(months, rule.months)
         if rule.reference_source == "none":
-            mask &= source.isna().to_numpy() & ~pd.isna(analyte)
+            mask &= (source_codes < 0) & (analyte_codes >= 0)
         elif rule.reference_source is not None:
-            starts = source.str.startswith(rule.reference_source).fillna(False)
-            mask &= starts.to_numpy(dtype=bool)
+            prefix = rule.reference_source
+            matching = [i for i, s in enumerate(source_names) if str(s).startswith(prefix)]
+            mask &= np.isin(source_codes, matching)
         if rule.with_analyte is not None:
-            other = analyte == rule.with_analyte
+            other = is_analyte(rule.with_analyte)
             if rule.with_flags:
-                other &= np.isin(flag, rule.with_flags)
+                other &= has_flag(rule.with_flags)
             if rule.with_below is not None:
                 measured = np.asarray(columns["value_canonical"], dtype="float64")
                 with np.errstate(invalid="ignore"):
@@ -289,7 +311,7 @@ def rule_caveats(
         mask_bits, *filled = combo
         fill = {k: str(v) for k, v in zip(names, filled, strict=True) if v != ""}
         rendered[i], cited[i], applied[i] = render_rules(int(mask_bits), fill, text)
-    return rendered[codes], cited[codes], applied[codes]
+    return rendered[codes], cited[codes], applied[codes], codes
 
 
 def render_rules(

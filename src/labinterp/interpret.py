@@ -115,12 +115,16 @@ class _Outcome:
     def __init__(self, n: int) -> None:
         self.status: ObjArray = np.full(n, None, dtype=object)
         self.problem: ObjArray = np.full(n, None, dtype=object)
+        self._open = np.ones(n, dtype=bool)
 
     def open(self) -> npt.NDArray[np.bool_]:
-        return _missing(self.status)
+        return self._open.copy()
 
     def record(self, mask: npt.NDArray[np.bool_], code: ReasonCode, problem: Any) -> None:
-        target = mask & self.open()
+        target = mask & self._open
+        if not target.any():
+            return
+        self._open &= ~target
         self.status[target] = code.value
         if isinstance(problem, np.ndarray):
             self.problem[target] = problem[target]
@@ -464,11 +468,11 @@ def _finalise_text(
         text,
     )
     derived = (out["status"] == Status.DERIVED.value).to_numpy(dtype=bool)
-    equation = out["equation"].map(EQUATION_NAMES).to_numpy(dtype=object)
+    equation = _per_unique(out["equation"], EQUATION_NAMES.get, None)
     source = out["reference_source"].to_numpy(dtype=object)
     catalogue_title = np.full(len(out), cat.info.title, dtype=object)
     catalogue_title[pd.isna(source)] = None
-    rule_texts, rule_sources, rule_ids = rule_caveats(
+    rule_texts, rule_sources, rule_ids, rule_codes = rule_caveats(
         {
             "analyte": analyte,
             "flag": flag,
@@ -485,8 +489,7 @@ def _finalise_text(
     )
     notes = out["_notes"].fillna(0).to_numpy(dtype=np.int64)
     # Join once per distinct (rules, notes, explanation sources) combination.
-    rules_key = pd.Series(rule_ids, dtype=object).map("\x1f".join).to_numpy(dtype=object)
-    codes, first = factorize_rows(rules_key, notes, cited)
+    codes, first = factorize_rows(rule_codes, notes, cited)
     caveats = np.empty(len(first), dtype=object)
     sources = np.empty(len(first), dtype=object)
     applied = np.empty(len(first), dtype=object)
@@ -687,6 +690,7 @@ def interpret(
     outcome.record(undecided, ReasonCode.INDETERMINATE, _FLAG_UNDECIDED)
     ok = outcome.open()
     outcome.status[ok] = Status.OK.value
+    outcome._open[:] = False
     inflamed = (
         np.full(n, bool(inflammation))
         if inflammation is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["DATE_FORMATS", "complete_context", "parse_dates"]
@@ -53,6 +54,21 @@ def parse_dates(texts: pd.Series) -> tuple[pd.Series, pd.Series]:
     if pd.api.types.is_datetime64_any_dtype(texts):
         values = texts.dt.tz_localize(None) if texts.dt.tz is not None else texts
         return values, pd.Series(False, index=texts.index)
+    # Exports repeat the same dates many times: parse each distinct text once.
+    codes, uniques = pd.factorize(texts, use_na_sentinel=True)
+    if len(uniques) < len(texts):
+        parsed, failed = _parse_distinct(pd.Series(np.asarray(uniques, dtype=object)))
+        taken = np.where(codes < 0, len(uniques), codes)
+        values = np.append(parsed.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))
+        bad = np.append(failed.to_numpy(dtype=bool), False)
+        return (
+            pd.Series(values[taken], index=texts.index, dtype="datetime64[ns]"),
+            pd.Series(bad[taken], index=texts.index, dtype=bool),
+        )
+    return _parse_distinct(texts)
+
+
+def _parse_distinct(texts: pd.Series) -> tuple[pd.Series, pd.Series]:
     text = texts.astype("string").str.strip().str.replace(_OFFSET, "", regex=True)
     present = text.notna() & (text != "")
     out = pd.Series(pd.NaT, index=texts.index, dtype="datetime64[ns]")
@@ -115,10 +131,12 @@ def complete_context(
             out["age_years"] = derived
     elif "age_years" in out.columns:
         out["age_years"] = pd.to_numeric(out["age_years"], errors="coerce")
-    if "age_years" in frame.columns:
-        written = frame["age_years"].astype("string").str.strip()
-        unreadable = written.notna() & (written != "")
-        unreadable &= pd.to_numeric(frame["age_years"], errors="coerce").isna()
+    if "age_years" in frame.columns and not pd.api.types.is_numeric_dtype(frame["age_years"]):
+        codes, uniques = pd.factorize(frame["age_years"], use_na_sentinel=True)
+        written = pd.Series(np.asarray(uniques, dtype=object)).astype("string").str.strip()
+        bad = written.notna() & (written != "")
+        bad &= pd.to_numeric(pd.Series(np.asarray(uniques, dtype=object)), errors="coerce").isna()
+        unreadable = np.append(bad.to_numpy(dtype=bool), False)[np.where(codes < 0, -1, codes)]
         problems = problems.where(
             ~unreadable, "age_years is not a number of years; it was not used."
         )
