@@ -279,7 +279,9 @@ class TextEntry(_Frozen):
 class Finding(_Frozen):
     """The interpretation of one result, as clinic software consumes it.
 
-    Serialise with ``finding.model_dump_json()``.
+    Serialise with ``finding.model_dump_json()``. ``equation`` and ``derived_from`` are
+    set on derived results (status ``derived``): the equation's function name and the
+    ``source_row`` numbers (in a panel, the positions) of the results it was computed from.
     """
 
     analyte: str | None
