@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["neutralise_formulas"]
@@ -40,12 +41,18 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
         values = out[column]
         if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
             continue
-        text = values.astype("string")
-        risky = text.str.startswith(_TRIGGERS).fillna(False) & ~text.str.match(_NUMBER).fillna(
-            False
-        )
+        # Text columns repeat a few values many times: check each distinct value once.
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        risky_unique = np.array([_risky(u) for u in uniques] + [False], dtype=bool)
+        risky = risky_unique[codes]
         if risky.any():
-            values = values.astype(object)
-            values[risky.to_numpy(dtype=bool)] = "'" + text[risky].astype(object)
-            out[column] = values
+            fixed = np.asarray(values, dtype=object).copy()
+            fixed[risky] = np.array(["'" + str(u) for u in uniques], dtype=object)[codes[risky]]
+            out[column] = pd.Series(fixed, index=out.index, dtype=object)
     return out
+
+
+def _risky(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    return value.startswith(_TRIGGERS) and _NUMBER.match(value) is None
