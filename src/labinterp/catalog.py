@@ -15,7 +15,7 @@ import tomllib
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
@@ -267,7 +267,14 @@ class RangeCatalogue:
 
     def for_analyte(self, analyte: str) -> tuple[ReferenceRange, ...]:
         """Return the rows for one analyte, in file order."""
-        return tuple(r for r in self.ranges if r.analyte == analyte)
+        return self._by_analyte.get(analyte, ())
+
+    @cached_property
+    def _by_analyte(self) -> dict[str, tuple[ReferenceRange, ...]]:
+        grouped: dict[str, list[ReferenceRange]] = {}
+        for row in self.ranges:
+            grouped.setdefault(row.analyte, []).append(row)
+        return {name: tuple(rows) for name, rows in grouped.items()}
 
 
 _RANGE_COLUMNS = tuple(ReferenceRange.model_fields)
