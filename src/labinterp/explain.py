@@ -32,6 +32,7 @@ __all__ = [
     "RuleRow",
     "Text",
     "compose_explanation",
+    "explanation_table",
     "explanations",
     "render_rules",
     "rule_bits_one",
@@ -171,6 +172,21 @@ def explanations(
     analyte's own, else the generic one), then the category's text (not for schemes
     whose categories only restate the flag).
     """
+    codes, texts, cited = explanation_table(analyte, flag, scheme, category, text)
+    return texts[codes], cited[codes]
+
+
+def explanation_table(
+    analyte: ObjArray, flag: ObjArray, scheme: ObjArray, category: ObjArray, text: Text
+) -> tuple[npt.NDArray[np.int64], ObjArray, ObjArray]:
+    """Compose explanations once per distinct combination; return row codes and the table.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray, numpy.ndarray)
+        Per row, the number of its combination; per combination, the text and the
+        ``"; "``-joined source keys (``None`` where nothing applies).
+    """
     codes, first = factorize_rows(analyte, flag, scheme, category)
     uniques = [
         tuple("" if pd.isna(v) else v for v in (analyte[i], flag[i], scheme[i], category[i]))
@@ -180,7 +196,7 @@ def explanations(
     cited = np.empty(len(uniques), dtype=object)
     for i, (a, f, s, c) in enumerate(uniques):
         texts[i], cited[i] = compose_explanation(a, f, s, c, text)
-    return texts[codes], cited[codes]
+    return codes, texts, cited
 
 
 def compose_explanation(

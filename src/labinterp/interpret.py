@@ -33,7 +33,7 @@ from labinterp.errors import (
     ReasonCode,
     UnitError,
 )
-from labinterp.explain import NOTE_IDS, Text, explanations, rule_caveats
+from labinterp.explain import NOTE_IDS, Text, explanation_table, rule_caveats
 from labinterp.io._context import complete_context
 from labinterp.models import Finding, Profile, ReferenceRange
 from labinterp.ranges import parse_range_texts
@@ -460,7 +460,7 @@ def _finalise_text(
     text = Text(lang, audience)
     analyte = out["analyte"].to_numpy(dtype=object)
     flag = out["flag"].fillna("").to_numpy(dtype=object)
-    explanation, cited = explanations(
+    explained, explanation, cited_table = explanation_table(
         analyte,
         flag,
         out["scheme"].to_numpy(dtype=object),
@@ -489,20 +489,30 @@ def _finalise_text(
     )
     notes = out["_notes"].fillna(0).to_numpy(dtype=np.int64)
     # Join once per distinct (rules, notes, explanation sources) combination.
-    codes, first = factorize_rows(rule_codes, notes, cited)
+    codes, first = factorize_rows(rule_codes, notes, explained)
     caveats = np.empty(len(first), dtype=object)
     sources = np.empty(len(first), dtype=object)
     applied = np.empty(len(first), dtype=object)
     for u, i in enumerate(first):
-        parts, keys = _caveat_parts(rule_texts[i], rule_sources[i], cited[i], int(notes[i]), text)
+        cited = cited_table[explained[i]]
+        parts, keys = _caveat_parts(rule_texts[i], rule_sources[i], cited, int(notes[i]), text)
         caveats[u] = CAVEAT_SEPARATOR.join(parts) if parts else None
         sources[u] = "; ".join(keys) if keys else None
         applied[u] = "; ".join(rule_ids[i]) if rule_ids[i] else None
-    out["explanation"] = _text_column(explanation, out.index)
-    out["explanation_sources"] = _text_column(sources[codes], out.index)
-    out["caveats"] = _text_column(caveats[codes], out.index)
-    out["caveat_rules"] = _text_column(applied[codes], out.index)
+    # Text columns are categoricals: each distinct text is held (and written) once.
+    out["explanation"] = _categorical(explained, explanation, out.index)
+    out["explanation_sources"] = _categorical(codes, sources, out.index)
+    out["caveats"] = _categorical(codes, caveats, out.index)
+    out["caveat_rules"] = _categorical(codes, applied, out.index)
     return out.drop(columns="_notes")
+
+
+def _categorical(codes: npt.NDArray[np.int64], table: ObjArray, index: pd.Index) -> pd.Series:
+    """Build a categorical column from row codes into a small table of texts (None: missing)."""
+    table_codes, categories = pd.factorize(table, use_na_sentinel=True)
+    row_codes = np.asarray(table_codes, dtype=np.int64)[codes]
+    values = pd.Categorical.from_codes(row_codes, categories=pd.Index(categories, dtype=object))
+    return pd.Series(values, index=index)
 
 
 def _caveat_parts(

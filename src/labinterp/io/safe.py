@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 
-__all__ = ["neutralise_formulas"]
+__all__ = ["is_formula", "neutralise_formulas"]
 
 #: Characters that make a spreadsheet treat a cell as a formula (OWASP CSV injection).
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -43,7 +43,7 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
             continue
         # Text columns repeat a few values many times: check each distinct value once.
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        risky_unique = np.array([_risky(u) for u in uniques] + [False], dtype=bool)
+        risky_unique = np.array([is_formula(u) for u in uniques] + [False], dtype=bool)
         risky = risky_unique[codes]
         if risky.any():
             fixed = np.asarray(values, dtype=object).copy()
@@ -52,7 +52,14 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _risky(value: object) -> bool:
+def is_formula(value: object) -> bool:
+    """Return whether a spreadsheet would run this cell as a formula (text only).
+
+    Examples
+    --------
+    >>> is_formula("=1+1"), is_formula("-1,5"), is_formula(-2.0)
+    (True, False, False)
+    """
     if not isinstance(value, str):
         return False
     return value.startswith(_TRIGGERS) and _NUMBER.match(value) is None
