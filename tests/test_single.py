@@ -72,6 +72,14 @@ def test_panel_missing_key_names_position_not_value() -> None:
     assert "unit" in str(info.value) and "SECRET" not in str(info.value)
 
 
+def test_panel_refuses_a_frame_and_non_mappings() -> None:
+    with pytest.raises(TypeError):
+        labinterp.interpret_panel(pd.DataFrame({"analyte": ["magnesium"]}))  # type: ignore[arg-type]
+    with pytest.raises(InvalidResultError) as info:
+        labinterp.interpret_panel([("magnesium", "0,8", "mmol/L")])  # type: ignore[list-item]
+    assert info.value.row == 0
+
+
 def test_panel_refuses_unreadable_collection_time() -> None:
     with pytest.raises(InvalidResultError):
         labinterp.interpret_panel([], collected_at="15/01/2026")

@@ -610,9 +610,11 @@ def interpret_panel(
 
     Raises
     ------
+    TypeError
+        When ``results`` is not a list (a DataFrame goes to :func:`labinterp.interpret`).
     InvalidResultError
-        When a result has no ``analyte``, ``value`` or ``unit`` key, or
-        ``collected_at`` cannot be read.
+        When a result is not a mapping or has no ``analyte``, ``value`` or ``unit`` key,
+        or ``collected_at`` cannot be read.
 
     Examples
     --------
@@ -633,7 +635,17 @@ def interpret_panel(
         collected_at=collected_at,
         height_cm=height_cm,
     )
+    if isinstance(results, (str, bytes)) or not isinstance(results, Sequence):
+        raise TypeError(
+            "interpret_panel() takes a list of mappings (analyte, value, unit); "
+            "use interpret() for a DataFrame."
+        )
     for position, result in enumerate(results):
+        if not isinstance(result, Mapping):
+            raise InvalidResultError(
+                f"Result {position} of the panel is not a mapping with analyte, value and unit.",
+                row=position,
+            )
         missing = [k for k in ("analyte", "value", "unit") if k not in result]
         if missing:
             raise InvalidResultError(
