@@ -30,7 +30,6 @@ from labinterp.explain import RuleRow, Text, compose_explanation, render_rules, 
 from labinterp.interpret import (
     _CATALOGUE_CRITICAL,
     _CLASSIFIABLE,
-    _CODE_NAME_CONFLICT,
     _CRITICAL_UNDECIDED,
     _FLAG_UNDECIDED,
     _LAB_CITATION,
@@ -41,12 +40,11 @@ from labinterp.interpret import (
     _RANGE_UNIT_DISAGREES,
     _RANGE_UNREADABLE,
     _SEX_UNRECOGNISED,
-    _UNKNOWN_KEY,
-    _UNRECOGNISED,
     _caveat_parts,
     _group_conversion,
     _implausible,
     _unit_info,
+    resolve_analyte,
 )
 from labinterp.models import Finding, Profile
 from labinterp.ranges import parse_range_text
@@ -137,21 +135,6 @@ def _month(collected_at: datetime | date | str | None) -> int | None:
             "collected_at is not an ISO 8601 date or time (yyyy-mm-dd[THH:MM]).",
             field="collected_at",
         ) from None
-
-
-def _resolve_analyte(row: _Row, key: str | None, code: Any, name: Any) -> None:
-    known = catalog.analytes()
-    given = key if key in known else ("?" if key else None)
-    coded = catalog.lookup_code(code) if isinstance(code, str) else None
-    named = catalog.lookup_name(name) if isinstance(name, str) else None
-    if given == "?":
-        row.record(ReasonCode.UNKNOWN_ANALYTE, _UNKNOWN_KEY)
-    elif given is None and coded and named and coded != named:
-        row.record(ReasonCode.UNKNOWN_ANALYTE, _CODE_NAME_CONFLICT)
-    elif (given or coded or named) is None:
-        row.record(ReasonCode.UNKNOWN_ANALYTE, _UNRECOGNISED)
-    else:
-        row.analyte = given or coded or named
 
 
 def _lab_range(row: _Row, text: Any, ctx: _Context) -> bool:
@@ -248,7 +231,9 @@ def _interpret(
 ) -> _Row:
     """Run the per-result steps of ``interpret`` up to the flag (not schemes or text)."""
     row = _Row(raw_value=raw_value, raw_unit=raw_unit)
-    _resolve_analyte(row, key, code, name)
+    row.analyte, problem = resolve_analyte(key, code, name)
+    if problem is not None:
+        row.record(ReasonCode.UNKNOWN_ANALYTE, problem)
     parsed = parse_value(raw_value, decimal)
     row.comparator, row.value = parsed.comparator, parsed.value
     if parsed.status is not None:

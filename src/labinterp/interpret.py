@@ -41,7 +41,14 @@ from labinterp.units import Affine, conversion, normalise_unit
 from labinterp.values import Decimal, parse_values
 from labinterp.vocab import Flag, Sex, Status
 
-__all__ = ["GLOSSARY_COLUMNS", "failures", "findings", "interpret", "interpret_one"]
+__all__ = [
+    "GLOSSARY_COLUMNS",
+    "failures",
+    "findings",
+    "interpret",
+    "interpret_one",
+    "resolve_analyte",
+]
 
 #: Columns of the interpreted frame, in order (DESIGN §3 plus the range details).
 GLOSSARY_COLUMNS: tuple[str, ...] = (
@@ -142,6 +149,11 @@ def _missing(values: Any) -> npt.NDArray[np.bool_]:
     return np.asarray(pd.isna(values), dtype=bool)
 
 
+def _known(values: ObjArray) -> npt.NDArray[np.bool_]:
+    """Where an internal array (only ``None`` or text) has a value; faster than ``isna``."""
+    return np.asarray(values != None, dtype=bool)  # noqa: E711
+
+
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:
     if name in frame.columns:
         return frame[name]
@@ -170,33 +182,41 @@ _UNRECOGNISED = (
 )
 
 
+def resolve_analyte(key: Any, code: Any, name: Any) -> tuple[str | None, str | None]:
+    """Return the catalogue key of one result and, when there is none, the problem.
+
+    An explicit ``analyte`` key wins; otherwise the code and then the name are looked
+    up, and a code and a name that point to different analytes are refused.
+    """
+    key = None if _is_na(key) else key
+    given = key if isinstance(key, str) and key in catalog.analytes() else ("?" if key else None)
+    coded = catalog.lookup_code(code) if isinstance(code, str) else None
+    named = catalog.lookup_name(name) if isinstance(name, str) else None
+    if given == "?":
+        return None, _UNKNOWN_KEY
+    if given is not None:
+        return given, None
+    if coded and named and coded != named:
+        return None, _CODE_NAME_CONFLICT
+    if coded or named:
+        return coded or named, None
+    return None, _UNRECOGNISED
+
+
+def _is_na(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
+
+
 def _resolve_analytes(frame: pd.DataFrame, outcome: _Outcome) -> ObjArray:
-    known = catalog.analytes()
-
-    def explicit(item: Any) -> Any:
-        return item if isinstance(item, str) and item in known else ("?" if item else None)
-
-    def by_code(item: Any) -> Any:
-        return catalog.lookup_code(item) if isinstance(item, str) else None
-
-    def by_name(item: Any) -> Any:
-        return catalog.lookup_name(item) if isinstance(item, str) else None
-
-    given = _per_unique(_column(frame, "analyte"), explicit, None)
-    coded = _per_unique(_column(frame, "source_code"), by_code, None)
-    named = _per_unique(_column(frame, "source_name"), by_name, None)
-
-    result = np.where(_missing(given), coded, given)
-    result = np.where(_missing(result), named, result)
-    unknown_key = given == "?"
-    outcome.record(unknown_key, ReasonCode.UNKNOWN_ANALYTE, _UNKNOWN_KEY)
-    conflict = ~_missing(coded) & ~_missing(named) & (coded != named) & _missing(given)
-    outcome.record(conflict, ReasonCode.UNKNOWN_ANALYTE, _CODE_NAME_CONFLICT)
-    missing = _missing(result)
-    outcome.record(missing, ReasonCode.UNKNOWN_ANALYTE, _UNRECOGNISED)
-    result = result.copy()
-    result[unknown_key | conflict | missing] = None
-    return result
+    """Resolve analytes once per distinct (analyte, code, name) combination."""
+    columns = [_column(frame, c) for c in ("analyte", "source_code", "source_name")]
+    codes, first = factorize_rows(*columns)
+    values = [c.to_numpy(dtype=object)[first] for c in columns]
+    resolved = [resolve_analyte(*combination) for combination in zip(*values, strict=True)]
+    analyte = np.array([a for a, _ in resolved], dtype=object)[codes]
+    problem = np.array([p for _, p in resolved], dtype=object)[codes]
+    outcome.record(analyte == None, ReasonCode.UNKNOWN_ANALYTE, problem)  # noqa: E711
+    return analyte
 
 
 # -- units --------------------------------------------------------------------
@@ -246,7 +266,7 @@ def _convert_groups(
     n = len(analyte)
     scale = np.full(n, np.nan)
     offset = np.zeros(n)
-    usable = ~_missing(analyte) & ~_missing(unit_pint)
+    usable = _known(analyte) & _known(unit_pint)
     codes, first = factorize_rows(analyte[usable], unit_pint[usable])
     uniques = [(analyte[usable][i], unit_pint[usable][i]) for i in first]
     group_scale = np.full(len(uniques), np.nan)
@@ -316,7 +336,7 @@ def _lab_ranges(
     parsed = parse_range_texts(frame["lab_reference_text"])
     low = parsed["lab_low"].to_numpy(dtype="float64")
     high = parsed["lab_high"].to_numpy(dtype="float64")
-    ok = parsed["lab_range_parsed"].to_numpy(dtype=bool) & ~_missing(analyte)
+    ok = parsed["lab_range_parsed"].to_numpy(dtype=bool) & _known(analyte)
     present = parsed["lab_range_present"].to_numpy(dtype=bool)
     row_scale, row_offset = scale.copy(), offset.copy()
     # A unit written inside the range text must agree with the analyte's units.
@@ -401,7 +421,7 @@ def _catalogue_ranges(
     Where the lab's own range was used, only the catalogue's critical limits are
     taken (the lab's range text carries none).
     """
-    known = ~_missing(analyte)
+    known = _known(analyte)
     for name in pd.unique(analyte[known]):
         of_analyte = known & (analyte == name)
         rows = pending & of_analyte
@@ -649,11 +669,14 @@ def interpret(
     for code in (ReasonCode.UNPARSED_VALUE, ReasonCode.AMBIGUOUS_VALUE):
         outcome.record(value_status == code.value, code, value_problem)
 
-    units = _per_unique(_column(out, "raw_unit"), _unit_info, _unit_info(None))
-    unit_pint = np.array([u.pint for u in units], dtype=object)
-    unit_display = np.array([u.display for u in units], dtype=object)
-    unit_problem = np.array([u.problem for u in units], dtype=object)
-    outcome.record(~_missing(unit_problem), ReasonCode.UNKNOWN_UNIT, unit_problem)
+    unit_codes, unit_texts = pd.factorize(_column(out, "raw_unit"), use_na_sentinel=True)
+    infos = [_unit_info(u) for u in unit_texts] + [_unit_info(None)]
+    taken = np.where(unit_codes < 0, len(unit_texts), unit_codes)
+    unit_pint = np.array([u.pint for u in infos], dtype=object)[taken]
+    unit_display = np.array([u.display for u in infos], dtype=object)[taken]
+    unit_problem = np.array([u.problem for u in infos], dtype=object)[taken]
+    has_problem = np.array([u.problem is not None for u in infos], dtype=bool)[taken]
+    outcome.record(has_problem, ReasonCode.UNKNOWN_UNIT, unit_problem)
 
     def target(name: str) -> str | None:
         return chosen.units.get(name)
@@ -677,7 +700,7 @@ def interpret(
 
     ranges = _Ranges.empty(n)
     lab_used = _lab_ranges(out, analyte, scale, offset, target, ranges)
-    pending = ~lab_used & ~_missing(analyte)
+    pending = ~lab_used & _known(analyte)
     _catalogue_ranges(cat, analyte, people, pending, target, ranges, outcome)
     ranges.caveats[raw_sex.notna().to_numpy() & ~people.has_sex] |= _SEX_UNRECOGNISED
 
@@ -929,7 +952,7 @@ def _mark_superseded(out: pd.DataFrame, analyte: ObjArray, notes: pd.Series) -> 
     if not corrected.any():
         out["superseded"] = False
         return
-    test = np.where(_missing(analyte), _column(out, "source_code").to_numpy(dtype=object), analyte)
+    test = np.where(~_known(analyte), _column(out, "source_code").to_numpy(dtype=object), analyte)
     keys, _ = factorize_rows(_column(out, "patient_id"), test, _column(out, "collected_at"))
     position = np.arange(len(out))
     last_correction = pd.Series(np.where(corrected, position, -1)).groupby(keys).transform("max")
@@ -950,7 +973,7 @@ def _check_plausible(
     outcome: _Outcome,
 ) -> None:
     """Mark values outside the cited plausibility limits, naming a unit they would fit."""
-    for name in pd.unique(analyte[~_missing(analyte)]):
+    for name in pd.unique(analyte[_known(analyte)]):
         to_unit = target(name)
         limits = _plausible_limits(name, to_unit) if to_unit is not None else None
         if limits is None:
