@@ -33,9 +33,6 @@ from labinterp.interpret import (
     _CRITICAL_UNDECIDED,
     _FLAG_UNDECIDED,
     _LAB_CITATION,
-    _NEEDS_AGE,
-    _NEEDS_SEX,
-    _NO_REFERENCE,
     _NOTE_BIT,
     _RANGE_UNIT_DISAGREES,
     _RANGE_UNREADABLE,
@@ -44,6 +41,7 @@ from labinterp.interpret import (
     _group_conversion,
     _implausible,
     _unit_info,
+    choose_catalogue_range,
     resolve_analyte,
 )
 from labinterp.models import Finding, Profile
@@ -163,59 +161,25 @@ def _lab_range(row: _Row, text: Any, ctx: _Context) -> bool:
     return True
 
 
-def _or_nan(affine: Any, value: float | None) -> float:
-    return float(affine(value)) if value is not None else math.nan
-
-
 def _catalogue_range(row: _Row, lab_used: bool, ctx: _Context) -> None:
     """Fill the range (or, after a lab range, the critical limits) from the catalogue."""
-    name = row.analyte
-    if name is None:
+    if row.analyte is None:
         return
-    to_unit = ctx.target(name) or ""
-    has_sex, has_age = ctx.sex != "", not math.isnan(ctx.age)
-    missing_sex = missing_age = False
-    for spec in ctx.catalogue.for_analyte(name):
-        try:
-            affine = conversion(spec.unit, to_unit, name)
-        except UnitError:
-            continue
-        needs_age = spec.age_min is not None or spec.age_max is not None
-        if not lab_used and ((spec.sex != "any" and not has_sex) or (needs_age and not has_age)):
-            missing_sex |= spec.sex != "any" and not has_sex
-            missing_age |= not missing_sex
-        covered = (
-            (spec.sex == "any" or ctx.sex == spec.sex)
-            and (spec.age_min is None or (has_age and ctx.age >= spec.age_min))
-            and (spec.age_max is None or (has_age and ctx.age < spec.age_max))
-        )
-        if not covered:
-            continue
-        if lab_used:
-            if spec.critical_low is None and spec.critical_high is None:
-                continue
-            row.critical_low = _or_nan(affine, spec.critical_low)
-            row.critical_high = _or_nan(affine, spec.critical_high)
-            row.reference_citation = (
-                f"{_LAB_CITATION}; critical limits: {spec.source}, {spec.locator}"
-            )
-            row.notes |= _CATALOGUE_CRITICAL
-            return
-        row.low = _or_nan(affine, spec.low)
-        row.high = _or_nan(affine, spec.high)
-        row.low_inclusive, row.high_inclusive = spec.low_inclusive, spec.high_inclusive
-        row.critical_low = _or_nan(affine, spec.critical_low)
-        row.critical_high = _or_nan(affine, spec.critical_high)
-        row.reference_source = f"catalogue:{ctx.catalogue.info.name}"
-        row.reference_citation = f"{spec.source}, {spec.locator}"
-        return
+    choice = choose_catalogue_range(
+        ctx.catalogue, row.analyte, ctx.target(row.analyte) or "", ctx.sex, ctx.age, lab_used
+    )
     if lab_used:
+        if choice.critical_note:
+            row.critical_low, row.critical_high = choice.critical_low, choice.critical_high
+            row.reference_citation = choice.citation
+            row.notes |= _CATALOGUE_CRITICAL
         return
-    if missing_sex:
-        row.record(ReasonCode.MISSING_CONTEXT, _NEEDS_SEX)
-    if missing_age:
-        row.record(ReasonCode.MISSING_CONTEXT, _NEEDS_AGE)
-    row.record(ReasonCode.NO_REFERENCE, _NO_REFERENCE)
+    row.low, row.high = choice.low, choice.high
+    row.low_inclusive, row.high_inclusive = choice.low_inclusive, choice.high_inclusive
+    row.critical_low, row.critical_high = choice.critical_low, choice.critical_high
+    row.reference_source, row.reference_citation = choice.source, choice.citation
+    if choice.problem is not None:
+        row.record(*choice.problem)
 
 
 def _interpret(

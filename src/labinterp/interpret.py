@@ -35,7 +35,7 @@ from labinterp.errors import (
 )
 from labinterp.explain import NOTE_IDS, Text, explanation_table, rule_caveats
 from labinterp.io._context import complete_context
-from labinterp.models import Finding, Profile, ReferenceRange
+from labinterp.models import Finding, Profile
 from labinterp.ranges import parse_range_texts
 from labinterp.units import Affine, conversion, normalise_unit
 from labinterp.values import Decimal, parse_values
@@ -43,6 +43,8 @@ from labinterp.vocab import Flag, Sex, Status
 
 __all__ = [
     "GLOSSARY_COLUMNS",
+    "CatalogueChoice",
+    "choose_catalogue_range",
     "failures",
     "findings",
     "interpret",
@@ -372,25 +374,6 @@ class _People:
         self.has_sex: npt.NDArray[np.bool_] = np.asarray(sex != "", dtype=bool)
         self.has_age: npt.NDArray[np.bool_] = np.isfinite(age)
 
-    def covered(self, spec: ReferenceRange) -> npt.NDArray[np.bool_]:
-        """Rows whose sex and age the catalogue row covers (unknown sex/age never match a band)."""
-        match = np.ones(len(self.age), dtype=bool)
-        if spec.sex != "any":
-            match &= self.sex == spec.sex
-        with np.errstate(invalid="ignore"):
-            if spec.age_min is not None:
-                match &= self.has_age & (self.age >= spec.age_min)
-            if spec.age_max is not None:
-                match &= self.has_age & (self.age < spec.age_max)
-        return match
-
-    def lacks_for(self, spec: ReferenceRange) -> npt.NDArray[np.bool_]:
-        """Rows that cannot be matched to this catalogue row because sex or age is missing."""
-        needs_age = spec.age_min is not None or spec.age_max is not None
-        return np.asarray(
-            ((spec.sex != "any") & ~self.has_sex) | (needs_age & ~self.has_age), dtype=bool
-        )
-
 
 _NEEDS_SEX = (
     "The reference range depends on sex, and the sex is missing or not recognised; "
@@ -407,6 +390,123 @@ _NO_REFERENCE = (
 _LAB_CITATION = "reference range supplied by the laboratory"
 
 
+@dataclass(frozen=True)
+class CatalogueChoice:
+    """What the catalogue gives one result (see :func:`choose_catalogue_range`).
+
+    ``low`` to ``high_inclusive`` and ``source`` are set only for a result without a
+    lab range; after a lab range only the critical limits, the ``citation`` and the
+    ``critical_note`` flag are set. ``problem`` says why no range was found.
+    """
+
+    low: float = np.nan
+    high: float = np.nan
+    low_inclusive: bool = True
+    high_inclusive: bool = True
+    critical_low: float = np.nan
+    critical_high: float = np.nan
+    source: str | None = None
+    citation: str | None = None
+    critical_note: bool = False
+    problem: tuple[ReasonCode, str] | None = None
+
+
+def choose_catalogue_range(
+    cat: RangeCatalogue, name: str, to_unit: str, sex: str, age: float, lab_used: bool
+) -> CatalogueChoice:
+    """Choose the catalogue row for one result: the first that covers its sex and age.
+
+    Unknown sex or age never match a row partitioned by them. Where the lab's own
+    range was used, only the first covering row with critical limits counts, for its
+    critical limits (the lab's range text carries none).
+
+    Parameters
+    ----------
+    cat
+        The range catalogue.
+    name, to_unit
+        The analyte and its reporting unit (limits are converted to it).
+    sex
+        ``"female"``, ``"male"`` or ``""`` (unknown).
+    age
+        Age in years, NaN when unknown.
+    lab_used
+        Whether the lab's own range was used.
+
+    Returns
+    -------
+    CatalogueChoice
+    """
+    has_sex, has_age = sex != "", not np.isnan(age)
+    missing_sex = missing_age = False
+    for spec in cat.for_analyte(name):
+        try:
+            affine = conversion(spec.unit, to_unit, name)
+        except UnitError:
+            continue
+        needs_age = spec.age_min is not None or spec.age_max is not None
+        if not lab_used and ((spec.sex != "any" and not has_sex) or (needs_age and not has_age)):
+            missing_sex |= spec.sex != "any" and not has_sex
+            missing_age |= not missing_sex
+        covered = (
+            (spec.sex == "any" or sex == spec.sex)
+            and (spec.age_min is None or (has_age and age >= spec.age_min))
+            and (spec.age_max is None or (has_age and age < spec.age_max))
+        )
+        if not covered:
+            continue
+        critical_low = _affine_or_nan(affine, spec.critical_low)
+        critical_high = _affine_or_nan(affine, spec.critical_high)
+        if lab_used:
+            if spec.critical_low is None and spec.critical_high is None:
+                continue
+            return CatalogueChoice(
+                critical_low=critical_low,
+                critical_high=critical_high,
+                citation=f"{_LAB_CITATION}; critical limits: {spec.source}, {spec.locator}",
+                critical_note=True,
+            )
+        return CatalogueChoice(
+            low=_affine_or_nan(affine, spec.low),
+            high=_affine_or_nan(affine, spec.high),
+            low_inclusive=spec.low_inclusive,
+            high_inclusive=spec.high_inclusive,
+            critical_low=critical_low,
+            critical_high=critical_high,
+            source=f"catalogue:{cat.info.name}",
+            citation=f"{spec.source}, {spec.locator}",
+        )
+    if lab_used:
+        return CatalogueChoice()
+    if missing_sex:
+        return CatalogueChoice(problem=(ReasonCode.MISSING_CONTEXT, _NEEDS_SEX))
+    if missing_age:
+        return CatalogueChoice(problem=(ReasonCode.MISSING_CONTEXT, _NEEDS_AGE))
+    return CatalogueChoice(problem=(ReasonCode.NO_REFERENCE, _NO_REFERENCE))
+
+
+def _age_bands(cat: RangeCatalogue, analyte: ObjArray, age: FloatArray) -> npt.NDArray[np.int64]:
+    """Return age-band numbers between the catalogue's age limits, per analyte (-1: no age).
+
+    Two ages in the same band meet the same catalogue rows, so the choice is made once
+    per band.
+    """
+    band = np.full(len(analyte), -1, dtype=np.int64)
+    finite = np.isfinite(age)
+    for name in pd.unique(analyte[_known(analyte)]):
+        limits = sorted(
+            {
+                x
+                for spec in cat.for_analyte(name)
+                for x in (spec.age_min, spec.age_max)
+                if x is not None
+            }
+        )
+        rows = (analyte == name) & finite
+        band[rows] = np.searchsorted(np.asarray(limits, dtype="float64"), age[rows], "right")
+    return band
+
+
 def _catalogue_ranges(
     cat: RangeCatalogue,
     analyte: ObjArray,
@@ -418,52 +518,56 @@ def _catalogue_ranges(
 ) -> None:
     """Fill ranges from the catalogue for rows without a usable lab range.
 
-    Where the lab's own range was used, only the catalogue's critical limits are
-    taken (the lab's range text carries none).
+    The choice is made once per (analyte, sex, age band, lab range used) group with
+    :func:`choose_catalogue_range`. Where the lab's own range was used, only the
+    catalogue's critical limits are taken.
     """
-    known = _known(analyte)
-    for name in pd.unique(analyte[known]):
-        of_analyte = known & (analyte == name)
-        rows = pending & of_analyte
-        lab_rows = ~pending & of_analyte
-        to_unit = target(name) or ""
-        assigned = np.zeros(len(analyte), dtype=bool)
-        missing_sex = np.zeros(len(analyte), dtype=bool)
-        missing_age = np.zeros(len(analyte), dtype=bool)
-        for spec in cat.for_analyte(name):
-            try:
-                affine = conversion(spec.unit, to_unit, name)
-            except UnitError:
-                continue
-            covered = people.covered(spec)
-            lacking = rows & ~assigned & people.lacks_for(spec)
-            missing_sex |= lacking & (spec.sex != "any") & ~people.has_sex
-            missing_age |= lacking & ~missing_sex
-            match = rows & ~assigned & covered
-            critical = spec.critical_low is not None or spec.critical_high is not None
-            lab_match = lab_rows & ~assigned & covered if critical else np.zeros_like(rows)
-            assigned |= match | lab_match
-            if lab_match.any():
-                ranges.critical_low[lab_match] = _affine_or_nan(affine, spec.critical_low)
-                ranges.critical_high[lab_match] = _affine_or_nan(affine, spec.critical_high)
-                ranges.citation[lab_match] = (
-                    f"{_LAB_CITATION}; critical limits: {spec.source}, {spec.locator}"
-                )
-                ranges.caveats[lab_match] |= _CATALOGUE_CRITICAL
-            if not match.any():
-                continue
-            ranges.low[match] = _affine_or_nan(affine, spec.low)
-            ranges.high[match] = _affine_or_nan(affine, spec.high)
-            ranges.low_inclusive[match] = spec.low_inclusive
-            ranges.high_inclusive[match] = spec.high_inclusive
-            ranges.critical_low[match] = _affine_or_nan(affine, spec.critical_low)
-            ranges.critical_high[match] = _affine_or_nan(affine, spec.critical_high)
-            ranges.source[match] = f"catalogue:{cat.info.name}"
-            ranges.citation[match] = f"{spec.source}, {spec.locator}"
-        unassigned = rows & ~assigned
-        outcome.record(unassigned & missing_sex, ReasonCode.MISSING_CONTEXT, _NEEDS_SEX)
-        outcome.record(unassigned & missing_age, ReasonCode.MISSING_CONTEXT, _NEEDS_AGE)
-        outcome.record(unassigned, ReasonCode.NO_REFERENCE, _NO_REFERENCE)
+    rows = np.flatnonzero(_known(analyte))
+    if not len(rows):
+        return
+    band = _age_bands(cat, analyte, people.age)
+    codes, first = factorize_rows(analyte[rows], people.sex[rows], band[rows], pending[rows])
+    choices = [
+        choose_catalogue_range(
+            cat,
+            analyte[rows[i]],
+            target(analyte[rows[i]]) or "",
+            people.sex[rows[i]],
+            people.age[rows[i]],
+            not pending[rows[i]],
+        )
+        for i in first
+    ]
+
+    def column(field: str, dtype: Any) -> Any:
+        return np.array([getattr(c, field) for c in choices], dtype=dtype)[codes]
+
+    lab = ~pending[rows]
+    critical = column("critical_note", bool)
+    full = rows[~lab]
+    for field, target_array in (
+        ("low", ranges.low),
+        ("high", ranges.high),
+        ("low_inclusive", ranges.low_inclusive),
+        ("high_inclusive", ranges.high_inclusive),
+        ("source", ranges.source),
+    ):
+        values = column(field, target_array.dtype)
+        target_array[full] = values[~lab]
+    with_critical = ~lab | critical
+    for field, target_array in (
+        ("critical_low", ranges.critical_low),
+        ("critical_high", ranges.critical_high),
+        ("citation", ranges.citation),
+    ):
+        values = column(field, target_array.dtype)
+        target_array[rows[with_critical]] = values[with_critical]
+    ranges.caveats[rows[critical]] |= _CATALOGUE_CRITICAL
+    for position, choice in enumerate(choices):
+        if choice.problem is not None:
+            in_group = np.zeros(len(analyte), dtype=bool)
+            in_group[rows[codes == position]] = True
+            outcome.record(in_group, *choice.problem)
 
 
 def _affine_or_nan(affine: Affine, value: float | None) -> float:
