@@ -78,21 +78,23 @@ def _classify(
         to_scheme = conversion(reporting, scheme.unit, scheme.analyte)
     except UnitError:
         return out
-    scale = inputs.scale * to_scheme.scale
-    offset = inputs.offset * to_scheme.scale + to_scheme.offset
-    value = inputs.value * scale + offset
-    converted = ~(np.isclose(scale, 1.0) & np.isclose(offset, 0.0))
+    # Work on the scheme's rows only.
+    scale = inputs.scale[rows] * to_scheme.scale
+    offset = inputs.offset[rows] * to_scheme.scale + to_scheme.offset
+    value = inputs.value[rows] * scale + offset
     if scheme.resolution is not None:
         step = scheme.resolution
+        converted = ~(np.isclose(scale, 1.0) & np.isclose(offset, 0.0))
         value = np.where(converted, np.round(value / step) * step, value)
-    plain = _bounds(scheme.categories)
-    out[rows] = categorise(value[rows], inputs.comparator[rows], *plain)
+    comparator = inputs.comparator[rows]
+    labels = categorise(value, comparator, *_bounds(scheme.categories))
     if scheme.inflamed_categories:
-        inflamed_rows = rows & inputs.inflamed
-        alt = _bounds(scheme.inflamed_categories)
-        out[inflamed_rows] = categorise(
-            value[inflamed_rows], inputs.comparator[inflamed_rows], *alt
+        inflamed = inputs.inflamed[rows]
+        alt = categorise(
+            value[inflamed], comparator[inflamed], *_bounds(scheme.inflamed_categories)
         )
+        labels[inflamed] = alt
+    out[rows] = labels
     if scheme.high_from_reference:
         # "normal" means "not above the upper reference limit": it needs a range.
         above = rows & np.isin(inputs.flag, ["H", "HH"])
@@ -155,7 +157,7 @@ def apply_schemes(
     category_out = np.full(n, None, dtype=object)
     for name in names:
         scheme = known[name]
-        rows = inputs.usable & (inputs.analyte == scheme.analyte) & pd.isna(scheme_out)
+        rows = inputs.usable & (inputs.analyte == scheme.analyte) & (scheme_out == None)  # noqa: E711
         if not rows.any():
             continue
         labels = _classify(scheme, inputs, rows, target)
