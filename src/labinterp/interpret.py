@@ -11,6 +11,7 @@ result for clinic software.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -1002,13 +1003,39 @@ def _with_derived(
     result["problem"] = problem
     result["derived_from"] = derived_from
     result["equation"] = equation
-    result["source_row"] = pd.NA
     result.index = _derived_labels(out.index, positions)
-    order = np.concatenate([np.arange(len(out), dtype="float64"), positions + 0.5])
-    combined = pd.concat([out, result.reindex(columns=out.columns)])
     if pd.api.types.is_integer_dtype(out["source_row"].dtype):
-        combined["source_row"] = combined["source_row"].astype("Int64")
+        # Integer source rows, with <NA> for derived rows.
+        out["source_row"] = out["source_row"].astype("Int64")
+        result["source_row"] = pd.array([pd.NA] * len(result), dtype="Int64")
+    else:
+        result["source_row"] = pd.NA
+    order = np.concatenate([np.arange(len(out), dtype="float64"), positions + 0.5])
+    combined = pd.concat([out, _like(result, out)])
     return combined.iloc[np.argsort(order, kind="stable")]
+
+
+def _like(rows: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """Give ``rows`` the columns and, where the values allow, the dtypes of ``frame``.
+
+    Concatenating columns of different dtypes converts the whole column (a million
+    Arrow strings to Python objects); matching the dtypes first keeps it cheap.
+    """
+    columns = {}
+    for name in frame.columns:
+        dtype = frame[name].dtype
+        if name not in rows.columns:
+            column = pd.Series(pd.NA, index=rows.index, dtype=object)
+        else:
+            column = rows[name]
+        # Only to dtypes that hold missing values (never NA -> False for a bool column).
+        holds_na = isinstance(dtype, pd.api.extensions.ExtensionDtype) or dtype.kind in "fMm"
+        convertible = column.isna().all() or pd.api.types.is_string_dtype(dtype)
+        if column.dtype != dtype and holds_na and convertible:
+            with contextlib.suppress(TypeError, ValueError):
+                column = column.astype(dtype)
+        columns[name] = column
+    return pd.DataFrame(columns, index=rows.index)
 
 
 def _derived_labels(index: pd.Index, positions: npt.NDArray[np.int64]) -> pd.Index:
