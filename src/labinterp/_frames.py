@@ -27,7 +27,11 @@ def factorize_rows(*columns: Any) -> tuple[IntArray, IntArray]:
     """
     combined: IntArray | None = None
     for column in columns:
-        values = column if isinstance(column, (pd.Series, pd.Index)) else np.asarray(column)
+        values = (
+            column
+            if isinstance(column, (pd.Series, pd.Index, pd.Categorical))
+            else np.asarray(column)
+        )
         codes, uniques = pd.factorize(values, use_na_sentinel=False)
         codes = np.asarray(codes, dtype=np.int64)
         if combined is None:

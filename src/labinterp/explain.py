@@ -231,7 +231,7 @@ def compose_explanation(
 
 
 def rule_caveats(
-    columns: Mapping[str, Any], profile: str, text: Text, values: Mapping[str, ObjArray]
+    columns: Mapping[str, Any], profile: str, text: Text, values: Mapping[str, Any]
 ) -> tuple[ObjArray, ObjArray, ObjArray, npt.NDArray[np.int64]]:
     """Evaluate the context rules, vectorised per rule, and render their caveats.
 

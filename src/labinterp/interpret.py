@@ -593,10 +593,16 @@ def _finalise_text(
         text,
     )
     derived = (out["status"] == Status.DERIVED.value).to_numpy(dtype=bool)
-    equation = _per_unique(out["equation"], EQUATION_NAMES.get, None)
+    # Placeholder values as categoricals: factorized by their codes, not their text.
+    equation_codes, equations_used = pd.factorize(out["equation"], use_na_sentinel=True)
+    equation = pd.Categorical.from_codes(
+        equation_codes,
+        categories=pd.Index([EQUATION_NAMES.get(e, e) for e in equations_used], dtype=object),
+    )
     source = out["reference_source"].to_numpy(dtype=object)
-    catalogue_title = np.full(len(out), cat.info.title, dtype=object)
-    catalogue_title[pd.isna(source)] = None
+    catalogue_title = pd.Categorical.from_codes(
+        np.where(_missing(source), -1, 0), categories=pd.Index([cat.info.title], dtype=object)
+    )
     rule_texts, rule_sources, rule_ids, rule_codes = rule_caveats(
         {
             "analyte": analyte,
