@@ -185,15 +185,15 @@ def _rows_frame(
         return pd.DataFrame()
     frames = []
     for idx, name, egfr in parts:
-        source = interpreted.iloc[idx]
+        # Take only the context columns of the source rows (not every column).
         frame = pd.DataFrame(
-            {c: source[c].to_numpy() for c in _CONTEXT if c in interpreted.columns}
+            {c: interpreted[c].take(idx).to_numpy() for c in _CONTEXT if c in interpreted.columns}
         )
         frame["analyte"] = "egfr"
         frame["raw_value"] = egfr
         frame["raw_unit"] = "mL/min/1.73m2"
         frame["equation"] = name
-        frame["derived_from"] = source["source_row"].astype("string").to_numpy()
+        frame["derived_from"] = interpreted["source_row"].take(idx).astype("string").to_numpy()
         frame["_source_position"] = idx
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
