@@ -316,7 +316,11 @@ def interpret(
         raise typer.Exit(code=2) from None
     except ImportError as exc:
         writer.abandon()
-        console.print(f"[red]error:[/red] {exc}; install labinterp[parquet] for Parquet output.")
+        console.print(
+            f"[red]error:[/red] {exc}; install the extra for this format: "
+            "labinterp[hl7] (HL7 v2) or labinterp[fhir] (FHIR).",
+            highlight=False,
+        )
         raise typer.Exit(code=2) from None
     except KeyboardInterrupt:
         writer.abandon()
