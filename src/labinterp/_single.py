@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -352,7 +352,8 @@ def _derive_cr_cys(
 
 
 def _derived_row(ctx: _Context, egfr: float, equation: str, sources: tuple[int, ...]) -> _Row:
-    derived_ctx = ctx if ctx.inflammation is not None else _replace_inflammation(ctx)
+    # Derived rows are classified on their own, as the frame path's second pass does.
+    derived_ctx = ctx if ctx.inflammation is not None else replace(ctx, inflammation=False)
     row = _interpret(derived_ctx, egfr, _EGFR_UNIT, "auto", key="egfr")
     _classify([row], derived_ctx, False)
     row.raw_value = row.raw_unit = None
@@ -360,14 +361,6 @@ def _derived_row(ctx: _Context, egfr: float, equation: str, sources: tuple[int, 
     row.equation = equation
     row.derived_from = sources
     return row
-
-
-def _replace_inflammation(ctx: _Context) -> _Context:
-    # Derived rows are classified on their own, as the frame path's second pass does.
-    return _Context(
-        ctx.profile, ctx.catalogue, ctx.raw_sex, ctx.sex, ctx.age, ctx.height_cm,
-        ctx.month, ctx.schemes, False,
-    )  # fmt: skip
 
 
 def _finding(row: _Row, rule_bits: int, ctx: _Context, text: Text) -> Finding:
