@@ -85,6 +85,16 @@ def _parse_distinct(texts: pd.Series) -> tuple[pd.Series, pd.Series]:
     return out, todo & present
 
 
+def _numbers(values: pd.Series) -> pd.Series:
+    """Return ``pd.to_numeric(errors="coerce")`` computed once per distinct text."""
+    if pd.api.types.is_numeric_dtype(values):
+        return pd.to_numeric(values, errors="coerce")
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    parsed = pd.to_numeric(pd.Series(np.asarray(uniques, dtype=object)), errors="coerce")
+    table = np.append(parsed.to_numpy(dtype="float64", na_value=np.nan), np.nan)
+    return pd.Series(table[np.where(codes < 0, -1, codes)], index=values.index)
+
+
 def complete_context(
     frame: pd.DataFrame, *, sex_map: Mapping[str, str] | None = None
 ) -> pd.DataFrame:
@@ -125,12 +135,12 @@ def complete_context(
         derived = (out["collected_at"] - out["birth_date"]).dt.days / _DAYS_PER_YEAR
         derived = derived.where(derived >= 0)
         if "age_years" in out.columns:
-            given = pd.to_numeric(out["age_years"], errors="coerce")
+            given = _numbers(out["age_years"])
             out["age_years"] = given.where(given.notna(), derived)
         else:
             out["age_years"] = derived
     elif "age_years" in out.columns:
-        out["age_years"] = pd.to_numeric(out["age_years"], errors="coerce")
+        out["age_years"] = _numbers(out["age_years"])
     if "age_years" in frame.columns and not pd.api.types.is_numeric_dtype(frame["age_years"]):
         codes, uniques = pd.factorize(frame["age_years"], use_na_sentinel=True)
         written = pd.Series(np.asarray(uniques, dtype=object)).astype("string").str.strip()
