@@ -33,7 +33,6 @@ __all__ = [
     "Text",
     "compose_explanation",
     "explanation_table",
-    "explanations",
     "render_rules",
     "rule_bits_one",
     "rule_caveats",
@@ -163,19 +162,6 @@ def _fill(text: str, values: Mapping[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 
 
-def explanations(
-    analyte: ObjArray, flag: ObjArray, scheme: ObjArray, category: ObjArray, text: Text
-) -> tuple[ObjArray, ObjArray]:
-    """Compose explanation texts and their source keys, once per distinct combination.
-
-    The explanation is the analyte's ``about`` text, then the flag's text (the
-    analyte's own, else the generic one), then the category's text (not for schemes
-    whose categories only restate the flag).
-    """
-    codes, texts, cited = explanation_table(analyte, flag, scheme, category, text)
-    return texts[codes], cited[codes]
-
-
 def explanation_table(
     analyte: ObjArray, flag: ObjArray, scheme: ObjArray, category: ObjArray, text: Text
 ) -> tuple[npt.NDArray[np.int64], ObjArray, ObjArray]:
@@ -203,6 +189,10 @@ def compose_explanation(
     analyte: str, flag: str, scheme: str, category: str, text: Text
 ) -> tuple[str | None, str | None]:
     """Compose one explanation and its source keys (``""`` for an absent part).
+
+    The explanation is the analyte's ``about`` text, then the flag's text (the
+    analyte's own, else the generic one), then the category's text (not for schemes
+    whose categories only restate the flag).
 
     Returns
     -------

@@ -142,11 +142,6 @@ class _Outcome:
             self.problem[target] = problem
 
 
-def _text_column(values: Any, index: pd.Index) -> pd.Series:
-    """Wrap text values as an object column (no costly conversion to Arrow strings)."""
-    return pd.Series(np.asarray(values, dtype=object), index=index, dtype=object)
-
-
 def _missing(values: Any) -> npt.NDArray[np.bool_]:
     """Vectorised test for None/NaN/NA in an object array."""
     return np.asarray(pd.isna(values), dtype=bool)
@@ -373,7 +368,6 @@ class _People:
         self.sex = sex  # "female", "male" or ""
         self.age = age
         self.has_sex: npt.NDArray[np.bool_] = np.asarray(sex != "", dtype=bool)
-        self.has_age: npt.NDArray[np.bool_] = np.isfinite(age)
 
 
 _NEEDS_SEX = (
