@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 __all__ = ["DATE_FORMATS", "complete_context", "parse_dates"]
@@ -85,14 +86,25 @@ def _parse_distinct(texts: pd.Series) -> tuple[pd.Series, pd.Series]:
     return out, todo & present
 
 
-def _numbers(values: pd.Series) -> pd.Series:
-    """Return ``pd.to_numeric(errors="coerce")`` computed once per distinct text."""
+def _ages(values: pd.Series) -> tuple[pd.Series, npt.NDArray[np.bool_]]:
+    """Read ages as numbers, once per distinct text.
+
+    Returns
+    -------
+    (pandas.Series, numpy.ndarray)
+        The ages (NaN where missing or unreadable) and where a non-empty text is not
+        a number.
+    """
     if pd.api.types.is_numeric_dtype(values):
-        return pd.to_numeric(values, errors="coerce")
+        return pd.to_numeric(values, errors="coerce"), np.zeros(len(values), dtype=bool)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    parsed = pd.to_numeric(pd.Series(np.asarray(uniques, dtype=object)), errors="coerce")
-    table = np.append(parsed.to_numpy(dtype="float64", na_value=np.nan), np.nan)
-    return pd.Series(table[np.where(codes < 0, -1, codes)], index=values.index)
+    distinct = pd.Series(np.asarray(uniques, dtype=object))
+    parsed = pd.to_numeric(distinct, errors="coerce")
+    written = distinct.astype("string").str.strip()
+    bad = (written.notna() & (written != "") & parsed.isna()).to_numpy(dtype=bool)
+    taken = np.where(codes < 0, -1, codes)  # -1: the missing entry appended below
+    numbers = np.append(parsed.to_numpy(dtype="float64", na_value=np.nan), np.nan)[taken]
+    return pd.Series(numbers, index=values.index), np.append(bad, False)[taken]
 
 
 def complete_context(
@@ -131,25 +143,19 @@ def complete_context(
             f"{column} could not be read as a date (use ISO yyyy-mm-dd, dd.mm.yyyy or "
             "dd.mm.yyyy HH:MM).",
         )
+    if "age_years" in out.columns:
+        given, unreadable = _ages(out["age_years"])
+        out["age_years"] = given
+        problems = problems.where(
+            ~unreadable, "age_years is not a number of years; it was not used."
+        )
     if {"birth_date", "collected_at"} <= set(out.columns):
         derived = (out["collected_at"] - out["birth_date"]).dt.days / _DAYS_PER_YEAR
         derived = derived.where(derived >= 0)
         if "age_years" in out.columns:
-            given = _numbers(out["age_years"])
-            out["age_years"] = given.where(given.notna(), derived)
+            out["age_years"] = out["age_years"].where(out["age_years"].notna(), derived)
         else:
             out["age_years"] = derived
-    elif "age_years" in out.columns:
-        out["age_years"] = _numbers(out["age_years"])
-    if "age_years" in frame.columns and not pd.api.types.is_numeric_dtype(frame["age_years"]):
-        codes, uniques = pd.factorize(frame["age_years"], use_na_sentinel=True)
-        written = pd.Series(np.asarray(uniques, dtype=object)).astype("string").str.strip()
-        bad = written.notna() & (written != "")
-        bad &= pd.to_numeric(pd.Series(np.asarray(uniques, dtype=object)), errors="coerce").isna()
-        unreadable = np.append(bad.to_numpy(dtype=bool), False)[np.where(codes < 0, -1, codes)]
-        problems = problems.where(
-            ~unreadable, "age_years is not a number of years; it was not used."
-        )
     if sex_map is not None and "sex" in out.columns:
         mapping = {str(k).strip().casefold(): v for k, v in sex_map.items()}
         keys = out["sex"].astype("string").str.strip().str.casefold()
