@@ -22,9 +22,8 @@ from labinterp import catalog
 from labinterp._schemes import checked_schemes, classify_one
 from labinterp.catalog import RangeCatalogue, load_range_catalogue
 from labinterp.classify import flag_one
-from labinterp.derive import _ADULT_AGE, _CHILD, _CHILD_WITH_HEIGHT, EQUATION_NAMES
+from labinterp.derive import _ADULT_AGE, _CHILD, _CHILD_WITH_HEIGHT, EQUATION_NAMES, _age_ok
 from labinterp.derive import equation_function as _equation_function
-from labinterp.equations import APPLICABILITY
 from labinterp.errors import InvalidResultError, ReasonCode, UnitError
 from labinterp.explain import RuleRow, Text, compose_explanation, render_rules, rule_bits_one
 from labinterp.interpret import (
@@ -267,15 +266,6 @@ def _classify(rows: Sequence[_Row], ctx: _Context, in_sample_set: bool) -> None:
                 bool(inflamed),
                 ctx.target,
             )
-
-
-def _age_ok(name: str, age: float) -> bool:
-    rule = APPLICABILITY[name]
-    return (
-        math.isfinite(age)
-        and (rule["age_min"] is None or age >= rule["age_min"])
-        and (rule["age_max"] is None or age < rule["age_max"])
-    )
 
 
 def _derive(rows: list[_Row], ctx: _Context, egfr_equation: str | None) -> list[tuple[int, _Row]]:

@@ -83,7 +83,8 @@ class DerivedEGFR:
     notes: npt.NDArray[np.object_]
 
 
-def _age_ok(name: str, age: npt.NDArray[np.float64]) -> BoolArray:
+def _age_ok(name: str, age: float | npt.NDArray[np.float64]) -> BoolArray:
+    """Where an equation applies at the age (an array, or a 0-d array for one age)."""
     rule = APPLICABILITY[name]
     ok = np.isfinite(age)
     with np.errstate(invalid="ignore"):
