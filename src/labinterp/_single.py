@@ -24,7 +24,7 @@ from labinterp.catalog import RangeCatalogue, load_range_catalogue
 from labinterp.classify import flag_one
 from labinterp.derive import _ADULT_AGE, _CHILD, _CHILD_WITH_HEIGHT, EQUATION_NAMES, _age_ok
 from labinterp.derive import equation_function as _equation_function
-from labinterp.errors import InvalidResultError, ReasonCode, UnitError
+from labinterp.errors import InvalidResultError, ReasonCode
 from labinterp.explain import RuleRow, Text, compose_explanation, render_rules, rule_bits_one
 from labinterp.interpret import (
     _CATALOGUE_CRITICAL,
@@ -33,18 +33,16 @@ from labinterp.interpret import (
     _FLAG_UNDECIDED,
     _LAB_CITATION,
     _NOTE_BIT,
-    _RANGE_UNIT_DISAGREES,
-    _RANGE_UNREADABLE,
     _SEX_UNRECOGNISED,
     _caveat_parts,
     _group_conversion,
     _implausible,
     _unit_info,
     choose_catalogue_range,
+    lab_range,
     resolve_analyte,
 )
 from labinterp.models import Finding, Profile
-from labinterp.ranges import parse_range_text
 from labinterp.units import conversion, normalise_unit, ureg
 from labinterp.values import infer_decimal, parse_value
 from labinterp.vocab import Flag, Sex, Status
@@ -136,25 +134,11 @@ def _month(collected_at: datetime | date | str | None) -> int | None:
 
 def _lab_range(row: _Row, text: Any, ctx: _Context) -> bool:
     """Fill the row's range from the lab's text; return whether it was used."""
-    lab = parse_range_text(text)
+    lab, notes = lab_range(text, row.analyte, row.scale, row.offset, ctx.target)
+    row.notes |= notes
     if lab is None:
-        if isinstance(text, str) and text.strip():
-            row.notes |= _RANGE_UNREADABLE
         return False
-    if row.analyte is None:
-        return False
-    scale, offset = row.scale, row.offset
-    if lab.unit is not None:
-        try:
-            affine = conversion(lab.unit, ctx.target(row.analyte) or "", row.analyte)
-        except UnitError:
-            row.notes |= _RANGE_UNIT_DISAGREES
-            return False
-        scale, offset = float(affine.scale), float(affine.offset)
-    if not math.isfinite(scale):
-        return False
-    row.low = lab.low * scale + offset if math.isfinite(lab.low) else lab.low
-    row.high = lab.high * scale + offset if math.isfinite(lab.high) else lab.high
+    row.low, row.high = lab.low, lab.high
     row.low_inclusive, row.high_inclusive = lab.low_inclusive, lab.high_inclusive
     row.reference_source, row.reference_citation = "lab", _LAB_CITATION
     return True

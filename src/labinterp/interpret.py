@@ -37,7 +37,7 @@ from labinterp.errors import (
 from labinterp.explain import NOTE_IDS, Text, explanation_table, rule_caveats
 from labinterp.io._context import complete_context
 from labinterp.models import Finding, Profile
-from labinterp.ranges import parse_range_texts
+from labinterp.ranges import LabRange, parse_range_text
 from labinterp.units import Affine, conversion, normalise_unit
 from labinterp.values import Decimal, parse_values
 from labinterp.vocab import Flag, Sex, Status
@@ -50,6 +50,7 @@ __all__ = [
     "findings",
     "interpret",
     "interpret_one",
+    "lab_range",
     "resolve_analyte",
 ]
 
@@ -319,43 +320,85 @@ def _apply(scale: FloatArray, offset: FloatArray, values: FloatArray) -> FloatAr
         return np.where(np.isfinite(values), values * scale + offset, values)
 
 
+def lab_range(
+    text: Any,
+    analyte: str | None,
+    scale: float,
+    offset: float,
+    target: Callable[[str], str | None],
+) -> tuple[LabRange | None, int]:
+    """Read one lab range text and convert it to the analyte's reporting unit.
+
+    Parameters
+    ----------
+    text
+        The range as the lab wrote it (any value; only text can be a range).
+    analyte
+        The result's analyte (``None`` when not recognised: no range is used).
+    scale, offset
+        The conversion of the result's own unit to the reporting unit (NaN scale
+        when the unit could not be converted), used when the text names no unit.
+    target
+        The profile's reporting unit per analyte.
+
+    Returns
+    -------
+    (LabRange or None, int)
+        The range in the reporting unit, or ``None`` when none can be used, and the
+        interpretation-note bits to set (an unreadable text, a unit in the text that
+        does not measure the analyte).
+    """
+    lab = parse_range_text(text)
+    if lab is None:
+        unreadable = isinstance(text, str) and bool(text.strip())
+        return None, _RANGE_UNREADABLE if unreadable else 0
+    if analyte is None:
+        return None, 0
+    if lab.unit is not None:
+        # A unit written inside the range text must agree with the analyte's units.
+        try:
+            affine = conversion(lab.unit, target(analyte) or "", analyte)
+        except UnitError:
+            return None, _RANGE_UNIT_DISAGREES
+        scale, offset = float(affine.scale), float(affine.offset)
+    if not np.isfinite(scale):
+        return None, 0
+
+    def converted(limit: float) -> float:
+        return limit * scale + offset if np.isfinite(limit) else limit
+
+    return (
+        LabRange(converted(lab.low), converted(lab.high), lab.low_inclusive, lab.high_inclusive),
+        0,
+    )
+
+
 def _lab_ranges(
     frame: pd.DataFrame,
     analyte: ObjArray,
+    unit_pint: ObjArray,
     scale: FloatArray,
     offset: FloatArray,
     target: Callable[[str], str | None],
     ranges: _Ranges,
 ) -> npt.NDArray[np.bool_]:
-    """Fill ranges from the lab's own range text; return where one was used."""
+    """Fill ranges from the lab's own range text; return where one was used.
+
+    :func:`lab_range` runs once per distinct (text, analyte, unit) combination.
+    """
     n = len(analyte)
     if "lab_reference_text" not in frame.columns:
         return np.zeros(n, dtype=bool)
-    parsed = parse_range_texts(frame["lab_reference_text"])
-    low = parsed["lab_low"].to_numpy(dtype="float64")
-    high = parsed["lab_high"].to_numpy(dtype="float64")
-    ok = parsed["lab_range_parsed"].to_numpy(dtype=bool) & _known(analyte)
-    present = parsed["lab_range_present"].to_numpy(dtype=bool)
-    row_scale, row_offset = scale.copy(), offset.copy()
-    # A unit written inside the range text must agree with the analyte's units.
-    range_unit = parsed["lab_range_unit"].to_numpy(dtype=object)
-    with_unit = ok & ~_missing(range_unit)
-    for idx in np.flatnonzero(with_unit):
-        to_unit = target(analyte[idx])
-        try:
-            affine = conversion(range_unit[idx], to_unit or "", analyte[idx])
-        except UnitError:
-            ok[idx] = False
-            ranges.caveats[idx] |= _RANGE_UNIT_DISAGREES
-            continue
-        row_scale[idx], row_offset[idx] = affine.scale, affine.offset
-    ok &= np.isfinite(row_scale)
-    unreadable = present & ~parsed["lab_range_parsed"].to_numpy(dtype=bool)
-    ranges.caveats[unreadable] |= _RANGE_UNREADABLE
-    ranges.low[ok] = _apply(row_scale, row_offset, low)[ok]
-    ranges.high[ok] = _apply(row_scale, row_offset, high)[ok]
-    ranges.low_inclusive[ok] = parsed["lab_low_inclusive"].to_numpy(dtype=bool)[ok]
-    ranges.high_inclusive[ok] = parsed["lab_high_inclusive"].to_numpy(dtype=bool)[ok]
+    texts = frame["lab_reference_text"].to_numpy(dtype=object)
+    codes, first = factorize_rows(texts, analyte, unit_pint)
+    read = [lab_range(texts[i], analyte[i], scale[i], offset[i], target) for i in first]
+    ok = np.array([r is not None for r, _ in read], dtype=bool)[codes]
+    ranges.caveats |= np.array([notes for _, notes in read], dtype=np.int64)[codes]
+    used = [r if r is not None else LabRange(np.nan, np.nan, True, True) for r, _ in read]
+    ranges.low[ok] = np.array([r.low for r in used], dtype="float64")[codes][ok]
+    ranges.high[ok] = np.array([r.high for r in used], dtype="float64")[codes][ok]
+    ranges.low_inclusive[ok] = np.array([r.low_inclusive for r in used], dtype=bool)[codes][ok]
+    ranges.high_inclusive[ok] = np.array([r.high_inclusive for r in used], dtype=bool)[codes][ok]
     ranges.source[ok] = "lab"
     ranges.citation[ok] = _LAB_CITATION
     return ok
@@ -804,7 +847,7 @@ def interpret(
     )
 
     ranges = _Ranges.empty(n)
-    lab_used = _lab_ranges(out, analyte, scale, offset, target, ranges)
+    lab_used = _lab_ranges(out, analyte, unit_pint, scale, offset, target, ranges)
     pending = ~lab_used & _known(analyte)
     _catalogue_ranges(cat, analyte, people, pending, target, ranges, outcome)
     ranges.caveats[raw_sex.notna().to_numpy() & ~people.has_sex] |= _SEX_UNRECOGNISED
