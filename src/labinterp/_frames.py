@@ -12,6 +12,9 @@ __all__ = ["factorize_rows", "sample_sets"]
 
 IntArray = npt.NDArray[np.int64]
 
+#: Combined codes stay below this, far from the int64 limit.
+_LIMIT = 2**62
+
 
 def factorize_rows(*columns: Any) -> tuple[IntArray, IntArray]:
     """Return a number for each distinct combination of several row-aligned columns.
@@ -26,27 +29,34 @@ def factorize_rows(*columns: Any) -> tuple[IntArray, IntArray]:
         each combination (so ``column[first[code]]`` recovers the values).
     """
     combined: IntArray | None = None
+    size = 1  # combined codes are below this
     for column in columns:
         values = (
             column
             if isinstance(column, (pd.Series, pd.Index, pd.Categorical))
             else np.asarray(column)
         )
-        codes, uniques = pd.factorize(values, use_na_sentinel=False)
-        codes = np.asarray(codes, dtype=np.int64)
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        # Missing values (code -1) become a value of their own.
+        codes = np.where(codes < 0, len(uniques), codes).astype(np.int64, copy=False)
+        width = len(uniques) + 1
         if combined is None:
-            combined = codes
-        else:
-            mixed, _ = pd.factorize(combined * (len(uniques) + 1) + codes)
-            combined = np.asarray(mixed, dtype=np.int64)
+            combined, size = codes, width
+            continue
+        if size * width >= _LIMIT:  # renumber before the product could overflow
+            renumbered, seen = pd.factorize(combined)
+            combined, size = np.asarray(renumbered, dtype=np.int64), len(seen)
+        combined, size = combined * width + codes, size * width
     if combined is None:
         raise ValueError("factorize_rows needs at least one column")
-    _, first = np.unique(combined, return_index=True)
-    # Renumber so that codes follow the order of first appearance.
-    order = np.argsort(first)
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    return rank[combined], np.asarray(first[order], dtype=np.int64)
+    # Hash factorization numbers combinations in order of first appearance, so each
+    # code's first row is where the running maximum of the codes steps up.
+    numbered, _ = pd.factorize(combined)
+    rank = np.asarray(numbered, dtype=np.int64)
+    if not len(rank):
+        return rank, np.zeros(0, dtype=np.int64)
+    steps = np.diff(np.maximum.accumulate(rank), prepend=-1)
+    return rank, np.flatnonzero(steps > 0).astype(np.int64)
 
 
 def sample_sets(patient: Any, collected: Any) -> IntArray:
