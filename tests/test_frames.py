@@ -17,7 +17,7 @@ CELLS = st.one_of(st.none(), st.sampled_from(["a", "b", "c"]), st.integers(0, 3)
 
 
 def _reference(rows: list[tuple[object, ...]]) -> tuple[list[int], list[int]]:
-    """Number combinations in order of first appearance, the plain way."""
+    """Return first-appearance numbers of the combinations, computed the plain way."""
     seen: dict[tuple[object, ...], int] = {}
     codes, first = [], []
     for position, row in enumerate(rows):

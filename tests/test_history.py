@@ -142,3 +142,27 @@ def test_duplicates_at_the_same_time_are_kept_and_noted() -> None:
     changes = labinterp.history(labinterp.interpret(frame, derive=False))
     assert changes.loc[2, "history_note"] == "same_time"
     assert changes["previous_value"].notna().sum() == 2
+
+
+def test_egfr_derived_from_a_superseded_creatinine_is_superseded_too() -> None:
+    """The eGFR of a replaced creatinine is replaced with it; the corrected one's eGFR counts."""
+    frame = pd.DataFrame(
+        {
+            "patient_id": ["p", "p", "p"],
+            "collected_at": ["2026-01-01 08:00", "2026-01-01 08:00", "2026-02-01 08:00"],
+            "analyte": ["creatinine"] * 3,
+            "raw_value": ["150", "80", "82"],
+            "raw_unit": ["µmol/L"] * 3,
+            "sex": ["female"] * 3,
+            "age_years": [50] * 3,
+            "corrected": [False, True, False],
+        }
+    )
+    out = labinterp.interpret(frame, history=True)
+    derived = out[out["status"] == "derived"]
+    assert out["superseded"].tolist() == [True, True, False, False, False, False]
+    assert derived["derived_from"].tolist() == ["0", "1", "2"]
+    assert "replaced" in derived["caveats"].iloc[0]
+    # The February eGFR is compared with the corrected sample's eGFR, not the replaced one.
+    assert derived["previous_value"].iloc[2] == pytest.approx(derived["value_canonical"].iloc[1])
+    assert pd.isna(derived["previous_value"].iloc[1])

@@ -11,9 +11,8 @@ result for clinic software.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -118,6 +117,7 @@ _SEX_UNRECOGNISED = _NOTE_BIT["sex_unrecognised"]
 OnInvalid = Literal["record", "raise"]
 ObjArray = npt.NDArray[np.object_]
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 
 
 class _Outcome:
@@ -127,6 +127,14 @@ class _Outcome:
         self.status: ObjArray = np.full(n, None, dtype=object)
         self.problem: ObjArray = np.full(n, None, dtype=object)
         self._open = np.ones(n, dtype=bool)
+
+    @classmethod
+    def resume(cls, status: ObjArray, problem: ObjArray) -> _Outcome:
+        """Go on from recorded statuses: rows without one are still open."""
+        outcome = cls(0)
+        outcome.status, outcome.problem = status, problem
+        outcome._open = np.asarray(status == None, dtype=bool)  # noqa: E711
+        return outcome
 
     def open(self) -> npt.NDArray[np.bool_]:
         return self._open.copy()
@@ -285,6 +293,113 @@ def _convert_groups(
     return scale, offset, failed
 
 
+# -- rows ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Texts:
+    """The distinct lab range texts of the input; rows hold codes into them (-1: none)."""
+
+    distinct: ObjArray
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame) -> tuple[_Texts, IntArray]:
+        if "lab_reference_text" not in frame.columns:
+            return cls(np.empty(0, dtype=object)), np.full(len(frame), -1, dtype=np.int64)
+        codes, uniques = pd.factorize(frame["lab_reference_text"], use_na_sentinel=True)
+        return cls(np.asarray(uniques, dtype=object)), np.asarray(codes, dtype=np.int64)
+
+    def text(self, code: int) -> Any:
+        return self.distinct[code] if code >= 0 else None
+
+
+@dataclass(frozen=True)
+class _Read:
+    """What reading a row tells, before any range is chosen; enough to derive from it."""
+
+    analyte: ObjArray
+    comparator: ObjArray
+    value: FloatArray
+    unit_pint: ObjArray
+    unit_display: ObjArray
+    scale: FloatArray
+    offset: FloatArray
+    value_canonical: FloatArray
+    canonical_display: ObjArray
+    sex: ObjArray  # "female", "male" or "" (missing or not recognised)
+    sex_unrecognised: npt.NDArray[np.bool_]
+    age: FloatArray
+    lab_text: IntArray  # code into _Texts
+    status: ObjArray  # None while the row can still be interpreted
+    problem: ObjArray
+
+    def stacked(self, other: _Read, order: IntArray) -> _Read:
+        """Both row sets together, in ``order`` (positions into self then other)."""
+        return _Read(
+            **{
+                f.name: np.concatenate([getattr(self, f.name), getattr(other, f.name)])[order]
+                for f in fields(self)
+            }
+        )
+
+
+def _read(
+    frame: pd.DataFrame,
+    decimal: Decimal | None,
+    target: Callable[[str], str | None],
+    lab_text: IntArray,
+) -> _Read:
+    """Recognise analytes, parse values and units, convert, and check plausibility."""
+    outcome = _Outcome(len(frame))
+    analyte = _resolve_analytes(frame, outcome)
+
+    parsed = parse_values(_column(frame, "raw_value"), decimal)
+    comparator = parsed["comparator"].to_numpy(dtype=object)
+    value = parsed["value"].to_numpy(dtype="float64")
+    value_status = parsed["status"].to_numpy(dtype=object)
+    value_problem = parsed["problem"].to_numpy(dtype=object)
+    for code in (ReasonCode.UNPARSED_VALUE, ReasonCode.AMBIGUOUS_VALUE):
+        outcome.record(value_status == code.value, code, value_problem)
+
+    unit_codes, unit_texts = pd.factorize(_column(frame, "raw_unit"), use_na_sentinel=True)
+    infos = [_unit_info(u) for u in unit_texts] + [_unit_info(None)]
+    taken = np.where(unit_codes < 0, len(unit_texts), unit_codes)
+    unit_pint = np.array([u.pint for u in infos], dtype=object)[taken]
+    unit_display = np.array([u.display for u in infos], dtype=object)[taken]
+    unit_problem = np.array([u.problem for u in infos], dtype=object)[taken]
+    has_problem = np.array([u.problem is not None for u in infos], dtype=bool)[taken]
+    outcome.record(has_problem, ReasonCode.UNKNOWN_UNIT, unit_problem)
+
+    scale, offset, _ = _convert_groups(analyte, unit_pint, target, outcome)
+    value_canonical = _apply(scale, offset, value)
+    canonical_display = _per_unique(
+        pd.Series(analyte, dtype=object),
+        lambda name: normalise_unit(target(name) or "").display if target(name) else None,
+        None,
+    )
+    _check_plausible(analyte, value, value_canonical, unit_display, comparator, target, outcome)
+
+    raw_sex = _column(frame, "sex")
+    sex = _per_unique(raw_sex, lambda text: getattr(Sex.parse(text), "value", ""), "")
+    return _Read(
+        analyte=analyte,
+        comparator=comparator,
+        value=value,
+        unit_pint=unit_pint,
+        unit_display=unit_display,
+        scale=scale,
+        offset=offset,
+        value_canonical=value_canonical,
+        canonical_display=canonical_display,
+        sex=sex,
+        sex_unrecognised=raw_sex.notna().to_numpy(dtype=bool) & (sex == ""),
+        age=pd.to_numeric(_column(frame, "age_years"), errors="coerce").to_numpy(dtype="float64"),
+        lab_text=lab_text,
+        status=outcome.status,
+        problem=outcome.problem,
+    )
+
+
 # -- ranges -------------------------------------------------------------------
 
 
@@ -374,11 +489,8 @@ def lab_range(
 
 
 def _lab_ranges(
-    frame: pd.DataFrame,
-    analyte: ObjArray,
-    unit_pint: ObjArray,
-    scale: FloatArray,
-    offset: FloatArray,
+    texts: _Texts,
+    read: _Read,
     target: Callable[[str], str | None],
     ranges: _Ranges,
 ) -> npt.NDArray[np.bool_]:
@@ -386,15 +498,16 @@ def _lab_ranges(
 
     :func:`lab_range` runs once per distinct (text, analyte, unit) combination.
     """
-    n = len(analyte)
-    if "lab_reference_text" not in frame.columns:
-        return np.zeros(n, dtype=bool)
-    texts = frame["lab_reference_text"].to_numpy(dtype=object)
-    codes, first = factorize_rows(texts, analyte, unit_pint)
-    read = [lab_range(texts[i], analyte[i], scale[i], offset[i], target) for i in first]
-    ok = np.array([r is not None for r, _ in read], dtype=bool)[codes]
-    ranges.caveats |= np.array([notes for _, notes in read], dtype=np.int64)[codes]
-    used = [r if r is not None else LabRange(np.nan, np.nan, True, True) for r, _ in read]
+    codes, first = factorize_rows(read.lab_text, read.analyte, read.unit_pint)
+    found = [
+        lab_range(
+            texts.text(read.lab_text[i]), read.analyte[i], read.scale[i], read.offset[i], target
+        )
+        for i in first
+    ]
+    ok = np.array([r is not None for r, _ in found], dtype=bool)[codes]
+    ranges.caveats |= np.array([notes for _, notes in found], dtype=np.int64)[codes]
+    used = [r if r is not None else LabRange(np.nan, np.nan, True, True) for r, _ in found]
     ranges.low[ok] = np.array([r.low for r in used], dtype="float64")[codes][ok]
     ranges.high[ok] = np.array([r.high for r in used], dtype="float64")[codes][ok]
     ranges.low_inclusive[ok] = np.array([r.low_inclusive for r in used], dtype=bool)[codes][ok]
@@ -722,7 +835,6 @@ def interpret(
     egfr_equation: str | None = None,
     audience: str = "patient",
     history: bool = False,
-    _finalise: bool = True,
 ) -> pd.DataFrame:
     """Interpret a results frame.
 
@@ -797,66 +909,53 @@ def interpret(
             "The frame has no analyte, source_code or source_name column to identify analytes.",
             field="analyte",
         )
+    if on_invalid not in ("record", "raise"):
+        raise ValueError("on_invalid must be 'record' or 'raise'.")
     chosen = _resolve_profile(profile)
-    if _finalise:
-        Text(lang, audience)  # fail early on an unknown language or audience
+    Text(lang, audience)  # fail early on an unknown language or audience
     cat = load_range_catalogue(catalogue if catalogue is not None else chosen.catalogue)
     n = len(frame)
     out = complete_context(frame) if _CONTEXT_COLUMNS & set(frame.columns) else frame.copy()
     if "source_row" not in out.columns:
         out["source_row"] = np.arange(n, dtype="int64")
-    outcome = _Outcome(n)
-
-    analyte = _resolve_analytes(out, outcome)
-
-    parsed = parse_values(_column(out, "raw_value"), decimal)
-    comparator = parsed["comparator"].to_numpy(dtype=object)
-    value = parsed["value"].to_numpy(dtype="float64")
-    value_status = parsed["status"].to_numpy(dtype=object)
-    value_problem = parsed["problem"].to_numpy(dtype=object)
-    for code in (ReasonCode.UNPARSED_VALUE, ReasonCode.AMBIGUOUS_VALUE):
-        outcome.record(value_status == code.value, code, value_problem)
-
-    unit_codes, unit_texts = pd.factorize(_column(out, "raw_unit"), use_na_sentinel=True)
-    infos = [_unit_info(u) for u in unit_texts] + [_unit_info(None)]
-    taken = np.where(unit_codes < 0, len(unit_texts), unit_codes)
-    unit_pint = np.array([u.pint for u in infos], dtype=object)[taken]
-    unit_display = np.array([u.display for u in infos], dtype=object)[taken]
-    unit_problem = np.array([u.problem for u in infos], dtype=object)[taken]
-    has_problem = np.array([u.problem is not None for u in infos], dtype=bool)[taken]
-    outcome.record(has_problem, ReasonCode.UNKNOWN_UNIT, unit_problem)
 
     def target(name: str) -> str | None:
         return chosen.units.get(name)
 
-    scale, offset, _ = _convert_groups(analyte, unit_pint, target, outcome)
-    value_canonical = _apply(scale, offset, value)
-    canonical_display = _per_unique(
-        pd.Series(analyte, dtype=object),
-        lambda name: normalise_unit(target(name) or "").display if target(name) else None,
-        None,
-    )
+    # Read every input row; derive rows from the readable ones; then choose ranges,
+    # flag, classify and explain input and derived rows together, in output order.
+    texts, lab_text = _Texts.of(out)
+    read = _read(out, decimal, target, lab_text)
+    analyte_in = read.analyte
+    notes = np.zeros(n, dtype=np.int64)
+    layout = _Layout.of(n, np.zeros(0, dtype=np.int64))
+    derived_from = equation = np.full(0, None, dtype=object)
+    if derive:
+        found = _derive(out, read, chosen, egfr_equation, notes)
+        if found is not None:
+            rows, positions, derived_from, equation = found
+            layout = _Layout.of(n, positions)
+            blank = np.full(len(rows), -1, dtype=np.int64)
+            read = read.stacked(_read(rows, None, target, blank), layout.order)
+    notes = layout.place(notes, np.zeros(len(derived_from), dtype=np.int64))
+    total = len(layout.order)
 
-    _check_plausible(analyte, value, value_canonical, unit_display, comparator, target, outcome)
-
-    raw_sex = _column(out, "sex")
-    sex = _per_unique(raw_sex, lambda text: getattr(Sex.parse(text), "value", ""), "")
-    people = _People(
-        sex=sex,
-        age=pd.to_numeric(_column(out, "age_years"), errors="coerce").to_numpy(dtype="float64"),
-    )
-
-    ranges = _Ranges.empty(n)
-    lab_used = _lab_ranges(out, analyte, unit_pint, scale, offset, target, ranges)
-    pending = ~lab_used & _known(analyte)
-    _catalogue_ranges(cat, analyte, people, pending, target, ranges, outcome)
-    ranges.caveats[raw_sex.notna().to_numpy() & ~people.has_sex] |= _SEX_UNRECOGNISED
+    outcome = _Outcome.resume(read.status.copy(), read.problem.copy())
+    ranges = _Ranges.empty(total)
+    ranges.caveats |= notes
+    lab_used = _lab_ranges(texts, read, target, ranges)
+    pending = ~lab_used & _known(read.analyte)
+    people = _People(sex=read.sex, age=read.age)
+    _catalogue_ranges(cat, read.analyte, people, pending, target, ranges, outcome)
+    ranges.caveats[read.sex_unrecognised] |= _SEX_UNRECOGNISED
 
     open_rows = outcome.open()
-    compared = _at_reporting_resolution(chosen, analyte, value_canonical, scale, offset)
+    compared = _at_reporting_resolution(
+        chosen, read.analyte, read.value_canonical, read.scale, read.offset
+    )
     result = flags(
         np.where(open_rows, compared, np.nan),
-        comparator,
+        read.comparator,
         ranges.low,
         ranges.high,
         ranges.low_inclusive,
@@ -871,42 +970,44 @@ def interpret(
     outcome.record(undecided, ReasonCode.INDETERMINATE, _FLAG_UNDECIDED)
     ok = outcome.open()
     outcome.status[ok] = Status.OK.value
-    outcome._open[:] = False
+    usable = np.isin(outcome.status, _CLASSIFIABLE)
+    status = outcome.status
+    status[layout.derived] = Status.DERIVED.value  # the reason a range is missing stays
+    if on_invalid == "raise":
+        _raise_first_invalid(status, outcome.problem, out["source_row"], layout)
+
+    patient = layout.context(_column(out, "patient_id"))
+    collected = layout.context(_column(out, "collected_at"))
     inflamed = (
-        np.full(n, bool(inflammation))
+        np.full(total, bool(inflammation))
         if inflammation is not None
-        else inflamed_sample_sets(
-            analyte, flag, _column(out, "patient_id"), _column(out, "collected_at")
-        )
+        else inflamed_sample_sets(read.analyte, flag, patient, collected)
     )
     scheme, category = apply_schemes(
         list(schemes) if schemes is not None else list(chosen.schemes),
         SchemeInputs(
-            analyte,
-            value,
-            comparator,
-            scale,
-            offset,
+            read.analyte,
+            read.value,
+            read.comparator,
+            read.scale,
+            read.offset,
             flag,
-            np.isin(outcome.status, _CLASSIFIABLE),
-            people.age,
+            usable,
+            read.age,
             inflamed,
         ),
         target,
     )
 
-    sex_out = sex.copy()
-    sex_out[~people.has_sex] = None
-    usable = np.isin(outcome.status, _CLASSIFIABLE)
-    # Build the new columns together and attach them in one step: one block insertion
-    # instead of a DataFrame.__setitem__ per column.
+    sex_out = read.sex.copy()
+    sex_out[read.sex == ""] = None
     columns: dict[str, Any] = {
-        "analyte": analyte,
-        "comparator": comparator,
-        "value": value,
-        "unit": unit_display,
-        "value_canonical": value_canonical,
-        "unit_canonical": canonical_display,
+        "analyte": read.analyte,
+        "comparator": read.comparator,
+        "value": read.value,
+        "unit": read.unit_display,
+        "value_canonical": read.value_canonical,
+        "unit_canonical": read.canonical_display,
         "sex": sex_out,
         "reference_low": ranges.low,
         "reference_high": ranges.high,
@@ -920,56 +1021,22 @@ def interpret(
         "scheme": scheme,
         "category": category,
         "_notes": ranges.caveats,
-        "status": outcome.status,
+        "status": status,
         "problem": outcome.problem,
-        "derived_from": np.full(n, None, dtype=object),
-        **hba1c_columns(analyte, value_canonical, canonical_display, usable),
-        "equation": np.full(n, None, dtype=object),
+        "derived_from": layout.place(np.full(n, None, dtype=object), derived_from),
+        **hba1c_columns(read.analyte, read.value_canonical, read.canonical_display, usable),
+        "equation": layout.place(np.full(n, None, dtype=object), equation),
     }
     if "sex" in out.columns:
-        columns["raw_sex"] = raw_sex.to_numpy(dtype=object)
+        columns["raw_sex"] = out["sex"]
     for name in GLOSSARY_COLUMNS:
         if name not in out.columns and name not in columns:
-            columns[name] = np.full(n, None, dtype=object)
-    added = pd.DataFrame(
-        {
-            name: pd.Series(values, index=out.index, dtype=object)
-            if isinstance(values, np.ndarray) and values.dtype == object
-            else values
-            for name, values in columns.items()
-        },
-        index=out.index,
-    )
-    out = pd.concat([out.drop(columns=[c for c in columns if c in out.columns]), added], axis=1)
-    _mark_superseded(out, analyte, out["_notes"])
-    ordered = [*GLOSSARY_COLUMNS, *(c for c in out.columns if c not in GLOSSARY_COLUMNS)]
-    out = out[ordered]
-    if on_invalid == "raise":
-        bad = ~np.isin(outcome.status, [Status.OK.value, Status.DERIVED.value])
-        if bad.any():
-            first = int(np.flatnonzero(bad)[0])
-            row = out["source_row"].iloc[first]
-            raise InvalidResultError(
-                f"Row {row} could not be interpreted ({outcome.status[first]}): "
-                f"{outcome.problem[first]}",
-                row=int(row) if isinstance(row, (int, np.integer)) else None,
-                reason=ReasonCode(outcome.status[first]),
-            )
-    elif on_invalid != "record":
-        raise ValueError("on_invalid must be 'record' or 'raise'.")
-    if derive:
-        out = _with_derived(
-            out,
-            usable,
-            chosen,
-            egfr_equation,
-            profile=chosen,
-            catalogue=cat,
-            schemes=schemes,
-            inflammation=inflammation,
-        )
-    if not _finalise:
-        return out
+            columns[name] = np.full(total, None, dtype=object)
+    if "corrected" in out.columns:
+        superseded = _superseded(out, analyte_in)[layout.source]
+        columns["superseded"] = superseded
+        columns["_notes"][superseded] |= _NOTE_BIT["superseded"]
+    out = _assemble(out, columns, layout, _derived_labels(out.index, layout.positions))
     if history:
         out = _with_history(out)
     return _finalise_text(out, chosen, cat, lang, audience)
@@ -1008,77 +1075,150 @@ def _at_reporting_resolution(
     return out
 
 
-def _with_derived(
+@dataclass(frozen=True)
+class _Layout:
+    """Where each output row comes from: an input row, or a row derived from one.
+
+    Derived rows follow the row they were derived from, in the order they were made.
+    """
+
+    order: IntArray  # positions into the input rows followed by the derived rows
+    derived: npt.NDArray[np.bool_]
+    source: IntArray  # the input row each output row is, or was derived from
+    positions: IntArray  # per derived row, its source input row
+    n_input: int
+
+    @classmethod
+    def of(cls, n: int, positions: IntArray) -> _Layout:
+        keys = np.concatenate([np.arange(n, dtype="float64"), positions + 0.5])
+        order = np.asarray(np.argsort(keys, kind="stable"), dtype=np.int64)
+        derived = order >= n
+        made = np.where(derived, order - n, 0)
+        source = np.where(derived, positions[made] if len(positions) else 0, order)
+        return cls(order, derived, source, positions, n)
+
+    @property
+    def identity(self) -> bool:
+        return len(self.positions) == 0
+
+    def place(self, inputs: Any, made: Any) -> Any:
+        """Return input-row and derived-row values together, in output order."""
+        if self.identity:
+            return inputs
+        return np.concatenate([inputs, made])[self.order]
+
+    def context(self, series: pd.Series) -> pd.Series:
+        """Return a context column in output order; derived rows copy their source's."""
+        if self.identity:
+            return series
+        return pd.Series(series.array.take(self.source), copy=False)
+
+    def input_only(self, series: pd.Series) -> pd.Series:
+        """Return an input column in output order, missing on derived rows."""
+        if self.identity:
+            return series
+        values = series.array
+        if isinstance(series.dtype, np.dtype) and series.dtype.kind in "iub":
+            if series.dtype.kind in "iu":
+                values = pd.array(series.to_numpy(), dtype="Int64")
+            else:
+                values = pd.arrays.NumpyExtensionArray(series.to_numpy(dtype=object))
+        rows = np.where(self.derived, -1, self.order)
+        return pd.Series(values.take(rows, allow_fill=True), copy=False)
+
+
+#: Input columns a derived row copies from the row it was derived from.
+_COPIED_CONTEXT = frozenset(
+    {"patient_id", "age_years", "birth_date", "collected_at", "height_cm", "raw_sex"}
+)
+
+
+def _assemble(
+    out: pd.DataFrame, columns: dict[str, Any], layout: _Layout, derived_index: pd.Index
+) -> pd.DataFrame:
+    """Build the interpreted frame once: glossary columns first, each column built once."""
+    passed = {
+        name: (layout.context if name in _COPIED_CONTEXT else layout.input_only)(out[name])
+        for name in out.columns
+        if name not in columns
+    }
+    if "raw_sex" in columns:
+        columns["raw_sex"] = layout.context(columns["raw_sex"])
+    index = out.index if layout.identity else out.index.append(derived_index).take(layout.order)
+    frame: dict[str, Any] = {}
+    for name, values in {**passed, **columns}.items():
+        if not isinstance(values, pd.Series):  # object arrays stay object (no str inference)
+            values = pd.Series(values, dtype=values.dtype, copy=False)
+        series = values
+        series.index = index
+        frame[name] = series
+    ordered = [*GLOSSARY_COLUMNS, *(c for c in frame if c not in GLOSSARY_COLUMNS)]
+    return pd.DataFrame({name: frame[name] for name in ordered}, index=index, copy=False)
+
+
+def _raise_first_invalid(
+    status: ObjArray, problem: ObjArray, source_row: pd.Series, layout: _Layout
+) -> None:
+    """Raise for the first input row that could not be interpreted."""
+    bad = ~np.isin(status, [Status.OK.value, Status.DERIVED.value])
+    if not bad.any():
+        return
+    first = int(np.flatnonzero(bad)[0])
+    row = source_row.iloc[int(layout.source[first])]
+    raise InvalidResultError(
+        f"Row {row} could not be interpreted ({status[first]}): {problem[first]}",
+        row=int(row) if isinstance(row, (int, np.integer)) else None,
+        reason=ReasonCode(status[first]),
+    )
+
+
+def _derive(
     out: pd.DataFrame,
-    usable: npt.NDArray[np.bool_],
+    read: _Read,
     chosen: Profile,
     egfr_equation: str | None,
-    **options: Any,
-) -> pd.DataFrame:
-    """Append derived eGFR rows after their source rows and note why none was derived."""
-    derived = derive_egfr(out, usable, chosen, egfr_equation)
-    has_note = ~pd.isna(derived.notes)
-    if has_note.any():
-        notes = out["_notes"].to_numpy(dtype=np.int64).copy()
-        for note, bit in _NOTE_BIT.items():
-            notes[derived.notes == note] |= bit
-        out["_notes"] = notes
+    notes: IntArray,
+) -> tuple[pd.DataFrame, IntArray, ObjArray, ObjArray] | None:
+    """Make the derived eGFR rows; set the notes of creatinine rows that get none.
+
+    Returns
+    -------
+    tuple or None
+        The derived rows as a results frame to read, each one's source input row,
+        ``derived_from`` and equation; ``None`` when nothing was derived.
+    """
+    basis = pd.DataFrame(
+        {
+            "analyte": pd.Series(read.analyte, dtype=object, copy=False),
+            "comparator": pd.Series(read.comparator, dtype=object, copy=False),
+            "sex": pd.Series(read.sex, dtype=object, copy=False),
+            "age_years": read.age,
+            "unit_canonical": pd.Series(read.canonical_display, dtype=object, copy=False),
+            "value_canonical": read.value_canonical,
+            "source_row": out["source_row"].to_numpy(),
+            **{
+                c: out[c].to_numpy()
+                for c in ("patient_id", "collected_at", "birth_date", "height_cm")
+                if c in out.columns
+            },
+        },
+        copy=False,
+    )
+    usable = np.asarray(read.status == None, dtype=bool)  # noqa: E711
+    derived = derive_egfr(basis, usable, chosen, egfr_equation)
+    for note, bit in _NOTE_BIT.items():
+        notes[derived.notes == note] |= bit
     parts = [derived.rows]
     if chosen.egfr_cr_cys_equation:
-        pairs = derive_egfr_cr_cys(out, usable, chosen.egfr_cr_cys_equation)
-        if not pairs.empty:
-            parts.append(pairs)
-    rows = (
-        pd.concat([p for p in parts if not p.empty], ignore_index=True)
-        if any(not p.empty for p in parts)
-        else pd.DataFrame()
-    )
-    if rows.empty:
-        return out
+        parts.append(derive_egfr_cr_cys(basis, usable, chosen.egfr_cr_cys_equation))
+    parts = [p for p in parts if not p.empty]
+    if not parts:
+        return None
+    rows = pd.concat(parts, ignore_index=True)
     positions = rows.pop("_source_position").to_numpy(dtype="int64")
     derived_from = rows.pop("derived_from").to_numpy(dtype=object)
     equation = rows.pop("equation").to_numpy(dtype=object)
-    result = interpret(rows, derive=False, _finalise=False, **options)
-    problem = result["problem"].to_numpy(dtype=object)
-    result["raw_value"] = None  # a derived value was never written by a lab
-    result["raw_unit"] = None
-    result["status"] = Status.DERIVED.value
-    result["problem"] = problem
-    result["derived_from"] = derived_from
-    result["equation"] = equation
-    result.index = _derived_labels(out.index, positions)
-    if pd.api.types.is_integer_dtype(out["source_row"].dtype):
-        # Integer source rows, with <NA> for derived rows.
-        out["source_row"] = out["source_row"].astype("Int64")
-        result["source_row"] = pd.array([pd.NA] * len(result), dtype="Int64")
-    else:
-        result["source_row"] = pd.NA
-    order = np.concatenate([np.arange(len(out), dtype="float64"), positions + 0.5])
-    combined = pd.concat([out, _like(result, out)])
-    return combined.iloc[np.argsort(order, kind="stable")]
-
-
-def _like(rows: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
-    """Give ``rows`` the columns and, where the values allow, the dtypes of ``frame``.
-
-    Concatenating columns of different dtypes converts the whole column (a million
-    Arrow strings to Python objects); matching the dtypes first keeps it cheap.
-    """
-    columns = {}
-    for name in frame.columns:
-        dtype = frame[name].dtype
-        if name not in rows.columns:
-            column = pd.Series(pd.NA, index=rows.index, dtype=object)
-        else:
-            column = rows[name]
-        # Only to dtypes that hold missing values (never NA -> False for a bool column).
-        holds_na = isinstance(dtype, pd.api.extensions.ExtensionDtype) or dtype.kind in "fMm"
-        convertible = column.isna().all() or pd.api.types.is_string_dtype(dtype)
-        if column.dtype != dtype and holds_na and convertible:
-            with contextlib.suppress(TypeError, ValueError):
-                column = column.astype(dtype)
-        columns[name] = column
-    return pd.DataFrame(columns, index=rows.index)
+    return rows, positions, derived_from, equation
 
 
 def _derived_labels(index: pd.Index, positions: npt.NDArray[np.int64]) -> pd.Index:
@@ -1112,29 +1252,22 @@ def _with_history(out: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _mark_superseded(out: pd.DataFrame, analyte: ObjArray, notes: pd.Series) -> None:
+def _superseded(out: pd.DataFrame, analyte: ObjArray) -> npt.NDArray[np.bool_]:
     """Mark results replaced by a later corrected result of the same test and sample.
 
     A corrected result (HL7 OBX-11 ``C``, FHIR status ``corrected``) supersedes the
     earlier results with the same patient, analyte (or code) and collection time in the
     same input. Both rows stay; the earlier one gets ``superseded = True`` and a note,
-    and history leaves it out.
+    and history leaves it out (as does a result derived from it).
     """
-    if "corrected" not in out.columns:
-        return
     corrected = out["corrected"].fillna(False).to_numpy(dtype=bool)
     if not corrected.any():
-        out["superseded"] = False
-        return
+        return np.zeros(len(out), dtype=bool)
     test = np.where(~_known(analyte), _column(out, "source_code").to_numpy(dtype=object), analyte)
     keys, _ = factorize_rows(_column(out, "patient_id"), test, _column(out, "collected_at"))
     position = np.arange(len(out))
     last_correction = pd.Series(np.where(corrected, position, -1)).groupby(keys).transform("max")
-    superseded = position < last_correction.to_numpy()
-    out["superseded"] = superseded
-    bits = notes.to_numpy(dtype=np.int64).copy()
-    bits[superseded] |= _NOTE_BIT["superseded"]
-    out["_notes"] = bits
+    return np.asarray(position < last_correction.to_numpy(), dtype=bool)
 
 
 def _check_plausible(
