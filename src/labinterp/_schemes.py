@@ -7,10 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from labinterp import catalog
-from labinterp._frames import sample_sets
 from labinterp.classify import categorise, categorise_one
 from labinterp.errors import CatalogueError, UnitError
 from labinterp.models import Scheme, SchemeCategory
@@ -27,6 +25,7 @@ __all__ = [
 ObjArray = npt.NDArray[np.object_]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
@@ -44,14 +43,12 @@ class SchemeInputs:
     inflamed: BoolArray
 
 
-def inflamed_sample_sets(
-    analyte: ObjArray, flag: ObjArray, patient: pd.Series, collected: pd.Series
-) -> BoolArray:
+def inflamed_sample_sets(analyte: ObjArray, flag: ObjArray, sets: IntArray) -> BoolArray:
     """Mark rows whose sample set (same patient and collection time) has a raised CRP.
 
-    Rows without a patient or a collection time form no sample set and are not marked.
+    ``sets`` numbers the sample sets (:func:`labinterp._frames.sample_sets`); rows
+    without a patient or a collection time (-1) form none and are not marked.
     """
-    sets = sample_sets(patient, collected)
     raised = (analyte == "crp") & np.isin(flag, ["H", "HH"]) & (sets >= 0)
     return np.asarray((sets >= 0) & np.isin(sets, sets[raised]), dtype=bool)
 

@@ -200,11 +200,17 @@ def _rows_frame(
     return pd.concat(frames, ignore_index=True)
 
 
-def derive_egfr_cr_cys(interpreted: pd.DataFrame, usable: BoolArray, equation: str) -> pd.DataFrame:
+def derive_egfr_cr_cys(
+    interpreted: pd.DataFrame,
+    usable: BoolArray,
+    equation: str,
+    sets: npt.NDArray[np.int64] | None = None,
+) -> pd.DataFrame:
     """Compute eGFR from creatinine and cystatin C measured in the same sample set.
 
     A sample set is the same patient and collection time; rows without either form
-    none. Adults only (the creatinine-cystatin C equations' range).
+    none. Adults only (the creatinine-cystatin C equations' range). ``sets`` gives the
+    sample-set numbers when they are already known (:func:`labinterp._frames.sample_sets`).
 
     Returns
     -------
@@ -218,7 +224,11 @@ def derive_egfr_cr_cys(interpreted: pd.DataFrame, usable: BoolArray, equation: s
     name = fn.__name__
     cmp = interpreted["comparator"].to_numpy(dtype=object)
     analyte = interpreted["analyte"].to_numpy(dtype=object)
-    key = sample_sets(interpreted["patient_id"], interpreted["collected_at"])
+    key = (
+        sets
+        if sets is not None
+        else sample_sets(interpreted["patient_id"], interpreted["collected_at"])
+    )
     base = usable & (cmp == "") & (key >= 0)
     crea = np.flatnonzero(base & (analyte == "creatinine"))
     cys = np.flatnonzero(base & (analyte == "cystatin_c"))

@@ -21,7 +21,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from labinterp import catalog
-from labinterp._frames import factorize_rows, sample_sets
+from labinterp._frames import factorize_rows
 from labinterp.errors import CatalogueError, LabinterpWarning
 from labinterp.models import TextEntry
 
@@ -229,8 +229,8 @@ def rule_caveats(
     ----------
     columns
         Row-aligned arrays: ``analyte``, ``flag``, ``value_canonical``,
-        ``age_years``, ``collected_at``, ``patient_id``, ``reference_source``,
-        ``derived``.
+        ``age_years``, ``collected_at``, ``sample_set`` (numbers from
+        :func:`labinterp._frames.sample_sets`), ``reference_source``, ``derived``.
     profile
         The profile's name (for rules limited to profiles).
     text
@@ -263,7 +263,7 @@ def rule_caveats(
         return np.isin(flag_codes, wanted) if wanted else np.zeros(n, dtype=bool)
 
     n = len(analyte_codes)
-    sets = sample_sets(columns["patient_id"], columns["collected_at"])
+    sets = np.asarray(columns["sample_set"], dtype=np.int64)
     has_set = sets >= 0
     age = np.asarray(columns["age_years"], dtype="float64")
     collected = columns["collected_at"]

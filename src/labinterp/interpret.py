@@ -22,7 +22,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from labinterp import catalog
-from labinterp._frames import factorize_rows
+from labinterp._frames import factorize_rows, sample_sets
 from labinterp._schemes import SchemeInputs, apply_schemes, inflamed_sample_sets
 from labinterp.catalog import RangeCatalogue, load_range_catalogue
 from labinterp.classify import flags
@@ -729,7 +729,12 @@ def _affine_or_nan(affine: Affine, value: float | None) -> float:
 
 
 def _finalise_text(
-    out: pd.DataFrame, profile: Profile, cat: RangeCatalogue, lang: str, audience: str
+    out: pd.DataFrame,
+    sets: IntArray,
+    profile: Profile,
+    cat: RangeCatalogue,
+    lang: str,
+    audience: str,
 ) -> pd.DataFrame:
     """Render explanations and caveats (context rules + interpretation notes) for all rows."""
     text = Text(lang, audience)
@@ -760,7 +765,7 @@ def _finalise_text(
             "value_canonical": out["value_canonical"].to_numpy(dtype="float64"),
             "age_years": pd.to_numeric(out["age_years"], errors="coerce").to_numpy(),
             "collected_at": _column(out, "collected_at"),
-            "patient_id": _column(out, "patient_id"),
+            "sample_set": sets,
             "reference_source": source,
             "derived": derived,
         },
@@ -928,10 +933,11 @@ def interpret(
     read = _read(out, decimal, target, lab_text)
     analyte_in = read.analyte
     notes = np.zeros(n, dtype=np.int64)
+    sets_in = sample_sets(_column(out, "patient_id"), _column(out, "collected_at"))
     layout = _Layout.of(n, np.zeros(0, dtype=np.int64))
     derived_from = equation = np.full(0, None, dtype=object)
     if derive:
-        found = _derive(out, read, chosen, egfr_equation, notes)
+        found = _derive(out, read, sets_in, chosen, egfr_equation, notes)
         if found is not None:
             rows, positions, derived_from, equation = found
             layout = _Layout.of(n, positions)
@@ -976,12 +982,11 @@ def interpret(
     if on_invalid == "raise":
         _raise_first_invalid(status, outcome.problem, out["source_row"], layout)
 
-    patient = layout.context(_column(out, "patient_id"))
-    collected = layout.context(_column(out, "collected_at"))
+    sets = sets_in[layout.source]  # a derived row belongs to its source row's sample set
     inflamed = (
         np.full(total, bool(inflammation))
         if inflammation is not None
-        else inflamed_sample_sets(read.analyte, flag, patient, collected)
+        else inflamed_sample_sets(read.analyte, flag, sets)
     )
     scheme, category = apply_schemes(
         list(schemes) if schemes is not None else list(chosen.schemes),
@@ -1039,7 +1044,7 @@ def interpret(
     out = _assemble(out, columns, layout, _derived_labels(out.index, layout.positions))
     if history:
         out = _with_history(out)
-    return _finalise_text(out, chosen, cat, lang, audience)
+    return _finalise_text(out, sets, chosen, cat, lang, audience)
 
 
 _CRITICAL_UNDECIDED = (
@@ -1175,6 +1180,7 @@ def _raise_first_invalid(
 def _derive(
     out: pd.DataFrame,
     read: _Read,
+    sets: IntArray,
     chosen: Profile,
     egfr_equation: str | None,
     notes: IntArray,
@@ -1206,11 +1212,14 @@ def _derive(
     )
     usable = np.asarray(read.status == None, dtype=bool)  # noqa: E711
     derived = derive_egfr(basis, usable, chosen, egfr_equation)
-    for note, bit in _NOTE_BIT.items():
-        notes[derived.notes == note] |= bit
+    note_codes, note_ids = pd.factorize(derived.notes, use_na_sentinel=True)
+    if len(note_ids):
+        bits = np.array([_NOTE_BIT[note] for note in note_ids], dtype=np.int64)
+        noted = note_codes >= 0
+        notes[noted] |= bits[note_codes[noted]]
     parts = [derived.rows]
     if chosen.egfr_cr_cys_equation:
-        parts.append(derive_egfr_cr_cys(basis, usable, chosen.egfr_cr_cys_equation))
+        parts.append(derive_egfr_cr_cys(basis, usable, chosen.egfr_cr_cys_equation, sets))
     parts = [p for p in parts if not p.empty]
     if not parts:
         return None
