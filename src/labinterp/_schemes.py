@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from labinterp import catalog
 from labinterp.classify import categorise, categorise_one
@@ -60,13 +61,14 @@ def _bounds(categories: Sequence[SchemeCategory]) -> tuple[list[float], list[boo
 
 
 def _classify(
-    scheme: Scheme, inputs: SchemeInputs, rows: BoolArray, target: Callable[[str], str | None]
+    scheme: Scheme, inputs: SchemeInputs, idx: IntArray, target: Callable[[str], str | None]
 ) -> ObjArray:
-    n = len(rows)
-    out = np.full(n, "", dtype=object)
+    """Return the category label of each row in ``idx`` (``""`` where none is given)."""
+    out = np.full(len(idx), "", dtype=object)
+    flag = inputs.flag[idx]
     if scheme.from_flags:
-        for flag, label in scheme.from_flags.items():
-            out[rows & (inputs.flag == flag)] = label
+        for name, label in scheme.from_flags.items():
+            out[flag == name] = label
         return out
     reporting = target(scheme.analyte)
     if reporting is None or scheme.unit is None:
@@ -75,34 +77,31 @@ def _classify(
         to_scheme = conversion(reporting, scheme.unit, scheme.analyte)
     except UnitError:
         return out
-    # Work on the scheme's rows only.
-    scale = inputs.scale[rows] * to_scheme.scale
-    offset = inputs.offset[rows] * to_scheme.scale + to_scheme.offset
-    value = inputs.value[rows] * scale + offset
+    scale = inputs.scale[idx] * to_scheme.scale
+    offset = inputs.offset[idx] * to_scheme.scale + to_scheme.offset
+    value = inputs.value[idx] * scale + offset
     if scheme.resolution is not None:
         step = scheme.resolution
         converted = ~(np.isclose(scale, 1.0) & np.isclose(offset, 0.0))
         value = np.where(converted, np.round(value / step) * step, value)
-    comparator = inputs.comparator[rows]
-    labels = categorise(value, comparator, *_bounds(scheme.categories))
+    comparator = inputs.comparator[idx]
+    out = categorise(value, comparator, *_bounds(scheme.categories))
     if scheme.inflamed_categories:
-        inflamed = inputs.inflamed[rows]
+        inflamed = inputs.inflamed[idx]
         alt = categorise(
             value[inflamed], comparator[inflamed], *_bounds(scheme.inflamed_categories)
         )
-        labels[inflamed] = alt
-    out[rows] = labels
+        out[inflamed] = alt
     if scheme.high_from_reference:
         # "normal" means "not above the upper reference limit": it needs a range.
-        above = rows & np.isin(inputs.flag, ["H", "HH"])
-        out[above] = scheme.high_from_reference
+        out[np.isin(flag, ["H", "HH"])] = scheme.high_from_reference
         top = {scheme.categories[-1].label}
         if scheme.inflamed_categories:
             top.add(scheme.inflamed_categories[-1].label)
-        out[rows & (inputs.flag == "") & np.isin(out, list(top))] = ""
+        out[(flag == "") & np.isin(out, list(top))] = ""
     if scheme.age_min is not None:
         with np.errstate(invalid="ignore"):
-            too_young = ~(inputs.age >= scheme.age_min)
+            too_young = ~(inputs.age[idx] >= scheme.age_min)
         out[too_young] = ""
     return out
 
@@ -152,15 +151,22 @@ def apply_schemes(
     n = len(inputs.analyte)
     scheme_out = np.full(n, None, dtype=object)
     category_out = np.full(n, None, dtype=object)
+    # Compare analyte numbers, not strings; each scheme works on its own rows only.
+    codes, analytes = pd.factorize(inputs.analyte)
+    number = {name: i for i, name in enumerate(analytes)}
+    open_rows = inputs.usable.copy()
     for name in names:
         scheme = known[name]
-        rows = inputs.usable & (inputs.analyte == scheme.analyte) & (scheme_out == None)  # noqa: E711
-        if not rows.any():
+        if scheme.analyte not in number:
             continue
-        labels = _classify(scheme, inputs, rows, target)
-        given = rows & (labels != "")
+        idx = np.flatnonzero(open_rows & (codes == number[scheme.analyte]))
+        if not len(idx):
+            continue
+        labels = _classify(scheme, inputs, idx, target)
+        given = idx[labels != ""]
         scheme_out[given] = name
-        category_out[given] = labels[given]
+        category_out[given] = labels[labels != ""]
+        open_rows[given] = False
     return scheme_out, category_out
 
 
