@@ -167,16 +167,6 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series(pd.NA, index=frame.index, dtype="object")
 
 
-def _per_unique(series: pd.Series, fn: Callable[[Any], Any], missing: Any) -> ObjArray:
-    """Apply ``fn`` once per distinct value and spread the results over the rows."""
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    table = np.empty(len(uniques) + 1, dtype=object)
-    for i, item in enumerate(uniques):
-        table[i] = fn(item)
-    table[-1] = missing
-    return table[np.where(codes < 0, len(uniques), codes)]
-
-
 # -- analytes -----------------------------------------------------------------
 
 _UNKNOWN_KEY = "The analyte key is not in the catalogue; use a key listed by labinterp.analytes()."
@@ -214,16 +204,32 @@ def _is_na(value: Any) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
 
 
-def _resolve_analytes(frame: pd.DataFrame, outcome: _Outcome) -> ObjArray:
-    """Resolve analytes once per distinct (analyte, code, name) combination."""
+@lru_cache(maxsize=1)
+def _analyte_keys() -> tuple[str, ...]:
+    """Every catalogue analyte key; a row's analyte number is its position here."""
+    return tuple(catalog.analytes())
+
+
+def _analyte_number(name: str) -> int:
+    return _analyte_keys().index(name)
+
+
+def _resolve_analytes(frame: pd.DataFrame, outcome: _Outcome) -> tuple[ObjArray, IntArray]:
+    """Resolve analytes once per distinct (analyte, code, name) combination.
+
+    Returns the analyte key per row and its number in :func:`_analyte_keys` (-1: none).
+    """
     columns = [_column(frame, c) for c in ("analyte", "source_code", "source_name")]
     codes, first = factorize_rows(*columns)
-    values = [c.to_numpy(dtype=object)[first] for c in columns]
+    values = [c.take(first).to_numpy(dtype=object) for c in columns]
     resolved = [resolve_analyte(*combination) for combination in zip(*values, strict=True)]
+    keys = _analyte_keys()
+    numbers = np.array([keys.index(a) if a else -1 for a, _ in resolved], dtype=np.int64)
     analyte = np.array([a for a, _ in resolved], dtype=object)[codes]
     problem = np.array([p for _, p in resolved], dtype=object)[codes]
-    outcome.record(analyte == None, ReasonCode.UNKNOWN_ANALYTE, problem)  # noqa: E711
-    return analyte
+    number = numbers[codes] if len(codes) else np.zeros(0, dtype=np.int64)
+    outcome.record(number < 0, ReasonCode.UNKNOWN_ANALYTE, problem)
+    return analyte, number
 
 
 # -- units --------------------------------------------------------------------
@@ -265,17 +271,24 @@ def _group_conversion(
 
 def _convert_groups(
     analyte: ObjArray,
+    number: IntArray,
     unit_pint: ObjArray,
+    unit_code: IntArray,
     target: Callable[[str], str | None],
     outcome: _Outcome,
 ) -> tuple[FloatArray, FloatArray, npt.NDArray[np.bool_]]:
-    """Return per-row scale and offset to the reporting unit, one factor per unit group."""
+    """Return per-row scale and offset to the reporting unit, one factor per unit group.
+
+    ``number`` and ``unit_code`` number the analytes and units (-1: none) so that
+    groups are found without comparing strings.
+    """
     n = len(analyte)
     scale = np.full(n, np.nan)
     offset = np.zeros(n)
-    usable = _known(analyte) & _known(unit_pint)
-    codes, first = factorize_rows(analyte[usable], unit_pint[usable])
-    uniques = [(analyte[usable][i], unit_pint[usable][i]) for i in first]
+    usable = (number >= 0) & (unit_code >= 0)
+    rows = np.flatnonzero(usable)
+    codes, first = factorize_rows(number[rows], unit_code[rows])
+    uniques = [(analyte[rows[i]], unit_pint[rows[i]]) for i in first]
     group_scale = np.full(len(uniques), np.nan)
     group_offset = np.zeros(len(uniques))
     group_problem: list[str | None] = [None] * len(uniques)
@@ -313,11 +326,16 @@ class _Texts:
         return self.distinct[code] if code >= 0 else None
 
 
+#: Sexes as numbered in ``_Read.sex_number`` (0: missing or not recognised).
+_SEXES = ("", "female", "male")
+
+
 @dataclass(frozen=True)
 class _Read:
     """What reading a row tells, before any range is chosen; enough to derive from it."""
 
     analyte: ObjArray
+    number: IntArray  # position in _analyte_keys(), -1: not recognised
     comparator: ObjArray
     value: FloatArray
     unit_pint: ObjArray
@@ -327,6 +345,7 @@ class _Read:
     value_canonical: FloatArray
     canonical_display: ObjArray
     sex: ObjArray  # "female", "male" or "" (missing or not recognised)
+    sex_number: IntArray  # position in _SEXES
     sex_unrecognised: npt.NDArray[np.bool_]
     age: FloatArray
     lab_text: IntArray  # code into _Texts
@@ -343,6 +362,13 @@ class _Read:
         )
 
 
+def _reporting_units(target: Callable[[str], str | None]) -> ObjArray:
+    """Return the displayed reporting unit per analyte number (last entry, for -1: None)."""
+    units = [target(name) for name in _analyte_keys()]
+    shown = [normalise_unit(u).display if u else None for u in units]
+    return np.array([*shown, None], dtype=object)
+
+
 def _read(
     frame: pd.DataFrame,
     decimal: Decimal | None,
@@ -351,7 +377,7 @@ def _read(
 ) -> _Read:
     """Recognise analytes, parse values and units, convert, and check plausibility."""
     outcome = _Outcome(len(frame))
-    analyte = _resolve_analytes(frame, outcome)
+    analyte, number = _resolve_analytes(frame, outcome)
 
     parsed = parse_values(_column(frame, "raw_value"), decimal)
     comparator = parsed["comparator"].to_numpy(dtype=object)
@@ -369,20 +395,25 @@ def _read(
     unit_problem = np.array([u.problem for u in infos], dtype=object)[taken]
     has_problem = np.array([u.problem is not None for u in infos], dtype=bool)[taken]
     outcome.record(has_problem, ReasonCode.UNKNOWN_UNIT, unit_problem)
+    converts = np.array([u.pint is not None for u in infos], dtype=bool)[taken]
+    unit_code = np.where(converts, taken, -1)
 
-    scale, offset, _ = _convert_groups(analyte, unit_pint, target, outcome)
+    scale, offset, _ = _convert_groups(analyte, number, unit_pint, unit_code, target, outcome)
     value_canonical = _apply(scale, offset, value)
-    canonical_display = _per_unique(
-        pd.Series(analyte, dtype=object),
-        lambda name: normalise_unit(target(name) or "").display if target(name) else None,
-        None,
+    canonical_display = _reporting_units(target)[number]
+    _check_plausible(
+        analyte, number, value, value_canonical, unit_display, comparator, target, outcome
     )
-    _check_plausible(analyte, value, value_canonical, unit_display, comparator, target, outcome)
 
     raw_sex = _column(frame, "sex")
-    sex = _per_unique(raw_sex, lambda text: getattr(Sex.parse(text), "value", ""), "")
+    sex_codes, sex_texts = pd.factorize(raw_sex, use_na_sentinel=True)
+    sexes = [getattr(Sex.parse(t), "value", "") for t in sex_texts] + [""]
+    sex_taken = np.where(sex_codes < 0, len(sex_texts), sex_codes)
+    sex = np.array(sexes, dtype=object)[sex_taken]
+    sex_number = np.array([_SEXES.index(x) for x in sexes], dtype=np.int64)[sex_taken]
     return _Read(
         analyte=analyte,
+        number=number,
         comparator=comparator,
         value=value,
         unit_pint=unit_pint,
@@ -392,7 +423,8 @@ def _read(
         value_canonical=value_canonical,
         canonical_display=canonical_display,
         sex=sex,
-        sex_unrecognised=raw_sex.notna().to_numpy(dtype=bool) & (sex == ""),
+        sex_number=sex_number,
+        sex_unrecognised=raw_sex.notna().to_numpy(dtype=bool) & (sex_number == 0),
         age=pd.to_numeric(_column(frame, "age_years"), errors="coerce").to_numpy(dtype="float64"),
         lab_text=lab_text,
         status=outcome.status,
@@ -496,9 +528,9 @@ def _lab_ranges(
 ) -> npt.NDArray[np.bool_]:
     """Fill ranges from the lab's own range text; return where one was used.
 
-    :func:`lab_range` runs once per distinct (text, analyte, unit) combination.
+    :func:`lab_range` runs once per distinct (text, analyte, unit factor) combination.
     """
-    codes, first = factorize_rows(read.lab_text, read.analyte, read.unit_pint)
+    codes, first = factorize_rows(read.lab_text, read.number, read.scale, read.offset)
     found = [
         lab_range(
             texts.text(read.lab_text[i]), read.analyte[i], read.scale[i], read.offset[i], target
@@ -520,10 +552,10 @@ def _lab_ranges(
 class _People:
     """Sex and age per row, prepared once for matching catalogue rows."""
 
-    def __init__(self, sex: ObjArray, age: FloatArray) -> None:
+    def __init__(self, sex: ObjArray, sex_number: IntArray, age: FloatArray) -> None:
         self.sex = sex  # "female", "male" or ""
+        self.sex_number = sex_number  # position in _SEXES
         self.age = age
-        self.has_sex: npt.NDArray[np.bool_] = np.asarray(sex != "", dtype=bool)
 
 
 _NEEDS_SEX = (
@@ -636,15 +668,17 @@ def choose_catalogue_range(
     return CatalogueChoice(problem=(ReasonCode.NO_REFERENCE, _NO_REFERENCE))
 
 
-def _age_bands(cat: RangeCatalogue, analyte: ObjArray, age: FloatArray) -> npt.NDArray[np.int64]:
+def _age_bands(cat: RangeCatalogue, number: IntArray, age: FloatArray) -> npt.NDArray[np.int64]:
     """Return age-band numbers between the catalogue's age limits, per analyte (-1: no age).
 
     Two ages in the same band meet the same catalogue rows, so the choice is made once
     per band.
     """
-    band = np.full(len(analyte), -1, dtype=np.int64)
+    band = np.full(len(number), -1, dtype=np.int64)
     finite = np.isfinite(age)
-    for name in pd.unique(analyte[_known(analyte)]):
+    keys = _analyte_keys()
+    for code in np.unique(number[number >= 0]):
+        name = keys[code]
         limits = sorted(
             {
                 x
@@ -653,7 +687,7 @@ def _age_bands(cat: RangeCatalogue, analyte: ObjArray, age: FloatArray) -> npt.N
                 if x is not None
             }
         )
-        rows = (analyte == name) & finite
+        rows = (number == code) & finite
         band[rows] = np.searchsorted(np.asarray(limits, dtype="float64"), age[rows], "right")
     return band
 
@@ -661,6 +695,7 @@ def _age_bands(cat: RangeCatalogue, analyte: ObjArray, age: FloatArray) -> npt.N
 def _catalogue_ranges(
     cat: RangeCatalogue,
     analyte: ObjArray,
+    number: IntArray,
     people: _People,
     pending: npt.NDArray[np.bool_],
     target: Callable[[str], str | None],
@@ -673,11 +708,11 @@ def _catalogue_ranges(
     :func:`choose_catalogue_range`. Where the lab's own range was used, only the
     catalogue's critical limits are taken.
     """
-    rows = np.flatnonzero(_known(analyte))
+    rows = np.flatnonzero(number >= 0)
     if not len(rows):
         return
-    band = _age_bands(cat, analyte, people.age)
-    codes, first = factorize_rows(analyte[rows], people.sex[rows], band[rows], pending[rows])
+    band = _age_bands(cat, number, people.age)
+    codes, first = factorize_rows(number[rows], people.sex_number[rows], band[rows], pending[rows])
     choices = [
         choose_catalogue_range(
             cat,
@@ -950,9 +985,9 @@ def interpret(
     ranges = _Ranges.empty(total)
     ranges.caveats |= notes
     lab_used = _lab_ranges(texts, read, target, ranges)
-    pending = ~lab_used & _known(read.analyte)
-    people = _People(sex=read.sex, age=read.age)
-    _catalogue_ranges(cat, read.analyte, people, pending, target, ranges, outcome)
+    pending = ~lab_used & (read.number >= 0)
+    people = _People(sex=read.sex, sex_number=read.sex_number, age=read.age)
+    _catalogue_ranges(cat, read.analyte, read.number, people, pending, target, ranges, outcome)
     ranges.caveats[read.sex_unrecognised] |= _SEX_UNRECOGNISED
 
     open_rows = outcome.open()
@@ -1005,7 +1040,7 @@ def interpret(
     )
 
     sex_out = read.sex.copy()
-    sex_out[read.sex == ""] = None
+    sex_out[read.sex_number == 0] = None
     columns: dict[str, Any] = {
         "analyte": read.analyte,
         "comparator": read.comparator,
@@ -1281,6 +1316,7 @@ def _superseded(out: pd.DataFrame, analyte: ObjArray) -> npt.NDArray[np.bool_]:
 
 def _check_plausible(
     analyte: ObjArray,
+    number: IntArray,
     value: FloatArray,
     value_canonical: FloatArray,
     unit_display: ObjArray,
@@ -1289,13 +1325,15 @@ def _check_plausible(
     outcome: _Outcome,
 ) -> None:
     """Mark values outside the cited plausibility limits, naming a unit they would fit."""
-    for name in pd.unique(analyte[_known(analyte)]):
+    keys = _analyte_keys()
+    for code in np.unique(number[number >= 0]):
+        name = keys[code]
         to_unit = target(name)
         limits = _plausible_limits(name, to_unit) if to_unit is not None else None
         if limits is None:
             continue
         low, high = limits
-        rows = (analyte == name) & np.isfinite(value_canonical) & (comparator == "")
+        rows = (number == code) & np.isfinite(value_canonical) & (comparator == "")
         with np.errstate(invalid="ignore"):
             outside = rows & ((value_canonical < low) | (value_canonical > high))
         if not outside.any():
