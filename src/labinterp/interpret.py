@@ -156,11 +156,6 @@ def _missing(values: Any) -> npt.NDArray[np.bool_]:
     return np.asarray(pd.isna(values), dtype=bool)
 
 
-def _known(values: ObjArray) -> npt.NDArray[np.bool_]:
-    """Where an internal array (only ``None`` or text) has a value; faster than ``isna``."""
-    return np.asarray(values != None, dtype=bool)  # noqa: E711
-
-
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:
     if name in frame.columns:
         return frame[name]
@@ -334,23 +329,27 @@ _SEXES = ("", "female", "male")
 class _Read:
     """What reading a row tells, before any range is chosen; enough to derive from it."""
 
-    analyte: ObjArray
-    number: IntArray  # position in _analyte_keys(), -1: not recognised
+    number: IntArray  # the analyte's position in _analyte_keys(), -1: not recognised
     comparator: ObjArray
     value: FloatArray
-    unit_pint: ObjArray
     unit_display: ObjArray
     scale: FloatArray
     offset: FloatArray
     value_canonical: FloatArray
-    canonical_display: ObjArray
-    sex: ObjArray  # "female", "male" or "" (missing or not recognised)
     sex_number: IntArray  # position in _SEXES
     sex_unrecognised: npt.NDArray[np.bool_]
     age: FloatArray
     lab_text: IntArray  # code into _Texts
     status: ObjArray  # None while the row can still be interpreted
     problem: ObjArray
+
+    def analyte(self) -> ObjArray:
+        """Return the analyte key per row (``None`` where not recognised)."""
+        return np.array([*_analyte_keys(), None], dtype=object)[self.number]
+
+    def sex(self) -> ObjArray:
+        """Return ``"female"``, ``"male"`` or ``""`` (missing or not recognised) per row."""
+        return np.array(_SEXES, dtype=object)[self.sex_number]
 
     def stacked(self, other: _Read, order: IntArray) -> _Read:
         """Both row sets together, in ``order`` (positions into self then other)."""
@@ -400,7 +399,6 @@ def _read(
 
     scale, offset, _ = _convert_groups(analyte, number, unit_pint, unit_code, target, outcome)
     value_canonical = _apply(scale, offset, value)
-    canonical_display = _reporting_units(target)[number]
     _check_plausible(
         analyte, number, value, value_canonical, unit_display, comparator, target, outcome
     )
@@ -409,20 +407,15 @@ def _read(
     sex_codes, sex_texts = pd.factorize(raw_sex, use_na_sentinel=True)
     sexes = [getattr(Sex.parse(t), "value", "") for t in sex_texts] + [""]
     sex_taken = np.where(sex_codes < 0, len(sex_texts), sex_codes)
-    sex = np.array(sexes, dtype=object)[sex_taken]
     sex_number = np.array([_SEXES.index(x) for x in sexes], dtype=np.int64)[sex_taken]
     return _Read(
-        analyte=analyte,
         number=number,
         comparator=comparator,
         value=value,
-        unit_pint=unit_pint,
         unit_display=unit_display,
         scale=scale,
         offset=offset,
         value_canonical=value_canonical,
-        canonical_display=canonical_display,
-        sex=sex,
         sex_number=sex_number,
         sex_unrecognised=raw_sex.notna().to_numpy(dtype=bool) & (sex_number == 0),
         age=pd.to_numeric(_column(frame, "age_years"), errors="coerce").to_numpy(dtype="float64"),
@@ -531,9 +524,14 @@ def _lab_ranges(
     :func:`lab_range` runs once per distinct (text, analyte, unit factor) combination.
     """
     codes, first = factorize_rows(read.lab_text, read.number, read.scale, read.offset)
+    keys = _analyte_keys()
     found = [
         lab_range(
-            texts.text(read.lab_text[i]), read.analyte[i], read.scale[i], read.offset[i], target
+            texts.text(read.lab_text[i]),
+            keys[read.number[i]] if read.number[i] >= 0 else None,
+            read.scale[i],
+            read.offset[i],
+            target,
         )
         for i in first
     ]
@@ -966,7 +964,7 @@ def interpret(
     # flag, classify and explain input and derived rows together, in output order.
     texts, lab_text = _Texts.of(out)
     read = _read(out, decimal, target, lab_text)
-    analyte_in = read.analyte
+    number_in = read.number
     notes = np.zeros(n, dtype=np.int64)
     sets_in = sample_sets(_column(out, "patient_id"), _column(out, "collected_at"))
     layout = _Layout.of(n, np.zeros(0, dtype=np.int64))
@@ -980,19 +978,22 @@ def interpret(
             read = read.stacked(_read(rows, None, target, blank), layout.order)
     notes = layout.place(notes, np.zeros(len(derived_from), dtype=np.int64))
     total = len(layout.order)
+    analyte = read.analyte()
+    sex = read.sex()
+    canonical_display = _reporting_units(target)[read.number]
 
     outcome = _Outcome.resume(read.status.copy(), read.problem.copy())
     ranges = _Ranges.empty(total)
     ranges.caveats |= notes
     lab_used = _lab_ranges(texts, read, target, ranges)
     pending = ~lab_used & (read.number >= 0)
-    people = _People(sex=read.sex, sex_number=read.sex_number, age=read.age)
-    _catalogue_ranges(cat, read.analyte, read.number, people, pending, target, ranges, outcome)
+    people = _People(sex=sex, sex_number=read.sex_number, age=read.age)
+    _catalogue_ranges(cat, analyte, read.number, people, pending, target, ranges, outcome)
     ranges.caveats[read.sex_unrecognised] |= _SEX_UNRECOGNISED
 
     open_rows = outcome.open()
     compared = _at_reporting_resolution(
-        chosen, read.analyte, read.value_canonical, read.scale, read.offset
+        chosen, read.number, read.value_canonical, read.scale, read.offset
     )
     result = flags(
         np.where(open_rows, compared, np.nan),
@@ -1021,12 +1022,12 @@ def interpret(
     inflamed = (
         np.full(total, bool(inflammation))
         if inflammation is not None
-        else inflamed_sample_sets(read.analyte, flag, sets)
+        else inflamed_sample_sets(analyte, flag, sets)
     )
     scheme, category = apply_schemes(
         list(schemes) if schemes is not None else list(chosen.schemes),
         SchemeInputs(
-            read.analyte,
+            analyte,
             read.value,
             read.comparator,
             read.scale,
@@ -1039,15 +1040,15 @@ def interpret(
         target,
     )
 
-    sex_out = read.sex.copy()
+    sex_out = sex.copy()
     sex_out[read.sex_number == 0] = None
     columns: dict[str, Any] = {
-        "analyte": read.analyte,
+        "analyte": analyte,
         "comparator": read.comparator,
         "value": read.value,
         "unit": read.unit_display,
         "value_canonical": read.value_canonical,
-        "unit_canonical": read.canonical_display,
+        "unit_canonical": canonical_display,
         "sex": sex_out,
         "reference_low": ranges.low,
         "reference_high": ranges.high,
@@ -1064,7 +1065,7 @@ def interpret(
         "status": status,
         "problem": outcome.problem,
         "derived_from": layout.place(np.full(n, None, dtype=object), derived_from),
-        **hba1c_columns(read.analyte, read.value_canonical, read.canonical_display, usable),
+        **hba1c_columns(analyte, read.value_canonical, canonical_display, usable),
         "equation": layout.place(np.full(n, None, dtype=object), equation),
     }
     if "sex" in out.columns:
@@ -1073,7 +1074,7 @@ def interpret(
         if name not in out.columns and name not in columns:
             columns[name] = np.full(total, None, dtype=object)
     if "corrected" in out.columns:
-        superseded = _superseded(out, analyte_in)[layout.source]
+        superseded = _superseded(out, number_in)[layout.source]
         columns["superseded"] = superseded
         columns["_notes"][superseded] |= _NOTE_BIT["superseded"]
     out = _assemble(out, columns, layout, _derived_labels(out.index, layout.positions))
@@ -1093,7 +1094,7 @@ _FLAG_UNDECIDED = (
 
 def _at_reporting_resolution(
     profile: Profile,
-    analyte: ObjArray,
+    number: IntArray,
     value_canonical: FloatArray,
     scale: FloatArray,
     offset: FloatArray,
@@ -1110,7 +1111,7 @@ def _at_reporting_resolution(
     converted = (scale != 1.0) | (offset != 0.0)
     out = value_canonical.copy()
     for name, step in profile.resolution.items():
-        rows = converted & (analyte == name) & np.isfinite(value_canonical)
+        rows = converted & (number == _analyte_number(name)) & np.isfinite(value_canonical)
         out[rows] = np.round(value_canonical[rows] / step) * step
     return out
 
@@ -1230,16 +1231,19 @@ def _derive(
     """
     basis = pd.DataFrame(
         {
-            "analyte": pd.Series(read.analyte, dtype=object, copy=False),
+            "analyte": pd.Series(read.analyte(), dtype=object, copy=False),
             "comparator": pd.Series(read.comparator, dtype=object, copy=False),
-            "sex": pd.Series(read.sex, dtype=object, copy=False),
+            "sex": pd.Series(read.sex(), dtype=object, copy=False),
             "age_years": read.age,
-            "unit_canonical": pd.Series(read.canonical_display, dtype=object, copy=False),
+            "unit_canonical": pd.Series(
+                _reporting_units(lambda name: chosen.units.get(name))[read.number],
+                dtype=object,
+                copy=False,
+            ),
             "value_canonical": read.value_canonical,
-            "source_row": out["source_row"].to_numpy(),
             **{
-                c: out[c].to_numpy()
-                for c in ("patient_id", "collected_at", "birth_date", "height_cm")
+                c: out[c].reset_index(drop=True)
+                for c in ("source_row", "patient_id", "collected_at", "birth_date", "height_cm")
                 if c in out.columns
             },
         },
@@ -1296,7 +1300,7 @@ def _with_history(out: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _superseded(out: pd.DataFrame, analyte: ObjArray) -> npt.NDArray[np.bool_]:
+def _superseded(out: pd.DataFrame, number: IntArray) -> npt.NDArray[np.bool_]:
     """Mark results replaced by a later corrected result of the same test and sample.
 
     A corrected result (HL7 OBX-11 ``C``, FHIR status ``corrected``) supersedes the
@@ -1307,8 +1311,9 @@ def _superseded(out: pd.DataFrame, analyte: ObjArray) -> npt.NDArray[np.bool_]:
     corrected = out["corrected"].fillna(False).to_numpy(dtype=bool)
     if not corrected.any():
         return np.zeros(len(out), dtype=bool)
-    test = np.where(~_known(analyte), _column(out, "source_code").to_numpy(dtype=object), analyte)
-    keys, _ = factorize_rows(_column(out, "patient_id"), test, _column(out, "collected_at"))
+    # The same test: the same analyte, or the same code where the analyte is not known.
+    code = np.where(number < 0, pd.factorize(_column(out, "source_code"))[0], -1)
+    keys, _ = factorize_rows(_column(out, "patient_id"), number, code, _column(out, "collected_at"))
     position = np.arange(len(out))
     last_correction = pd.Series(np.where(corrected, position, -1)).groupby(keys).transform("max")
     return np.asarray(position < last_correction.to_numpy(), dtype=bool)
