@@ -163,9 +163,15 @@ def _fill(text: str, values: Mapping[str, str]) -> str:
 
 
 def explanation_table(
-    analyte: ObjArray, flag: ObjArray, scheme: ObjArray, category: ObjArray, text: Text
+    analyte: ObjArray | pd.Categorical[Any],
+    flag: ObjArray | pd.Categorical[Any],
+    scheme: ObjArray,
+    category: ObjArray,
+    text: Text,
 ) -> tuple[npt.NDArray[np.int64], ObjArray, ObjArray]:
     """Compose explanations once per distinct combination; return row codes and the table.
+
+    Analytes and flags may be given as categoricals, which are grouped by their codes.
 
     Returns
     -------
@@ -246,12 +252,9 @@ def rule_caveats(
         the same caveats.
     """
     # Compare small integer codes rather than strings, row by row.
-    analyte_codes, analyte_names = pd.factorize(
-        np.asarray(columns["analyte"], dtype=object), use_na_sentinel=True
-    )
-    flag_codes, flag_names = pd.factorize(
-        np.asarray(columns["flag"], dtype=object), use_na_sentinel=True
-    )
+    # (Categoricals are factorized by their codes.)
+    analyte_codes, analyte_names = pd.factorize(columns["analyte"], use_na_sentinel=True)
+    flag_codes, flag_names = pd.factorize(columns["flag"], use_na_sentinel=True)
     analyte_index = {name: i for i, name in enumerate(analyte_names)}
     flag_index = {name: i for i, name in enumerate(flag_names)}
 
@@ -270,9 +273,7 @@ def rule_caveats(
     if not pd.api.types.is_datetime64_any_dtype(collected):
         collected = pd.to_datetime(collected, errors="coerce")
     months = pd.Series(collected).dt.month.to_numpy()
-    source_codes, source_names = pd.factorize(
-        np.asarray(columns["reference_source"], dtype=object), use_na_sentinel=True
-    )
+    source_codes, source_names = pd.factorize(columns["reference_source"], use_na_sentinel=True)
     active = rules()
     bits = np.zeros(n, dtype=np.int64)
     for position, rule in enumerate(active):

@@ -11,7 +11,7 @@ result for clinic software.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
@@ -761,65 +761,89 @@ def _affine_or_nan(affine: Affine, value: float | None) -> float:
 # -- explanations -------------------------------------------------------------
 
 
-def _finalise_text(
-    out: pd.DataFrame,
-    sets: IntArray,
+@dataclass(frozen=True)
+class _Rendered:
+    """Explanations and rule caveats per row, before the interpretation notes are added."""
+
+    text: Text
+    explained: IntArray  # per row, its explanation's number
+    explanation: ObjArray  # per number, the text
+    cited: ObjArray  # per number, the "; "-joined source keys
+    rule_texts: ObjArray  # per row, tuples of caveat texts, their sources and rule ids
+    rule_sources: ObjArray
+    rule_ids: ObjArray
+    rule_codes: IntArray  # equal for rows with the same rule caveats
+
+
+def _render(
+    analyte: pd.Categorical[Any] | ObjArray,
+    flag: ObjArray,
+    scheme: ObjArray,
+    category: ObjArray,
+    rows: Mapping[str, Any],
     profile: Profile,
     cat: RangeCatalogue,
-    lang: str,
-    audience: str,
-) -> pd.DataFrame:
-    """Render explanations and caveats (context rules + interpretation notes) for all rows."""
-    text = Text(lang, audience)
-    analyte = out["analyte"].to_numpy(dtype=object)
-    flag = out["flag"].fillna("").to_numpy(dtype=object)
-    explained, explanation, cited_table = explanation_table(
-        analyte,
-        flag,
-        out["scheme"].to_numpy(dtype=object),
-        out["category"].to_numpy(dtype=object),
-        text,
-    )
-    derived = (out["status"] == Status.DERIVED.value).to_numpy(dtype=bool)
+    text: Text,
+) -> _Rendered:
+    """Compose explanations and evaluate the context rules, once per distinct combination.
+
+    ``rows`` holds the row-aligned arrays the rules need besides the analyte and flag:
+    ``value_canonical``, ``age_years``, ``collected_at``, ``sample_set``,
+    ``reference_source``, ``derived`` and ``equation``.
+    """
+    flag_codes, flag_names = pd.factorize(flag)
+    flags_coded = pd.Categorical.from_codes(flag_codes, categories=pd.Index(flag_names))
+    explained, explanation, cited = explanation_table(analyte, flags_coded, scheme, category, text)
     # Placeholder values as categoricals: factorized by their codes, not their text.
-    equation_codes, equations_used = pd.factorize(out["equation"], use_na_sentinel=True)
+    equation_codes, equations_used = pd.factorize(rows["equation"], use_na_sentinel=True)
     equation = pd.Categorical.from_codes(
         equation_codes,
         categories=pd.Index([EQUATION_NAMES.get(e, e) for e in equations_used], dtype=object),
     )
-    source = out["reference_source"].to_numpy(dtype=object)
+    source = rows["reference_source"]
     catalogue_title = pd.Categorical.from_codes(
-        np.where(_missing(source), -1, 0), categories=pd.Index([cat.info.title], dtype=object)
+        np.where(source == None, -1, 0),  # noqa: E711
+        categories=pd.Index([cat.info.title], dtype=object),
     )
     rule_texts, rule_sources, rule_ids, rule_codes = rule_caveats(
         {
             "analyte": analyte,
-            "flag": flag,
-            "value_canonical": out["value_canonical"].to_numpy(dtype="float64"),
-            "age_years": pd.to_numeric(out["age_years"], errors="coerce").to_numpy(),
-            "collected_at": _column(out, "collected_at"),
-            "sample_set": sets,
+            "flag": flags_coded,
+            "value_canonical": rows["value_canonical"],
+            "age_years": rows["age_years"],
+            "collected_at": rows["collected_at"],
+            "sample_set": rows["sample_set"],
             "reference_source": source,
-            "derived": derived,
+            "derived": rows["derived"],
         },
         profile.name,
         text,
         {"equation": equation, "catalogue": catalogue_title},
     )
+    return _Rendered(
+        text, explained, explanation, cited, rule_texts, rule_sources, rule_ids, rule_codes
+    )
+
+
+def _finalise_text(out: pd.DataFrame, rendered: _Rendered) -> pd.DataFrame:
+    """Attach explanations and caveats (rule caveats, then interpretation notes)."""
+    text, explained, cited_table = rendered.text, rendered.explained, rendered.cited
     notes = out["_notes"].fillna(0).to_numpy(dtype=np.int64)
     # Join once per distinct (rules, notes, explanation sources) combination.
-    codes, first = factorize_rows(rule_codes, notes, explained)
+    codes, first = factorize_rows(rendered.rule_codes, notes, explained)
     caveats = np.empty(len(first), dtype=object)
     sources = np.empty(len(first), dtype=object)
     applied = np.empty(len(first), dtype=object)
     for u, i in enumerate(first):
         cited = cited_table[explained[i]]
-        parts, keys = _caveat_parts(rule_texts[i], rule_sources[i], cited, int(notes[i]), text)
+        parts, keys = _caveat_parts(
+            rendered.rule_texts[i], rendered.rule_sources[i], cited, int(notes[i]), text
+        )
         caveats[u] = CAVEAT_SEPARATOR.join(parts) if parts else None
         sources[u] = "; ".join(keys) if keys else None
-        applied[u] = "; ".join(rule_ids[i]) if rule_ids[i] else None
+        applied[u] = "; ".join(rendered.rule_ids[i]) if rendered.rule_ids[i] else None
     # Text columns are categoricals: each distinct text is held (and written) once.
-    out["explanation"] = _categorical(explained, explanation, out.index)
+    out["explanation"] = _categorical(explained, rendered.explanation, out.index)
     out["explanation_sources"] = _categorical(codes, sources, out.index)
     out["caveats"] = _categorical(codes, caveats, out.index)
     out["caveat_rules"] = _categorical(codes, applied, out.index)
@@ -950,7 +974,7 @@ def interpret(
     if on_invalid not in ("record", "raise"):
         raise ValueError("on_invalid must be 'record' or 'raise'.")
     chosen = _resolve_profile(profile)
-    Text(lang, audience)  # fail early on an unknown language or audience
+    text = Text(lang, audience)  # fails early on an unknown language or audience
     cat = load_range_catalogue(catalogue if catalogue is not None else chosen.catalogue)
     n = len(frame)
     out = complete_context(frame) if _CONTEXT_COLUMNS & set(frame.columns) else frame.copy()
@@ -1077,10 +1101,28 @@ def interpret(
         superseded = _superseded(out, number_in)[layout.source]
         columns["superseded"] = superseded
         columns["_notes"][superseded] |= _NOTE_BIT["superseded"]
+    rendered = _render(
+        pd.Categorical.from_codes(read.number, categories=pd.Index(_analyte_keys())),
+        flag,
+        scheme,
+        category,
+        {
+            "value_canonical": read.value_canonical,
+            "age_years": read.age,
+            "collected_at": layout.context(_column(out, "collected_at")),
+            "sample_set": sets,
+            "reference_source": ranges.source,
+            "derived": layout.derived,
+            "equation": columns["equation"],
+        },
+        chosen,
+        cat,
+        text,
+    )
     out = _assemble(out, columns, layout, _derived_labels(out.index, layout.positions))
     if history:
         out = _with_history(out)
-    return _finalise_text(out, sets, chosen, cat, lang, audience)
+    return _finalise_text(out, rendered)
 
 
 _CRITICAL_UNDECIDED = (
