@@ -48,3 +48,18 @@ def test_factorize_rows_does_not_overflow_with_many_wide_columns() -> None:
     codes, first = factorize_rows(*columns)
     assert len(first) == n
     assert np.array_equal(codes, np.arange(n))
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(st.lists(st.tuples(st.integers(-3, 3), st.sampled_from(["x", "y", None]), st.booleans())))
+def test_factorize_rows_numbers_integers_categoricals_and_booleans_alike(
+    rows: list[tuple[int, str | None, bool]],
+) -> None:
+    """Integer, categorical and boolean columns group exactly as their values do."""
+    numbers = np.array([r[0] for r in rows], dtype=np.int64)
+    labels = pd.Categorical([r[1] for r in rows], categories=["y", "x"])
+    flags = np.array([r[2] for r in rows], dtype=bool)
+    codes, first = factorize_rows(numbers, labels, flags)
+    expected_codes, expected_first = _reference(rows)
+    assert codes.tolist() == expected_codes
+    assert first.tolist() == expected_first

@@ -14,6 +14,8 @@ IntArray = npt.NDArray[np.int64]
 
 #: Combined codes stay below this, far from the int64 limit.
 _LIMIT = 2**62
+#: Integer columns spanning fewer values than this are numbered without hashing.
+_SMALL = 1 << 20
 
 
 def factorize_rows(*columns: Any) -> tuple[IntArray, IntArray]:
@@ -31,15 +33,7 @@ def factorize_rows(*columns: Any) -> tuple[IntArray, IntArray]:
     combined: IntArray | None = None
     size = 1  # combined codes are below this
     for column in columns:
-        values = (
-            column
-            if isinstance(column, (pd.Series, pd.Index, pd.Categorical))
-            else np.asarray(column)
-        )
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        # Missing values (code -1) become a value of their own.
-        codes = np.where(codes < 0, len(uniques), codes).astype(np.int64, copy=False)
-        width = len(uniques) + 1
+        codes, width = _codes(column)
         if combined is None:
             combined, size = codes, width
             continue
@@ -57,6 +51,27 @@ def factorize_rows(*columns: Any) -> tuple[IntArray, IntArray]:
         return rank, np.zeros(0, dtype=np.int64)
     steps = np.diff(np.maximum.accumulate(rank), prepend=-1)
     return rank, np.flatnonzero(steps > 0).astype(np.int64)
+
+
+def _codes(column: Any) -> tuple[IntArray, int]:
+    """Return numbers for one column's values (missing is a value) and their upper bound.
+
+    Small integers and categoricals are numbered by their values and codes, without
+    hashing.
+    """
+    if isinstance(column, pd.Categorical):
+        width = len(column.categories)
+        raw = np.asarray(column.codes, dtype=np.int64)
+        return np.where(raw < 0, width, raw), width + 1
+    values = column if isinstance(column, (pd.Series, pd.Index)) else np.asarray(column)
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "biu" and len(values):
+        numbers = np.asarray(values)
+        low, high = int(numbers.min()), int(numbers.max())
+        if high - low < _SMALL:
+            return numbers.astype(np.int64) - low, high - low + 1
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    width = len(uniques)
+    return np.where(codes < 0, width, codes).astype(np.int64, copy=False), width + 1
 
 
 def sample_sets(patient: Any, collected: Any) -> IntArray:
