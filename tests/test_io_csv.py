@@ -1,9 +1,15 @@
+import csv
 import io
+import os
 
+import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import labinterp
 from labinterp.errors import ReadError
+from labinterp.io import csv as csv_module
 
 NORDIC = "Analyse;Resultat;Enhet;Referanseområde;Kjønn\nP-Magnesium;0,82;µmol/L;0,71 - 0,94;K\n"
 
@@ -227,3 +233,39 @@ def test_explicit_wrong_encoding_names_the_byte() -> None:
         labinterp.read_csv(
             "Analyse;Resultat;Enhet\nKreatinin;80;µmol/L\n".encode("cp1252"), encoding="utf-8"
         )
+
+
+FIELD = st.text(alphabet='ab ,;"\n\r\t1µø', max_size=6)
+
+
+@settings(max_examples=int(os.environ.get("LABINTERP_FUZZ_EXAMPLES", "150")), deadline=None)
+@given(
+    st.sampled_from([";", ",", "\t"]),
+    st.integers(1, 4).flatmap(
+        lambda k: st.tuples(
+            st.lists(st.text(alphabet="abcxyz", min_size=1, max_size=4), min_size=k, max_size=k),
+            st.lists(st.lists(FIELD, min_size=k, max_size=k), max_size=8),
+        )
+    ),
+    st.booleans(),
+)
+def test_arrow_reader_reads_what_pythons_csv_reader_reads(
+    sep: str, table: tuple[list[str], list[list[str]]], crlf: bool
+) -> None:
+    """Where Arrow's reader takes a file, it reads the fields Python's csv module reads."""
+    header, rows = table
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=sep, lineterminator="\r\n" if crlf else "\n").writerows(
+        [header, *rows]
+    )
+    text = buffer.getvalue()
+    arrow = csv_module._read_fields_arrow(text, sep)
+    if arrow is None:
+        return  # pandas' reader reads it
+    read_back = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=sep) if r]
+    expected = pd.DataFrame(
+        [[field or None for field in row] for row in read_back[1:]],
+        columns=read_back[0],
+        dtype="str",
+    )
+    pd.testing.assert_frame_equal(arrow, expected, check_index_type=False)
