@@ -93,9 +93,8 @@ def _csv_column(values: pd.Series) -> Any:
             values = values.dt.strftime("%Y-%m-%d %H:%M:%S" if with_time else "%Y-%m-%d")
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
     texts = pa.array([f"'{u}" if is_formula(u) else str(u) for u in uniques], type=pa.string())
-    return pa.DictionaryArray.from_arrays(
-        pa.array(codes, type=pa.int32(), mask=codes < 0), texts
-    ).cast(pa.string())
+    # Arrow's writer writes dictionary arrays as their texts: each text is formatted once.
+    return pa.DictionaryArray.from_arrays(pa.array(codes, type=pa.int32(), mask=codes < 0), texts)
 
 
 def _write_csv(frame: pd.DataFrame, target: Any, *, header: bool) -> None:
