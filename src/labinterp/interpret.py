@@ -214,9 +214,16 @@ def _resolve_analytes(frame: pd.DataFrame, outcome: _Outcome) -> tuple[ObjArray,
 
     Returns the analyte key per row and its number in :func:`_analyte_keys` (-1: none).
     """
-    columns = [_column(frame, c) for c in ("analyte", "source_code", "source_name")]
-    codes, first = factorize_rows(*columns)
-    values = [c.take(first).to_numpy(dtype=object) for c in columns]
+    present = [c for c in ("analyte", "source_code", "source_name") if c in frame.columns]
+    codes, first = factorize_rows(*(frame[c] for c in present))
+    columns = [
+        frame[c] if c in present else pd.Series(None, index=frame.index[:0], dtype=object)
+        for c in ("analyte", "source_code", "source_name")
+    ]
+    values = [
+        c.take(first).to_numpy(dtype=object) if len(c) else np.full(len(first), None, dtype=object)
+        for c in columns
+    ]
     resolved = [resolve_analyte(*combination) for combination in zip(*values, strict=True)]
     keys = _analyte_keys()
     numbers = np.array([keys.index(a) if a else -1 for a, _ in resolved], dtype=np.int64)
@@ -802,8 +809,7 @@ def _render(
     )
     source = rows["reference_source"]
     catalogue_title = pd.Categorical.from_codes(
-        np.where(source == None, -1, 0),  # noqa: E711
-        categories=pd.Index([cat.info.title], dtype=object),
+        np.where(pd.isna(source), -1, 0), categories=pd.Index([cat.info.title], dtype=object)
     )
     rule_texts, rule_sources, rule_ids, rule_codes = rule_caveats(
         {
@@ -1111,7 +1117,10 @@ def interpret(
             "age_years": read.age,
             "collected_at": layout.context(_column(out, "collected_at")),
             "sample_set": sets,
-            "reference_source": ranges.source,
+            "reference_source": pd.Categorical.from_codes(
+                np.where(lab_used, 0, np.where(ranges.source == None, -1, 1)),  # noqa: E711
+                categories=pd.Index(["lab", f"catalogue:{cat.info.name}"]),
+            ),
             "derived": layout.derived,
             "equation": columns["equation"],
         },
