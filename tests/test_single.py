@@ -160,6 +160,62 @@ def test_categorise_one_equals_categorise(
     assert categorise_one(value, cmp, uppers, inclusive, labels) == array[0]
 
 
+flag_row = st.tuples(number, comparators, limit, limit, st.booleans(), st.booleans(), limit, limit)
+
+
+@PROPERTY
+@given(st.lists(flag_row, min_size=1, max_size=12))
+def test_flags_of_many_rows_equal_flag_one_row_by_row(rows: list[tuple[Any, ...]]) -> None:
+    """Mixing censored and exact values in one array flags each as it would alone."""
+
+    def limits(index: int, sign: float) -> np.ndarray:
+        out = [np.nan if r[index] is None else r[index] for r in rows]
+        return np.array([x * sign if math.isinf(x) else x for x in out], dtype=float)
+
+    result = flags(
+        np.array([r[0] for r in rows]),
+        np.array([r[1] for r in rows], dtype=object),
+        limits(2, -1.0),
+        limits(3, 1.0),
+        np.array([r[4] for r in rows]),
+        np.array([r[5] for r in rows]),
+        limits(6, -1.0),
+        limits(7, 1.0),
+    )
+    for i, (value, cmp, low, high, low_inc, high_inc, crit_low, crit_high) in enumerate(rows):
+        expected = flag_one(
+            value,
+            cmp,
+            None if low is None else float(limits(2, -1.0)[i]),
+            high,
+            low_inc,
+            high_inc,
+            None if crit_low is None else float(limits(6, -1.0)[i]),
+            crit_high,
+        )
+        assert expected == (result.flag[i], bool(result.indeterminate[i]))
+
+
+@PROPERTY
+@given(
+    st.lists(st.tuples(number, comparators), min_size=1, max_size=12),
+    st.lists(st.floats(0, 200, allow_nan=False), min_size=1, max_size=5, unique=True),
+    st.data(),
+)
+def test_categorise_many_rows_equals_categorise_one_row_by_row(
+    rows: list[tuple[float, str]], bounds: list[float], data: Any
+) -> None:
+    """Mixing censored and exact values in one array categorises each as it would alone."""
+    uppers = sorted(bounds)
+    inclusive = data.draw(st.lists(st.booleans(), min_size=len(uppers), max_size=len(uppers)))
+    labels = [f"c{i}" for i in range(len(uppers) + 1)]
+    values = np.array([v for v, _ in rows])
+    cmps = np.array([c for _, c in rows], dtype=object)
+    array = categorise(values, cmps, uppers, inclusive, labels)
+    for i, (value, cmp) in enumerate(rows):
+        assert categorise_one(value, cmp, uppers, inclusive, labels) == array[i]
+
+
 # -- the panel against the frame path -----------------------------------------------
 
 ANALYTES = [

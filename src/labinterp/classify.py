@@ -139,15 +139,22 @@ def flags(
     cmp = np.asarray(comparator, dtype=object)
 
     exact = _category_exact(value, low, high, low_inc, high_inc, crit_low, crit_high)
-    left = _category_left(value, low, high, crit_low, crit_high)
-    right = _category_right(value, low, high, crit_low, crit_high)
-    bottom = np.select([np.isfinite(crit_low), np.isfinite(low)], [_LL, _L], default=_N)
-    top = np.select([np.isfinite(crit_high), np.isfinite(high)], [_HH, _H], default=_N)
-
-    is_lt, is_le = cmp == "<", cmp == "<="
-    is_gt, is_ge = cmp == ">", cmp == ">="
-    lo_cat = np.select([is_lt | is_le, is_gt, is_ge], [bottom, right, exact], default=exact)
-    hi_cat = np.select([is_lt, is_le, is_gt | is_ge], [left, exact, top], default=exact)
+    lo_cat, hi_cat = exact, exact.copy()
+    # Censored values (usually few) span the categories their comparator reaches.
+    censored = np.flatnonzero(cmp != "")
+    if len(censored):
+        c, at = cmp[censored], exact[censored]
+        x, lo, hi = value[censored], low[censored], high[censored]
+        c_lo, c_hi = crit_low[censored], crit_high[censored]
+        left = _category_left(x, lo, hi, c_lo, c_hi)
+        right = _category_right(x, lo, hi, c_lo, c_hi)
+        bottom = np.select([np.isfinite(c_lo), np.isfinite(lo)], [_LL, _L], default=_N)
+        top = np.select([np.isfinite(c_hi), np.isfinite(hi)], [_HH, _H], default=_N)
+        is_lt, is_le = c == "<", c == "<="
+        is_gt, is_ge = c == ">", c == ">="
+        lo_cat = exact.copy()
+        lo_cat[censored] = np.select([is_lt | is_le, is_gt, is_ge], [bottom, right, at], at)
+        hi_cat[censored] = np.select([is_lt, is_le, is_gt | is_ge], [left, at, top], at)
 
     names = np.array(FLAG_ORDER, dtype=object)
     flag = np.where(lo_cat == hi_cat, names[lo_cat], "").astype(object)
@@ -219,18 +226,20 @@ def categorise(
         return np.asarray(below_x + (at_bound & shut[below_x]), dtype=np.int64)
 
     exact = index(value)
-    censored = cmp != ""
-    below = exact.copy()
-    above = exact.copy()
-    if censored.any():
-        below[censored] = index(np.nextafter(value[censored], -np.inf))
-        above[censored] = index(np.nextafter(value[censored], np.inf))
-    low = np.select(
-        [(cmp == "<") | (cmp == "<="), cmp == ">", cmp == ">="], [0, above, exact], exact
-    )
-    high = np.select(
-        [cmp == "<", cmp == "<=", (cmp == ">") | (cmp == ">=")], [below, exact, last], exact
-    )
+    low, high = exact, exact.copy()
+    # Censored values (usually few) span the categories their comparator reaches.
+    censored = np.flatnonzero(cmp != "")
+    if len(censored):
+        c, x, at = cmp[censored], value[censored], exact[censored]
+        below = index(np.nextafter(x, -np.inf))
+        above = index(np.nextafter(x, np.inf))
+        low = exact.copy()
+        low[censored] = np.select(
+            [(c == "<") | (c == "<="), c == ">", c == ">="], [0, above, at], at
+        )
+        high[censored] = np.select(
+            [c == "<", c == "<=", (c == ">") | (c == ">=")], [below, at, last], at
+        )
     names = np.array(list(labels), dtype=object)
     out = np.where(low == high, names[np.clip(low, 0, last)], "").astype(object)
     out[np.isnan(value)] = ""
