@@ -16,6 +16,7 @@ from labinterp.models import Scheme, SchemeCategory
 from labinterp.units import conversion
 
 __all__ = [
+    "Classified",
     "SchemeInputs",
     "apply_schemes",
     "checked_schemes",
@@ -51,7 +52,9 @@ def inflamed_sample_sets(analyte: ObjArray, flag: ObjArray, sets: IntArray) -> B
     without a patient or a collection time (-1) form none and are not marked.
     """
     raised = (analyte == "crp") & np.isin(flag, ["H", "HH"]) & (sets >= 0)
-    return np.asarray((sets >= 0) & np.isin(sets, sets[raised]), dtype=bool)
+    marked = np.zeros(int(sets.max(initial=-1)) + 2, dtype=bool)
+    marked[sets[raised]] = True
+    return np.asarray((sets >= 0) & marked[sets], dtype=bool)
 
 
 def _bounds(categories: Sequence[SchemeCategory]) -> tuple[list[float], list[bool], list[str]]:
@@ -123,9 +126,19 @@ def checked_schemes(names: Sequence[str]) -> Mapping[str, Scheme]:
     return known
 
 
+@dataclass(frozen=True)
+class Classified:
+    """Scheme and category per row, as text and as categoricals (grouped by their codes)."""
+
+    scheme: ObjArray  # ``None`` where no scheme applies
+    category: ObjArray
+    scheme_coded: pd.Categorical[str]
+    category_coded: pd.Categorical[str]
+
+
 def apply_schemes(
     names: Sequence[str], inputs: SchemeInputs, target: Callable[[str], str | None]
-) -> tuple[ObjArray, ObjArray]:
+) -> Classified:
     """Classify rows with the named schemes; the first scheme for an analyte wins.
 
     Parameters
@@ -139,7 +152,7 @@ def apply_schemes(
 
     Returns
     -------
-    (numpy.ndarray, numpy.ndarray)
+    Classified
         ``scheme`` and ``category`` per row (``None`` where no scheme applies).
 
     Raises
@@ -151,10 +164,14 @@ def apply_schemes(
     n = len(inputs.analyte)
     scheme_out = np.full(n, None, dtype=object)
     category_out = np.full(n, None, dtype=object)
+    scheme_code = np.full(n, -1, dtype=np.int64)
+    category_code = np.full(n, -1, dtype=np.int64)
+    labels_seen: dict[str, int] = {}
     # Compare analyte numbers, not strings; each scheme works on its own rows only.
     codes, analytes = pd.factorize(inputs.analyte)
     number = {name: i for i, name in enumerate(analytes)}
     open_rows = inputs.usable.copy()
+    distinct = list(dict.fromkeys(names))
     for name in names:
         scheme = known[name]
         if scheme.analyte not in number:
@@ -163,11 +180,24 @@ def apply_schemes(
         if not len(idx):
             continue
         labels = _classify(scheme, inputs, idx, target)
-        given = idx[labels != ""]
-        scheme_out[given] = name
-        category_out[given] = labels[labels != ""]
-        open_rows[given] = False
-    return scheme_out, category_out
+        given = labels != ""
+        rows = idx[given]
+        scheme_out[rows] = name
+        category_out[rows] = labels[given]
+        scheme_code[rows] = distinct.index(name)
+        label_codes, label_names = pd.factorize(labels[given])
+        numbers = np.array(
+            [labels_seen.setdefault(label, len(labels_seen)) for label in label_names],
+            dtype=np.int64,
+        )
+        category_code[rows] = numbers[label_codes]
+        open_rows[rows] = False
+    return Classified(
+        scheme_out,
+        category_out,
+        pd.Categorical.from_codes(scheme_code, categories=pd.Index(distinct)),
+        pd.Categorical.from_codes(category_code, categories=pd.Index(list(labels_seen))),
+    )
 
 
 def classify_one(

@@ -165,13 +165,13 @@ def _fill(text: str, values: Mapping[str, str]) -> str:
 def explanation_table(
     analyte: ObjArray | pd.Categorical[Any],
     flag: ObjArray | pd.Categorical[Any],
-    scheme: ObjArray,
-    category: ObjArray,
+    scheme: ObjArray | pd.Categorical[Any],
+    category: ObjArray | pd.Categorical[Any],
     text: Text,
 ) -> tuple[npt.NDArray[np.int64], ObjArray, ObjArray]:
     """Compose explanations once per distinct combination; return row codes and the table.
 
-    Analytes and flags may be given as categoricals, which are grouped by their codes.
+    Any of the columns may be given as categoricals, which are grouped by their codes.
 
     Returns
     -------
@@ -306,7 +306,9 @@ def rule_caveats(
                 measured = np.asarray(columns["value_canonical"], dtype="float64")
                 with np.errstate(invalid="ignore"):
                     other &= measured < rule.with_below
-            mask &= has_set & np.isin(sets, sets[other & has_set])
+            marked = np.zeros(int(sets.max(initial=-1)) + 2, dtype=bool)
+            marked[sets[other & has_set]] = True
+            mask &= has_set & marked[sets]
         bits[mask] |= 1 << position
     codes, first = factorize_rows(bits, *values.values())
     uniques = [(bits[i], *("" if pd.isna(v[i]) else v[i] for v in values.values())) for i in first]

@@ -785,8 +785,8 @@ class _Rendered:
 def _render(
     analyte: pd.Categorical[Any] | ObjArray,
     flag: ObjArray,
-    scheme: ObjArray,
-    category: ObjArray,
+    scheme: pd.Categorical[Any] | ObjArray,
+    category: pd.Categorical[Any] | ObjArray,
     rows: Mapping[str, Any],
     profile: Profile,
     cat: RangeCatalogue,
@@ -1054,7 +1054,7 @@ def interpret(
         if inflammation is not None
         else inflamed_sample_sets(analyte, flag, sets)
     )
-    scheme, category = apply_schemes(
+    classified = apply_schemes(
         list(schemes) if schemes is not None else list(chosen.schemes),
         SchemeInputs(
             analyte,
@@ -1089,8 +1089,8 @@ def interpret(
         "reference_source": ranges.source,
         "reference_citation": ranges.citation,
         "flag": flag,
-        "scheme": scheme,
-        "category": category,
+        "scheme": classified.scheme,
+        "category": classified.category,
         "_notes": ranges.caveats,
         "status": status,
         "problem": outcome.problem,
@@ -1110,8 +1110,8 @@ def interpret(
     rendered = _render(
         pd.Categorical.from_codes(read.number, categories=pd.Index(_analyte_keys())),
         flag,
-        scheme,
-        category,
+        classified.scheme_coded,
+        classified.category_coded,
         {
             "value_canonical": read.value_canonical,
             "age_years": read.age,
