@@ -1280,41 +1280,49 @@ def _derive(
         The derived rows as a results frame to read, each one's source input row,
         ``derived_from`` and equation; ``None`` when nothing was derived.
     """
+    # Only creatinine and cystatin C rows can give an eGFR: work on those rows alone.
+    sources = np.flatnonzero(
+        (read.number == _analyte_number("creatinine"))
+        | (read.number == _analyte_number("cystatin_c"))
+    )
+    if not len(sources):
+        return None
+    numbers = read.number[sources]
     basis = pd.DataFrame(
         {
-            "analyte": pd.Series(read.analyte(), dtype=object, copy=False),
-            "comparator": pd.Series(read.comparator, dtype=object, copy=False),
-            "sex": pd.Series(read.sex(), dtype=object, copy=False),
-            "age_years": read.age,
-            "unit_canonical": pd.Series(
-                _reporting_units(lambda name: chosen.units.get(name))[read.number],
-                dtype=object,
-                copy=False,
+            "analyte": pd.Series(
+                np.array([*_analyte_keys(), None], dtype=object)[numbers], dtype=object
             ),
-            "value_canonical": read.value_canonical,
+            "comparator": pd.Series(read.comparator[sources], dtype=object),
+            "sex": pd.Series(np.array(_SEXES, dtype=object)[read.sex_number[sources]]),
+            "age_years": read.age[sources],
+            "unit_canonical": pd.Series(
+                _reporting_units(lambda name: chosen.units.get(name))[numbers], dtype=object
+            ),
+            "value_canonical": read.value_canonical[sources],
             **{
-                c: out[c].reset_index(drop=True)
+                c: out[c].take(sources).reset_index(drop=True)
                 for c in ("source_row", "patient_id", "collected_at", "birth_date", "height_cm")
                 if c in out.columns
             },
         },
         copy=False,
     )
-    usable = np.asarray(read.status == None, dtype=bool)  # noqa: E711
+    usable = np.asarray(read.status[sources] == None, dtype=bool)  # noqa: E711
     derived = derive_egfr(basis, usable, chosen, egfr_equation)
     note_codes, note_ids = pd.factorize(derived.notes, use_na_sentinel=True)
     if len(note_ids):
         bits = np.array([_NOTE_BIT[note] for note in note_ids], dtype=np.int64)
         noted = note_codes >= 0
-        notes[noted] |= bits[note_codes[noted]]
+        notes[sources[noted]] |= bits[note_codes[noted]]
     parts = [derived.rows]
     if chosen.egfr_cr_cys_equation:
-        parts.append(derive_egfr_cr_cys(basis, usable, chosen.egfr_cr_cys_equation, sets))
+        parts.append(derive_egfr_cr_cys(basis, usable, chosen.egfr_cr_cys_equation, sets[sources]))
     parts = [p for p in parts if not p.empty]
     if not parts:
         return None
     rows = pd.concat(parts, ignore_index=True)
-    positions = rows.pop("_source_position").to_numpy(dtype="int64")
+    positions = sources[rows.pop("_source_position").to_numpy(dtype="int64")]
     derived_from = rows.pop("derived_from").to_numpy(dtype=object)
     equation = rows.pop("equation").to_numpy(dtype=object)
     return rows, positions, derived_from, equation
