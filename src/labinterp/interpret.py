@@ -1203,20 +1203,23 @@ class _Layout:
         """Return a context column in output order; derived rows copy their source's."""
         if self.identity:
             return series
-        return pd.Series(series.array.take(self.source), copy=False)
+        return pd.Series(series.array.take(self.source), dtype=series.dtype, copy=False)
 
     def input_only(self, series: pd.Series) -> pd.Series:
         """Return an input column in output order, missing on derived rows."""
         if self.identity:
             return series
-        values = series.array
+        values: Any = series.array
         if isinstance(series.dtype, np.dtype) and series.dtype.kind in "iub":
             if series.dtype.kind in "iu":
                 values = pd.array(series.to_numpy(), dtype="Int64")
             else:
                 values = pd.arrays.NumpyExtensionArray(series.to_numpy(dtype=object))
         rows = np.where(self.derived, -1, self.order)
-        return pd.Series(values.take(rows, allow_fill=True), copy=False)
+        taken: pd.Series = pd.Series(
+            values.take(rows, allow_fill=True), dtype=values.dtype, copy=False
+        )
+        return taken
 
 
 #: Input columns a derived row copies from the row it was derived from.
