@@ -151,3 +151,27 @@ def test_unknown_equation_is_an_error() -> None:
     """An unknown equation name raises CatalogueError naming the choices."""
     with pytest.raises(labinterp.CatalogueError, match="Unknown eGFR equation"):
         _run([CREA], egfr_equation="cockcroft")
+
+
+def test_derived_rows_keep_the_input_columns_and_their_dtypes() -> None:
+    """A derived row copies its source's context as written; other input columns are empty."""
+    frame = pd.DataFrame(
+        {
+            "patient_id": pd.Series(["p1", "p2"], dtype=object),
+            "sex": ["K", "M"],
+            "age_years": [54, 60],
+            "source_name": ["P-Kreatinin", "P-Kreatinin"],
+            "raw_value": pd.Series(["78", "90"], dtype=object),
+            "raw_unit": ["µmol/L", "µmol/L"],
+            "batch": pd.Series([7, 8], dtype="int64"),
+        }
+    )
+    out = labinterp.interpret(frame)
+    derived = out[out["status"] == "derived"]
+    assert out["status"].tolist() == ["ok", "derived", "ok", "derived"]
+    assert out["patient_id"].dtype == object and out["raw_value"].dtype == object
+    assert derived["patient_id"].tolist() == ["p1", "p2"]
+    assert derived["raw_sex"].tolist() == ["K", "M"]  # as written in the source row
+    assert derived["sex"].tolist() == ["female", "male"]
+    assert derived["raw_value"].isna().all() and derived["source_row"].isna().all()
+    assert out["batch"].tolist()[::2] == [7, 8] and derived["batch"].isna().all()
