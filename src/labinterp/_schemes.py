@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -34,7 +35,7 @@ IntArray = npt.NDArray[np.int64]
 class SchemeInputs:
     """What the schemes need from one interpretation run, row-aligned."""
 
-    analyte: ObjArray
+    analyte: ObjArray | pd.Categorical[Any]  # a categorical is grouped by its codes
     value: FloatArray  # as parsed, in the row's own unit
     comparator: ObjArray
     scale: FloatArray  # row unit -> reporting unit

@@ -187,15 +187,26 @@ def _rows_frame(
     frames = []
     for idx, name, egfr in parts:
         # Take only the context columns of the source rows (not every column).
+        rows = len(idx)
         frame = pd.DataFrame(
-            {c: interpreted[c].take(idx).to_numpy() for c in _CONTEXT if c in interpreted.columns}
+            {
+                **{
+                    c: interpreted[c].take(idx).reset_index(drop=True)
+                    for c in _CONTEXT
+                    if c in interpreted.columns
+                },
+                "analyte": pd.Series(np.full(rows, "egfr", dtype=object), dtype=object),
+                "raw_value": egfr,
+                "raw_unit": pd.Series(np.full(rows, "mL/min/1.73m2", dtype=object), dtype=object),
+                "equation": pd.Series(np.full(rows, name, dtype=object), dtype=object),
+                "derived_from": pd.Series(
+                    interpreted["source_row"].take(idx).astype(str).to_numpy(dtype=object),
+                    dtype=object,
+                ),
+                "_source_position": idx,
+            },
+            copy=False,
         )
-        frame["analyte"] = "egfr"
-        frame["raw_value"] = egfr
-        frame["raw_unit"] = "mL/min/1.73m2"
-        frame["equation"] = name
-        frame["derived_from"] = interpreted["source_row"].take(idx).astype("string").to_numpy()
-        frame["_source_position"] = idx
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
 

@@ -1011,8 +1011,12 @@ def interpret(
     analyte = read.analyte()
     sex = read.sex()
     canonical_display = _reporting_units(target)[read.number]
+    analyte_coded = pd.Categorical.from_codes(read.number, categories=pd.Index(_analyte_keys()))
 
     outcome = _Outcome.resume(read.status.copy(), read.problem.copy())
+    # Rows read without a problem stay usable for schemes: what is recorded from here on
+    # (no range, missing context, indeterminate) leaves the value and unit readable.
+    usable = outcome.open()
     ranges = _Ranges.empty(total)
     ranges.caveats |= notes
     lab_used = _lab_ranges(texts, read, target, ranges)
@@ -1042,7 +1046,6 @@ def interpret(
     outcome.record(undecided, ReasonCode.INDETERMINATE, _FLAG_UNDECIDED)
     ok = outcome.open()
     outcome.status[ok] = Status.OK.value
-    usable = np.isin(outcome.status, _CLASSIFIABLE)
     status = outcome.status
     status[layout.derived] = Status.DERIVED.value  # the reason a range is missing stays
     if on_invalid == "raise":
@@ -1057,7 +1060,7 @@ def interpret(
     classified = apply_schemes(
         list(schemes) if schemes is not None else list(chosen.schemes),
         SchemeInputs(
-            analyte,
+            analyte_coded,
             read.value,
             read.comparator,
             read.scale,
@@ -1108,7 +1111,7 @@ def interpret(
         columns["superseded"] = superseded
         columns["_notes"][superseded] |= _NOTE_BIT["superseded"]
     rendered = _render(
-        pd.Categorical.from_codes(read.number, categories=pd.Index(_analyte_keys())),
+        analyte_coded,
         flag,
         classified.scheme_coded,
         classified.category_coded,
