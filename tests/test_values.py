@@ -1,10 +1,24 @@
 import math
+import os
+from typing import Any
+from unittest import mock
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from labinterp import values as values_module
 from labinterp.errors import ReasonCode
-from labinterp.values import infer_decimal, parse_value, parse_values
+from labinterp.values import (
+    _NUMBER,
+    _THOUSANDS_LIKE,
+    _strip,
+    infer_decimal,
+    parse_value,
+    parse_values,
+)
 
 
 @pytest.mark.parametrize(
@@ -79,3 +93,49 @@ def test_parse_values_keeps_index_and_length() -> None:
     assert parsed.index.tolist() == [10, 11, 12, 13]
     assert parsed["value"].iloc[0] == 0.71 and parsed["value"].iloc[3] == 0.71
     assert parsed["status"].tolist()[1:3] == ["unparsed_value", "unparsed_value"]
+
+
+VALUE_TEXT = st.one_of(
+    st.text(alphabet="0123456789,. <>=≤≥+-abc٣\u00a0", max_size=9),
+    st.from_regex(r"\A[0-9]{1,4}([.,][0-9]{1,3})?\Z"),
+    st.none(),
+    st.floats(allow_nan=True, allow_infinity=False),
+)
+
+
+@settings(max_examples=int(os.environ.get("LABINTERP_FUZZ_EXAMPLES", "150")), deadline=None)
+@given(st.lists(VALUE_TEXT, min_size=0, max_size=150), st.sampled_from([None, "auto", ",", "."]))
+def test_parse_values_equals_parse_value_on_each_value(values: list[object], decimal: Any) -> None:
+    """The column-wise parse gives every value what parse_value gives it alone."""
+    raw = pd.Series(values, dtype=object)
+    used = infer_decimal(list(pd.unique(raw.dropna()))) if decimal is None else decimal
+    # Column-wise from the first distinct value on, and at the default size.
+    for threshold in (1, values_module._COLUMNWISE):
+        with mock.patch.object(values_module, "_COLUMNWISE", threshold):
+            table = parse_values(raw, decimal)
+        for position, text in enumerate(values):
+            expected = parse_value(text, used)
+            row = table.iloc[position]
+            assert row["comparator"] == expected.comparator
+            same_nan = np.isnan(row["value"]) and np.isnan(expected.value)
+            assert row["value"] == expected.value or same_nan
+            assert row["status"] == (expected.status.value if expected.status else None)
+            assert row["problem"] == expected.problem
+
+
+@settings(max_examples=int(os.environ.get("LABINTERP_FUZZ_EXAMPLES", "150")), deadline=None)
+@given(st.lists(VALUE_TEXT, min_size=0, max_size=150))
+def test_infer_decimal_column_wise_equals_one_by_one(values: list[object]) -> None:
+    """Inferring the separator column-wise agrees with looking at each value in turn."""
+    distinct = list(dict.fromkeys(v for v in values if isinstance(v, str)))
+    one_by_one = {
+        "," if "," in m.group("num") else "."
+        for v in distinct
+        if (m := _NUMBER.match(_strip(v).replace(" ", ""))) is not None
+        and not _THOUSANDS_LIKE.match(m.group("num"))
+        and ("," in m.group("num") or "." in m.group("num"))
+    }
+    expected = one_by_one.pop() if len(one_by_one) == 1 else "auto"
+    for threshold in (1, values_module._COLUMNWISE):
+        with mock.patch.object(values_module, "_COLUMNWISE", threshold):
+            assert infer_decimal(distinct) == expected

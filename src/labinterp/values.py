@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from labinterp.errors import ReasonCode
 
@@ -40,6 +42,19 @@ _COMPARATORS = {
     "≥": ">=",
 }
 _SPACE = re.compile(r"[\s\u00a0\u202f]+")
+
+#: Plain unsigned numbers in ASCII digits (most values), parsed column-wise; anything
+#: else goes through :func:`parse_value` one distinct value at a time.
+_PLAIN = r"^[0-9]+(?:[.,][0-9]+)?$"
+_PLAIN_THOUSANDS_LIKE = r"^[1-9][0-9]{0,2}[.,][0-9]{3}$"
+
+_AMBIGUOUS_SEPARATOR = (
+    "The separator could mark decimals or thousands; state the file's decimal "
+    "separator (decimal=',' or decimal='.')."
+)
+_COMMA_BUT_POINT_DECLARED = (
+    "The value has a decimal comma but the source was declared to use decimal points."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,20 +133,9 @@ def parse_value(text: object, decimal: Decimal = "auto") -> ParsedValue:
     number = match.group("num")
     thousands = _THOUSANDS_LIKE.match(number)
     if thousands is not None and thousands.group("sep") != decimal:
-        return ParsedValue(
-            "",
-            np.nan,
-            ReasonCode.AMBIGUOUS_VALUE,
-            "The separator could mark decimals or thousands; state the file's decimal "
-            "separator (decimal=',' or decimal='.').",
-        )
+        return ParsedValue("", np.nan, ReasonCode.AMBIGUOUS_VALUE, _AMBIGUOUS_SEPARATOR)
     if decimal == "." and "," in number:
-        return ParsedValue(
-            "",
-            np.nan,
-            ReasonCode.AMBIGUOUS_VALUE,
-            "The value has a decimal comma but the source was declared to use decimal points.",
-        )
+        return ParsedValue("", np.nan, ReasonCode.AMBIGUOUS_VALUE, _COMMA_BUT_POINT_DECLARED)
     comparator = _COMPARATORS.get(match.group("cmp") or "", "")
     return ParsedValue(comparator, float(number.replace(",", ".")))
 
@@ -153,6 +157,18 @@ def infer_decimal(texts: pd.Series | np.ndarray | list[object]) -> Decimal:
     {"auto", ",", "."}
     """
     seen: set[str] = set()
+    texts = list(texts)
+    plain = _plain_numbers(texts)
+    if plain is not None:
+        numbers, is_plain, thousands_like = plain
+        shown = is_plain & ~thousands_like
+        has_comma = np.asarray(pc.fill_null(pc.match_substring(numbers, ","), False))
+        has_point = np.asarray(pc.fill_null(pc.match_substring(numbers, "."), False))
+        if (shown & has_comma).any():
+            seen.add(",")
+        if (shown & has_point & ~has_comma).any():
+            seen.add(".")
+        texts = [t for t, p in zip(texts, is_plain, strict=True) if not p]
     for text in texts:
         if not isinstance(text, str):
             continue
@@ -185,18 +201,67 @@ def parse_values(raw: pd.Series, decimal: Decimal | None = None) -> pd.DataFrame
         Columns ``comparator``, ``value``, ``status``, ``problem`` with ``raw``'s index.
     """
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    distinct = list(uniques)
     if decimal is None:
-        decimal = infer_decimal(list(uniques))
-    parsed = [parse_value(u, decimal) for u in uniques]
-    parsed.append(parse_value(None))  # the NA sentinel (-1) maps to the last entry
-    table = pd.DataFrame(
+        decimal = infer_decimal(distinct)
+    n = len(distinct)
+    # One entry per distinct value, and a last one for the missing values (code -1).
+    comparator = np.full(n + 1, "", dtype=object)
+    value = np.full(n + 1, np.nan)
+    status = np.full(n + 1, None, dtype=object)
+    problem = np.full(n + 1, None, dtype=object)
+    rest = np.ones(n, dtype=bool)
+    plain = _plain_numbers(distinct)
+    if plain is not None:
+        numbers, is_plain, thousands_like = plain
+        has_comma = np.asarray(pc.fill_null(pc.match_substring(numbers, ","), False))
+        separator = np.where(has_comma, ",", ".")
+        ambiguous = is_plain & thousands_like & (separator != decimal)
+        declared = is_plain & ~ambiguous & (decimal == ".") & has_comma
+        ok = is_plain & ~ambiguous & ~declared
+        only_plain = pc.if_else(pa.array(ok), numbers, pa.scalar(None, type=pa.string()))
+        read = pc.cast(pc.replace_substring(only_plain, ",", "."), pa.float64())
+        value[:n][ok] = np.asarray(read.to_numpy(zero_copy_only=False), dtype="float64")[ok]
+        for mask, text in (
+            (ambiguous, _AMBIGUOUS_SEPARATOR),
+            (declared, _COMMA_BUT_POINT_DECLARED),
+        ):
+            status[:n][mask] = ReasonCode.AMBIGUOUS_VALUE.value
+            problem[:n][mask] = text
+        rest = ~is_plain
+    for i in [*np.flatnonzero(rest), n]:
+        parsed = parse_value(distinct[i] if i < n else None, decimal)
+        comparator[i], value[i], problem[i] = parsed.comparator, parsed.value, parsed.problem
+        status[i] = parsed.status.value if parsed.status else None
+    taken = np.where(codes < 0, n, codes)
+    return pd.DataFrame(
         {
-            "comparator": [p.comparator for p in parsed],
-            "value": np.array([p.value for p in parsed], dtype="float64"),
-            "status": [p.status.value if p.status else None for p in parsed],
-            "problem": [p.problem for p in parsed],
-        }
-    )
-    taken = table.iloc[np.where(codes < 0, len(parsed) - 1, codes)]
-    taken.index = raw.index
-    return taken
+            "comparator": pd.Series(comparator[taken], dtype=object, copy=False),
+            "value": value[taken],
+            "status": pd.Series(status[taken], dtype=object, copy=False),
+            "problem": pd.Series(problem[taken], dtype=object, copy=False),
+        },
+        copy=False,
+    ).set_axis(raw.index)
+
+
+def _plain_numbers(texts: list[object]) -> tuple[Any, Any, Any] | None:
+    """Find the plain numbers among distinct values, column-wise with Arrow.
+
+    Returns
+    -------
+    tuple or None
+        The values as an Arrow string array (null where not text), whether each is a
+        plain number, and whether it looks like a thousands group (``1,234``); ``None``
+        when there are too few values for it to pay.
+    """
+    if len(texts) < _COLUMNWISE:
+        return None
+    numbers = pa.array([t if isinstance(t, str) else None for t in texts], type=pa.string())
+    is_plain = np.asarray(pc.fill_null(pc.match_substring_regex(numbers, _PLAIN), False))
+    thousands = pc.fill_null(pc.match_substring_regex(numbers, _PLAIN_THOUSANDS_LIKE), False)
+    return numbers, is_plain, np.asarray(thousands)
+
+
+#: Fewer distinct values than this are parsed one by one (column-wise set-up costs more).
+_COLUMNWISE = 64
