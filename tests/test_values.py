@@ -139,3 +139,21 @@ def test_infer_decimal_column_wise_equals_one_by_one(values: list[object]) -> No
     for threshold in (1, values_module._COLUMNWISE):
         with mock.patch.object(values_module, "_COLUMNWISE", threshold):
             assert infer_decimal(distinct) == expected
+
+
+@settings(max_examples=int(os.environ.get("LABINTERP_FUZZ_EXAMPLES", "150")), deadline=None)
+@given(st.sampled_from(["float64", "Float64", "Int64", "int64"]), st.data())
+def test_numeric_columns_parse_as_parse_value_parses_numbers(dtype: str, data: Any) -> None:
+    """A numeric column gives each number what parse_value gives it (missing: unparsed)."""
+    number = st.integers(-(10**9), 10**9) if "int" in dtype.lower() else st.floats()
+    cells = st.one_of(number, st.none()) if dtype[0].isupper() else number
+    raw = pd.Series(data.draw(st.lists(cells, max_size=50)), dtype=dtype)
+    table = parse_values(raw)
+    for position, cell in enumerate(raw.astype(object)):
+        expected = parse_value(None if pd.isna(cell) else cell)
+        row = table.iloc[position]
+        assert row["comparator"] == expected.comparator
+        same_nan = np.isnan(row["value"]) and np.isnan(expected.value)
+        assert row["value"] == expected.value or same_nan
+        assert row["status"] == (expected.status.value if expected.status else None)
+        assert row["problem"] == expected.problem

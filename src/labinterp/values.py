@@ -200,6 +200,8 @@ def parse_values(raw: pd.Series, decimal: Decimal | None = None) -> pd.DataFrame
     pandas.DataFrame
         Columns ``comparator``, ``value``, ``status``, ``problem`` with ``raw``'s index.
     """
+    if pd.api.types.is_float_dtype(raw) or pd.api.types.is_integer_dtype(raw):
+        return _parse_numbers(raw)
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
     distinct = list(uniques)
     if decimal is None:
@@ -240,6 +242,26 @@ def parse_values(raw: pd.Series, decimal: Decimal | None = None) -> pd.DataFrame
             "value": value[taken],
             "status": pd.Series(status[taken], dtype=object, copy=False),
             "problem": pd.Series(problem[taken], dtype=object, copy=False),
+        },
+        copy=False,
+    ).set_axis(raw.index)
+
+
+def _parse_numbers(raw: pd.Series) -> pd.DataFrame:
+    """Parse a numeric column: every number is its value, a missing one is unparsed."""
+    value = raw.to_numpy(dtype="float64", na_value=np.nan)
+    missing = np.isnan(value)
+    empty = parse_value(None)
+    status = np.full(len(value), None, dtype=object)
+    problem = np.full(len(value), None, dtype=object)
+    status[missing] = empty.status.value if empty.status else None
+    problem[missing] = empty.problem
+    return pd.DataFrame(
+        {
+            "comparator": pd.Series(np.full(len(value), "", dtype=object), dtype=object),
+            "value": value,
+            "status": pd.Series(status, dtype=object),
+            "problem": pd.Series(problem, dtype=object),
         },
         copy=False,
     ).set_axis(raw.index)
