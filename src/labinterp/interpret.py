@@ -12,7 +12,7 @@ result for clinic software.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -278,8 +278,10 @@ def _convert_groups(
     unit_code: IntArray,
     target: Callable[[str], str | None],
     outcome: _Outcome,
-) -> tuple[FloatArray, FloatArray, npt.NDArray[np.bool_]]:
+) -> tuple[FloatArray, FloatArray, IntArray]:
     """Return per-row scale and offset to the reporting unit, one factor per unit group.
+
+    The third array numbers each row's (analyte, unit) group (-1: no analyte or unit).
 
     ``number`` and ``unit_code`` number the analytes and units (-1: none) so that
     groups are found without comparing strings.
@@ -298,14 +300,16 @@ def _convert_groups(
         group_scale[i], group_offset[i], group_problem[i] = _group_conversion(name, unit, target)
     scale[usable] = group_scale[codes]
     offset[usable] = group_offset[codes]
-    problems = np.array([*group_problem, None], dtype=object)[codes] if len(codes) else None
-    failed = np.zeros(n, dtype=bool)
-    if problems is not None:
+    group = np.full(n, -1, dtype=np.int64)
+    group[usable] = codes
+    failing = np.array([p is not None for p in group_problem], dtype=bool)
+    if failing.any():
         row_problem = np.full(n, None, dtype=object)
-        row_problem[usable] = problems
-        failed = ~_missing(row_problem)
-        outcome.record(failed, ReasonCode.INCOMPATIBLE_UNIT, row_problem)
-    return scale, offset, failed
+        row_problem[usable] = np.array(group_problem, dtype=object)[codes]
+        outcome.record(
+            (group >= 0) & failing[np.maximum(group, 0)], ReasonCode.INCOMPATIBLE_UNIT, row_problem
+        )
+    return scale, offset, group
 
 
 # -- rows ---------------------------------------------------------------------
@@ -342,6 +346,7 @@ class _Read:
     unit_display: ObjArray
     scale: FloatArray
     offset: FloatArray
+    unit_group: IntArray  # rows with the same scale and offset share it (-1: none)
     value_canonical: FloatArray
     sex_number: IntArray  # position in _SEXES
     sex_unrecognised: npt.NDArray[np.bool_]
@@ -360,9 +365,13 @@ class _Read:
 
     def stacked(self, other: _Read, order: IntArray) -> _Read:
         """Both row sets together, in ``order`` (positions into self then other)."""
+        after = int(self.unit_group.max(initial=-1)) + 1  # the other's groups come after
+        theirs = replace(
+            other, unit_group=np.where(other.unit_group >= 0, other.unit_group + after, -1)
+        )
         return _Read(
             **{
-                f.name: np.concatenate([getattr(self, f.name), getattr(other, f.name)])[order]
+                f.name: np.concatenate([getattr(self, f.name), getattr(theirs, f.name)])[order]
                 for f in fields(self)
             }
         )
@@ -404,7 +413,9 @@ def _read(
     converts = np.array([u.pint is not None for u in infos], dtype=bool)[taken]
     unit_code = np.where(converts, taken, -1)
 
-    scale, offset, _ = _convert_groups(analyte, number, unit_pint, unit_code, target, outcome)
+    scale, offset, unit_group = _convert_groups(
+        analyte, number, unit_pint, unit_code, target, outcome
+    )
     value_canonical = _apply(scale, offset, value)
     _check_plausible(
         analyte, number, value, value_canonical, unit_display, comparator, target, outcome
@@ -422,6 +433,7 @@ def _read(
         unit_display=unit_display,
         scale=scale,
         offset=offset,
+        unit_group=unit_group,
         value_canonical=value_canonical,
         sex_number=sex_number,
         sex_unrecognised=raw_sex.notna().to_numpy(dtype=bool) & (sex_number == 0),
@@ -530,7 +542,7 @@ def _lab_ranges(
 
     :func:`lab_range` runs once per distinct (text, analyte, unit factor) combination.
     """
-    codes, first = factorize_rows(read.lab_text, read.number, read.scale, read.offset)
+    codes, first = factorize_rows(read.lab_text, read.number, read.unit_group)
     keys = _analyte_keys()
     found = [
         lab_range(
