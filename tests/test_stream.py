@@ -96,3 +96,12 @@ def test_bad_row_in_the_middle_does_not_stop_the_run(tmp_path: Path) -> None:
     written = pd.read_csv(tmp_path / "out.csv")
     assert (written["status"] == "unparsed_value").sum() == 30
     assert "unparsed_value" in result.output
+
+
+def test_an_output_that_cannot_be_written_is_a_clear_error(tmp_path: Path) -> None:
+    """Writing into a missing folder exits 2 with a one-line error and leaves nothing."""
+    out = tmp_path / "missing" / "out.csv"
+    result = runner.invoke(app, ["interpret", str(EXAMPLES / "nordic_export.csv"), "-o", str(out)])
+    assert result.exit_code == 2
+    assert "cannot write" in result.output and "Traceback" not in result.output
+    assert not out.exists()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -113,7 +115,12 @@ def _write_csv(frame: pd.DataFrame, target: Any, *, header: bool) -> None:
 
 
 class _Writer:
-    """Write interpreted batches to a temporary file, renamed into place at the end."""
+    """Write interpreted batches to a temporary file, renamed into place at the end.
+
+    Batches are written in a background thread, one at a time and in order, so the next
+    batch is read and interpreted while the previous one is written (Arrow's writers
+    release the GIL). An error in writing is raised at the next batch or at the end.
+    """
 
     def __init__(self, path: Path | None, fmt: OutputFormat) -> None:
         self.path = path
@@ -122,6 +129,18 @@ class _Writer:
         self.columns: list[str] | None = None
         self._parquet: Any = None
         self._fhir: list[pd.DataFrame] = []
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="labinterp-write")
+        self._pending: Future[None] | None = None
+
+    def submit(self, frame: pd.DataFrame) -> None:
+        """Write a batch after the one before it, without waiting for it to be written."""
+        self._wait()
+        self._pending = self._thread.submit(self.write, frame)
+
+    def _wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
 
     def write(self, frame: pd.DataFrame) -> None:
         if self.columns is None:
@@ -168,6 +187,8 @@ class _Writer:
         self._parquet.write_table(table)
 
     def close(self) -> None:
+        self._wait()
+        self._thread.shutdown()
         if self._parquet is not None:
             self._parquet.close()
         if self._fhir:
@@ -178,6 +199,10 @@ class _Writer:
             os.replace(self.partial, self.path)
 
     def abandon(self) -> None:
+        # Let a write in progress end (its error no longer matters), then remove the file.
+        with contextlib.suppress(Exception):
+            self._wait()
+        self._thread.shutdown(cancel_futures=True)
         if self._parquet is not None:
             self._parquet.close()
         if self.partial is not None:
@@ -302,10 +327,10 @@ def interpret(
                 if "decimal" not in options and "raw_value" in batch.columns:
                     options["decimal"] = infer_decimal(list(pd.unique(batch["raw_value"])))
                 result = interpret_frame(batch, **options)
-                writer.write(result)
                 rows += int((result["status"] != "derived").sum())
                 counts["status"].update(result["status"].dropna())
                 counts["flag"].update(result["flag"].replace("", None).dropna())
+                writer.submit(result)  # the frame is only read by the writer from here on
         if rows == 0:
             raise ReadError(f"{input_path}: no results were found in the file.")
         writer.close()
@@ -318,6 +343,13 @@ def interpret(
         console.print(
             f"[red]error:[/red] {exc}; install the extra for this format: "
             "labinterp[hl7] (HL7 v2) or labinterp[fhir] (FHIR).",
+            highlight=False,
+        )
+        raise typer.Exit(code=2) from None
+    except OSError as exc:
+        writer.abandon()
+        console.print(
+            f"[red]error:[/red] cannot write {output or 'the output'} ({exc.strerror}).",
             highlight=False,
         )
         raise typer.Exit(code=2) from None
