@@ -174,17 +174,26 @@ class _Writer:
 
         if self.partial is None:
             raise ReadError("Parquet output needs -o/--output.")
-        text_columns = [
-            c
-            for c in frame.columns
-            if frame[c].dtype == object or isinstance(frame[c].dtype, pd.CategoricalDtype)
-        ]
-        frame = frame.astype({c: "string" for c in text_columns})
+        # Text columns as strings; the categorical text columns as dictionaries (each
+        # distinct text converted once) with one index type for every batch.
+        columns: dict[str, Any] = {}
+        for name in frame.columns:
+            values = frame[name]
+            if isinstance(values.dtype, pd.CategoricalDtype):
+                codes = np.asarray(values.cat.codes, dtype=np.int32)
+                texts = pa.array([str(c) for c in values.cat.categories], type=pa.string())
+                columns[str(name)] = pa.DictionaryArray.from_arrays(
+                    pa.array(codes, type=pa.int32(), mask=codes < 0), texts
+                )
+            elif values.dtype == object:
+                columns[str(name)] = pa.array(values.astype("string"), type=pa.string())
+            else:
+                columns[str(name)] = pa.Array.from_pandas(values)
+        table = pa.table(columns)
         if self._parquet is None:
-            self._schema = pa.Schema.from_pandas(frame, preserve_index=False)
+            self._schema = table.schema
             self._parquet = pq.ParquetWriter(self.partial, self._schema)
-        table = pa.Table.from_pandas(frame, schema=self._schema, preserve_index=False)
-        self._parquet.write_table(table)
+        self._parquet.write_table(table.cast(self._schema))
 
     def close(self) -> None:
         self._wait()
