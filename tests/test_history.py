@@ -115,19 +115,27 @@ def test_real_sample_with_repeated_results() -> None:
         assert 0 < rows["significant_change"].sum() < repeated
 
 
-def test_corrected_result_supersedes_the_earlier_one() -> None:
-    """A later corrected result replaces the earlier one of the same test and sample."""
-    frame = pd.DataFrame(
+def _corrected_second(
+    analyte: str, values: list[str], unit: str, **extra: list[str]
+) -> pd.DataFrame:
+    """Three results of one patient: two of one sample (the second corrected), one later."""
+    return pd.DataFrame(
         {
             "patient_id": ["p", "p", "p"],
             "collected_at": ["2026-01-01 08:00", "2026-01-01 08:00", "2026-02-01 08:00"],
-            "analyte": ["magnesium"] * 3,
-            "raw_value": ["0,62", "0,82", "0,80"],
-            "raw_unit": ["mmol/L"] * 3,
+            "analyte": [analyte] * 3,
+            "raw_value": values,
+            "raw_unit": [unit] * 3,
             "age_years": [50] * 3,
             "corrected": [False, True, False],
+            **extra,
         }
     )
+
+
+def test_corrected_result_supersedes_the_earlier_one() -> None:
+    """A later corrected result replaces the earlier one of the same test and sample."""
+    frame = _corrected_second("magnesium", ["0,62", "0,82", "0,80"], "mmol/L")
     out = labinterp.interpret(frame, history=True)
     assert out["superseded"].tolist() == [True, False, False]
     assert "replaced" in out.loc[0, "caveats"]
@@ -146,18 +154,7 @@ def test_duplicates_at_the_same_time_are_kept_and_noted() -> None:
 
 def test_egfr_derived_from_a_superseded_creatinine_is_superseded_too() -> None:
     """The eGFR of a replaced creatinine is replaced with it; the corrected one's eGFR counts."""
-    frame = pd.DataFrame(
-        {
-            "patient_id": ["p", "p", "p"],
-            "collected_at": ["2026-01-01 08:00", "2026-01-01 08:00", "2026-02-01 08:00"],
-            "analyte": ["creatinine"] * 3,
-            "raw_value": ["150", "80", "82"],
-            "raw_unit": ["µmol/L"] * 3,
-            "sex": ["female"] * 3,
-            "age_years": [50] * 3,
-            "corrected": [False, True, False],
-        }
-    )
+    frame = _corrected_second("creatinine", ["150", "80", "82"], "µmol/L", sex=["female"] * 3)
     out = labinterp.interpret(frame, history=True)
     derived = out[out["status"] == "derived"]
     assert out["superseded"].tolist() == [True, True, False, False, False, False]

@@ -14,6 +14,7 @@ from labinterp.errors import ReasonCode
 from labinterp.values import (
     _NUMBER,
     _THOUSANDS_LIKE,
+    ParsedValue,
     _strip,
     infer_decimal,
     parse_value,
@@ -103,6 +104,14 @@ VALUE_TEXT = st.one_of(
 )
 
 
+def _assert_row_is(row: pd.Series, expected: ParsedValue) -> None:
+    assert row["comparator"] == expected.comparator
+    same_nan = np.isnan(row["value"]) and np.isnan(expected.value)
+    assert row["value"] == expected.value or same_nan
+    assert row["status"] == (expected.status.value if expected.status else None)
+    assert row["problem"] == expected.problem
+
+
 @settings(max_examples=int(os.environ.get("LABINTERP_FUZZ_EXAMPLES", "150")), deadline=None)
 @given(st.lists(VALUE_TEXT, min_size=0, max_size=150), st.sampled_from([None, "auto", ",", "."]))
 def test_parse_values_equals_parse_value_on_each_value(values: list[object], decimal: Any) -> None:
@@ -114,13 +123,7 @@ def test_parse_values_equals_parse_value_on_each_value(values: list[object], dec
         with mock.patch.object(values_module, "_COLUMNWISE", threshold):
             table = parse_values(raw, decimal)
         for position, text in enumerate(values):
-            expected = parse_value(text, used)
-            row = table.iloc[position]
-            assert row["comparator"] == expected.comparator
-            same_nan = np.isnan(row["value"]) and np.isnan(expected.value)
-            assert row["value"] == expected.value or same_nan
-            assert row["status"] == (expected.status.value if expected.status else None)
-            assert row["problem"] == expected.problem
+            _assert_row_is(table.iloc[position], parse_value(text, used))
 
 
 @settings(max_examples=int(os.environ.get("LABINTERP_FUZZ_EXAMPLES", "150")), deadline=None)
@@ -150,10 +153,4 @@ def test_numeric_columns_parse_as_parse_value_parses_numbers(dtype: str, data: A
     raw = pd.Series(data.draw(st.lists(cells, max_size=50)), dtype=dtype)
     table = parse_values(raw)
     for position, cell in enumerate(raw.astype(object)):
-        expected = parse_value(None if pd.isna(cell) else cell)
-        row = table.iloc[position]
-        assert row["comparator"] == expected.comparator
-        same_nan = np.isnan(row["value"]) and np.isnan(expected.value)
-        assert row["value"] == expected.value or same_nan
-        assert row["status"] == (expected.status.value if expected.status else None)
-        assert row["problem"] == expected.problem
+        _assert_row_is(table.iloc[position], parse_value(None if pd.isna(cell) else cell))
