@@ -151,11 +151,6 @@ class _Outcome:
             self.problem[target] = problem
 
 
-def _missing(values: Any) -> npt.NDArray[np.bool_]:
-    """Vectorised test for None/NaN/NA in an object array."""
-    return np.asarray(pd.isna(values), dtype=bool)
-
-
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:
     if name in frame.columns:
         return frame[name]
@@ -1193,7 +1188,6 @@ class _Layout:
     derived: npt.NDArray[np.bool_]
     source: IntArray  # the input row each output row is, or was derived from
     positions: IntArray  # per derived row, its source input row
-    n_input: int
 
     @classmethod
     def of(cls, n: int, positions: IntArray) -> _Layout:
@@ -1202,7 +1196,7 @@ class _Layout:
         derived = order >= n
         made = np.where(derived, order - n, 0)
         source = np.where(derived, positions[made] if len(positions) else 0, order)
-        return cls(order, derived, source, positions, n)
+        return cls(order, derived, source, positions)
 
     @property
     def identity(self) -> bool:
