@@ -262,8 +262,9 @@ def rule_caveats(
         return np.asarray(analyte_codes == analyte_index.get(name, -2), dtype=bool)
 
     def has_flag(names: Sequence[str]) -> BoolArray:
-        wanted = [flag_index[f] for f in names if f in flag_index]
-        return np.isin(flag_codes, wanted) if wanted else np.zeros(n, dtype=bool)
+        return _among(
+            flag_codes, [flag_index[f] for f in names if f in flag_index], len(flag_index)
+        )
 
     n = len(analyte_codes)
     sets = np.asarray(columns["sample_set"], dtype=np.int64)
@@ -272,7 +273,7 @@ def rule_caveats(
     collected = columns["collected_at"]
     if not pd.api.types.is_datetime64_any_dtype(collected):
         collected = pd.to_datetime(collected, errors="coerce")
-    months = pd.Series(collected).dt.month.to_numpy()
+    months = pd.Series(collected).dt.month.fillna(0).to_numpy(dtype=np.int64)  # 0: no date
     source_codes, source_names = pd.factorize(columns["reference_source"], use_na_sentinel=True)
     active = rules()
     bits = np.zeros(n, dtype=np.int64)
@@ -291,13 +292,13 @@ def rule_caveats(
             with np.errstate(invalid="ignore"):
                 mask &= (age < low) | (age > high)
         if rule.months:
-            mask &= np.isin(months, rule.months)
+            mask &= _among(months, rule.months, 13)
         if rule.reference_source == "none":
             mask &= (source_codes < 0) & (analyte_codes >= 0)
         elif rule.reference_source is not None:
             prefix = rule.reference_source
             matching = [i for i, s in enumerate(source_names) if str(s).startswith(prefix)]
-            mask &= np.isin(source_codes, matching)
+            mask &= _among(source_codes, matching, len(source_names))
         if rule.with_analyte is not None:
             other = is_analyte(rule.with_analyte)
             if rule.with_flags:
@@ -321,6 +322,13 @@ def rule_caveats(
         fill = {k: str(v) for k, v in zip(names, filled, strict=True) if v != ""}
         rendered[i], cited[i], applied[i] = render_rules(int(mask_bits), fill, text)
     return rendered[codes], cited[codes], applied[codes], codes
+
+
+def _among(codes: npt.NDArray[np.integer[Any]], wanted: Sequence[int], size: int) -> BoolArray:
+    """Mark the rows whose code (below ``size``; -1: missing) is one of ``wanted``."""
+    table = np.zeros(size + 1, dtype=bool)
+    table[list(wanted)] = True
+    return np.asarray(table[codes], dtype=bool)  # -1 takes the last entry, never marked
 
 
 def render_rules(
