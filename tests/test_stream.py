@@ -105,3 +105,14 @@ def test_an_output_that_cannot_be_written_is_a_clear_error(tmp_path: Path) -> No
     assert result.exit_code == 2
     assert "cannot write" in result.output and "Traceback" not in result.output
     assert not out.exists()
+
+
+def test_a_large_csv_run_suggests_parquet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the large-run size, the CLI says that Parquet output stores each text once."""
+    monkeypatch.setattr(cli, "LARGE_CSV_ROWS", 10)
+    export = EXAMPLES / "nordic_export.csv"
+    large = runner.invoke(app, ["interpret", str(export), "-o", str(tmp_path / "out.csv")])
+    assert large.exit_code == 0 and "--format parquet" in large.output
+    monkeypatch.setattr(cli, "LARGE_CSV_ROWS", 10_000)
+    small = runner.invoke(app, ["interpret", str(export), "-o", str(tmp_path / "out2.csv")])
+    assert small.exit_code == 0 and "--format parquet" not in small.output

@@ -35,6 +35,8 @@ app = typer.Typer(
 
 #: Rows interpreted per step; inputs larger than this show a progress bar.
 CHUNK_ROWS = 100_000
+#: From this many rows on, a CSV run ends with a hint about Parquet output.
+LARGE_CSV_ROWS = 200_000
 
 
 class OutputFormat(StrEnum):
@@ -375,6 +377,11 @@ def interpret(
         )
     if output is not None:
         console.print(f"written to {output}")
+    if output_format is OutputFormat.csv and rows >= LARGE_CSV_ROWS:
+        console.print(
+            "tip: CSV repeats each explanation in full on every row; --format parquet stores "
+            "each text once (about 1/80 of the size) and is written in about half the time."
+        )
 
 
 @app.command("report")
