@@ -46,13 +46,17 @@ class SchemeInputs:
     inflamed: BoolArray
 
 
-def inflamed_sample_sets(analyte: ObjArray, flag: ObjArray, sets: IntArray) -> BoolArray:
+def inflamed_sample_sets(
+    analyte: ObjArray | pd.Categorical[Any], flag: ObjArray | pd.Categorical[Any], sets: IntArray
+) -> BoolArray:
     """Mark rows whose sample set (same patient and collection time) has a raised CRP.
 
     ``sets`` numbers the sample sets (:func:`labinterp._frames.sample_sets`); rows
-    without a patient or a collection time (-1) form none and are not marked.
+    without a patient or a collection time (-1) form none and are not marked. Analytes
+    and flags may be categoricals (compared by code).
     """
-    raised = (analyte == "crp") & np.isin(flag, ["H", "HH"]) & (sets >= 0)
+    high = np.asarray(flag == "H", dtype=bool) | np.asarray(flag == "HH", dtype=bool)
+    raised = np.asarray(analyte == "crp", dtype=bool) & high & (sets >= 0)
     marked = np.zeros(int(sets.max(initial=-1)) + 2, dtype=bool)
     marked[sets[raised]] = True
     return np.asarray((sets >= 0) & marked[sets], dtype=bool)

@@ -42,10 +42,13 @@ class FlagResult:
         ``"LL"``, ``"L"``, ``"N"``, ``"H"``, ``"HH"`` or ``""`` (no range, or undecidable).
     indeterminate
         True where a censored value straddles a reference or critical limit.
+    code
+        The flag as its position in :data:`FLAG_ORDER` (``len(FLAG_ORDER)`` for ``""``).
     """
 
     flag: npt.NDArray[np.object_]
     indeterminate: BoolArray
+    code: npt.NDArray[np.int64]
 
 
 def _fill(values: FloatArray, open_end: float) -> FloatArray:
@@ -156,19 +159,21 @@ def flags(
         lo_cat[censored] = np.select([is_lt | is_le, is_gt, is_ge], [bottom, right, at], at)
         hi_cat[censored] = np.select([is_lt, is_le, is_gt | is_ge], [left, at, top], at)
 
-    names = np.array(FLAG_ORDER, dtype=object)
-    flag = np.where(lo_cat == hi_cat, names[lo_cat], "").astype(object)
+    # The flag as a position in FLAG_ORDER, with len(FLAG_ORDER) for no flag.
+    none = len(FLAG_ORDER)
+    code = np.where(lo_cat == hi_cat, lo_cat, none)
     wholly_low = (lo_cat <= _L) & (hi_cat <= _L) & (lo_cat != hi_cat)
     wholly_high = (lo_cat >= _H) & (hi_cat >= _H) & (lo_cat != hi_cat)
-    flag[wholly_low] = "L"
-    flag[wholly_high] = "H"
+    code[wholly_low] = _L
+    code[wholly_high] = _H
     has_range = (
         np.isfinite(low) | np.isfinite(high) | np.isfinite(crit_low) | np.isfinite(crit_high)
     )
     usable = has_range & ~np.isnan(value)
-    flag[~usable] = ""
+    code[~usable] = none
     indeterminate = usable & (lo_cat != hi_cat)
-    return FlagResult(flag=flag, indeterminate=indeterminate)
+    flag = np.array([*FLAG_ORDER, ""], dtype=object)[code]
+    return FlagResult(flag=flag, indeterminate=indeterminate, code=code)
 
 
 def categorise(

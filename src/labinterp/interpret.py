@@ -25,7 +25,7 @@ from labinterp import catalog
 from labinterp._frames import factorize_rows, sample_sets
 from labinterp._schemes import SchemeInputs, apply_schemes, inflamed_sample_sets
 from labinterp.catalog import RangeCatalogue, load_range_catalogue
-from labinterp.classify import flags
+from labinterp.classify import FLAG_ORDER, flags
 from labinterp.derive import EQUATION_NAMES, derive_egfr, derive_egfr_cr_cys, hba1c_columns
 from labinterp.errors import (
     InvalidResultError,
@@ -198,6 +198,11 @@ def _is_na(value: Any) -> bool:
 def _analyte_keys() -> tuple[str, ...]:
     """Every catalogue analyte key; a row's analyte number is its position here."""
     return tuple(catalog.analytes())
+
+
+def _present(number: IntArray) -> IntArray:
+    """Return the analyte numbers that occur (counted, not sorted)."""
+    return np.flatnonzero(np.bincount(number + 1, minlength=1)[1:])
 
 
 def _analyte_number(name: str) -> int:
@@ -689,7 +694,7 @@ def _age_bands(cat: RangeCatalogue, number: IntArray, age: FloatArray) -> npt.ND
     band = np.full(len(number), -1, dtype=np.int64)
     finite = np.isfinite(age)
     keys = _analyte_keys()
-    for code in np.unique(number[number >= 0]):
+    for code in _present(number):
         name = keys[code]
         limits = sorted(
             {
@@ -791,7 +796,7 @@ class _Rendered:
 
 def _render(
     analyte: pd.Categorical[Any] | ObjArray,
-    flag: ObjArray,
+    flag: pd.Categorical[Any],
     scheme: pd.Categorical[Any] | ObjArray,
     category: pd.Categorical[Any] | ObjArray,
     rows: Mapping[str, Any],
@@ -805,9 +810,7 @@ def _render(
     ``value_canonical``, ``age_years``, ``collected_at``, ``sample_set``,
     ``reference_source``, ``derived`` and ``equation``.
     """
-    flag_codes, flag_names = pd.factorize(flag)
-    flags_coded = pd.Categorical.from_codes(flag_codes, categories=pd.Index(flag_names))
-    explained, explanation, cited = explanation_table(analyte, flags_coded, scheme, category, text)
+    explained, explanation, cited = explanation_table(analyte, flag, scheme, category, text)
     # Placeholder values as categoricals: factorized by their codes, not their text.
     equation_codes, equations_used = pd.factorize(rows["equation"], use_na_sentinel=True)
     equation = pd.Categorical.from_codes(
@@ -821,7 +824,7 @@ def _render(
     rule_texts, rule_sources, rule_ids, rule_codes = rule_caveats(
         {
             "analyte": analyte,
-            "flag": flags_coded,
+            "flag": flag,
             "value_canonical": rows["value_canonical"],
             "age_years": rows["age_years"],
             "collected_at": rows["collected_at"],
@@ -1047,6 +1050,7 @@ def interpret(
         ranges.critical_high,
     )
     flag = result.flag
+    flag_coded = pd.Categorical.from_codes(result.code, categories=pd.Index([*FLAG_ORDER, ""]))
     undecided = result.indeterminate & open_rows
     partial = undecided & (flag != "")
     outcome.record(partial, ReasonCode.INDETERMINATE, _CRITICAL_UNDECIDED)
@@ -1062,7 +1066,7 @@ def interpret(
     inflamed = (
         np.full(total, bool(inflammation))
         if inflammation is not None
-        else inflamed_sample_sets(analyte, flag, sets)
+        else inflamed_sample_sets(analyte_coded, flag_coded, sets)
     )
     classified = apply_schemes(
         list(schemes) if schemes is not None else list(chosen.schemes),
@@ -1117,9 +1121,10 @@ def interpret(
         superseded = _superseded(out, number_in)[layout.source]
         columns["superseded"] = superseded
         columns["_notes"][superseded] |= _NOTE_BIT["superseded"]
+    equation_codes, equation_names = pd.factorize(equation)  # of the derived rows
     rendered = _render(
         analyte_coded,
-        flag,
+        flag_coded,
         classified.scheme_coded,
         classified.category_coded,
         {
@@ -1132,7 +1137,10 @@ def interpret(
                 categories=pd.Index(["lab", f"catalogue:{cat.info.name}"]),
             ),
             "derived": layout.derived,
-            "equation": columns["equation"],
+            "equation": pd.Categorical.from_codes(
+                layout.place(np.full(n, -1, dtype=np.int64), equation_codes),
+                categories=pd.Index(equation_names),
+            ),
         },
         chosen,
         cat,
@@ -1402,7 +1410,7 @@ def _check_plausible(
 ) -> None:
     """Mark values outside the cited plausibility limits, naming a unit they would fit."""
     keys = _analyte_keys()
-    for code in np.unique(number[number >= 0]):
+    for code in _present(number):
         name = keys[code]
         to_unit = target(name)
         limits = _plausible_limits(name, to_unit) if to_unit is not None else None
