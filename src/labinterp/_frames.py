@@ -8,14 +8,27 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-__all__ = ["factorize_rows", "sample_sets"]
+__all__ = ["factorize_rows", "objects", "sample_sets"]
 
 IntArray = npt.NDArray[np.int64]
+ObjArray = npt.NDArray[np.object_]
 
 #: Combined codes stay below this, far from the int64 limit.
 _LIMIT = 2**62
 #: Integer columns spanning fewer values than this are numbered without hashing.
 _SMALL = 1 << 20
+
+
+def objects(n: int, value: str | None = None) -> ObjArray:
+    """Return an object array holding one value ``n`` times.
+
+    Many times faster than ``np.full(n, value, dtype=object)``, which converts the value
+    through a fixed-width string array and, for text, makes a new string per element.
+    """
+    out = np.empty(n, dtype=object)  # NumPy fills new object arrays with None
+    if value is not None:
+        out[:] = value
+    return out
 
 
 def factorize_rows(*columns: Any) -> tuple[IntArray, IntArray]:

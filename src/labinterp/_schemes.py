@@ -11,6 +11,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from labinterp import catalog
+from labinterp._frames import objects
 from labinterp.classify import categorise, categorise_one
 from labinterp.errors import CatalogueError, UnitError
 from labinterp.models import Scheme, SchemeCategory
@@ -72,7 +73,7 @@ def _classify(
     scheme: Scheme, inputs: SchemeInputs, idx: IntArray, target: Callable[[str], str | None]
 ) -> ObjArray:
     """Return the category label of each row in ``idx`` (``""`` where none is given)."""
-    out = np.full(len(idx), "", dtype=object)
+    out = objects(len(idx), "")
     flag = inputs.flag[idx]
     if scheme.from_flags:
         for name, label in scheme.from_flags.items():
@@ -167,8 +168,8 @@ def apply_schemes(
     """
     known = checked_schemes(names)
     n = len(inputs.analyte)
-    scheme_out = np.full(n, None, dtype=object)
-    category_out = np.full(n, None, dtype=object)
+    scheme_out = objects(n)
+    category_out = objects(n)
     scheme_code = np.full(n, -1, dtype=np.int64)
     category_code = np.full(n, -1, dtype=np.int64)
     labels_seen: dict[str, int] = {}

@@ -18,7 +18,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from labinterp import equations
-from labinterp._frames import sample_sets
+from labinterp._frames import objects, sample_sets
 from labinterp.equations import APPLICABILITY
 from labinterp.equations.hba1c import eag_from_hba1c
 from labinterp.errors import CatalogueError
@@ -119,7 +119,7 @@ def derive_egfr(
     DerivedEGFR
     """
     n = len(interpreted)
-    notes = np.full(n, None, dtype=object)
+    notes = objects(n)
     adult_name = equation or profile.egfr_equation
     analyte = interpreted["analyte"].to_numpy(dtype=object)
     creatinine = usable & (analyte == "creatinine")
@@ -142,7 +142,7 @@ def derive_egfr(
         if "height_cm" in interpreted.columns
         else np.full(n, np.nan)
     )
-    chosen = np.full(n, None, dtype=object)
+    chosen = objects(n)
     with np.errstate(invalid="ignore"):
         child = rows & (age < _ADULT_AGE)
     chosen[rows & ~child & _age_ok(adult, age)] = adult
@@ -195,10 +195,10 @@ def _rows_frame(
                     for c in _CONTEXT
                     if c in interpreted.columns
                 },
-                "analyte": pd.Series(np.full(rows, "egfr", dtype=object), dtype=object),
+                "analyte": pd.Series(objects(rows, "egfr"), dtype=object),
                 "raw_value": egfr,
-                "raw_unit": pd.Series(np.full(rows, "mL/min/1.73m2", dtype=object), dtype=object),
-                "equation": pd.Series(np.full(rows, name, dtype=object), dtype=object),
+                "raw_unit": pd.Series(objects(rows, "mL/min/1.73m2"), dtype=object),
+                "equation": pd.Series(objects(rows, name), dtype=object),
                 "derived_from": pd.Series(
                     interpreted["source_row"].take(idx).astype(str).to_numpy(dtype=object),
                     dtype=object,

@@ -22,7 +22,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from labinterp import catalog
-from labinterp._frames import factorize_rows, sample_sets
+from labinterp._frames import factorize_rows, objects, sample_sets
 from labinterp._schemes import SchemeInputs, apply_schemes, inflamed_sample_sets
 from labinterp.catalog import RangeCatalogue, load_range_catalogue
 from labinterp.classify import FLAG_ORDER, flags
@@ -124,8 +124,8 @@ class _Outcome:
     """Row status and problem, where the first reason recorded wins."""
 
     def __init__(self, n: int) -> None:
-        self.status: ObjArray = np.full(n, None, dtype=object)
-        self.problem: ObjArray = np.full(n, None, dtype=object)
+        self.status: ObjArray = objects(n)
+        self.problem: ObjArray = objects(n)
         self._open = np.ones(n, dtype=bool)
 
     @classmethod
@@ -221,8 +221,7 @@ def _resolve_analytes(frame: pd.DataFrame, outcome: _Outcome) -> tuple[ObjArray,
         for c in ("analyte", "source_code", "source_name")
     ]
     values = [
-        c.take(first).to_numpy(dtype=object) if len(c) else np.full(len(first), None, dtype=object)
-        for c in columns
+        c.take(first).to_numpy(dtype=object) if len(c) else objects(len(first)) for c in columns
     ]
     resolved = [resolve_analyte(*combination) for combination in zip(*values, strict=True)]
     keys = _analyte_keys()
@@ -304,7 +303,7 @@ def _convert_groups(
     group[usable] = codes
     failing = np.array([p is not None for p in group_problem], dtype=bool)
     if failing.any():
-        row_problem = np.full(n, None, dtype=object)
+        row_problem = objects(n)
         row_problem[usable] = np.array(group_problem, dtype=object)[codes]
         outcome.record(
             (group >= 0) & failing[np.maximum(group, 0)], ReasonCode.INCOMPATIBLE_UNIT, row_problem
@@ -468,8 +467,8 @@ class _Ranges:
             high_inclusive=np.ones(n, dtype=bool),
             critical_low=np.full(n, np.nan),
             critical_high=np.full(n, np.nan),
-            source=np.full(n, None, dtype=object),
-            citation=np.full(n, None, dtype=object),
+            source=objects(n),
+            citation=objects(n),
             caveats=np.zeros(n, dtype=np.int64),
         )
 
@@ -1008,7 +1007,7 @@ def interpret(
     notes = np.zeros(n, dtype=np.int64)
     sets_in = sample_sets(_column(out, "patient_id"), _column(out, "collected_at"))
     layout = _Layout.of(n, np.zeros(0, dtype=np.int64))
-    derived_from = equation = np.full(0, None, dtype=object)
+    derived_from = equation = objects(0)
     if derive:
         found = _derive(out, read, sets_in, chosen, egfr_equation, notes)
         if found is not None:
@@ -1108,15 +1107,15 @@ def interpret(
         "_notes": ranges.caveats,
         "status": status,
         "problem": outcome.problem,
-        "derived_from": layout.place(np.full(n, None, dtype=object), derived_from),
+        "derived_from": layout.place(objects(n), derived_from),
         **hba1c_columns(analyte, read.value_canonical, canonical_display, usable),
-        "equation": layout.place(np.full(n, None, dtype=object), equation),
+        "equation": layout.place(objects(n), equation),
     }
     if "sex" in out.columns:
         columns["raw_sex"] = out["sex"]
     for name in GLOSSARY_COLUMNS:
         if name not in out.columns and name not in columns:
-            columns[name] = np.full(total, None, dtype=object)
+            columns[name] = objects(total)
     if "corrected" in out.columns:
         superseded = _superseded(out, number_in)[layout.source]
         columns["superseded"] = superseded
@@ -1431,7 +1430,7 @@ def _check_plausible(
             ],
             dtype=object,
         )
-        problem = np.full(len(value), None, dtype=object)
+        problem = objects(len(value))
         problem[idx] = problems[codes]
         outcome.record(outside, ReasonCode.IMPLAUSIBLE_VALUE, problem)
 

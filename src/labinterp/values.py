@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from labinterp._frames import objects
 from labinterp.errors import ReasonCode
 
 __all__ = ["ParsedValue", "infer_decimal", "parse_value", "parse_values"]
@@ -208,10 +209,10 @@ def parse_values(raw: pd.Series, decimal: Decimal | None = None) -> pd.DataFrame
         decimal = infer_decimal(distinct)
     n = len(distinct)
     # One entry per distinct value, and a last one for the missing values (code -1).
-    comparator = np.full(n + 1, "", dtype=object)
+    comparator = objects(n + 1, "")
     value = np.full(n + 1, np.nan)
-    status = np.full(n + 1, None, dtype=object)
-    problem = np.full(n + 1, None, dtype=object)
+    status = objects(n + 1)
+    problem = objects(n + 1)
     rest = np.ones(n, dtype=bool)
     plain = _plain_numbers(distinct)
     if plain is not None:
@@ -252,13 +253,13 @@ def _parse_numbers(raw: pd.Series) -> pd.DataFrame:
     value = raw.to_numpy(dtype="float64", na_value=np.nan)
     missing = np.isnan(value)
     empty = parse_value(None)
-    status = np.full(len(value), None, dtype=object)
-    problem = np.full(len(value), None, dtype=object)
+    status = objects(len(value))
+    problem = objects(len(value))
     status[missing] = empty.status.value if empty.status else None
     problem[missing] = empty.problem
     return pd.DataFrame(
         {
-            "comparator": pd.Series(np.full(len(value), "", dtype=object), dtype=object),
+            "comparator": pd.Series(objects(len(value), ""), dtype=object),
             "value": value,
             "status": pd.Series(status, dtype=object),
             "problem": pd.Series(problem, dtype=object),
