@@ -258,18 +258,24 @@ def rule_caveats(
     analyte_index = {name: i for i, name in enumerate(analyte_names)}
     flag_index = {name: i for i, name in enumerate(flag_names)}
 
-    def is_analyte(name: str) -> BoolArray:
-        return np.asarray(analyte_codes == analyte_index.get(name, -2), dtype=bool)
-
-    def has_flag(names: Sequence[str]) -> BoolArray:
-        return _among(
-            flag_codes, [flag_index[f] for f in names if f in flag_index], len(flag_index)
-        )
-
     n = len(analyte_codes)
+    found: dict[str | None, npt.NDArray[np.intp]] = {}
+
+    def rows_of(name: str | None) -> npt.NDArray[np.intp]:
+        # Each rule works on the rows of its analyte only (all rows when it names none).
+        if name not in found:
+            code = analyte_index.get(name, -2) if name is not None else None
+            found[name] = np.arange(n) if code is None else np.flatnonzero(analyte_codes == code)
+        return found[name]
+
+    def has_flag(idx: npt.NDArray[np.intp], names: Sequence[str]) -> BoolArray:
+        wanted = [flag_index[f] for f in names if f in flag_index]
+        return _among(flag_codes[idx], wanted, len(flag_index))
+
     sets = np.asarray(columns["sample_set"], dtype=np.int64)
-    has_set = sets >= 0
     age = np.asarray(columns["age_years"], dtype="float64")
+    derived = np.asarray(columns["derived"], dtype=bool)
+    measured = np.asarray(columns["value_canonical"], dtype="float64")
     collected = columns["collected_at"]
     if not pd.api.types.is_datetime64_any_dtype(collected):
         collected = pd.to_datetime(collected, errors="coerce")
@@ -280,37 +286,39 @@ def rule_caveats(
     for position, rule in enumerate(active):
         if rule.profiles and profile not in rule.profiles:
             continue
-        mask = np.ones(n, dtype=bool)
-        if rule.analyte is not None:
-            mask &= is_analyte(rule.analyte)
+        idx = rows_of(rule.analyte)
+        keep = np.ones(len(idx), dtype=bool)
         if rule.flags:
-            mask &= has_flag(rule.flags)
+            keep &= has_flag(idx, rule.flags)
         if rule.derived is not None:
-            mask &= columns["derived"] == rule.derived
+            keep &= derived[idx] == rule.derived
         if rule.age_outside is not None:
             low, high = rule.age_outside
             with np.errstate(invalid="ignore"):
-                mask &= (age < low) | (age > high)
+                keep &= (age[idx] < low) | (age[idx] > high)
         if rule.months:
-            mask &= _among(months, rule.months, 13)
+            keep &= _among(months[idx], rule.months, 13)
         if rule.reference_source == "none":
-            mask &= (source_codes < 0) & (analyte_codes >= 0)
+            keep &= (source_codes[idx] < 0) & (analyte_codes[idx] >= 0)
         elif rule.reference_source is not None:
             prefix = rule.reference_source
             matching = [i for i, s in enumerate(source_names) if str(s).startswith(prefix)]
-            mask &= _among(source_codes, matching, len(source_names))
+            keep &= _among(source_codes[idx], matching, len(source_names))
         if rule.with_analyte is not None:
-            other = is_analyte(rule.with_analyte)
+            others = rows_of(rule.with_analyte)
+            other = np.ones(len(others), dtype=bool)
             if rule.with_flags:
-                other &= has_flag(rule.with_flags)
+                other &= has_flag(others, rule.with_flags)
             if rule.with_below is not None:
-                measured = np.asarray(columns["value_canonical"], dtype="float64")
                 with np.errstate(invalid="ignore"):
-                    other &= measured < rule.with_below
+                    other &= measured[others] < rule.with_below
+            # The sample sets that hold such a result.
             marked = np.zeros(int(sets.max(initial=-1)) + 2, dtype=bool)
-            marked[sets[other & has_set]] = True
-            mask &= has_set & marked[sets]
-        bits[mask] |= 1 << position
+            chosen = sets[others[other]]
+            marked[chosen[chosen >= 0]] = True
+            mine = sets[idx]
+            keep &= (mine >= 0) & marked[mine]
+        bits[idx[keep]] |= 1 << position
     codes, first = factorize_rows(bits, *values.values())
     uniques = [(bits[i], *("" if pd.isna(v[i]) else v[i] for v in values.values())) for i in first]
     names = list(values)
