@@ -362,15 +362,15 @@ class _Read:
         """Return ``"female"``, ``"male"`` or ``""`` (missing or not recognised) per row."""
         return np.array(_SEXES, dtype=object)[self.sex_number]
 
-    def stacked(self, other: _Read, order: IntArray) -> _Read:
-        """Both row sets together, in ``order`` (positions into self then other)."""
+    def stacked(self, other: _Read, layout: _Layout) -> _Read:
+        """Return both row sets together (input rows, then derived rows) in output order."""
         after = int(self.unit_group.max(initial=-1)) + 1  # the other's groups come after
         theirs = replace(
             other, unit_group=np.where(other.unit_group >= 0, other.unit_group + after, -1)
         )
         return _Read(
             **{
-                f.name: np.concatenate([getattr(self, f.name), getattr(theirs, f.name)])[order]
+                f.name: layout.place(getattr(self, f.name), getattr(theirs, f.name))
                 for f in fields(self)
             }
         )
@@ -1014,7 +1014,7 @@ def interpret(
             rows, positions, derived_from, equation = found
             layout = _Layout.of(n, positions)
             blank = np.full(len(rows), -1, dtype=np.int64)
-            read = read.stacked(_read(rows, None, target, blank), layout.order)
+            read = read.stacked(_read(rows, None, target, blank), layout)
     notes = layout.place(notes, np.zeros(len(derived_from), dtype=np.int64))
     total = len(layout.order)
     analyte = read.analyte()
@@ -1192,6 +1192,7 @@ class _Layout:
     """
 
     order: IntArray  # positions into the input rows followed by the derived rows
+    where: IntArray  # the inverse: the output row of each input row, then of each derived row
     derived: npt.NDArray[np.bool_]
     source: IntArray  # the input row each output row is, or was derived from
     positions: IntArray  # per derived row, its source input row
@@ -1200,10 +1201,12 @@ class _Layout:
     def of(cls, n: int, positions: IntArray) -> _Layout:
         keys = np.concatenate([np.arange(n, dtype="float64"), positions + 0.5])
         order = np.asarray(np.argsort(keys, kind="stable"), dtype=np.int64)
+        where = np.empty_like(order)
+        where[order] = np.arange(len(order))
         derived = order >= n
         made = np.where(derived, order - n, 0)
         source = np.where(derived, positions[made] if len(positions) else 0, order)
-        return cls(order, derived, source, positions)
+        return cls(order, where, derived, source, positions)
 
     @property
     def identity(self) -> bool:
@@ -1213,7 +1216,12 @@ class _Layout:
         """Return input-row and derived-row values together, in output order."""
         if self.identity:
             return inputs
-        return np.concatenate([inputs, made])[self.order]
+        # Each value is written once, straight to its output row.
+        out = np.empty(len(self.order), dtype=np.result_type(inputs, made))
+        n = len(self.order) - len(self.positions)
+        out[self.where[:n]] = inputs
+        out[self.where[n:]] = made
+        return out
 
     def context(self, series: pd.Series) -> pd.Series:
         """Return a context column in output order; derived rows copy their source's."""
