@@ -12,7 +12,7 @@ import pandas as pd
 
 from labinterp import catalog
 from labinterp._frames import objects
-from labinterp.classify import categorise, categorise_one
+from labinterp.classify import categorise_one, category_codes
 from labinterp.errors import CatalogueError, UnitError
 from labinterp.models import Scheme, SchemeCategory
 from labinterp.units import conversion
@@ -71,21 +71,28 @@ def _bounds(categories: Sequence[SchemeCategory]) -> tuple[list[float], list[boo
 
 def _classify(
     scheme: Scheme, inputs: SchemeInputs, idx: IntArray, target: Callable[[str], str | None]
-) -> ObjArray:
-    """Return the category label of each row in ``idx`` (``""`` where none is given)."""
-    out = objects(len(idx), "")
+) -> tuple[IntArray, list[str]]:
+    """Categorise the rows in ``idx``: a label number per row (-1: none) and the labels."""
+    labels: list[str] = []
+
+    def number(label: str) -> int:
+        if label not in labels:
+            labels.append(label)
+        return labels.index(label)
+
+    out = np.full(len(idx), -1, dtype=np.int64)
     flag = inputs.flag[idx]
     if scheme.from_flags:
         for name, label in scheme.from_flags.items():
-            out[flag == name] = label
-        return out
+            out[flag == name] = number(label)
+        return out, labels
     reporting = target(scheme.analyte)
     if reporting is None or scheme.unit is None:
-        return out
+        return out, labels
     try:
         to_scheme = conversion(reporting, scheme.unit, scheme.analyte)
     except UnitError:
-        return out
+        return out, labels
     scale = inputs.scale[idx] * to_scheme.scale
     offset = inputs.offset[idx] * to_scheme.scale + to_scheme.offset
     value = inputs.value[idx] * scale + offset
@@ -94,25 +101,28 @@ def _classify(
         converted = ~(np.isclose(scale, 1.0) & np.isclose(offset, 0.0))
         value = np.where(converted, np.round(value / step) * step, value)
     comparator = inputs.comparator[idx]
-    out = categorise(value, comparator, *_bounds(scheme.categories))
+
+    def placed(categories: Sequence[SchemeCategory], rows: Any) -> IntArray:
+        uppers, inclusive, names = _bounds(categories)
+        numbers = np.array([*(number(n) for n in names), -1], dtype=np.int64)
+        return numbers[category_codes(value[rows], comparator[rows], uppers, inclusive)]
+
+    out = placed(scheme.categories, slice(None))
     if scheme.inflamed_categories:
         inflamed = inputs.inflamed[idx]
-        alt = categorise(
-            value[inflamed], comparator[inflamed], *_bounds(scheme.inflamed_categories)
-        )
-        out[inflamed] = alt
+        out[inflamed] = placed(scheme.inflamed_categories, inflamed)
     if scheme.high_from_reference:
         # "normal" means "not above the upper reference limit": it needs a range.
-        out[np.isin(flag, ["H", "HH"])] = scheme.high_from_reference
-        top = {scheme.categories[-1].label}
+        out[np.asarray(flag == "H") | np.asarray(flag == "HH")] = number(scheme.high_from_reference)
+        top = [number(scheme.categories[-1].label)]
         if scheme.inflamed_categories:
-            top.add(scheme.inflamed_categories[-1].label)
-        out[(flag == "") & np.isin(out, list(top))] = ""
+            top.append(number(scheme.inflamed_categories[-1].label))
+        out[(flag == "") & np.isin(out, top)] = -1
     if scheme.age_min is not None:
         with np.errstate(invalid="ignore"):
             too_young = ~(inputs.age[idx] >= scheme.age_min)
-        out[too_young] = ""
-    return out
+        out[too_young] = -1
+    return out, labels
 
 
 def checked_schemes(names: Sequence[str]) -> Mapping[str, Scheme]:
@@ -185,18 +195,15 @@ def apply_schemes(
         idx = np.flatnonzero(open_rows & (codes == number[scheme.analyte]))
         if not len(idx):
             continue
-        labels = _classify(scheme, inputs, idx, target)
-        given = labels != ""
+        numbers, labels = _classify(scheme, inputs, idx, target)
+        given = numbers >= 0
         rows = idx[given]
+        local = numbers[given]
         scheme_out[rows] = name
-        category_out[rows] = labels[given]
+        category_out[rows] = np.array(labels, dtype=object)[local] if labels else None
         scheme_code[rows] = distinct.index(name)
-        label_codes, label_names = pd.factorize(labels[given])
-        numbers = np.array(
-            [labels_seen.setdefault(label, len(labels_seen)) for label in label_names],
-            dtype=np.int64,
-        )
-        category_code[rows] = numbers[label_codes]
+        shared = [labels_seen.setdefault(label, len(labels_seen)) for label in labels]
+        category_code[rows] = np.array(shared, dtype=np.int64)[local] if labels else -1
         open_rows[rows] = False
     return Classified(
         scheme_out,

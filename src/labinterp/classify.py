@@ -22,7 +22,15 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["FLAG_ORDER", "FlagResult", "categorise", "categorise_one", "flag_one", "flags"]
+__all__ = [
+    "FLAG_ORDER",
+    "FlagResult",
+    "categorise",
+    "categorise_one",
+    "category_codes",
+    "flag_one",
+    "flags",
+]
 
 #: Flags in the order they occur along the number line.
 FLAG_ORDER: Final = ("LL", "L", "N", "H", "HH")
@@ -215,6 +223,27 @@ def categorise(
     >>> categorise(np.array([59.9, 60.0, 14.0]), cmp, [15, 30, 45, 60, 90], [False] * 5, labels)
     array(['G3a', 'G2', 'G5'], dtype=object)
     """
+    codes = category_codes(value, comparator, uppers, upper_inclusive)
+    return np.array([*labels, ""], dtype=object)[codes]
+
+
+def category_codes(
+    value: FloatArray,
+    comparator: npt.NDArray[np.object_],
+    uppers: Sequence[float],
+    upper_inclusive: Sequence[bool],
+) -> npt.NDArray[np.int64]:
+    """Return each value's category as its position (-1 where none can be given).
+
+    The same placement as :func:`categorise`, as numbers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cmp = np.array(["", "", "<"], dtype=object)
+    >>> category_codes(np.array([59.9, 60.0, 14.0]), cmp, [15, 30, 45, 60, 90], [False] * 5)
+    array([3, 4, 0])
+    """
     value = np.asarray(value, dtype="float64")
     cmp = np.asarray(comparator, dtype=object)
     bounds = np.asarray(uppers, dtype="float64")
@@ -245,10 +274,9 @@ def categorise(
         high[censored] = np.select(
             [c == "<", c == "<=", (c == ">") | (c == ">=")], [below, at, last], at
         )
-    names = np.array(list(labels), dtype=object)
-    out = np.where(low == high, names[np.clip(low, 0, last)], "").astype(object)
-    out[np.isnan(value)] = ""
-    return out
+    codes = np.where(low == high, np.clip(low, 0, last), -1)
+    codes[np.isnan(value)] = -1
+    return np.asarray(codes, dtype=np.int64)
 
 
 def _exact_one(
