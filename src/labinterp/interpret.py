@@ -741,12 +741,12 @@ def _catalogue_ranges(
         for i in first
     ]
 
-    def column(field: str, dtype: Any) -> Any:
-        return np.array([getattr(c, field) for c in choices], dtype=dtype)[codes]
+    def table(field: str, dtype: Any) -> Any:
+        return np.array([getattr(c, field) for c in choices], dtype=dtype)
 
     lab = ~pending[rows]
-    critical = column("critical_note", bool)
-    full = rows[~lab]
+    critical = table("critical_note", bool)[codes]
+    full = ~lab
     for field, target_array in (
         ("low", ranges.low),
         ("high", ranges.high),
@@ -754,22 +754,26 @@ def _catalogue_ranges(
         ("high_inclusive", ranges.high_inclusive),
         ("source", ranges.source),
     ):
-        values = column(field, target_array.dtype)
-        target_array[full] = values[~lab]
-    with_critical = ~lab | critical
+        target_array[rows[full]] = table(field, target_array.dtype)[codes[full]]
+    with_critical = full | critical
     for field, target_array in (
         ("critical_low", ranges.critical_low),
         ("critical_high", ranges.critical_high),
         ("citation", ranges.citation),
     ):
-        values = column(field, target_array.dtype)
-        target_array[rows[with_critical]] = values[with_critical]
+        target_array[rows[with_critical]] = table(field, target_array.dtype)[codes[with_critical]]
     ranges.caveats[rows[critical]] |= _CATALOGUE_CRITICAL
-    for position, choice in enumerate(choices):
-        if choice.problem is not None:
-            in_group = np.zeros(len(analyte), dtype=bool)
-            in_group[rows[codes == position]] = True
-            outcome.record(in_group, *choice.problem)
+    # The groups without a range record why, one reason at a time.
+    reasons = {c.problem[0] for c in choices if c.problem is not None}
+    for reason in reasons:
+        hit = np.array([c.problem is not None and c.problem[0] is reason for c in choices])
+        texts = np.array([c.problem[1] if c.problem else None for c in choices], dtype=object)
+        grouped = hit[codes]
+        in_group = np.zeros(len(analyte), dtype=bool)
+        in_group[rows[grouped]] = True
+        problem = objects(len(analyte))
+        problem[rows[grouped]] = texts[codes[grouped]]
+        outcome.record(in_group, reason, problem)
 
 
 def _affine_or_nan(affine: Affine, value: float | None) -> float:
