@@ -38,7 +38,7 @@ from labinterp.io._context import complete_context
 from labinterp.models import Finding, Profile
 from labinterp.ranges import LabRange, parse_range_text
 from labinterp.units import Affine, conversion, normalise_unit
-from labinterp.values import Decimal, parse_values
+from labinterp.values import Decimal, parse_column
 from labinterp.vocab import Flag, Sex, Status
 
 __all__ = [
@@ -393,13 +393,14 @@ def _read(
     outcome = _Outcome(len(frame))
     analyte, number = _resolve_analytes(frame, outcome)
 
-    parsed = parse_values(_column(frame, "raw_value"), decimal)
-    comparator = parsed["comparator"].to_numpy(dtype=object)
-    value = parsed["value"].to_numpy(dtype="float64")
-    value_status = parsed["status"].to_numpy(dtype=object)
-    value_problem = parsed["problem"].to_numpy(dtype=object)
+    parsed = parse_column(_column(frame, "raw_value"), decimal)
+    entry = parsed.rows
+    comparator = parsed.comparator[entry]
+    value = parsed.value[entry]
     for code in (ReasonCode.UNPARSED_VALUE, ReasonCode.AMBIGUOUS_VALUE):
-        outcome.record(value_status == code.value, code, value_problem)
+        hit = (parsed.status == code.value)[entry]  # compared once per distinct value
+        if hit.any():
+            outcome.record(hit, code, parsed.problem[entry])
 
     unit_codes, unit_texts = pd.factorize(_column(frame, "raw_unit"), use_na_sentinel=True)
     infos = [_unit_info(u) for u in unit_texts] + [_unit_info(None)]

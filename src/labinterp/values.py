@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -25,7 +26,14 @@ import pyarrow.compute as pc
 from labinterp._frames import objects
 from labinterp.errors import ReasonCode
 
-__all__ = ["ParsedValue", "infer_decimal", "parse_value", "parse_values"]
+__all__ = [
+    "ParsedColumn",
+    "ParsedValue",
+    "infer_decimal",
+    "parse_column",
+    "parse_value",
+    "parse_values",
+]
 
 Decimal = Literal["auto", ",", "."]
 
@@ -201,6 +209,40 @@ def parse_values(raw: pd.Series, decimal: Decimal | None = None) -> pd.DataFrame
     pandas.DataFrame
         Columns ``comparator``, ``value``, ``status``, ``problem`` with ``raw``'s index.
     """
+    parsed = parse_column(raw, decimal)
+    rows = parsed.rows
+    return pd.DataFrame(
+        {
+            "comparator": pd.Series(parsed.comparator[rows], dtype=object, copy=False),
+            "value": parsed.value[rows],
+            "status": pd.Series(parsed.status[rows], dtype=object, copy=False),
+            "problem": pd.Series(parsed.problem[rows], dtype=object, copy=False),
+        },
+        copy=False,
+    ).set_axis(raw.index)
+
+
+@dataclass(frozen=True)
+class ParsedColumn:
+    """A column's parsed values as a table of entries and each row's entry.
+
+    Attributes
+    ----------
+    rows
+        Per row, the position of its entry in the other arrays.
+    comparator, value, status, problem
+        Per entry, as in :class:`ParsedValue` (``status`` as the reason code's text).
+    """
+
+    rows: npt.NDArray[np.int64]
+    comparator: npt.NDArray[np.object_]
+    value: npt.NDArray[np.float64]
+    status: npt.NDArray[np.object_]
+    problem: npt.NDArray[np.object_]
+
+
+def parse_column(raw: pd.Series, decimal: Decimal | None = None) -> ParsedColumn:
+    """Parse a column of raw values once per distinct value; see :func:`parse_values`."""
     if pd.api.types.is_float_dtype(raw) or pd.api.types.is_integer_dtype(raw):
         return _parse_numbers(raw)
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
@@ -236,36 +278,23 @@ def parse_values(raw: pd.Series, decimal: Decimal | None = None) -> pd.DataFrame
         parsed = parse_value(distinct[i] if i < n else None, decimal)
         comparator[i], value[i], problem[i] = parsed.comparator, parsed.value, parsed.problem
         status[i] = parsed.status.value if parsed.status else None
-    taken = np.where(codes < 0, n, codes)
-    return pd.DataFrame(
-        {
-            "comparator": pd.Series(comparator[taken], dtype=object, copy=False),
-            "value": value[taken],
-            "status": pd.Series(status[taken], dtype=object, copy=False),
-            "problem": pd.Series(problem[taken], dtype=object, copy=False),
-        },
-        copy=False,
-    ).set_axis(raw.index)
+    rows = np.where(codes < 0, n, codes).astype(np.int64, copy=False)
+    return ParsedColumn(rows, comparator, value, status, problem)
 
 
-def _parse_numbers(raw: pd.Series) -> pd.DataFrame:
+def _parse_numbers(raw: pd.Series) -> ParsedColumn:
     """Parse a numeric column: every number is its value, a missing one is unparsed."""
     value = raw.to_numpy(dtype="float64", na_value=np.nan)
     missing = np.isnan(value)
     empty = parse_value(None)
-    status = objects(len(value))
-    problem = objects(len(value))
-    status[missing] = empty.status.value if empty.status else None
-    problem[missing] = empty.problem
-    return pd.DataFrame(
-        {
-            "comparator": pd.Series(objects(len(value), ""), dtype=object),
-            "value": value,
-            "status": pd.Series(status, dtype=object),
-            "problem": pd.Series(problem, dtype=object),
-        },
-        copy=False,
-    ).set_axis(raw.index)
+    # Entries: one per row, then the shared entry for missing values.
+    n = len(value)
+    status = objects(n + 1)
+    problem = objects(n + 1)
+    status[n] = empty.status.value if empty.status else None
+    problem[n] = empty.problem
+    rows = np.where(missing, n, np.arange(n))
+    return ParsedColumn(rows, objects(n + 1, ""), np.append(value, np.nan), status, problem)
 
 
 def _plain_numbers(texts: list[object]) -> tuple[Any, Any, Any] | None:
