@@ -9,7 +9,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labinterp._frames import factorize_rows
+from labinterp._frames import factorize_rows, in_sets_of
 
 EXAMPLES = int(os.environ.get("LABINTERP_FUZZ_EXAMPLES", "150"))
 
@@ -63,3 +63,15 @@ def test_factorize_rows_numbers_integers_categoricals_and_booleans_alike(
     expected_codes, expected_first = _reference(rows)
     assert codes.tolist() == expected_codes
     assert first.tolist() == expected_first
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(st.lists(st.tuples(st.integers(-1, 4), st.booleans()), max_size=30))
+def test_in_sets_of_marks_the_rows_sharing_a_set_with_a_member(
+    rows: list[tuple[int, bool]],
+) -> None:
+    """A row is marked when its set (not -1) also holds a member row."""
+    sets = np.array([s for s, _ in rows], dtype=np.int64)
+    members = np.array([m for _, m in rows], dtype=bool)
+    held = {s for s, m in rows if m and s >= 0}
+    assert in_sets_of(sets, members).tolist() == [s in held for s, _ in rows]

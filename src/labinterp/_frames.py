@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-__all__ = ["factorize_rows", "objects", "sample_sets"]
+__all__ = ["factorize_rows", "in_sets_of", "objects", "sample_sets"]
 
 IntArray = npt.NDArray[np.int64]
 ObjArray = npt.NDArray[np.object_]
@@ -94,3 +94,15 @@ def sample_sets(patient: Any, collected: Any) -> IntArray:
     codes, _ = factorize_rows(patients, times)
     missing = patients.isna().to_numpy() | times.isna().to_numpy()
     return np.where(missing, -1, codes)
+
+
+def in_sets_of(sets: IntArray, members: Any) -> npt.NDArray[np.bool_]:
+    """Mark the rows whose sample set holds one of ``members`` (a row mask or positions).
+
+    ``sets`` numbers the sample sets (:func:`sample_sets`); rows without one (-1) are
+    never marked.
+    """
+    held = sets[members]
+    marked = np.zeros(int(sets.max(initial=-1)) + 2, dtype=bool)  # last entry: for -1
+    marked[held[held >= 0]] = True
+    return np.asarray(marked[sets], dtype=bool)

@@ -11,7 +11,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from labinterp import catalog
-from labinterp._frames import objects
+from labinterp._frames import in_sets_of, objects
 from labinterp.classify import categorise_one, category_codes
 from labinterp.errors import CatalogueError, UnitError
 from labinterp.models import Scheme, SchemeCategory
@@ -57,10 +57,8 @@ def inflamed_sample_sets(
     and flags may be categoricals (compared by code).
     """
     high = np.asarray(flag == "H", dtype=bool) | np.asarray(flag == "HH", dtype=bool)
-    raised = np.asarray(analyte == "crp", dtype=bool) & high & (sets >= 0)
-    marked = np.zeros(int(sets.max(initial=-1)) + 2, dtype=bool)
-    marked[sets[raised]] = True
-    return np.asarray((sets >= 0) & marked[sets], dtype=bool)
+    raised = np.asarray(analyte == "crp", dtype=bool) & high
+    return in_sets_of(sets, raised)
 
 
 def _bounds(categories: Sequence[SchemeCategory]) -> tuple[list[float], list[bool], list[str]]:

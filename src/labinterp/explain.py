@@ -21,7 +21,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from labinterp import catalog
-from labinterp._frames import factorize_rows
+from labinterp._frames import factorize_rows, in_sets_of
 from labinterp.errors import CatalogueError, LabinterpWarning
 from labinterp.models import TextEntry
 
@@ -312,12 +312,8 @@ def rule_caveats(
             if rule.with_below is not None:
                 with np.errstate(invalid="ignore"):
                     other &= measured[others] < rule.with_below
-            # The sample sets that hold such a result.
-            marked = np.zeros(int(sets.max(initial=-1)) + 2, dtype=bool)
-            chosen = sets[others[other]]
-            marked[chosen[chosen >= 0]] = True
-            mine = sets[idx]
-            keep &= (mine >= 0) & marked[mine]
+            # In a sample set that holds such a result.
+            keep &= in_sets_of(sets, others[other])[idx]
         bits[idx[keep]] |= 1 << position
     codes, first = factorize_rows(bits, *values.values())
     uniques = [(bits[i], *("" if pd.isna(v[i]) else v[i] for v in values.values())) for i in first]
