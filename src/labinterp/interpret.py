@@ -209,19 +209,21 @@ def _analyte_number(name: str) -> int:
     return _analyte_keys().index(name)
 
 
+def _analyte_names(number: IntArray) -> ObjArray:
+    """Return the analyte key for each analyte number (``None`` for -1)."""
+    return np.array([*_analyte_keys(), None], dtype=object)[number]
+
+
 def _resolve_analytes(frame: pd.DataFrame, outcome: _Outcome) -> tuple[ObjArray, IntArray]:
     """Resolve analytes once per distinct (analyte, code, name) combination.
 
     Returns the analyte key per row and its number in :func:`_analyte_keys` (-1: none).
     """
-    present = [c for c in ("analyte", "source_code", "source_name") if c in frame.columns]
-    codes, first = factorize_rows(*(frame[c] for c in present))
-    columns = [
-        frame[c] if c in present else pd.Series(None, index=frame.index[:0], dtype=object)
-        for c in ("analyte", "source_code", "source_name")
-    ]
+    names = ("analyte", "source_code", "source_name")
+    codes, first = factorize_rows(*(frame[c] for c in names if c in frame.columns))
     values = [
-        c.take(first).to_numpy(dtype=object) if len(c) else objects(len(first)) for c in columns
+        frame[c].take(first).to_numpy(dtype=object) if c in frame.columns else objects(len(first))
+        for c in names
     ]
     resolved = [resolve_analyte(*combination) for combination in zip(*values, strict=True)]
     keys = _analyte_keys()
@@ -280,10 +282,9 @@ def _convert_groups(
 ) -> tuple[FloatArray, FloatArray, IntArray]:
     """Return per-row scale and offset to the reporting unit, one factor per unit group.
 
-    The third array numbers each row's (analyte, unit) group (-1: no analyte or unit).
-
-    ``number`` and ``unit_code`` number the analytes and units (-1: none) so that
-    groups are found without comparing strings.
+    ``number`` and ``unit_code`` number the analytes and units (-1: none), so groups are
+    found without comparing strings. The third array returned numbers each row's
+    (analyte, unit) group (-1: no analyte or unit).
     """
     n = len(analyte)
     scale = np.full(n, np.nan)
@@ -335,6 +336,11 @@ class _Texts:
 _SEXES = ("", "female", "male")
 
 
+def _sex_names(sex_number: IntArray) -> ObjArray:
+    """Return ``"female"``, ``"male"`` or ``""`` for each sex number."""
+    return np.array(_SEXES, dtype=object)[sex_number]
+
+
 @dataclass(frozen=True)
 class _Read:
     """What reading a row tells, before any range is chosen; enough to derive from it."""
@@ -356,11 +362,11 @@ class _Read:
 
     def analyte(self) -> ObjArray:
         """Return the analyte key per row (``None`` where not recognised)."""
-        return np.array([*_analyte_keys(), None], dtype=object)[self.number]
+        return _analyte_names(self.number)
 
     def sex(self) -> ObjArray:
         """Return ``"female"``, ``"male"`` or ``""`` (missing or not recognised) per row."""
-        return np.array(_SEXES, dtype=object)[self.sex_number]
+        return _sex_names(self.sex_number)
 
     def stacked(self, other: _Read, layout: _Layout) -> _Read:
         """Return both row sets together (input rows, then derived rows) in output order."""
@@ -543,16 +549,10 @@ def _lab_ranges(
     :func:`lab_range` runs once per distinct (text, analyte, unit factor) combination.
     """
     codes, first = factorize_rows(read.lab_text, read.number, read.unit_group)
-    keys = _analyte_keys()
+    names = _analyte_names(read.number[first])
     found = [
-        lab_range(
-            texts.text(read.lab_text[i]),
-            keys[read.number[i]] if read.number[i] >= 0 else None,
-            read.scale[i],
-            read.offset[i],
-            target,
-        )
-        for i in first
+        lab_range(texts.text(read.lab_text[i]), name, read.scale[i], read.offset[i], target)
+        for i, name in zip(first, names, strict=True)
     ]
     ok = np.array([r is not None for r, _ in found], dtype=bool)[codes]
     ranges.caveats |= np.array([notes for _, notes in found], dtype=np.int64)[codes]
@@ -765,11 +765,10 @@ def _catalogue_ranges(
         target_array[rows[with_critical]] = table(field, target_array.dtype)[codes[with_critical]]
     ranges.caveats[rows[critical]] |= _CATALOGUE_CRITICAL
     # The groups without a range record why, one reason at a time.
-    reasons = {c.problem[0] for c in choices if c.problem is not None}
-    for reason in reasons:
-        hit = np.array([c.problem is not None and c.problem[0] is reason for c in choices])
-        texts = np.array([c.problem[1] if c.problem else None for c in choices], dtype=object)
-        grouped = hit[codes]
+    reason_of = [c.problem[0] if c.problem else None for c in choices]
+    texts = np.array([c.problem[1] if c.problem else None for c in choices], dtype=object)
+    for reason in {r for r in reason_of if r is not None}:
+        grouped = np.array([r is reason for r in reason_of], dtype=bool)[codes]
         in_group = np.zeros(len(analyte), dtype=bool)
         in_group[rows[grouped]] = True
         problem = objects(len(analyte))
@@ -1014,7 +1013,7 @@ def interpret(
     layout = _Layout.of(n, np.zeros(0, dtype=np.int64))
     derived_from = equation = objects(0)
     if derive:
-        found = _derive(out, read, sets_in, chosen, egfr_equation, notes)
+        found = _derive(out, read, sets_in, chosen, egfr_equation, target, notes)
         if found is not None:
             rows, positions, derived_from, equation = found
             layout = _Layout.of(n, positions)
@@ -1302,6 +1301,7 @@ def _derive(
     sets: IntArray,
     chosen: Profile,
     egfr_equation: str | None,
+    target: Callable[[str], str | None],
     notes: IntArray,
 ) -> tuple[pd.DataFrame, IntArray, ObjArray, ObjArray] | None:
     """Make the derived eGFR rows; set the notes of creatinine rows that get none.
@@ -1322,15 +1322,11 @@ def _derive(
     numbers = read.number[sources]
     basis = pd.DataFrame(
         {
-            "analyte": pd.Series(
-                np.array([*_analyte_keys(), None], dtype=object)[numbers], dtype=object
-            ),
+            "analyte": pd.Series(_analyte_names(numbers), dtype=object),
             "comparator": pd.Series(read.comparator[sources], dtype=object),
-            "sex": pd.Series(np.array(_SEXES, dtype=object)[read.sex_number[sources]]),
+            "sex": pd.Series(_sex_names(read.sex_number[sources]), dtype=object),
             "age_years": read.age[sources],
-            "unit_canonical": pd.Series(
-                _reporting_units(lambda name: chosen.units.get(name))[numbers], dtype=object
-            ),
+            "unit_canonical": pd.Series(_reporting_units(target)[numbers], dtype=object),
             "value_canonical": read.value_canonical[sources],
             **{
                 c: out[c].take(sources).reset_index(drop=True)
