@@ -96,9 +96,18 @@ def _csv_column(values: pd.Series) -> Any:
             with_time = bool((values.dropna() != values.dropna().dt.normalize()).any())
             values = values.dt.strftime("%Y-%m-%d %H:%M:%S" if with_time else "%Y-%m-%d")
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    texts = pa.array([f"'{u}" if is_formula(u) else str(u) for u in uniques], type=pa.string())
     # Arrow's writer writes dictionary arrays as their texts: each text is formatted once.
-    return pa.DictionaryArray.from_arrays(pa.array(codes, type=pa.int32(), mask=codes < 0), texts)
+    return _dictionary(codes, [f"'{u}" if is_formula(u) else str(u) for u in uniques])
+
+
+def _dictionary(codes: Any, texts: list[str]) -> Any:
+    """Return an Arrow dictionary array of ``texts`` (int32 indices; code -1: missing)."""
+    import pyarrow as pa
+
+    indices = np.asarray(codes, dtype=np.int32)
+    return pa.DictionaryArray.from_arrays(
+        pa.array(indices, type=pa.int32(), mask=indices < 0), pa.array(texts, type=pa.string())
+    )
 
 
 def _write_csv(frame: pd.DataFrame, target: Any, *, header: bool) -> None:
@@ -182,10 +191,8 @@ class _Writer:
         for name in frame.columns:
             values = frame[name]
             if isinstance(values.dtype, pd.CategoricalDtype):
-                codes = np.asarray(values.cat.codes, dtype=np.int32)
-                texts = pa.array([str(c) for c in values.cat.categories], type=pa.string())
-                columns[str(name)] = pa.DictionaryArray.from_arrays(
-                    pa.array(codes, type=pa.int32(), mask=codes < 0), texts
+                columns[str(name)] = _dictionary(
+                    values.cat.codes, [str(c) for c in values.cat.categories]
                 )
             elif values.dtype == object:
                 columns[str(name)] = pa.array(values.astype("string"), type=pa.string())
