@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from unittest import mock
 
 import numpy as np
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from labinterp import _frames
 from labinterp._frames import factorize_rows, in_sets_of
 
 EXAMPLES = int(os.environ.get("LABINTERP_FUZZ_EXAMPLES", "150"))
@@ -29,12 +31,24 @@ def _reference(rows: list[tuple[object, ...]]) -> tuple[list[int], list[int]]:
 
 
 @settings(max_examples=EXAMPLES, deadline=None)
-@given(st.integers(1, 4).flatmap(lambda k: st.lists(st.tuples(*[CELLS] * k), max_size=40)))
-def test_factorize_rows_matches_first_appearance_numbering(rows: list[tuple[object, ...]]) -> None:
-    """Codes number distinct combinations (missing is a value) in order of first appearance."""
+@given(
+    st.integers(1, 4).flatmap(lambda k: st.lists(st.tuples(*[CELLS] * k), max_size=40)),
+    st.booleans(),
+)
+def test_factorize_rows_matches_first_appearance_numbering(
+    rows: list[tuple[object, ...]], table: bool
+) -> None:
+    """Codes number distinct combinations (missing is a value) in order of first appearance.
+
+    Both ways of numbering the combined codes are checked: with a table (few possible
+    combinations) and with a hash.
+    """
     width = len(rows[0]) if rows else 1
     columns = [pd.Series([row[i] for row in rows], dtype=object) for i in range(width)]
-    codes, first = factorize_rows(*columns)
+    # Rows this few always fit the table; limits of 0 force the hash.
+    limits = {"_DENSE_PER_ROW": 0, "_DENSE_MIN": 0} if not table else {"_DENSE_MIN": 1 << 16}
+    with mock.patch.multiple(_frames, **limits):
+        codes, first = factorize_rows(*columns)
     expected_codes, expected_first = _reference(rows) if rows else ([], [])
     assert codes.tolist() == expected_codes
     assert first.tolist() == expected_first

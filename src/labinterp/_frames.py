@@ -17,6 +17,10 @@ ObjArray = npt.NDArray[np.object_]
 _LIMIT = 2**62
 #: Integer columns spanning fewer values than this are numbered without hashing.
 _SMALL = 1 << 20
+#: Combinations spanning at most this many values per row (or at most ``_DENSE_MIN``
+#: values) are numbered with a table instead of a hash.
+_DENSE_PER_ROW = 4
+_DENSE_MIN = 1 << 16
 
 
 def objects(n: int, value: str | None = None) -> ObjArray:
@@ -56,14 +60,35 @@ def factorize_rows(*columns: Any) -> tuple[IntArray, IntArray]:
         combined, size = combined * width + codes, size * width
     if combined is None:
         raise ValueError("factorize_rows needs at least one column")
+    if not len(combined):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if size <= max(_DENSE_PER_ROW * len(combined), _DENSE_MIN):
+        return _number_dense(combined, size)
     # Hash factorization numbers combinations in order of first appearance, so each
     # code's first row is where the running maximum of the codes steps up.
     numbered, _ = pd.factorize(combined)
     rank = np.asarray(numbered, dtype=np.int64)
-    if not len(rank):
-        return rank, np.zeros(0, dtype=np.int64)
     steps = np.diff(np.maximum.accumulate(rank), prepend=-1)
     return rank, np.flatnonzero(steps > 0).astype(np.int64)
+
+
+def _number_dense(combined: IntArray, size: int) -> tuple[IntArray, IntArray]:
+    """Number codes below ``size`` in order of first appearance, with a table, not a hash.
+
+    The same result as hash factorization, in a few passes over the rows.
+    """
+    present = np.zeros(size, dtype=bool)
+    present[combined] = True
+    keys = np.flatnonzero(present)
+    lookup = np.empty(size, dtype=np.int64)
+    lookup[keys] = np.arange(len(keys))
+    by_key = lookup[combined]  # numbered in key order
+    first = np.full(len(keys), len(combined), dtype=np.int64)
+    np.minimum.at(first, by_key, np.arange(len(combined), dtype=np.int64))
+    order = np.argsort(first, kind="stable")  # key numbers in order of first appearance
+    renumber = np.empty(len(keys), dtype=np.int64)
+    renumber[order] = np.arange(len(keys))
+    return renumber[by_key], first[order]
 
 
 def _codes(column: Any) -> tuple[IntArray, int]:
