@@ -725,29 +725,40 @@ def _catalogue_ranges(
     :func:`choose_catalogue_range`. Where the lab's own range was used, only the
     catalogue's critical limits are taken.
     """
-    rows = np.flatnonzero(number >= 0)
-    if not len(rows):
+    known = number >= 0
+    if not known.any():
         return
-    band = _age_bands(cat, number, people.age)
-    codes, first = factorize_rows(number[rows], people.sex_number[rows], band[rows], pending[rows])
+    # Rows with the same analyte, sex, age and lab range use meet the same catalogue
+    # rows; the few distinct ages of those groups are then put into age bands, and the
+    # choice is made once per (analyte, sex, age band, lab range use).
+    by_value, firsts = factorize_rows(number, people.sex_number, people.age, pending)
+    band = _age_bands(cat, number[firsts], people.age[firsts])
+    grouped, first = factorize_rows(
+        number[firsts], people.sex_number[firsts], band, pending[firsts]
+    )
+    codes = grouped[by_value]
     choices = [
         choose_catalogue_range(
             cat,
-            analyte[rows[i]],
-            target(analyte[rows[i]]) or "",
-            people.sex[rows[i]],
-            people.age[rows[i]],
-            not pending[rows[i]],
+            analyte[row],
+            target(analyte[row]) or "",
+            people.sex[row],
+            people.age[row],
+            not pending[row],
         )
-        for i in first
+        if number[row] >= 0
+        else CatalogueChoice()  # no analyte: never applied
+        for row in firsts[first]
     ]
 
     def table(field: str, dtype: Any) -> Any:
         return np.array([getattr(c, field) for c in choices], dtype=dtype)
 
-    lab = ~pending[rows]
-    critical = table("critical_note", bool)[codes]
-    full = ~lab
+    full = pending & known
+    critical = table("critical_note", bool)[codes] & known
+    # Each row subset is selected once for all the fields it receives.
+    into = np.flatnonzero(full)
+    of = codes[into]
     for field, target_array in (
         ("low", ranges.low),
         ("high", ranges.high),
@@ -755,24 +766,23 @@ def _catalogue_ranges(
         ("high_inclusive", ranges.high_inclusive),
         ("source", ranges.source),
     ):
-        target_array[rows[full]] = table(field, target_array.dtype)[codes[full]]
-    with_critical = full | critical
+        target_array[into] = table(field, target_array.dtype)[of]
+    into = np.flatnonzero(full | critical)
+    of = codes[into]
     for field, target_array in (
         ("critical_low", ranges.critical_low),
         ("critical_high", ranges.critical_high),
         ("citation", ranges.citation),
     ):
-        target_array[rows[with_critical]] = table(field, target_array.dtype)[codes[with_critical]]
-    ranges.caveats[rows[critical]] |= _CATALOGUE_CRITICAL
+        target_array[into] = table(field, target_array.dtype)[of]
+    ranges.caveats[critical] |= _CATALOGUE_CRITICAL
     # The groups without a range record why, one reason at a time.
     reason_of = [c.problem[0] if c.problem else None for c in choices]
     texts = np.array([c.problem[1] if c.problem else None for c in choices], dtype=object)
     for reason in {r for r in reason_of if r is not None}:
-        grouped = np.array([r is reason for r in reason_of], dtype=bool)[codes]
-        in_group = np.zeros(len(analyte), dtype=bool)
-        in_group[rows[grouped]] = True
+        in_group = np.array([r is reason for r in reason_of], dtype=bool)[codes] & known
         problem = objects(len(analyte))
-        problem[rows[grouped]] = texts[codes[grouped]]
+        problem[in_group] = texts[codes[in_group]]
         outcome.record(in_group, reason, problem)
 
 
