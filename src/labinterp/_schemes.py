@@ -36,12 +36,12 @@ IntArray = npt.NDArray[np.int64]
 class SchemeInputs:
     """What the schemes need from one interpretation run, row-aligned."""
 
-    analyte: ObjArray | pd.Categorical[Any]  # a categorical is grouped by its codes
+    analyte: pd.Categorical[Any]  # compared by code
     value: FloatArray  # as parsed, in the row's own unit
     comparator: ObjArray
     scale: FloatArray  # row unit -> reporting unit
     offset: FloatArray
-    flag: ObjArray
+    flag: pd.Categorical[Any]  # compared by code; "" (no flag) is a category
     usable: BoolArray  # the value and unit were read (a missing range does not matter)
     age: FloatArray
     inflamed: BoolArray
@@ -79,10 +79,16 @@ def _classify(
         return labels.index(label)
 
     out = np.full(len(idx), -1, dtype=np.int64)
-    flag = inputs.flag[idx]
+    flag_codes = np.asarray(inputs.flag.codes)[idx]
+    flag_number = {name: i for i, name in enumerate(inputs.flag.categories)}
+
+    def flagged(*names: str) -> BoolArray:
+        wanted = [flag_number[f] for f in names if f in flag_number]
+        return np.isin(flag_codes, wanted)
+
     if scheme.from_flags:
         for name, label in scheme.from_flags.items():
-            out[flag == name] = number(label)
+            out[flagged(name)] = number(label)
         return out, labels
     reporting = target(scheme.analyte)
     if reporting is None or scheme.unit is None:
@@ -111,11 +117,11 @@ def _classify(
         out[inflamed] = placed(scheme.inflamed_categories, inflamed)
     if scheme.high_from_reference:
         # "normal" means "not above the upper reference limit": it needs a range.
-        out[np.asarray(flag == "H") | np.asarray(flag == "HH")] = number(scheme.high_from_reference)
+        out[flagged("H", "HH")] = number(scheme.high_from_reference)
         top = [number(scheme.categories[-1].label)]
         if scheme.inflamed_categories:
             top.append(number(scheme.inflamed_categories[-1].label))
-        out[(flag == "") & np.isin(out, top)] = -1
+        out[flagged("") & np.isin(out, top)] = -1
     if scheme.age_min is not None:
         with np.errstate(invalid="ignore"):
             too_young = ~(inputs.age[idx] >= scheme.age_min)
@@ -181,9 +187,9 @@ def apply_schemes(
     scheme_code = np.full(n, -1, dtype=np.int64)
     category_code = np.full(n, -1, dtype=np.int64)
     labels_seen: dict[str, int] = {}
-    # Compare analyte numbers, not strings; each scheme works on its own rows only.
-    codes, analytes = pd.factorize(inputs.analyte)
-    number = {name: i for i, name in enumerate(analytes)}
+    # Compare analyte codes, not strings; each scheme works on its own rows only.
+    codes = np.asarray(inputs.analyte.codes)
+    number = {name: i for i, name in enumerate(inputs.analyte.categories)}
     open_rows = inputs.usable.copy()
     distinct = list(dict.fromkeys(names))
     for name in names:

@@ -1089,7 +1089,7 @@ def interpret(
             read.comparator,
             read.scale,
             read.offset,
-            flag,
+            flag_coded,
             usable,
             read.age,
             inflamed,
