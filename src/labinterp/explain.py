@@ -247,9 +247,9 @@ def rule_caveats(
     Returns
     -------
     (numpy.ndarray, numpy.ndarray, numpy.ndarray, numpy.ndarray)
-        Per row: a tuple of caveat texts, a tuple of the source keys they cite, a
-        tuple of the rule ids that applied, and a number that is equal for rows with
-        the same caveats.
+        Per distinct combination of caveats: a tuple of caveat texts, a tuple of the
+        source keys they cite and a tuple of the rule ids that applied; and per row, the
+        number of its combination (an index into the three tables).
     """
     # Compare small integer codes rather than strings, row by row.
     # (Categoricals are factorized by their codes.)
@@ -272,17 +272,26 @@ def rule_caveats(
         wanted = [flag_index[f] for f in names if f in flag_index]
         return _among(flag_codes[idx], wanted, len(flag_index))
 
+    def months_of(idx: npt.NDArray[np.intp]) -> npt.NDArray[np.int64]:
+        collected = pd.Series(columns["collected_at"]).iloc[idx]
+        if not pd.api.types.is_datetime64_any_dtype(collected):
+            collected = pd.to_datetime(collected, errors="coerce")
+        return collected.dt.month.fillna(0).to_numpy(dtype=np.int64)  # 0: no date
+
+    sources: list[Any] = []
+
+    def source_codes_of(idx: npt.NDArray[np.intp]) -> tuple[npt.NDArray[np.intp], Any]:
+        if not sources:  # factorized once, when a rule first needs it
+            sources.extend(pd.factorize(columns["reference_source"], use_na_sentinel=True))
+        return sources[0][idx], sources[1]
+
     sets = np.asarray(columns["sample_set"], dtype=np.int64)
     age = np.asarray(columns["age_years"], dtype="float64")
     derived = np.asarray(columns["derived"], dtype=bool)
     measured = np.asarray(columns["value_canonical"], dtype="float64")
-    collected = columns["collected_at"]
-    if not pd.api.types.is_datetime64_any_dtype(collected):
-        collected = pd.to_datetime(collected, errors="coerce")
-    months = pd.Series(collected).dt.month.fillna(0).to_numpy(dtype=np.int64)  # 0: no date
-    source_codes, source_names = pd.factorize(columns["reference_source"], use_na_sentinel=True)
     active = rules()
-    bits = np.zeros(n, dtype=np.int64)
+    # Bits are gathered per analyte's rows, then written to the rows once per analyte.
+    bits_of: dict[str | None, npt.NDArray[np.int64]] = {}
     for position, rule in enumerate(active):
         if rule.profiles and profile not in rule.profiles:
             continue
@@ -297,13 +306,15 @@ def rule_caveats(
             with np.errstate(invalid="ignore"):
                 keep &= (age[idx] < low) | (age[idx] > high)
         if rule.months:
-            keep &= _among(months[idx], rule.months, 13)
+            keep &= _among(months_of(idx), rule.months, 13)
         if rule.reference_source == "none":
-            keep &= (source_codes[idx] < 0) & (analyte_codes[idx] >= 0)
+            codes_here, _ = source_codes_of(idx)
+            keep &= (codes_here < 0) & (analyte_codes[idx] >= 0)
         elif rule.reference_source is not None:
+            codes_here, source_names = source_codes_of(idx)
             prefix = rule.reference_source
             matching = [i for i, s in enumerate(source_names) if str(s).startswith(prefix)]
-            keep &= _among(source_codes[idx], matching, len(source_names))
+            keep &= _among(codes_here, matching, len(source_names))
         if rule.with_analyte is not None:
             others = rows_of(rule.with_analyte)
             other = np.ones(len(others), dtype=bool)
@@ -314,7 +325,12 @@ def rule_caveats(
                     other &= measured[others] < rule.with_below
             # In a sample set that holds such a result.
             keep &= in_sets_of(sets, others[other])[idx]
-        bits[idx[keep]] |= 1 << position
+        local = bits_of.setdefault(rule.analyte, np.zeros(len(idx), dtype=np.int64))
+        local |= keep.astype(np.int64) << position
+    bits = bits_of.pop(None, None)
+    bits = np.zeros(n, dtype=np.int64) if bits is None else bits
+    for name, local in bits_of.items():
+        bits[rows_of(name)] |= local
     codes, first = factorize_rows(bits, *values.values())
     uniques = [(bits[i], *("" if pd.isna(v[i]) else v[i] for v in values.values())) for i in first]
     names = list(values)
@@ -325,7 +341,7 @@ def rule_caveats(
         mask_bits, *filled = combo
         fill = {k: str(v) for k, v in zip(names, filled, strict=True) if v != ""}
         rendered[i], cited[i], applied[i] = render_rules(int(mask_bits), fill, text)
-    return rendered[codes], cited[codes], applied[codes], codes
+    return rendered, cited, applied, codes
 
 
 def _among(codes: npt.NDArray[np.integer[Any]], wanted: Sequence[int], size: int) -> BoolArray:

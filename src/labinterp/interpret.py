@@ -801,10 +801,10 @@ class _Rendered:
     explained: IntArray  # per row, its explanation's number
     explanation: ObjArray  # per number, the text
     cited: ObjArray  # per number, the "; "-joined source keys
-    rule_texts: ObjArray  # per row, tuples of caveat texts, their sources and rule ids
-    rule_sources: ObjArray
-    rule_ids: ObjArray
-    rule_codes: IntArray  # equal for rows with the same rule caveats
+    rule_texts: ObjArray  # per rule-caveat combination, tuples of caveat texts,
+    rule_sources: ObjArray  # their sources
+    rule_ids: ObjArray  # and the rule ids
+    rule_codes: IntArray  # per row, its rule-caveat combination
 
 
 def _render(
@@ -865,12 +865,13 @@ def _finalise_text(out: pd.DataFrame, rendered: _Rendered) -> pd.DataFrame:
     applied = np.empty(len(first), dtype=object)
     for u, i in enumerate(first):
         cited = cited_table[explained[i]]
+        rules = rendered.rule_codes[i]
         parts, keys = _caveat_parts(
-            rendered.rule_texts[i], rendered.rule_sources[i], cited, int(notes[i]), text
+            rendered.rule_texts[rules], rendered.rule_sources[rules], cited, int(notes[i]), text
         )
         caveats[u] = CAVEAT_SEPARATOR.join(parts) if parts else None
         sources[u] = "; ".join(keys) if keys else None
-        applied[u] = "; ".join(rendered.rule_ids[i]) if rendered.rule_ids[i] else None
+        applied[u] = "; ".join(rendered.rule_ids[rules]) if rendered.rule_ids[rules] else None
     # Text columns are categoricals: each distinct text is held (and written) once.
     out["explanation"] = _categorical(explained, rendered.explanation, out.index)
     out["explanation_sources"] = _categorical(codes, sources, out.index)
