@@ -73,7 +73,7 @@ def factorize_rows(*columns: Any) -> tuple[IntArray, IntArray]:
 
 
 def _number_dense(combined: IntArray, size: int) -> tuple[IntArray, IntArray]:
-    """Number codes below ``size`` in order of first appearance, with a table, not a hash.
+    """Return first-appearance numbers of codes below ``size``, from a table, not a hash.
 
     The same result as hash factorization, in a few passes over the rows.
     """
