@@ -132,23 +132,20 @@ def complete_context(
         The same rows, with parsed context columns.
     """
     out = frame.copy()
-    problems = pd.Series(None, index=out.index, dtype="object")
+    problems = np.empty(len(out), dtype=object)  # None: no problem (a later one wins)
     for column in ("collected_at", "birth_date"):
         if column not in out.columns:
             continue
         parsed, failed = parse_dates(out[column])
         out[column] = parsed
-        problems = problems.where(
-            ~failed,
+        problems[failed.to_numpy(dtype=bool)] = (
             f"{column} could not be read as a date (use ISO yyyy-mm-dd, dd.mm.yyyy or "
-            "dd.mm.yyyy HH:MM).",
+            "dd.mm.yyyy HH:MM)."
         )
     if "age_years" in out.columns:
         given, unreadable = _ages(out["age_years"])
         out["age_years"] = given
-        problems = problems.where(
-            ~unreadable, "age_years is not a number of years; it was not used."
-        )
+        problems[unreadable] = "age_years is not a number of years; it was not used."
     if {"birth_date", "collected_at"} <= set(out.columns):
         derived = (out["collected_at"] - out["birth_date"]).dt.days / _DAYS_PER_YEAR
         derived = derived.where(derived >= 0)
@@ -161,10 +158,11 @@ def complete_context(
         keys = out["sex"].astype("string").str.strip().str.casefold()
         out["sex"] = keys.map(mapping).where(keys.isin(list(mapping)), out["sex"])
     # Always present, so frames read in chunks have the same columns.
-    if "read_problem" in out.columns:
-        problems = out["read_problem"].where(out["read_problem"].notna(), problems)
-    problems = problems.astype(object)
-    out["read_problem"] = problems.where(problems.notna(), None)
+    if "read_problem" in out.columns:  # a reader's own problem comes first
+        given_problem = out["read_problem"]
+        kept = given_problem.notna().to_numpy(dtype=bool)
+        problems[kept] = given_problem.to_numpy(dtype=object)[kept]
+    out["read_problem"] = pd.Series(problems, index=out.index, dtype=object, copy=False)
     if "age_years" in out.columns:
         out["age_years"] = out["age_years"].astype("float64")
     return out
