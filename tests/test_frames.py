@@ -89,3 +89,24 @@ def test_in_sets_of_marks_the_rows_sharing_a_set_with_a_member(
     members = np.array([m for _, m in rows], dtype=bool)
     held = {s for s, m in rows if m and s >= 0}
     assert in_sets_of(sets, members).tolist() == [s in held for s, _ in rows]
+
+
+def test_column_codes_in_threads_equal_factorizing_in_turn(monkeypatch) -> None:
+    """Text columns factorized in background threads give pandas.factorize's codes."""
+    rng = np.random.default_rng(11)
+    frame = pd.DataFrame(
+        {
+            "a": pd.array(rng.choice(["x", "y", None], 500), dtype="str"),
+            "b": pd.Series(rng.choice(["p", "q"], 500), dtype=object),
+        }
+    )
+    expected = {name: pd.factorize(frame[name], use_na_sentinel=True) for name in frame}
+    for threshold in (0, 10**9):  # in threads, then in turn
+        monkeypatch.setattr(_frames, "THREADED_ROWS", threshold)
+        coded = _frames.ColumnCodes(frame, ["a", "b", "absent"])
+        assert coded.get("absent") is None
+        for name, (codes, uniques) in expected.items():
+            found = coded.get(name)
+            assert found is not None
+            assert found.codes.tolist() == codes.tolist()
+            assert list(found.uniques) == list(uniques)

@@ -41,6 +41,21 @@ def test_nordic_example_end_to_end(nordic_example) -> None:
     assert by_row.loc[4, "flag"] == "N"  # eGFR '>60' against a lab range '>60'
 
 
+@pytest.mark.parametrize("profile", ["no", "us"])
+def test_columns_factorized_in_threads_give_the_same_frame(
+    nordic_example, us_example, monkeypatch, profile: str
+) -> None:
+    """Hashing the text columns in background threads (large frames) changes no output."""
+    from labinterp import _frames
+
+    source = labinterp.read_csv(nordic_example if profile == "no" else us_example)
+    monkeypatch.setattr(_frames, "THREADED_ROWS", 10**9)
+    in_turn = labinterp.interpret(source, profile=profile, history=True)
+    monkeypatch.setattr(_frames, "THREADED_ROWS", 0)
+    threaded = labinterp.interpret(source, profile=profile, history=True)
+    pd.testing.assert_frame_equal(threaded, in_turn)
+
+
 def test_us_example_with_us_profile(us_example) -> None:
     """US units are normalised to US reporting units with the US catalogue."""
     out = labinterp.interpret(labinterp.read_csv(us_example), profile="us")

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-__all__ = ["factorize_rows", "in_sets_of", "objects", "sample_sets"]
+__all__ = ["Coded", "ColumnCodes", "factorize_rows", "in_sets_of", "objects", "sample_sets"]
 
 IntArray = npt.NDArray[np.int64]
 ObjArray = npt.NDArray[np.object_]
@@ -21,6 +26,66 @@ _SMALL = 1 << 20
 #: values) are numbered with a table instead of a hash.
 _DENSE_PER_ROW = 4
 _DENSE_MIN = 1 << 16
+
+
+#: Frames with at least this many rows have their text columns factorized in threads.
+THREADED_ROWS = 50_000
+
+
+@dataclass(frozen=True)
+class Coded:
+    """A column already factorized, as ``pandas.factorize(..., use_na_sentinel=True)`` gives.
+
+    ``codes`` number the rows' values (-1: missing); ``uniques`` holds the distinct values.
+    :func:`factorize_rows` takes it in place of the column.
+    """
+
+    codes: IntArray
+    uniques: Any
+
+
+def _factorize(column: pd.Series) -> Coded:
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    return Coded(np.asarray(codes, dtype=np.int64), uniques)
+
+
+@lru_cache(maxsize=1)
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(
+        max_workers=min(2, os.cpu_count() or 1), thread_name_prefix="labinterp"
+    )
+
+
+class ColumnCodes:
+    """Factorize a frame's text columns, in background threads for large frames.
+
+    Hashing Arrow-backed text releases the GIL, so the columns are hashed at the same
+    time as each other and as the work that does not need them yet.
+
+    Parameters
+    ----------
+    frame
+        The frame (not changed).
+    names
+        The columns to factorize; those missing from the frame are skipped.
+    """
+
+    def __init__(self, frame: pd.DataFrame, names: Iterable[str]) -> None:
+        present = [name for name in names if name in frame.columns]
+        threaded = len(frame) >= THREADED_ROWS and (os.cpu_count() or 1) > 1
+        self._done: dict[str, Coded] = {}
+        self._pending: dict[str, Future[Coded]] = {}
+        for name in present:
+            if threaded:
+                self._pending[name] = _pool().submit(_factorize, frame[name])
+            else:
+                self._done[name] = _factorize(frame[name])
+
+    def get(self, name: str) -> Coded | None:
+        """Return the column's codes (waiting for them), ``None`` when not factorized."""
+        if name in self._pending:
+            self._done[name] = self._pending.pop(name).result()
+        return self._done.get(name)
 
 
 def objects(n: int, value: str | None = None) -> ObjArray:
@@ -97,6 +162,9 @@ def _codes(column: Any) -> tuple[IntArray, int]:
     Small integers and categoricals are numbered by their values and codes, without
     hashing.
     """
+    if isinstance(column, Coded):
+        width = len(column.uniques)
+        return np.where(column.codes < 0, width, column.codes), width + 1
     if isinstance(column, pd.Categorical):
         width = len(column.categories)
         raw = np.asarray(column.codes, dtype=np.int64)
@@ -113,12 +181,19 @@ def _codes(column: Any) -> tuple[IntArray, int]:
 
 
 def sample_sets(patient: Any, collected: Any) -> IntArray:
-    """Return sample-set numbers (same patient and collection time); -1 where one is missing."""
-    patients = pd.Series(patient)
+    """Return sample-set numbers (same patient and collection time); -1 where one is missing.
+
+    ``patient`` may be given already factorized (:class:`Coded`).
+    """
     times = pd.Series(collected)
-    codes, _ = factorize_rows(patients, times)
-    missing = patients.isna().to_numpy() | times.isna().to_numpy()
-    return np.where(missing, -1, codes)
+    if isinstance(patient, Coded):
+        codes, _ = factorize_rows(patient, times)
+        no_patient = patient.codes < 0
+    else:
+        patients = pd.Series(patient)
+        codes, _ = factorize_rows(patients, times)
+        no_patient = patients.isna().to_numpy()
+    return np.where(no_patient | times.isna().to_numpy(), -1, codes)
 
 
 def in_sets_of(sets: IntArray, members: Any) -> npt.NDArray[np.bool_]:

@@ -22,7 +22,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from labinterp import catalog
-from labinterp._frames import factorize_rows, objects, sample_sets
+from labinterp._frames import Coded, ColumnCodes, factorize_rows, objects, sample_sets
 from labinterp._schemes import SchemeInputs, apply_schemes, inflamed_sample_sets
 from labinterp.catalog import RangeCatalogue, load_range_catalogue
 from labinterp.classify import FLAG_ORDER, flags
@@ -157,6 +157,35 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series(pd.NA, index=frame.index, dtype="object")
 
 
+def _coded(frame: pd.DataFrame, name: str, coded: ColumnCodes | None) -> Coded | pd.Series:
+    """Return a column's codes when already factorized, else the column itself."""
+    found = coded.get(name) if coded is not None else None
+    return found if found is not None else _column(frame, name)
+
+
+def _codes_of(frame: pd.DataFrame, name: str, coded: ColumnCodes | None) -> Coded:
+    """Return a column factorized (missing is -1), using codes already made."""
+    found = _coded(frame, name, coded)
+    if isinstance(found, Coded):
+        return found
+    codes, uniques = pd.factorize(found, use_na_sentinel=True)
+    return Coded(np.asarray(codes, dtype=np.int64), uniques)
+
+
+#: Input columns factorized at the start of a run (in threads for large frames), in the
+#: order they are needed.
+_CODED_COLUMNS = (
+    "lab_reference_text",
+    "analyte",
+    "source_code",
+    "source_name",
+    "raw_value",
+    "raw_unit",
+    "sex",
+    "patient_id",
+)
+
+
 # -- analytes -----------------------------------------------------------------
 
 _UNKNOWN_KEY = "The analyte key is not in the catalogue; use a key listed by labinterp.analytes()."
@@ -214,13 +243,15 @@ def _analyte_names(number: IntArray) -> ObjArray:
     return np.array([*_analyte_keys(), None], dtype=object)[number]
 
 
-def _resolve_analytes(frame: pd.DataFrame, outcome: _Outcome) -> tuple[ObjArray, IntArray]:
+def _resolve_analytes(
+    frame: pd.DataFrame, outcome: _Outcome, coded: ColumnCodes | None
+) -> tuple[ObjArray, IntArray]:
     """Resolve analytes once per distinct (analyte, code, name) combination.
 
     Returns the analyte key per row and its number in :func:`_analyte_keys` (-1: none).
     """
     names = ("analyte", "source_code", "source_name")
-    codes, first = factorize_rows(*(frame[c] for c in names if c in frame.columns))
+    codes, first = factorize_rows(*(_coded(frame, c, coded) for c in names if c in frame.columns))
     values = [
         frame[c].take(first).to_numpy(dtype=object) if c in frame.columns else objects(len(first))
         for c in names
@@ -322,11 +353,11 @@ class _Texts:
     distinct: ObjArray
 
     @classmethod
-    def of(cls, frame: pd.DataFrame) -> tuple[_Texts, IntArray]:
-        if "lab_reference_text" not in frame.columns:
+    def of(cls, frame: pd.DataFrame, coded: ColumnCodes) -> tuple[_Texts, IntArray]:
+        found = coded.get("lab_reference_text")
+        if found is None:
             return cls(np.empty(0, dtype=object)), np.full(len(frame), -1, dtype=np.int64)
-        codes, uniques = pd.factorize(frame["lab_reference_text"], use_na_sentinel=True)
-        return cls(np.asarray(uniques, dtype=object)), np.asarray(codes, dtype=np.int64)
+        return cls(np.asarray(found.uniques, dtype=object)), found.codes
 
     def text(self, code: int) -> Any:
         return self.distinct[code] if code >= 0 else None
@@ -394,12 +425,21 @@ def _read(
     decimal: Decimal | None,
     target: Callable[[str], str | None],
     lab_text: IntArray,
+    coded: ColumnCodes | None = None,
 ) -> _Read:
-    """Recognise analytes, parse values and units, convert, and check plausibility."""
-    outcome = _Outcome(len(frame))
-    analyte, number = _resolve_analytes(frame, outcome)
+    """Recognise analytes, parse values and units, convert, and check plausibility.
 
-    parsed = parse_column(_column(frame, "raw_value"), decimal)
+    ``coded`` holds columns of ``frame`` already factorized.
+    """
+    outcome = _Outcome(len(frame))
+    analyte, number = _resolve_analytes(frame, outcome, coded)
+
+    raw_values = _coded(frame, "raw_value", coded)
+    parsed = (
+        parse_column(_column(frame, "raw_value"), decimal, codes=raw_values)
+        if isinstance(raw_values, Coded)
+        else parse_column(raw_values, decimal)
+    )
     entry = parsed.rows
     comparator = parsed.comparator[entry]
     value = parsed.value[entry]
@@ -408,7 +448,8 @@ def _read(
         if hit.any():
             outcome.record(hit, code, parsed.problem[entry])
 
-    unit_codes, unit_texts = pd.factorize(_column(frame, "raw_unit"), use_na_sentinel=True)
+    units = _codes_of(frame, "raw_unit", coded)
+    unit_codes, unit_texts = units.codes, units.uniques
     infos = [_unit_info(u) for u in unit_texts] + [_unit_info(None)]
     taken = np.where(unit_codes < 0, len(unit_texts), unit_codes)
     unit_pint = np.array([u.pint for u in infos], dtype=object)[taken]
@@ -427,8 +468,8 @@ def _read(
         analyte, number, value, value_canonical, unit_display, comparator, target, outcome
     )
 
-    raw_sex = _column(frame, "sex")
-    sex_codes, sex_texts = pd.factorize(raw_sex, use_na_sentinel=True)
+    sexes_coded = _codes_of(frame, "sex", coded)
+    sex_codes, sex_texts = sexes_coded.codes, sexes_coded.uniques
     sexes = [getattr(Sex.parse(t), "value", "") for t in sex_texts] + [""]
     sex_taken = np.where(sex_codes < 0, len(sex_texts), sex_codes)
     sex_number = np.array([_SEXES.index(x) for x in sexes], dtype=np.int64)[sex_taken]
@@ -442,7 +483,7 @@ def _read(
         unit_group=unit_group,
         value_canonical=value_canonical,
         sex_number=sex_number,
-        sex_unrecognised=raw_sex.notna().to_numpy(dtype=bool) & (sex_number == 0),
+        sex_unrecognised=(sex_codes >= 0) & (sex_number == 0),
         age=pd.to_numeric(_column(frame, "age_years"), errors="coerce").to_numpy(dtype="float64"),
         lab_text=lab_text,
         status=outcome.status,
@@ -1016,11 +1057,12 @@ def interpret(
 
     # Read every input row; derive rows from the readable ones; then choose ranges,
     # flag, classify and explain input and derived rows together, in output order.
-    texts, lab_text = _Texts.of(out)
-    read = _read(out, decimal, target, lab_text)
+    coded = ColumnCodes(out, _CODED_COLUMNS)
+    texts, lab_text = _Texts.of(out, coded)
+    read = _read(out, decimal, target, lab_text, coded)
     number_in = read.number
     notes = np.zeros(n, dtype=np.int64)
-    sets_in = sample_sets(_column(out, "patient_id"), _column(out, "collected_at"))
+    sets_in = sample_sets(_coded(out, "patient_id", coded), _column(out, "collected_at"))
     layout = _Layout.of(n, np.zeros(0, dtype=np.int64))
     derived_from = equation = objects(0)
     if derive:

@@ -241,11 +241,20 @@ class ParsedColumn:
     problem: npt.NDArray[np.object_]
 
 
-def parse_column(raw: pd.Series, decimal: Decimal | None = None) -> ParsedColumn:
-    """Parse a column of raw values once per distinct value; see :func:`parse_values`."""
+def parse_column(
+    raw: pd.Series, decimal: Decimal | None = None, *, codes: Any = None
+) -> ParsedColumn:
+    """Parse a column of raw values once per distinct value; see :func:`parse_values`.
+
+    ``codes`` may give the column already factorized (an object with ``codes`` and
+    ``uniques``, as ``pandas.factorize(raw, use_na_sentinel=True)`` returns them).
+    """
     if pd.api.types.is_float_dtype(raw) or pd.api.types.is_integer_dtype(raw):
         return _parse_numbers(raw)
-    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    if codes is not None:
+        codes, uniques = codes.codes, codes.uniques
+    else:
+        codes, uniques = pd.factorize(raw, use_na_sentinel=True)
     distinct = list(uniques)
     if decimal is None:
         decimal = infer_decimal(distinct)
