@@ -233,7 +233,10 @@ def _batches(
     """Yield the input in batches: streamed for CSV, else read whole and cut by rows."""
     size = input_path.stat().st_size if input_path.exists() else 0
     task = progress.add_task("interpreting", total=size or None)
-    head = input_path.open("rb").read(4096) if input_path.exists() else b""
+    head = b""
+    if input_path.exists():
+        with input_path.open("rb") as handle:
+            head = handle.read(4096)
     if not in_memory and head and detect_format(head, str(input_path)) == "csv":
         for frame, consumed in iter_csv(input_path, batch_lines=CHUNK_ROWS, **read_options):
             progress.update(task, completed=consumed)
