@@ -11,7 +11,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from labinterp import catalog
-from labinterp._frames import in_sets_of, objects
+from labinterp._frames import in_sets_of
 from labinterp.classify import categorise_one, category_codes
 from labinterp.errors import CatalogueError, UnitError
 from labinterp.models import Scheme, SchemeCategory
@@ -87,9 +87,12 @@ def _classify(
         return np.isin(flag_codes, wanted)
 
     if scheme.from_flags:
+        by_flag = np.full(len(flag_number) + 1, -1, dtype=np.int64)  # last: no flag (-1)
         for name, label in scheme.from_flags.items():
-            out[flagged(name)] = number(label)
-        return out, labels
+            given = number(label)
+            if name in flag_number:
+                by_flag[flag_number[name]] = given
+        return by_flag[flag_codes], labels
     reporting = target(scheme.analyte)
     if reporting is None or scheme.unit is None:
         return out, labels
@@ -182,8 +185,6 @@ def apply_schemes(
     """
     known = checked_schemes(names)
     n = len(inputs.analyte)
-    scheme_out = objects(n)
-    category_out = objects(n)
     scheme_code = np.full(n, -1, dtype=np.int64)
     category_code = np.full(n, -1, dtype=np.int64)
     labels_seen: dict[str, int] = {}
@@ -203,15 +204,13 @@ def apply_schemes(
         given = numbers >= 0
         rows = idx[given]
         local = numbers[given]
-        scheme_out[rows] = name
-        category_out[rows] = np.array(labels, dtype=object)[local] if labels else None
         scheme_code[rows] = distinct.index(name)
         shared = [labels_seen.setdefault(label, len(labels_seen)) for label in labels]
         category_code[rows] = np.array(shared, dtype=np.int64)[local] if labels else -1
         open_rows[rows] = False
     return Classified(
-        scheme_out,
-        category_out,
+        np.array([*distinct, None], dtype=object)[scheme_code],
+        np.array([*labels_seen, None], dtype=object)[category_code],
         pd.Categorical.from_codes(scheme_code, categories=pd.Index(distinct)),
         pd.Categorical.from_codes(category_code, categories=pd.Index(list(labels_seen))),
     )

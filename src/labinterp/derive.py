@@ -277,12 +277,14 @@ def derive_egfr_cr_cys(
 
 
 def hba1c_columns(
-    analyte: npt.NDArray[np.object_],
+    analyte: npt.NDArray[np.object_] | pd.Categorical[Any],
     value_canonical: npt.NDArray[np.float64],
     unit_canonical: npt.NDArray[np.object_],
     usable: BoolArray,
 ) -> dict[str, npt.NDArray[np.float64]]:
     """HbA1c on both scales and the estimated average glucose, for HbA1c rows.
+
+    ``analyte`` may be a categorical (compared by code).
 
     Returns
     -------
@@ -293,10 +295,12 @@ def hba1c_columns(
     n = len(analyte)
     ifcc = np.full(n, np.nan)
     ngsp = np.full(n, np.nan)
-    rows = usable & (analyte == "hba1c")
-    for unit in pd.unique(unit_canonical[rows]):
-        idx = rows & (unit_canonical == unit)
+    eag = np.full(n, np.nan)
+    rows = np.flatnonzero(usable & np.asarray(analyte == "hba1c", dtype=bool))
+    units = unit_canonical[rows]
+    for unit in pd.unique(units):
+        idx = rows[units == unit]
         ifcc[idx] = conversion(str(unit), "mmol/mol", "hba1c")(value_canonical[idx])
         ngsp[idx] = conversion(str(unit), "%", "hba1c")(value_canonical[idx])
-    eag = np.asarray(eag_from_hba1c(ngsp).to("mg/dL").magnitude, dtype="float64")
+    eag[rows] = np.asarray(eag_from_hba1c(ngsp[rows]).to("mg/dL").magnitude, dtype="float64")
     return {"hba1c_ifcc_mmol_mol": ifcc, "hba1c_ngsp_percent": ngsp, "eag_mg_dl": eag}

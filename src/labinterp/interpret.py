@@ -598,12 +598,14 @@ def _lab_ranges(
     ok = np.array([r is not None for r, _ in found], dtype=bool)[codes]
     ranges.caveats |= np.array([notes for _, notes in found], dtype=np.int64)[codes]
     used = [r if r is not None else LabRange(np.nan, np.nan, True, True) for r, _ in found]
-    ranges.low[ok] = np.array([r.low for r in used], dtype="float64")[codes][ok]
-    ranges.high[ok] = np.array([r.high for r in used], dtype="float64")[codes][ok]
-    ranges.low_inclusive[ok] = np.array([r.low_inclusive for r in used], dtype=bool)[codes][ok]
-    ranges.high_inclusive[ok] = np.array([r.high_inclusive for r in used], dtype=bool)[codes][ok]
-    ranges.source[ok] = "lab"
-    ranges.citation[ok] = _LAB_CITATION
+    into = np.flatnonzero(ok)
+    of = codes[into]
+    ranges.low[into] = np.array([r.low for r in used], dtype="float64")[of]
+    ranges.high[into] = np.array([r.high for r in used], dtype="float64")[of]
+    ranges.low_inclusive[into] = np.array([r.low_inclusive for r in used], dtype=bool)[of]
+    ranges.high_inclusive[into] = np.array([r.high_inclusive for r in used], dtype=bool)[of]
+    ranges.source[into] = "lab"
+    ranges.citation[into] = _LAB_CITATION
     return ok
 
 
@@ -1165,7 +1167,7 @@ def interpret(
         "status": status,
         "problem": outcome.problem,
         "derived_from": layout.place(objects(n), derived_from),
-        **hba1c_columns(analyte, read.value_canonical, canonical_display, usable),
+        **hba1c_columns(analyte_coded, read.value_canonical, canonical_display, usable),
         "equation": layout.place(objects(n), equation),
     }
     if "sex" in out.columns:
