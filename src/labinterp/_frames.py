@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-__all__ = ["Coded", "ColumnCodes", "factorize_rows", "in_sets_of", "objects", "sample_sets"]
+__all__ = [
+    "Coded",
+    "ColumnCodes",
+    "Soon",
+    "factorize_rows",
+    "in_sets_of",
+    "objects",
+    "sample_sets",
+    "threaded",
+]
 
+T = TypeVar("T")
 IntArray = npt.NDArray[np.int64]
 ObjArray = npt.NDArray[np.object_]
 
@@ -56,6 +66,28 @@ def _pool() -> ThreadPoolExecutor:
     )
 
 
+def threaded(rows: int) -> bool:
+    """Whether work on a frame of this many rows is worth spreading over threads."""
+    return rows >= THREADED_ROWS and (os.cpu_count() or 1) > 1
+
+
+class Soon(Generic[T]):
+    """A value computed in a background thread, or on first use when not threaded."""
+
+    def __init__(self, in_background: bool, fn: Callable[..., T], *args: Any) -> None:
+        self._future: Future[T] | None = _pool().submit(fn, *args) if in_background else None
+        self._call: tuple[Callable[..., T], tuple[Any, ...]] | None = (fn, args)
+        self._value: T | None = None
+
+    def result(self) -> T:
+        """Return the value, waiting for it or computing it now."""
+        if self._call is not None:
+            fn, args = self._call
+            self._value = self._future.result() if self._future is not None else fn(*args)
+            self._call, self._future = None, None
+        return cast(T, self._value)
+
+
 class ColumnCodes:
     """Factorize a frame's text columns, in background threads for large frames.
 
@@ -71,21 +103,17 @@ class ColumnCodes:
     """
 
     def __init__(self, frame: pd.DataFrame, names: Iterable[str]) -> None:
-        present = [name for name in names if name in frame.columns]
-        threaded = len(frame) >= THREADED_ROWS and (os.cpu_count() or 1) > 1
-        self._done: dict[str, Coded] = {}
-        self._pending: dict[str, Future[Coded]] = {}
-        for name in present:
-            if threaded:
-                self._pending[name] = _pool().submit(_factorize, frame[name])
-            else:
-                self._done[name] = _factorize(frame[name])
+        in_background = threaded(len(frame))
+        self._soon = {
+            name: Soon(in_background, _factorize, frame[name])
+            for name in names
+            if name in frame.columns
+        }
 
     def get(self, name: str) -> Coded | None:
         """Return the column's codes (waiting for them), ``None`` when not factorized."""
-        if name in self._pending:
-            self._done[name] = self._pending.pop(name).result()
-        return self._done.get(name)
+        found = self._soon.get(name)
+        return found.result() if found is not None else None
 
 
 def objects(n: int, value: str | None = None) -> ObjArray:

@@ -39,6 +39,7 @@ class SchemeInputs:
     analyte: pd.Categorical[Any]  # compared by code
     value: FloatArray  # as parsed, in the row's own unit
     comparator: ObjArray
+    censored: BoolArray  # the comparator is not ""
     scale: FloatArray  # row unit -> reporting unit
     offset: FloatArray
     flag: pd.Categorical[Any]  # compared by code; "" (no flag) is a category
@@ -108,11 +109,15 @@ def _classify(
         converted = ~(np.isclose(scale, 1.0) & np.isclose(offset, 0.0))
         value = np.where(converted, np.round(value / step) * step, value)
     comparator = inputs.comparator[idx]
+    censored = inputs.censored[idx]
 
     def placed(categories: Sequence[SchemeCategory], rows: Any) -> IntArray:
         uppers, inclusive, names = _bounds(categories)
         numbers = np.array([*(number(n) for n in names), -1], dtype=np.int64)
-        return numbers[category_codes(value[rows], comparator[rows], uppers, inclusive)]
+        found = category_codes(
+            value[rows], comparator[rows], uppers, inclusive, censored=censored[rows]
+        )
+        return numbers[found]
 
     out = placed(scheme.categories, slice(None))
     if scheme.inflamed_categories:

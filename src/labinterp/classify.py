@@ -111,6 +111,8 @@ def flags(
     high_inclusive: BoolArray,
     critical_low: FloatArray,
     critical_high: FloatArray,
+    *,
+    censored: BoolArray | None = None,
 ) -> FlagResult:
     """Compute HL7 0078 flags for results against their ranges.
 
@@ -126,6 +128,8 @@ def flags(
         Whether a value equal to the limit is within the range.
     critical_low, critical_high
         Critical limits; NaN where none.
+    censored
+        Where ``comparator`` is not ``""``, when already known (saves comparing text).
 
     Returns
     -------
@@ -152,11 +156,11 @@ def flags(
     exact = _category_exact(value, low, high, low_inc, high_inc, crit_low, crit_high)
     lo_cat, hi_cat = exact, exact.copy()
     # Censored values (usually few) span the categories their comparator reaches.
-    censored = np.flatnonzero(cmp != "")
-    if len(censored):
-        c, at = cmp[censored], exact[censored]
-        x, lo, hi = value[censored], low[censored], high[censored]
-        c_lo, c_hi = crit_low[censored], crit_high[censored]
+    censored_at = np.flatnonzero(cmp != "" if censored is None else censored)
+    if len(censored_at):
+        c, at = cmp[censored_at], exact[censored_at]
+        x, lo, hi = value[censored_at], low[censored_at], high[censored_at]
+        c_lo, c_hi = crit_low[censored_at], crit_high[censored_at]
         left = _category_left(x, lo, hi, c_lo, c_hi)
         right = _category_right(x, lo, hi, c_lo, c_hi)
         bottom = np.select([np.isfinite(c_lo), np.isfinite(lo)], [_LL, _L], default=_N)
@@ -164,8 +168,8 @@ def flags(
         is_lt, is_le = c == "<", c == "<="
         is_gt, is_ge = c == ">", c == ">="
         lo_cat = exact.copy()
-        lo_cat[censored] = np.select([is_lt | is_le, is_gt, is_ge], [bottom, right, at], at)
-        hi_cat[censored] = np.select([is_lt, is_le, is_gt | is_ge], [left, at, top], at)
+        lo_cat[censored_at] = np.select([is_lt | is_le, is_gt, is_ge], [bottom, right, at], at)
+        hi_cat[censored_at] = np.select([is_lt, is_le, is_gt | is_ge], [left, at, top], at)
 
     # The flag as a position in FLAG_ORDER, with len(FLAG_ORDER) for no flag.
     none = len(FLAG_ORDER)
@@ -232,10 +236,13 @@ def category_codes(
     comparator: npt.NDArray[np.object_],
     uppers: Sequence[float],
     upper_inclusive: Sequence[bool],
+    *,
+    censored: BoolArray | None = None,
 ) -> npt.NDArray[np.int64]:
     """Return each value's category as its position (-1 where none can be given).
 
-    The same placement as :func:`categorise`, as numbers.
+    The same placement as :func:`categorise`, as numbers. ``censored`` may give where
+    ``comparator`` is not ``""`` when already known.
 
     Examples
     --------
@@ -262,16 +269,16 @@ def category_codes(
     exact = index(value)
     low, high = exact, exact.copy()
     # Censored values (usually few) span the categories their comparator reaches.
-    censored = np.flatnonzero(cmp != "")
-    if len(censored):
-        c, x, at = cmp[censored], value[censored], exact[censored]
+    censored_at = np.flatnonzero(cmp != "" if censored is None else censored)
+    if len(censored_at):
+        c, x, at = cmp[censored_at], value[censored_at], exact[censored_at]
         below = index(np.nextafter(x, -np.inf))
         above = index(np.nextafter(x, np.inf))
         low = exact.copy()
-        low[censored] = np.select(
+        low[censored_at] = np.select(
             [(c == "<") | (c == "<="), c == ">", c == ">="], [0, above, at], at
         )
-        high[censored] = np.select(
+        high[censored_at] = np.select(
             [c == "<", c == "<=", (c == ">") | (c == ">=")], [below, at, last], at
         )
     codes = np.where(low == high, np.clip(low, 0, last), -1)

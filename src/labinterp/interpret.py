@@ -22,7 +22,15 @@ import numpy.typing as npt
 import pandas as pd
 
 from labinterp import catalog
-from labinterp._frames import Coded, ColumnCodes, factorize_rows, objects, sample_sets
+from labinterp._frames import (
+    Coded,
+    ColumnCodes,
+    Soon,
+    factorize_rows,
+    objects,
+    sample_sets,
+    threaded,
+)
 from labinterp._schemes import SchemeInputs, apply_schemes, inflamed_sample_sets
 from labinterp.catalog import RangeCatalogue, load_range_catalogue
 from labinterp.classify import FLAG_ORDER, flags
@@ -129,11 +137,12 @@ class _Outcome:
         self._open = np.ones(n, dtype=bool)
 
     @classmethod
-    def resume(cls, status: ObjArray, problem: ObjArray) -> _Outcome:
-        """Go on from recorded statuses: rows without one are still open."""
+    def resume(
+        cls, status: ObjArray, problem: ObjArray, still_open: npt.NDArray[np.bool_]
+    ) -> _Outcome:
+        """Go on from recorded statuses: rows without one (``still_open``) are open."""
         outcome = cls(0)
-        outcome.status, outcome.problem = status, problem
-        outcome._open = np.asarray(status == None, dtype=bool)  # noqa: E711
+        outcome.status, outcome.problem, outcome._open = status, problem, still_open.copy()
         return outcome
 
     def open(self) -> npt.NDArray[np.bool_]:
@@ -378,6 +387,7 @@ class _Read:
 
     number: IntArray  # the analyte's position in _analyte_keys(), -1: not recognised
     comparator: ObjArray
+    censored: npt.NDArray[np.bool_]  # the comparator is not ""
     value: FloatArray
     unit_display: ObjArray
     scale: FloatArray
@@ -390,6 +400,7 @@ class _Read:
     lab_text: IntArray  # code into _Texts
     status: ObjArray  # None while the row can still be interpreted
     problem: ObjArray
+    open: npt.NDArray[np.bool_]  # no status yet
 
     def analyte(self) -> ObjArray:
         """Return the analyte key per row (``None`` where not recognised)."""
@@ -442,6 +453,7 @@ def _read(
     )
     entry = parsed.rows
     comparator = parsed.comparator[entry]
+    censored = (parsed.comparator != "")[entry]  # compared once per distinct value
     value = parsed.value[entry]
     for code in (ReasonCode.UNPARSED_VALUE, ReasonCode.AMBIGUOUS_VALUE):
         hit = (parsed.status == code.value)[entry]  # compared once per distinct value
@@ -465,7 +477,7 @@ def _read(
     )
     value_canonical = _apply(scale, offset, value)
     _check_plausible(
-        analyte, number, value, value_canonical, unit_display, comparator, target, outcome
+        analyte, number, value, value_canonical, unit_display, censored, target, outcome
     )
 
     sexes_coded = _codes_of(frame, "sex", coded)
@@ -476,6 +488,7 @@ def _read(
     return _Read(
         number=number,
         comparator=comparator,
+        censored=censored,
         value=value,
         unit_display=unit_display,
         scale=scale,
@@ -488,6 +501,7 @@ def _read(
         lab_text=lab_text,
         status=outcome.status,
         problem=outcome.problem,
+        open=outcome.open(),
     )
 
 
@@ -1075,13 +1089,14 @@ def interpret(
             blank = np.full(len(rows), -1, dtype=np.int64)
             read = read.stacked(_read(rows, None, target, blank), layout)
     notes = layout.place(notes, np.zeros(len(derived_from), dtype=np.int64))
+    passing = _Passing(out, layout)  # input columns into output order, meanwhile
     total = len(layout.order)
     analyte = read.analyte()
     sex = read.sex()
     canonical_display = _reporting_units(target)[read.number]
     analyte_coded = pd.Categorical.from_codes(read.number, categories=pd.Index(_analyte_keys()))
 
-    outcome = _Outcome.resume(read.status.copy(), read.problem.copy())
+    outcome = _Outcome.resume(read.status.copy(), read.problem.copy(), read.open)
     # Rows read without a problem stay usable for schemes: what is recorded from here on
     # (no range, missing context, indeterminate) leaves the value and unit readable.
     usable = outcome.open()
@@ -1106,11 +1121,12 @@ def interpret(
         ranges.high_inclusive,
         ranges.critical_low,
         ranges.critical_high,
+        censored=read.censored,
     )
     flag = result.flag
     flag_coded = pd.Categorical.from_codes(result.code, categories=pd.Index([*FLAG_ORDER, ""]))
     undecided = result.indeterminate & open_rows
-    partial = undecided & (flag != "")
+    partial = undecided & (result.code != len(FLAG_ORDER))  # with a flag
     outcome.record(partial, ReasonCode.INDETERMINATE, _CRITICAL_UNDECIDED)
     outcome.record(undecided, ReasonCode.INDETERMINATE, _FLAG_UNDECIDED)
     ok = outcome.open()
@@ -1132,6 +1148,7 @@ def interpret(
             analyte_coded,
             read.value,
             read.comparator,
+            read.censored,
             read.scale,
             read.offset,
             flag_coded,
@@ -1204,7 +1221,9 @@ def interpret(
         cat,
         text,
     )
-    out = _assemble(out, columns, layout, _derived_labels(out.index, layout.positions))
+    out = _assemble(
+        columns, layout, out.index, _derived_labels(out.index, layout.positions), passing
+    )
     if history:
         out = _with_history(out)
     return _finalise_text(out, rendered)
@@ -1311,18 +1330,39 @@ _COPIED_CONTEXT = frozenset(
 )
 
 
+class _Passing:
+    """The input columns in output order (see :class:`_Layout`).
+
+    For large frames they are taken in background threads, while the ranges, flags and
+    text are worked out, and collected when the frame is assembled.
+    """
+
+    def __init__(self, out: pd.DataFrame, layout: _Layout) -> None:
+        soon = threaded(len(layout.order)) and not layout.identity
+        self.columns = {
+            name: Soon(
+                soon, layout.context if name in _COPIED_CONTEXT else layout.input_only, out[name]
+            )
+            for name in out.columns
+        }
+        # The sex as written, copied to derived rows.
+        self.raw_sex = Soon(soon, layout.context, out["sex"]) if "sex" in out.columns else None
+
+
 def _assemble(
-    out: pd.DataFrame, columns: dict[str, Any], layout: _Layout, derived_index: pd.Index
+    columns: dict[str, Any],
+    layout: _Layout,
+    input_index: pd.Index,
+    derived_index: pd.Index,
+    passing: _Passing,
 ) -> pd.DataFrame:
     """Build the interpreted frame once: glossary columns first, each column built once."""
     passed = {
-        name: (layout.context if name in _COPIED_CONTEXT else layout.input_only)(out[name])
-        for name in out.columns
-        if name not in columns
+        name: taken.result() for name, taken in passing.columns.items() if name not in columns
     }
-    if "raw_sex" in columns:
-        columns["raw_sex"] = layout.context(columns["raw_sex"])
-    index = out.index if layout.identity else out.index.append(derived_index).take(layout.order)
+    if passing.raw_sex is not None:
+        columns["raw_sex"] = passing.raw_sex.result()
+    index = input_index if layout.identity else input_index.append(derived_index).take(layout.order)
     frame: dict[str, Any] = {}
     for name, values in {**passed, **columns}.items():
         if not isinstance(values, pd.Series):  # object arrays stay object (no str inference)
@@ -1391,7 +1431,7 @@ def _derive(
         },
         copy=False,
     )
-    usable = np.asarray(read.status[sources] == None, dtype=bool)  # noqa: E711
+    usable = read.open[sources]
     derived = derive_egfr(basis, usable, chosen, egfr_equation)
     note_codes, note_ids = pd.factorize(derived.notes, use_na_sentinel=True)
     if len(note_ids):
@@ -1467,7 +1507,7 @@ def _check_plausible(
     value: FloatArray,
     value_canonical: FloatArray,
     unit_display: ObjArray,
-    comparator: ObjArray,
+    censored: npt.NDArray[np.bool_],
     target: Callable[[str], str | None],
     outcome: _Outcome,
 ) -> None:
@@ -1480,7 +1520,7 @@ def _check_plausible(
         if limits is None:
             continue
         low, high = limits
-        rows = (number == code) & np.isfinite(value_canonical) & (comparator == "")
+        rows = (number == code) & np.isfinite(value_canonical) & ~censored
         with np.errstate(invalid="ignore"):
             outside = rows & ((value_canonical < low) | (value_canonical > high))
         if not outside.any():
