@@ -45,8 +45,13 @@ def test_factorize_rows_matches_first_appearance_numbering(
     """
     width = len(rows[0]) if rows else 1
     columns = [pd.Series([row[i] for row in rows], dtype=object) for i in range(width)]
-    # Rows this few always fit the table; limits of 0 force the hash.
-    limits = {"_DENSE_PER_ROW": 0, "_DENSE_MIN": 0} if not table else {"_DENSE_MIN": 1 << 16}
+    # Rows this few always fit the table; limits of 0 force the hash. With the table,
+    # the first rows are put in order by sorting or (a limit of 0) by marking.
+    limits = (
+        {"_DENSE_PER_ROW": 0, "_DENSE_MIN": 0}
+        if not table
+        else {"_SORT_AT_MOST": 0 if len(rows) % 2 else 4096}
+    )
     with mock.patch.multiple(_frames, **limits):
         codes, first = factorize_rows(*columns)
     expected_codes, expected_first = _reference(rows) if rows else ([], [])

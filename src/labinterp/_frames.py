@@ -36,6 +36,8 @@ _SMALL = 1 << 20
 #: values) are numbered with a table instead of a hash.
 _DENSE_PER_ROW = 4
 _DENSE_MIN = 1 << 16
+#: Up to this many distinct combinations, their first rows are put in order by sorting.
+_SORT_AT_MOST = 4096
 
 
 #: Frames with at least this many rows have their text columns factorized in threads.
@@ -150,7 +152,9 @@ def factorize_rows(*columns: Any) -> tuple[IntArray, IntArray]:
         if size * width >= _LIMIT:  # renumber before the product could overflow
             renumbered, seen = pd.factorize(combined)
             combined, size = np.asarray(renumbered, dtype=np.int64), len(seen)
-        combined, size = combined * width + codes, size * width
+        combined *= width  # in place: every array from _codes is new
+        combined += codes
+        size *= width
     if combined is None:
         raise ValueError("factorize_rows needs at least one column")
     if not len(combined):
@@ -168,44 +172,45 @@ def factorize_rows(*columns: Any) -> tuple[IntArray, IntArray]:
 def _number_dense(combined: IntArray, size: int) -> tuple[IntArray, IntArray]:
     """Return first-appearance numbers of codes below ``size``, from a table, not a hash.
 
-    The same result as hash factorization, in a few passes over the rows.
+    The same result as hash factorization, in two passes over the rows.
     """
-    present = np.zeros(size, dtype=bool)
-    present[combined] = True
-    keys = np.flatnonzero(present)
-    lookup = np.empty(size, dtype=np.int64)
-    lookup[keys] = np.arange(len(keys))
-    by_key = lookup[combined]  # numbered in key order
-    first = np.full(len(keys), len(combined), dtype=np.int64)
-    np.minimum.at(first, by_key, np.arange(len(combined), dtype=np.int64))
-    order = np.argsort(first, kind="stable")  # key numbers in order of first appearance
-    renumber = np.empty(len(keys), dtype=np.int64)
-    renumber[order] = np.arange(len(keys))
-    return renumber[by_key], first[order]
+    n = len(combined)
+    first_at = np.full(size, n, dtype=np.int64)  # per code, its first row (n: absent)
+    np.minimum.at(first_at, combined, np.arange(n, dtype=np.int64))
+    keys = np.flatnonzero(first_at < n)
+    first = first_at[keys]
+    # Codes in order of first appearance; first rows are distinct, so many codes are
+    # ordered by marking their rows instead of sorting.
+    if len(keys) <= _SORT_AT_MOST:
+        order = np.argsort(first, kind="stable")
+    else:
+        mark = np.full(n, -1, dtype=np.int64)
+        mark[first] = np.arange(len(keys))
+        order = mark[mark >= 0]
+    number = np.empty(size, dtype=np.int64)
+    number[keys[order]] = np.arange(len(keys))
+    return number[combined], first[order]
 
 
 def _codes(column: Any) -> tuple[IntArray, int]:
     """Return numbers for one column's values (missing is a value) and their upper bound.
 
     Small integers and categoricals are numbered by their values and codes, without
-    hashing.
+    hashing. Factorized codes are shifted up by one, so missing (-1) is 0. Each array
+    returned is new.
     """
     if isinstance(column, Coded):
-        width = len(column.uniques)
-        return np.where(column.codes < 0, width, column.codes), width + 1
+        return np.add(column.codes, 1, dtype=np.int64), len(column.uniques) + 1
     if isinstance(column, pd.Categorical):
-        width = len(column.categories)
-        raw = np.asarray(column.codes, dtype=np.int64)
-        return np.where(raw < 0, width, raw), width + 1
+        return np.add(column.codes, 1, dtype=np.int64), len(column.categories) + 1
     values = column if isinstance(column, (pd.Series, pd.Index)) else np.asarray(column)
     if isinstance(values.dtype, np.dtype) and values.dtype.kind in "biu" and len(values):
         numbers = np.asarray(values)
         low, high = int(numbers.min()), int(numbers.max())
         if high - low < _SMALL:
-            return numbers.astype(np.int64) - low, high - low + 1
+            return np.subtract(numbers, low, dtype=np.int64), high - low + 1
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    width = len(uniques)
-    return np.where(codes < 0, width, codes).astype(np.int64, copy=False), width + 1
+    return np.add(codes, 1, dtype=np.int64), len(uniques) + 1
 
 
 def sample_sets(patient: Any, collected: Any) -> IntArray:
