@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
 
 from labinterp import equations
 from labinterp._frames import objects, sample_sets
@@ -200,8 +201,7 @@ def _rows_frame(
                 "raw_unit": pd.Series(objects(rows, "mL/min/1.73m2"), dtype=object),
                 "equation": pd.Series(objects(rows, name), dtype=object),
                 "derived_from": pd.Series(
-                    interpreted["source_row"].take(idx).astype(str).to_numpy(dtype=object),
-                    dtype=object,
+                    _as_text(interpreted["source_row"].take(idx)), dtype=object
                 ),
                 "_source_position": idx,
             },
@@ -209,6 +209,14 @@ def _rows_frame(
         )
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
+
+
+def _as_text(values: pd.Series) -> npt.NDArray[np.object_]:
+    """Return the values as text (``str`` of each); integers are converted by Arrow."""
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iu":
+        text = pa.array(values.to_numpy()).cast(pa.string())
+        return np.asarray(text.to_numpy(zero_copy_only=False), dtype=object)
+    return np.asarray(values.astype(str).to_numpy(dtype=object), dtype=object)
 
 
 def derive_egfr_cr_cys(

@@ -253,8 +253,8 @@ def rule_caveats(
     """
     # Compare small integer codes rather than strings, row by row.
     # (Categoricals are factorized by their codes.)
-    analyte_codes, analyte_names = pd.factorize(columns["analyte"], use_na_sentinel=True)
-    flag_codes, flag_names = pd.factorize(columns["flag"], use_na_sentinel=True)
+    analyte_codes, analyte_names = _numbered(columns["analyte"])
+    flag_codes, flag_names = _numbered(columns["flag"])
     analyte_index = {name: i for i, name in enumerate(analyte_names)}
     flag_index = {name: i for i, name in enumerate(flag_names)}
 
@@ -343,6 +343,14 @@ def rule_caveats(
         fill = {k: str(v) for k, v in zip(names, filled, strict=True) if v != ""}
         rendered[i], cited[i], applied[i] = render_rules(int(mask_bits), fill, text)
     return rendered, cited, applied, codes
+
+
+def _numbered(values: Any) -> tuple[npt.NDArray[np.int64], Sequence[Any]]:
+    """Return codes (-1: missing) and the values they number; a categorical's own codes."""
+    if isinstance(values, pd.Categorical):
+        return np.asarray(values.codes, dtype=np.int64), list(values.categories)
+    codes, names = pd.factorize(values, use_na_sentinel=True)
+    return np.asarray(codes, dtype=np.int64), list(names)
 
 
 def _among(codes: npt.NDArray[np.integer[Any]], wanted: Sequence[int], size: int) -> BoolArray:

@@ -519,6 +519,7 @@ class _Ranges:
     source: ObjArray
     citation: ObjArray
     caveats: npt.NDArray[np.int64]
+    sourced: npt.NDArray[np.bool_]  # a source is set
 
     @classmethod
     def empty(cls, n: int) -> _Ranges:
@@ -532,6 +533,7 @@ class _Ranges:
             source=objects(n),
             citation=objects(n),
             caveats=np.zeros(n, dtype=np.int64),
+            sourced=np.zeros(n, dtype=bool),
         )
 
 
@@ -619,6 +621,7 @@ def _lab_ranges(
     ranges.low_inclusive[into] = np.array([r.low_inclusive for r in used], dtype=bool)[of]
     ranges.high_inclusive[into] = np.array([r.high_inclusive for r in used], dtype=bool)[of]
     ranges.source[into] = "lab"
+    ranges.sourced[into] = True
     ranges.citation[into] = _LAB_CITATION
     return ok
 
@@ -824,6 +827,7 @@ def _catalogue_ranges(
         ("source", ranges.source),
     ):
         target_array[into] = table(field, target_array.dtype)[of]
+    ranges.sourced[into] = np.array([c.source is not None for c in choices], dtype=bool)[of]
     into = np.flatnonzero(full | critical)
     of = codes[into]
     for field, target_array in (
@@ -1208,7 +1212,7 @@ def interpret(
             "collected_at": layout.context(_column(out, "collected_at")),
             "sample_set": sets,
             "reference_source": pd.Categorical.from_codes(
-                np.where(lab_used, 0, np.where(ranges.source == None, -1, 1)),  # noqa: E711
+                np.where(lab_used, 0, np.where(ranges.sourced, 1, -1)),
                 categories=pd.Index(["lab", f"catalogue:{cat.info.name}"]),
             ),
             "derived": layout.derived,
@@ -1277,6 +1281,9 @@ class _Layout:
 
     @classmethod
     def of(cls, n: int, positions: IntArray) -> _Layout:
+        if not len(positions):  # no derived rows: every row stays where it is
+            rows = np.arange(n, dtype=np.int64)
+            return cls(rows, rows, np.zeros(n, dtype=bool), rows, positions)
         keys = np.concatenate([np.arange(n, dtype="float64"), positions + 0.5])
         order = np.asarray(np.argsort(keys, kind="stable"), dtype=np.int64)
         where = np.empty_like(order)
