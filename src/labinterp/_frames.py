@@ -63,8 +63,9 @@ def _factorize(column: pd.Series) -> Coded:
 
 @lru_cache(maxsize=1)
 def _pool() -> ThreadPoolExecutor:
+    # One worker per core besides the calling thread's (at least one, at most four).
     return ThreadPoolExecutor(
-        max_workers=min(2, os.cpu_count() or 1), thread_name_prefix="labinterp"
+        max_workers=min(4, max(1, (os.cpu_count() or 2) - 1)), thread_name_prefix="labinterp"
     )
 
 

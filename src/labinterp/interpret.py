@@ -416,12 +416,14 @@ class _Read:
         theirs = replace(
             other, unit_group=np.where(other.unit_group >= 0, other.unit_group + after, -1)
         )
-        return _Read(
-            **{
-                f.name: layout.place(getattr(self, f.name), getattr(theirs, f.name))
-                for f in fields(self)
-            }
-        )
+        in_background = threaded(len(layout.order))
+        placed = {
+            f.name: Soon(
+                in_background, layout.place, getattr(self, f.name), getattr(theirs, f.name)
+            )
+            for f in fields(self)
+        }
+        return _Read(**{name: soon.result() for name, soon in placed.items()})
 
 
 def _reporting_units(target: Callable[[str], str | None]) -> ObjArray:
