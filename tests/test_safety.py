@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import warnings
 from pathlib import Path
 
@@ -99,3 +100,16 @@ def test_cli_errors_carry_no_patient_data(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["interpret", str(bad), "--strict"])
     assert result.exit_code == 2
     assert PID not in result.output and VALUE not in result.output
+
+
+@pytest.mark.parametrize("cell", ["=1", "+A1", "-A1", "@x", "\tcmd", "\rcmd"])
+def test_every_trigger_is_neutralised_in_cli_text_columns(cell: str) -> None:
+    """Arrow-backed text columns (as read from CSV) are quoted like any other text."""
+    from labinterp.cli import _csv_column
+    from labinterp.io.safe import FORMULA_START
+
+    assert re.match(FORMULA_START, cell)
+    column = pd.Series([cell, "ok", None, "-1,5"], dtype="string[pyarrow]")
+    assert _csv_column(column).to_pylist() == ["'" + cell, "ok", None, "-1,5"]
+    plain = pd.Series(["ok", None, "-1,5"], dtype="string[pyarrow]")
+    assert _csv_column(plain).to_pylist() == ["ok", None, "-1,5"]

@@ -22,7 +22,7 @@ from rich.table import Table
 from labinterp.errors import LabinterpError, ReadError
 from labinterp.interpret import interpret as interpret_frame
 from labinterp.io.detect import detect_format, read
-from labinterp.io.safe import is_formula
+from labinterp.io.safe import FORMULA_START, is_formula
 from labinterp.stream import Grouping, iter_csv, patient_batches
 from labinterp.values import infer_decimal
 
@@ -84,17 +84,25 @@ def _csv_column(values: pd.Series) -> Any:
     (:func:`labinterp.io.safe.neutralise_formulas`); numbers are left alone.
     """
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     if isinstance(values.dtype, pd.CategoricalDtype):
         codes = np.asarray(values.cat.codes, dtype=np.int64)
         uniques: Any = values.cat.categories
     elif pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
         return pa.array(values, from_pandas=True)
+    elif pd.api.types.is_datetime64_any_dtype(values):
+        # As pandas writes them: the date alone when every time is midnight.
+        codes, moments = pd.factorize(values, use_na_sentinel=True)
+        times = pd.DatetimeIndex(moments)
+        with_time = bool((times != times.normalize()).any())
+        texts = times.strftime("%Y-%m-%d %H:%M:%S" if with_time else "%Y-%m-%d")
+        return _dictionary(codes, list(texts))
     else:
-        if pd.api.types.is_datetime64_any_dtype(values):
-            # As pandas writes them: the date alone when every time is midnight.
-            with_time = bool((values.dropna() != values.dropna().dt.normalize()).any())
-            values = values.dt.strftime("%Y-%m-%d %H:%M:%S" if with_time else "%Y-%m-%d")
+        if isinstance(values.dtype, pd.StringDtype):
+            text = pa.array(values)
+            if not pc.any(pc.match_substring_regex(text, FORMULA_START)).as_py():
+                return text  # no cell starts like a formula: written as it is
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
     # Arrow's writer writes dictionary arrays as their texts: each text is formatted once.
     return _dictionary(codes, [f"'{u}" if is_formula(u) else str(u) for u in uniques])
@@ -349,8 +357,11 @@ def interpret(
                     options["decimal"] = infer_decimal(list(pd.unique(batch["raw_value"])))
                 result = interpret_frame(batch, **options)
                 rows += int((result["status"] != "derived").sum())
-                counts["status"].update(result["status"].dropna())
-                counts["flag"].update(result["flag"].replace("", None).dropna())
+                # Counted per distinct value, not row by row.
+                flag = result["flag"]
+                for name, values in (("status", result["status"]), ("flag", flag[flag != ""])):
+                    for value, count in values.value_counts().items():
+                        counts[name][str(value)] += int(count)
                 writer.submit(result)  # the frame is only read by the writer from here on
         if rows == 0:
             raise ReadError(f"{input_path}: no results were found in the file.")

@@ -7,10 +7,13 @@ import re
 import numpy as np
 import pandas as pd
 
-__all__ = ["is_formula", "neutralise_formulas"]
+__all__ = ["FORMULA_START", "is_formula", "neutralise_formulas"]
 
 #: Characters that make a spreadsheet treat a cell as a formula (OWASP CSV injection).
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+#: A regular expression (RE2 and Python syntax) for text starting with a trigger; only
+#: such text can be a formula (:func:`is_formula` decides).
+FORMULA_START = r"^[=+\-@\t\r]"
 _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
 
 
