@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import io
+import os
 from pathlib import Path
+from unittest import mock
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+import labinterp
 import labinterp.cli as cli
+from labinterp import stream
 from labinterp.cli import app
 
 from .conftest import EXAMPLES
 
 runner = CliRunner()
+EXAMPLES_FUZZ = int(os.environ.get("LABINTERP_FUZZ_EXAMPLES", "150"))
 
 
 def _grouped_export(path: Path, patients: int = 40) -> Path:
@@ -116,3 +124,49 @@ def test_a_large_csv_run_suggests_parquet(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr(cli, "LARGE_CSV_ROWS", 10_000)
     small = runner.invoke(app, ["interpret", str(export), "-o", str(tmp_path / "out2.csv")])
     assert small.exit_code == 0 and "--format parquet" not in small.output
+
+
+_CSV_PIECES = st.lists(
+    st.one_of(
+        st.sampled_from(["a", "b;c", "1,5", ";", '""']),
+        st.builds(lambda t: f'"{t}"', st.sampled_from(["x", "y\nz", "q;\n\nr", 'p""\ns'])),
+        st.just("\n"),
+        st.just("\r\n"),
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=EXAMPLES_FUZZ, deadline=None)
+@given(_CSV_PIECES, st.integers(1, 5), st.integers(1, 16))
+def test_pieces_end_at_record_ends_and_lose_nothing(
+    parts: list[str], lines: int, block: int
+) -> None:
+    """A file is cut into pieces of whole lines that never end inside a quoted field."""
+    data = "".join(parts).encode()
+    with mock.patch.object(stream, "_BLOCK_BYTES", block):
+        pieces = list(stream._pieces(io.BytesIO(data), lines))
+    assert b"".join(pieces) == data
+    for piece in pieces[:-1]:
+        assert piece.endswith(b"\n") and piece.count(b'"') % 2 == 0
+        assert piece.count(b"\n") >= lines
+        # It ends at the first record end after its first `lines` line breaks.
+        breaks = [i for i, c in enumerate(piece) if c == ord("\n")]
+        shorter = [e for e in breaks[lines - 1 : -1] if piece[: e + 1].count(b'"') % 2 == 0]
+        assert not shorter
+    assert all(pieces)
+
+
+def test_a_quoted_line_break_at_a_batch_end_is_kept_whole(tmp_path: Path) -> None:
+    """A quoted field holding a line break is never split between two batches."""
+    export = tmp_path / "export.csv"
+    export.write_text(
+        "patient_id;Analyse;Resultat;Enhet;Kommentar\n"
+        'P1;S-Magnesium;0,82;mmol/L;"first line\nsecond line"\n'
+        "P2;S-Magnesium;0,90;mmol/L;none\n",
+        encoding="utf-8",
+    )
+    whole = labinterp.read_csv(export)
+    batches = [frame for frame, _ in stream.iter_csv(export, batch_lines=1)]
+    assert sum(len(b) for b in batches) == len(whole) == 2
+    assert pd.concat(batches, ignore_index=True)["patient_id"].tolist() == ["P1", "P2"]

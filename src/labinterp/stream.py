@@ -14,8 +14,9 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+import numpy as np
 import pandas as pd
 
 from labinterp.errors import ReadError
@@ -66,21 +67,66 @@ def iter_csv(
         options.setdefault("delimiter", _detect_delimiter(sample))
         first_line = 2
         consumed = len(header)
-        while True:
-            lines = []
-            for _ in range(batch_lines):
-                line = handle.readline()
-                if not line:
-                    break
-                lines.append(line)
-            if not lines:
-                return
-            consumed += sum(len(line) for line in lines)
-            frame = parse_csv(
-                header + b"".join(lines), name=str(source), first_line=first_line, **options
-            )
-            first_line += len(lines)
+        for piece in _pieces(handle, batch_lines):
+            consumed += len(piece)
+            frame = parse_csv(header + piece, name=str(source), first_line=first_line, **options)
+            first_line += piece.count(b"\n")
             yield frame, consumed
+
+
+#: Bytes read from the file at a time.
+_BLOCK_BYTES = 1 << 22
+
+
+def _pieces(handle: BinaryIO, lines: int) -> Iterator[bytes]:
+    """Yield the rest of a file in pieces of ``lines`` lines, read in large blocks.
+
+    A piece never ends inside a quoted field (a quoted field may hold line breaks):
+    it ends at a line break after an even number of ``"`` characters. The last piece
+    holds what is left.
+    """
+    held: list[bytes] = []
+    counted = 0  # line breaks in ``held``
+    while True:
+        block = handle.read(_BLOCK_BYTES)
+        if block:
+            held.append(block)
+            counted += block.count(b"\n")
+            if counted < lines:
+                continue
+        buffer = b"".join(held)
+        if not block:
+            if buffer:
+                yield buffer
+            return
+        start = 0
+        for end in _record_ends(buffer, lines):
+            yield buffer[start:end]
+            start = end
+        rest = buffer[start:]
+        held, counted = ([rest], rest.count(b"\n")) if rest else ([], 0)
+
+
+def _record_ends(buffer: bytes, lines: int) -> list[int]:
+    """Return where each run of ``lines`` whole lines ends, past quoted line breaks.
+
+    ``buffer`` starts at the start of a record.
+    """
+    data = np.frombuffer(buffer, dtype=np.uint8)
+    breaks = np.flatnonzero(data == _NEWLINE)
+    quotes = np.cumsum(data == _QUOTE, dtype=np.int64)[breaks]  # up to each line break
+    ends = np.flatnonzero(quotes % 2 == 0)  # line breaks that end a record
+    cuts: list[int] = []
+    line = 0  # lines before the next piece
+    while True:
+        i = int(np.searchsorted(ends, line + lines - 1))
+        if i == len(ends):
+            return cuts
+        cuts.append(int(breaks[ends[i]]) + 1)
+        line = int(ends[i]) + 1
+
+
+_NEWLINE, _QUOTE = ord("\n"), ord('"')
 
 
 @dataclass
