@@ -116,11 +116,14 @@ def test_an_output_that_cannot_be_written_is_a_clear_error(tmp_path: Path) -> No
 
 
 def test_a_large_csv_run_suggests_parquet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Past the large-run size, the CLI says that Parquet output stores each text once."""
+    """Past the large-run size, the CLI names the outputs that store each text once."""
     monkeypatch.setattr(cli, "LARGE_CSV_ROWS", 10)
     export = EXAMPLES / "nordic_export.csv"
     large = runner.invoke(app, ["interpret", str(export), "-o", str(tmp_path / "out.csv")])
     assert large.exit_code == 0 and "--format parquet" in large.output
+    assert "--texts table" in large.output
+    keyed = ["interpret", str(export), "-o", str(tmp_path / "k.csv"), "--texts", "table"]
+    assert "tip:" not in runner.invoke(app, keyed).output
     monkeypatch.setattr(cli, "LARGE_CSV_ROWS", 10_000)
     small = runner.invoke(app, ["interpret", str(export), "-o", str(tmp_path / "out2.csv")])
     assert small.exit_code == 0 and "--format parquet" not in small.output
@@ -170,3 +173,63 @@ def test_a_quoted_line_break_at_a_batch_end_is_kept_whole(tmp_path: Path) -> Non
     batches = [frame for frame, _ in stream.iter_csv(export, batch_lines=1)]
     assert sum(len(b) for b in batches) == len(whole) == 2
     assert pd.concat(batches, ignore_index=True)["patient_id"].tolist() == ["P1", "P2"]
+
+
+@pytest.mark.parametrize("chunk", [7, 100_000])
+def test_text_table_joins_back_to_the_inline_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """With --texts table, ids joined with the texts file give exactly the inline CSV."""
+    export = _grouped_export(tmp_path / "export.csv", patients=6)
+    monkeypatch.setattr(cli, "CHUNK_ROWS", chunk)  # ids hold across batches
+    inline, keyed = tmp_path / "inline.csv", tmp_path / "keyed.csv"
+    assert runner.invoke(app, ["interpret", str(export), "-o", str(inline)]).exit_code == 0
+    result = runner.invoke(app, ["interpret", str(export), "-o", str(keyed), "--texts", "table"])
+    assert result.exit_code == 0, result.output
+    texts = pd.read_csv(tmp_path / "keyed.texts.csv", dtype=str, keep_default_na=False)
+    assert list(texts.columns) == ["id", "column", "text"]
+    assert texts["id"].is_unique and not texts.duplicated(["column", "text"]).any()
+    expected = pd.read_csv(inline, dtype=str)
+    joined = pd.read_csv(keyed, dtype=str)
+    lookup = dict(zip(texts["id"], texts["text"], strict=True))
+    for column in cli.TABLE_TEXT_COLUMNS:
+        used = joined[column].dropna()
+        assert used.str.fullmatch(r"T\d+").all()
+        assert set(texts.loc[texts["id"].isin(used), "column"]) == {column}
+        joined[column] = joined[column].map(lookup)
+    pd.testing.assert_frame_equal(joined, expected)
+    assert (tmp_path / "keyed.csv").stat().st_size < (tmp_path / "inline.csv").stat().st_size
+
+
+@pytest.mark.parametrize("extra", [["--format", "parquet", "-o", "out.parquet"], []])
+def test_text_table_needs_csv_written_to_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra: list[str]
+) -> None:
+    """--texts table with another format or with standard output is a clear error."""
+    monkeypatch.chdir(tmp_path)
+    export = EXAMPLES / "nordic_export.csv"
+    result = runner.invoke(app, ["interpret", str(export), "--texts", "table", *extra])
+    assert result.exit_code == 2 and "--texts table needs CSV output" in result.output
+    assert not list(tmp_path.iterdir())
+
+
+def test_interrupted_text_table_run_leaves_no_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An interrupted --texts table run leaves neither the output nor a texts file."""
+    export = _grouped_export(tmp_path / "export.csv", patients=5)
+    real = cli.interpret_frame
+    calls = {"n": 0}
+
+    def interrupt_second(frame: pd.DataFrame, **options: object) -> pd.DataFrame:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(frame, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cli, "CHUNK_ROWS", 7)
+    monkeypatch.setattr(cli, "interpret_frame", interrupt_second)
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["interpret", str(export), "-o", str(out), "--texts", "table"])
+    assert result.exit_code == 130
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export.csv"]

@@ -48,6 +48,22 @@ class OutputFormat(StrEnum):
     fhir = "fhir"
 
 
+class TextsOption(StrEnum):
+    """Where CSV output puts the explanation and caveat texts."""
+
+    inline = "inline"
+    table = "table"
+
+
+#: The text columns that ``--texts table`` moves to the companion texts file.
+TABLE_TEXT_COLUMNS = ("explanation", "explanation_sources", "caveats", "caveat_rules")
+
+
+def texts_path(output: Path) -> Path:
+    """Return the companion texts file of a CSV output (``out.csv`` -> ``out.texts.csv``)."""
+    return output.with_name(f"{output.stem}.texts.csv")
+
+
 class ProfileName(StrEnum):
     """Country profiles."""
 
@@ -133,6 +149,24 @@ def _write_csv(frame: pd.DataFrame, target: Any, *, header: bool) -> None:
         pa_csv.write_csv(table, handle, write_options=options)
 
 
+def _with_text_ids(frame: pd.DataFrame, ids: dict[tuple[str, str], str]) -> pd.DataFrame:
+    """Replace the long text columns by ids into the texts file.
+
+    ``ids`` maps (column, text) to its id and grows with each batch, so a text has one id
+    for the whole run; ids are numbered in order of first appearance.
+    """
+    frame = frame.copy(deep=False)
+    for name in TABLE_TEXT_COLUMNS:
+        if name not in frame.columns:
+            continue
+        values = frame[name].astype("category").cat.remove_unused_categories()
+        keys = [ids.setdefault((name, str(t)), f"T{len(ids) + 1}") for t in values.cat.categories]
+        frame[name] = pd.Categorical.from_codes(
+            values.cat.codes, categories=pd.Index(keys, dtype=object)
+        )
+    return frame
+
+
 class _Writer:
     """Write interpreted batches to a temporary file, renamed into place at the end.
 
@@ -141,10 +175,12 @@ class _Writer:
     release the GIL). An error in writing is raised at the next batch or at the end.
     """
 
-    def __init__(self, path: Path | None, fmt: OutputFormat) -> None:
+    def __init__(self, path: Path | None, fmt: OutputFormat, *, text_table: bool = False) -> None:
         self.path = path
         self.fmt = fmt
         self.partial = path.with_name(f".{path.name}.partial") if path is not None else None
+        # With a text table: per (column, text), its id; the texts are written at the end.
+        self.text_ids: dict[tuple[str, str], str] | None = {} if text_table else None
         self.columns: list[str] | None = None
         self._parquet: Any = None
         self._fhir: list[pd.DataFrame] = []
@@ -168,6 +204,8 @@ class _Writer:
         first = self._parquet is None and not self._fhir and not self._started
         target: Any = sys.stdout if self.partial is None else self.partial
         if self.fmt is OutputFormat.csv:
+            if self.text_ids is not None:
+                frame = _with_text_ids(frame, self.text_ids)
             _write_csv(frame, target, header=first)
         elif self.fmt is OutputFormat.jsonl:
             text = frame.to_json(orient="records", lines=True, force_ascii=False, date_format="iso")
@@ -179,6 +217,12 @@ class _Writer:
         self._started = True
 
     _started = False
+
+    def _texts_partial(self) -> Path | None:
+        if self.text_ids is None or self.path is None:
+            return None
+        texts = texts_path(self.path)
+        return texts.with_name(f".{texts.name}.partial")
 
     def _append(self, text: str, first: bool) -> None:
         if self.partial is None:
@@ -217,6 +261,14 @@ class _Writer:
         self._thread.shutdown()
         if self._parquet is not None:
             self._parquet.close()
+        texts = self._texts_partial()
+        if self.text_ids is not None and texts is not None and self.path is not None:
+            table = pd.DataFrame(
+                [(i, column, text) for (column, text), i in self.text_ids.items()],
+                columns=["id", "column", "text"],
+            )
+            _write_csv(table, texts, header=True)
+            os.replace(texts, texts_path(self.path))
         if self._fhir:
             from labinterp.io.fhir_out import to_fhir_json
 
@@ -233,6 +285,9 @@ class _Writer:
             self._parquet.close()
         if self.partial is not None:
             self.partial.unlink(missing_ok=True)
+        texts = self._texts_partial()
+        if texts is not None:
+            texts.unlink(missing_ok=True)
 
 
 def _batches(
@@ -320,6 +375,16 @@ def interpret(
             help="Read the whole file at once (for inputs not grouped by patient).",
         ),
     ] = False,
+    texts: Annotated[
+        TextsOption,
+        typer.Option(
+            "--texts",
+            help=(
+                "CSV output: 'inline' writes the explanation and caveat texts on every row; "
+                "'table' writes an id on each row and each text once to OUTPUT.texts.csv."
+            ),
+        ),
+    ] = TextsOption.inline,
 ) -> None:
     """Interpret every row of INPUT and write the interpreted frame.
 
@@ -337,7 +402,14 @@ def interpret(
         "on_invalid": "raise" if strict else "record",
     }
     read_options: dict[str, Any] = {"code_map": code_map} if code_map else {}
-    writer = _Writer(output, output_format)
+    text_table = texts is TextsOption.table
+    if text_table and (output_format is not OutputFormat.csv or output is None):
+        console.print(
+            "[red]error:[/red] --texts table needs CSV output to a file (-o/--output).",
+            highlight=False,
+        )
+        raise typer.Exit(code=2)
+    writer = _Writer(output, output_format, text_table=text_table)
     counts: dict[str, Counter[str]] = {"status": Counter(), "flag": Counter()}
     rows = 0
     grouping = Grouping()
@@ -398,10 +470,14 @@ def interpret(
         )
     if output is not None:
         console.print(f"written to {output}")
-    if output_format is OutputFormat.csv and rows >= LARGE_CSV_ROWS:
+        if text_table:
+            console.print(f"texts written to {texts_path(output)}")
+    if output_format is OutputFormat.csv and rows >= LARGE_CSV_ROWS and not text_table:
         console.print(
-            "tip: CSV repeats each explanation in full on every row; --format parquet stores "
-            "each text once (about 1/80 of the size) and is written in about half the time."
+            "tip: CSV repeats each explanation in full on every row; --texts table writes "
+            "each text once to a companion file (about a third of the size), and --format "
+            "parquet stores each text once (about 1/80 of the size).",
+            soft_wrap=True,
         )
 
 
