@@ -9,7 +9,8 @@ LOINC, mg/dL), then measures:
 
 - ``interpret`` on the in-memory results frame vs a bare ``pandas.read_csv`` of the file,
   each the best of three runs (target <= 1.5x), and the whole CLI run (read + interpret +
-  write CSV, one run in a fresh process) (target <= 3x);
+  write CSV, one run in a fresh process) (target <= 3x); the CLI is also timed with
+  ``--texts table`` and ``--format parquet`` (printed, not targets);
 - the naive way (a pint Quantity per row) on a sample, extrapolated (target >= 100x slower);
 - peak resident memory of the streaming CLI on a large file (target < 1 GB);
 - ``interpret_one`` median latency (target <= 200 µs) and ``interpret_panel`` on a
@@ -122,29 +123,26 @@ def main() -> int:
             first = timed(lambda: labinterp.interpret(frame, profile=profile), repeat=1)
             core = min(first, timed(lambda: labinterp.interpret(frame, profile=profile), repeat=2))
             reader = timed(lambda: labinterp.read_csv(path), repeat=3)
-            out = work / f"{style}.out.csv"
-            cli = timed(
-                lambda: subprocess.run(
-                    [
-                        sys.executable,
-                        "-m",
-                        "labinterp.cli",
-                        "interpret",
-                        str(path),
-                        "-o",
-                        str(out),
-                        "--profile",
-                        profile,
-                    ],
-                    check=True,
-                    capture_output=True,
-                ),
-                repeat=1,
-            )
+
+            def cli_run(*extra: str, out: Path) -> float:
+                command = [sys.executable, "-m", "labinterp.cli", "interpret", str(path)]
+                command += ["-o", str(out), "--profile", profile, *extra]
+                return timed(
+                    lambda: subprocess.run(command, check=True, capture_output=True), repeat=1
+                )
+
+            cli = cli_run(out=work / f"{style}.out.csv")
+            # Not targets: the two outputs that hold each text once.
+            keyed = cli_run("--texts", "table", out=work / f"{style}.keyed.csv")
+            parquet = cli_run("--format", "parquet", out=work / f"{style}.out.parquet")
             print(
                 f"{style}: {args.rows} rows; pandas.read_csv {baseline:.2f} s, "
                 f"labinterp.read_csv {reader:.2f} s, interpret {core:.2f} s "
                 f"(first run {first:.2f} s), CLI {cli:.2f} s"
+            )
+            print(
+                f"{style}: CLI with --texts table {keyed:.2f} s ({keyed / baseline:.1f}x), "
+                f"with --format parquet {parquet:.2f} s ({parquet / baseline:.1f}x)"
             )
             results.append(
                 check(
