@@ -254,10 +254,10 @@ def _analyte_names(number: IntArray) -> ObjArray:
 
 def _resolve_analytes(
     frame: pd.DataFrame, outcome: _Outcome, coded: ColumnCodes | None
-) -> tuple[ObjArray, IntArray]:
+) -> IntArray:
     """Resolve analytes once per distinct (analyte, code, name) combination.
 
-    Returns the analyte key per row and its number in :func:`_analyte_keys` (-1: none).
+    Returns each row's analyte number in :func:`_analyte_keys` (-1: none).
     """
     names = ("analyte", "source_code", "source_name")
     codes, first = factorize_rows(*(_coded(frame, c, coded) for c in names if c in frame.columns))
@@ -268,11 +268,13 @@ def _resolve_analytes(
     resolved = [resolve_analyte(*combination) for combination in zip(*values, strict=True)]
     keys = _analyte_keys()
     numbers = np.array([keys.index(a) if a else -1 for a, _ in resolved], dtype=np.int64)
-    analyte = np.array([a for a, _ in resolved], dtype=object)[codes]
-    problem = np.array([p for _, p in resolved], dtype=object)[codes]
     number = numbers[codes] if len(codes) else np.zeros(0, dtype=np.int64)
-    outcome.record(number < 0, ReasonCode.UNKNOWN_ANALYTE, problem)
-    return analyte, number
+    unknown = number < 0
+    if unknown.any():
+        problem = objects(len(number))
+        problem[unknown] = np.array([p for _, p in resolved], dtype=object)[codes[unknown]]
+        outcome.record(unknown, ReasonCode.UNKNOWN_ANALYTE, problem)
+    return number
 
 
 # -- units --------------------------------------------------------------------
@@ -313,7 +315,6 @@ def _group_conversion(
 
 
 def _convert_groups(
-    analyte: ObjArray,
     number: IntArray,
     unit_pint: ObjArray,
     unit_code: IntArray,
@@ -322,33 +323,32 @@ def _convert_groups(
 ) -> tuple[FloatArray, FloatArray, IntArray]:
     """Return per-row scale and offset to the reporting unit, one factor per unit group.
 
-    ``number`` and ``unit_code`` number the analytes and units (-1: none), so groups are
-    found without comparing strings. The third array returned numbers each row's
-    (analyte, unit) group (-1: no analyte or unit).
+    ``number`` and ``unit_code`` number the analytes and units (-1: none; ``unit_pint``
+    holds each unit code's pint expression), so groups are found without comparing
+    strings. The third array returned numbers each row's (analyte, unit) group (-1: no
+    analyte or unit).
     """
-    n = len(analyte)
-    scale = np.full(n, np.nan)
-    offset = np.zeros(n)
-    usable = (number >= 0) & (unit_code >= 0)
-    rows = np.flatnonzero(usable)
-    codes, first = factorize_rows(number[rows], unit_code[rows])
-    uniques = [(analyte[rows[i]], unit_pint[rows[i]]) for i in first]
-    group_scale = np.full(len(uniques), np.nan)
-    group_offset = np.zeros(len(uniques))
-    group_problem: list[str | None] = [None] * len(uniques)
-    for i, (name, unit) in enumerate(uniques):
-        group_scale[i], group_offset[i], group_problem[i] = _group_conversion(name, unit, target)
-    scale[usable] = group_scale[codes]
-    offset[usable] = group_offset[codes]
-    group = np.full(n, -1, dtype=np.int64)
-    group[usable] = codes
+    keys = _analyte_keys()
+    codes, first = factorize_rows(number, unit_code)
+    group_scale = np.full(len(first), np.nan)
+    group_offset = np.zeros(len(first))
+    group_problem: list[str | None] = [None] * len(first)
+    usable_group = np.zeros(len(first), dtype=bool)
+    for i, row in enumerate(first):
+        code, unit = int(number[row]), int(unit_code[row])
+        if code < 0 or unit < 0:
+            continue  # no analyte or no unit: recorded already
+        usable_group[i] = True
+        group_scale[i], group_offset[i], group_problem[i] = _group_conversion(
+            keys[code], unit_pint[unit], target
+        )
+    scale = group_scale[codes]
+    offset = group_offset[codes]
+    group = np.where(usable_group[codes], codes, -1)
     failing = np.array([p is not None for p in group_problem], dtype=bool)
     if failing.any():
-        row_problem = objects(n)
-        row_problem[usable] = np.array(group_problem, dtype=object)[codes]
-        outcome.record(
-            (group >= 0) & failing[np.maximum(group, 0)], ReasonCode.INCOMPATIBLE_UNIT, row_problem
-        )
+        row_problem = np.array(group_problem, dtype=object)[codes]
+        outcome.record(failing[codes], ReasonCode.INCOMPATIBLE_UNIT, row_problem)
     return scale, offset, group
 
 
@@ -445,7 +445,7 @@ def _read(
     ``coded`` holds columns of ``frame`` already factorized.
     """
     outcome = _Outcome(len(frame))
-    analyte, number = _resolve_analytes(frame, outcome, coded)
+    number = _resolve_analytes(frame, outcome, coded)
 
     raw_values = _coded(frame, "raw_value", coded)
     parsed = (
@@ -466,21 +466,21 @@ def _read(
     unit_codes, unit_texts = units.codes, units.uniques
     infos = [_unit_info(u) for u in unit_texts] + [_unit_info(None)]
     taken = np.where(unit_codes < 0, len(unit_texts), unit_codes)
-    unit_pint = np.array([u.pint for u in infos], dtype=object)[taken]
     unit_display = np.array([u.display for u in infos], dtype=object)[taken]
-    unit_problem = np.array([u.problem for u in infos], dtype=object)[taken]
     has_problem = np.array([u.problem is not None for u in infos], dtype=bool)[taken]
-    outcome.record(has_problem, ReasonCode.UNKNOWN_UNIT, unit_problem)
+    if has_problem.any():
+        unit_problem = objects(len(taken))
+        unit_problem[has_problem] = np.array([u.problem for u in infos], dtype=object)[
+            taken[has_problem]
+        ]
+        outcome.record(has_problem, ReasonCode.UNKNOWN_UNIT, unit_problem)
     converts = np.array([u.pint is not None for u in infos], dtype=bool)[taken]
-    unit_code = np.where(converts, taken, -1)
+    unit_code = np.where(converts, taken, -1)  # a position in ``infos``
 
-    scale, offset, unit_group = _convert_groups(
-        analyte, number, unit_pint, unit_code, target, outcome
-    )
+    unit_pint = np.array([u.pint for u in infos], dtype=object)
+    scale, offset, unit_group = _convert_groups(number, unit_pint, unit_code, target, outcome)
     value_canonical = _apply(scale, offset, value)
-    _check_plausible(
-        analyte, number, value, value_canonical, unit_display, censored, target, outcome
-    )
+    _check_plausible(number, value, value_canonical, unit_display, censored, target, outcome)
 
     sexes_coded = _codes_of(frame, "sex", coded)
     sex_codes, sex_texts = sexes_coded.codes, sexes_coded.uniques
@@ -1511,7 +1511,6 @@ def _superseded(out: pd.DataFrame, number: IntArray) -> npt.NDArray[np.bool_]:
 
 
 def _check_plausible(
-    analyte: ObjArray,
     number: IntArray,
     value: FloatArray,
     value_canonical: FloatArray,
