@@ -83,10 +83,18 @@ class Soon(Generic[T]):
         self._value: T | None = None
 
     def result(self) -> T:
-        """Return the value, waiting for it or computing it now."""
+        """Return the value, waiting for it or computing it now.
+
+        Work still queued (not started by a worker) is taken back and done in the calling
+        thread, which would otherwise only wait.
+        """
         if self._call is not None:
             fn, args = self._call
-            self._value = self._future.result() if self._future is not None else fn(*args)
+            future = self._future
+            if future is not None and not future.cancel():
+                self._value = future.result()
+            else:
+                self._value = fn(*args)
             self._call, self._future = None, None
         return cast(T, self._value)
 
