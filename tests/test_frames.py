@@ -115,3 +115,29 @@ def test_column_codes_in_threads_equal_factorizing_in_turn(monkeypatch) -> None:
             assert found is not None
             assert found.codes.tolist() == codes.tolist()
             assert list(found.uniques) == list(uniques)
+
+
+def test_soon_takes_back_queued_work_and_waits_for_started_work() -> None:
+    """A result still queued is computed by the caller; one already started is waited for."""
+    import threading
+
+    pool = _frames._pool()
+    release = threading.Event()
+    busy = [pool.submit(release.wait) for _ in range(pool._max_workers)]  # every worker
+    queued = _frames.Soon(True, threading.get_ident)
+    assert queued.result() == threading.get_ident()  # taken back: run here
+    release.set()
+    for future in busy:
+        future.result()
+    running, go = threading.Event(), threading.Event()
+
+    def work() -> str:
+        running.set()
+        go.wait()
+        return threading.current_thread().name
+
+    started = _frames.Soon(True, work)
+    running.wait()
+    go.set()
+    assert started.result().startswith("labinterp")  # run by the worker, waited for
+    assert _frames.Soon(False, lambda: 7).result() == 7
