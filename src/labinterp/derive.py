@@ -143,20 +143,25 @@ def derive_egfr(
         if "height_cm" in interpreted.columns
         else np.full(n, np.nan)
     )
-    chosen = objects(n)
+    # The equation per row, as a position in ``names`` (-1: none; one position per name,
+    # also when the adult equation is the children's).
+    names = list(dict.fromkeys((adult, _CHILD_WITH_HEIGHT, _CHILD)))
+    chosen = np.full(n, -1, dtype=np.int64)
     with np.errstate(invalid="ignore"):
         child = rows & (age < _ADULT_AGE)
-    chosen[rows & ~child & _age_ok(adult, age)] = adult
+    chosen[rows & ~child & _age_ok(adult, age)] = names.index(adult)
     with_height = child & np.isfinite(height) & _age_ok(_CHILD_WITH_HEIGHT, age)
-    chosen[with_height] = _CHILD_WITH_HEIGHT
-    chosen[child & ~with_height & _age_ok(_CHILD, age)] = _CHILD
-    outside = rows & pd.isna(chosen)
+    chosen[with_height] = names.index(_CHILD_WITH_HEIGHT)
+    chosen[child & ~with_height & _age_ok(_CHILD, age)] = names.index(_CHILD)
+    outside = rows & (chosen < 0)
     notes[outside] = "no_egfr_age"
     unit = interpreted["unit_canonical"].to_numpy(dtype=object)
     value = interpreted["value_canonical"].to_numpy(dtype="float64")
     parts = []
-    for name in pd.unique(chosen[~pd.isna(chosen)]):
-        picked = np.flatnonzero(chosen == name)
+    used = [p for p in range(len(names)) if (chosen == p).any()]
+    for position in sorted(used, key=lambda p: int(np.argmax(chosen == p))):  # by first row
+        name = names[position]
+        picked = np.flatnonzero(chosen == position)
         for unit_name in pd.unique(unit[picked]):
             idx = picked[unit[picked] == unit_name]
             scr = ureg.Quantity(value[idx], _pint_unit(str(unit_name)))

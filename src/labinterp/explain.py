@@ -283,7 +283,7 @@ def rule_caveats(
 
     def source_codes_of(idx: npt.NDArray[np.intp]) -> tuple[npt.NDArray[np.intp], Any]:
         if not sources:  # factorized once, when a rule first needs it
-            sources.extend(pd.factorize(columns["reference_source"], use_na_sentinel=True))
+            sources.extend(_numbered(columns["reference_source"]))
         return sources[0][idx], sources[1]
 
     sets = np.asarray(columns["sample_set"], dtype=np.int64)
