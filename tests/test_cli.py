@@ -1,8 +1,13 @@
+from pathlib import Path
+
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 import labinterp
 from labinterp.cli import app
+
+from .conftest import EXAMPLES
 
 runner = CliRunner()
 
@@ -111,3 +116,24 @@ def test_header_only_file_is_an_error_for_the_cli(tmp_path) -> None:
     path.write_text("Analyse;Resultat;Enhet\n", encoding="utf-8")
     result = runner.invoke(app, ["interpret", str(path)])
     assert result.exit_code == 2 and "no results" in result.output
+
+
+@pytest.mark.parametrize("rows", [1, 3, 1000])
+def test_csv_pieces_written_in_order_equal_one_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows: int
+) -> None:
+    """Formatting the rows in pieces in parallel writes exactly what one write would."""
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    import labinterp.cli as cli
+
+    frame = labinterp.interpret(labinterp.read_csv(EXAMPLES / "nordic_export.csv"))
+    whole = tmp_path / "whole.csv"
+    table = pa.table({str(c): cli._csv_column(frame[c]) for c in frame.columns})
+    pa_csv.write_csv(table, whole)
+    monkeypatch.setattr(cli, "CSV_PIECE_ROWS", rows)
+    pieces = tmp_path / "pieces.csv"
+    cli._write_csv(frame, pieces, header=True)
+    cli._write_csv(frame.head(0), pieces, header=False)  # an empty batch adds nothing
+    assert pieces.read_bytes() == whole.read_bytes()
