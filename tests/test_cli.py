@@ -137,3 +137,16 @@ def test_csv_pieces_written_in_order_equal_one_write(
     cli._write_csv(frame, pieces, header=True)
     cli._write_csv(frame.head(0), pieces, header=False)  # an empty batch adds nothing
     assert pieces.read_bytes() == whole.read_bytes()
+
+
+def test_parquet_text_columns_keep_text_and_write_other_objects_as_text() -> None:
+    """Object columns become Arrow text: text as it is, other objects as their str."""
+    import labinterp.cli as cli
+
+    assert cli._text_array(pd.Series(["a", None, "ø"], dtype=object)).to_pylist() == [
+        "a",
+        None,
+        "ø",
+    ]
+    mixed = cli._text_array(pd.Series(["a", 7, None], dtype=object)).to_pylist()
+    assert mixed == ["a", "7", None]

@@ -177,6 +177,16 @@ def _write_csv(frame: pd.DataFrame, target: Any, *, header: bool) -> None:
         handle.flush()
 
 
+def _text_array(values: pd.Series) -> Any:
+    """Return an object column as an Arrow string array (anything not text as its str)."""
+    import pyarrow as pa
+
+    try:  # text and missing values only: converted directly
+        return pa.array(values, type=pa.string(), from_pandas=True)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        return pa.array(values.astype("string"), type=pa.string())
+
+
 def _with_text_ids(frame: pd.DataFrame, ids: dict[tuple[str, str], str]) -> pd.DataFrame:
     """Replace the long text columns by ids into the texts file.
 
@@ -275,7 +285,7 @@ class _Writer:
                     values.cat.codes, [str(c) for c in values.cat.categories]
                 )
             elif values.dtype == object:
-                columns[str(name)] = pa.array(values.astype("string"), type=pa.string())
+                columns[str(name)] = _text_array(values)
             else:
                 columns[str(name)] = pa.Array.from_pandas(values)
         table = pa.table(columns)
