@@ -76,8 +76,14 @@ def test_strict_stops_at_the_first_bad_row(tmp_path: Path) -> None:
     assert not out.exists() and not list(tmp_path.glob(".*partial"))
 
 
-def test_interrupted_run_leaves_no_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """An interrupted run removes its temporary file and leaves no output posing as complete."""
+@pytest.mark.parametrize("extra", [[], ["--texts", "table"]])
+def test_interrupted_run_leaves_no_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra: list[str]
+) -> None:
+    """An interrupted run removes its temporary files and leaves no output posing as complete.
+
+    With ``--texts table`` neither the output nor its texts file is left.
+    """
     export = _grouped_export(tmp_path / "export.csv", patients=5)
     out = tmp_path / "out.csv"
     calls = {"n": 0}
@@ -91,9 +97,9 @@ def test_interrupted_run_leaves_no_output(tmp_path: Path, monkeypatch: pytest.Mo
 
     monkeypatch.setattr(cli, "CHUNK_ROWS", 7)
     monkeypatch.setattr(cli, "interpret_frame", interrupt_second)
-    result = runner.invoke(app, ["interpret", str(export), "-o", str(out)])
+    result = runner.invoke(app, ["interpret", str(export), "-o", str(out), *extra])
     assert result.exit_code == 130
-    assert not out.exists() and not list(tmp_path.glob(".*partial"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export.csv"]
 
 
 def test_bad_row_in_the_middle_does_not_stop_the_run(tmp_path: Path) -> None:
@@ -211,25 +217,3 @@ def test_text_table_needs_csv_written_to_a_file(
     result = runner.invoke(app, ["interpret", str(export), "--texts", "table", *extra])
     assert result.exit_code == 2 and "--texts table needs CSV output" in result.output
     assert not list(tmp_path.iterdir())
-
-
-def test_interrupted_text_table_run_leaves_no_files(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """An interrupted --texts table run leaves neither the output nor a texts file."""
-    export = _grouped_export(tmp_path / "export.csv", patients=5)
-    real = cli.interpret_frame
-    calls = {"n": 0}
-
-    def interrupt_second(frame: pd.DataFrame, **options: object) -> pd.DataFrame:
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt
-        return real(frame, **options)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(cli, "CHUNK_ROWS", 7)
-    monkeypatch.setattr(cli, "interpret_frame", interrupt_second)
-    out = tmp_path / "out.csv"
-    result = runner.invoke(app, ["interpret", str(export), "-o", str(out), "--texts", "table"])
-    assert result.exit_code == 130
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["export.csv"]
