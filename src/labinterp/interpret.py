@@ -1189,9 +1189,9 @@ def interpret(
         "_notes": ranges.caveats,
         "status": status,
         "problem": outcome.problem,
-        "derived_from": layout.place(objects(n), derived_from),
+        "derived_from": layout.derived_only(derived_from),
         **hba1c_columns(analyte_coded, read.value_canonical, canonical_display, usable),
-        "equation": layout.place(objects(n), equation),
+        "equation": layout.derived_only(equation),
     }
     if "sex" in out.columns:
         columns["raw_sex"] = out["sex"]
@@ -1308,6 +1308,12 @@ class _Layout:
         n = len(self.order) - len(self.positions)
         out[self.where[:n]] = inputs
         out[self.where[n:]] = made
+        return out
+
+    def derived_only(self, made: ObjArray) -> ObjArray:
+        """Return ``made`` on the derived rows, in output order, and ``None`` elsewhere."""
+        out = objects(len(self.order))
+        out[self.where[len(self.order) - len(self.positions) :]] = made
         return out
 
     def context(self, series: pd.Series) -> pd.Series:
