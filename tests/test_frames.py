@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+from pathlib import Path
 from unittest import mock
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -141,3 +144,25 @@ def test_soon_takes_back_queued_work_and_waits_for_started_work() -> None:
     go.set()
     assert started.result().startswith("labinterp")  # run by the worker, waited for
     assert _frames.Soon(False, lambda: 7).result() == 7
+
+
+def _rows_in_child(threshold: int) -> int:
+    import labinterp
+
+    _frames.THREADED_ROWS = threshold
+    source = labinterp.read_csv(EXAMPLE)
+    return len(labinterp.interpret(source))
+
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "nordic_export.csv"
+
+
+@pytest.mark.skipif(
+    "fork" not in multiprocessing.get_all_start_methods(), reason="needs the fork start method"
+)
+def test_a_forked_child_runs_with_a_pool_of_its_own(monkeypatch) -> None:
+    """After the parent used its threads, a forked child interprets (no hang on dead threads)."""
+    monkeypatch.setattr(_frames, "THREADED_ROWS", 0)
+    expected = _rows_in_child(0)  # the parent's pool now has a started worker
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        assert pool.apply_async(_rows_in_child, (0,)).get(timeout=60) == expected

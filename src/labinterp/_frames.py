@@ -40,7 +40,7 @@ _DENSE_MIN = 1 << 16
 _SORT_AT_MOST = 4096
 
 
-#: Frames with at least this many rows have their text columns factorized in threads.
+#: Frames with at least this many rows spread work that releases the GIL over threads.
 THREADED_ROWS = 50_000
 
 
@@ -69,13 +69,25 @@ def _pool() -> ThreadPoolExecutor:
     )
 
 
+# A forked child has none of the parent's threads: it starts a pool of its own.
+os.register_at_fork(after_in_child=_pool.cache_clear)
+
+
 def threaded(rows: int) -> bool:
     """Whether work on a frame of this many rows is worth spreading over threads."""
     return rows >= THREADED_ROWS and (os.cpu_count() or 1) > 1
 
 
 class Soon(Generic[T]):
-    """A value computed in a background thread, or on first use when not threaded."""
+    """A value computed in a background thread, or on first use when not threaded.
+
+    Parameters
+    ----------
+    in_background
+        Start ``fn(*args)`` in the shared pool now; else run it when first asked for.
+    fn, *args
+        What to compute; ``fn`` must not change its arguments.
+    """
 
     def __init__(self, in_background: bool, fn: Callable[..., T], *args: Any) -> None:
         self._future: Future[T] | None = _pool().submit(fn, *args) if in_background else None

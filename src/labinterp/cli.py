@@ -146,6 +146,9 @@ def _formatters() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=2, thread_name_prefix="labinterp-csv")
 
 
+os.register_at_fork(after_in_child=_formatters.cache_clear)  # a forked child has no threads
+
+
 def _write_csv(frame: pd.DataFrame, target: Any, *, header: bool) -> None:
     """Append a frame as CSV with Arrow's writer (several times faster than pandas').
 
