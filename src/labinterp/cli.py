@@ -422,7 +422,8 @@ def interpret(
             "--texts",
             help=(
                 "CSV output: 'inline' writes the explanation and caveat texts on every row; "
-                "'table' writes an id on each row and each text once to OUTPUT.texts.csv."
+                "'table' writes an id on each row and each text once to a companion file "
+                "(out.csv -> out.texts.csv)."
             ),
         ),
     ] = TextsOption.inline,
