@@ -70,7 +70,8 @@ def _pool() -> ThreadPoolExecutor:
 
 
 # A forked child has none of the parent's threads: it starts a pool of its own.
-os.register_at_fork(after_in_child=_pool.cache_clear)
+if hasattr(os, "register_at_fork"):  # POSIX only
+    os.register_at_fork(after_in_child=_pool.cache_clear)
 
 
 def threaded(rows: int) -> bool:

@@ -146,7 +146,8 @@ def _formatters() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=2, thread_name_prefix="labinterp-csv")
 
 
-os.register_at_fork(after_in_child=_formatters.cache_clear)  # a forked child has no threads
+if hasattr(os, "register_at_fork"):  # POSIX only; a forked child has no threads
+    os.register_at_fork(after_in_child=_formatters.cache_clear)
 
 
 def _write_csv(frame: pd.DataFrame, target: Any, *, header: bool) -> None:
