@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import Any, Generic, TypeVar, cast
 
 import numpy as np
@@ -18,9 +18,11 @@ __all__ = [
     "ColumnCodes",
     "Soon",
     "factorize_rows",
+    "factorized",
     "in_sets_of",
     "objects",
     "sample_sets",
+    "shared_pool",
     "threaded",
 ]
 
@@ -56,22 +58,28 @@ class Coded:
     uniques: Any
 
 
-def _factorize(column: pd.Series) -> Coded:
-    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+def factorized(values: Any) -> Coded:
+    """Return values factorized (missing is -1); a categorical by its own codes."""
+    if isinstance(values, pd.Categorical):
+        return Coded(np.asarray(values.codes, dtype=np.int64), values.categories)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
     return Coded(np.asarray(codes, dtype=np.int64), uniques)
 
 
-@lru_cache(maxsize=1)
+@cache
+def shared_pool(name: str, workers: int) -> ThreadPoolExecutor:
+    """Return the process's thread pool of this name, made on first use."""
+    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
+
+
+# A forked child has none of the parent's threads: it starts pools of its own.
+if hasattr(os, "register_at_fork"):  # POSIX only
+    os.register_at_fork(after_in_child=shared_pool.cache_clear)
+
+
 def _pool() -> ThreadPoolExecutor:
     # One worker per core besides the calling thread's (at least one, at most four).
-    return ThreadPoolExecutor(
-        max_workers=min(4, max(1, (os.cpu_count() or 2) - 1)), thread_name_prefix="labinterp"
-    )
-
-
-# A forked child has none of the parent's threads: it starts a pool of its own.
-if hasattr(os, "register_at_fork"):  # POSIX only
-    os.register_at_fork(after_in_child=_pool.cache_clear)
+    return shared_pool("labinterp", min(4, max(1, (os.cpu_count() or 2) - 1)))
 
 
 def threaded(rows: int) -> bool:
@@ -129,7 +137,7 @@ class ColumnCodes:
     def __init__(self, frame: pd.DataFrame, names: Iterable[str]) -> None:
         in_background = threaded(len(frame))
         self._soon = {
-            name: Soon(in_background, _factorize, frame[name])
+            name: Soon(in_background, factorized, frame[name])
             for name in names
             if name in frame.columns
         }

@@ -9,7 +9,6 @@ from collections import Counter, deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from enum import StrEnum
-from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,6 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from labinterp._frames import shared_pool
 from labinterp.errors import LabinterpError, ReadError
 from labinterp.interpret import interpret as interpret_frame
 from labinterp.io.detect import detect_format, read
@@ -141,13 +141,8 @@ CSV_PIECE_ROWS = 5_000
 _PIECES_AHEAD = 2
 
 
-@lru_cache(maxsize=1)
 def _formatters() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="labinterp-csv")
-
-
-if hasattr(os, "register_at_fork"):  # POSIX only; a forked child has no threads
-    os.register_at_fork(after_in_child=_formatters.cache_clear)
+    return shared_pool("labinterp-csv", 2)
 
 
 def _write_csv(frame: pd.DataFrame, target: Any, *, header: bool) -> None:
@@ -260,10 +255,8 @@ class _Writer:
 
     _started = False
 
-    def _texts_partial(self) -> Path | None:
-        if self.text_ids is None or self.path is None:
-            return None
-        texts = texts_path(self.path)
+    @staticmethod
+    def _texts_partial(texts: Path) -> Path:
         return texts.with_name(f".{texts.name}.partial")
 
     def _append(self, text: str, first: bool) -> None:
@@ -303,14 +296,15 @@ class _Writer:
         self._thread.shutdown()
         if self._parquet is not None:
             self._parquet.close()
-        texts = self._texts_partial()
-        if self.text_ids is not None and texts is not None and self.path is not None:
+        if self.text_ids is not None and self.path is not None:
+            texts = texts_path(self.path)
+            partial = self._texts_partial(texts)
             table = pd.DataFrame(
                 [(i, column, text) for (column, text), i in self.text_ids.items()],
                 columns=["id", "column", "text"],
             )
-            _write_csv(table, texts, header=True)
-            os.replace(texts, texts_path(self.path))
+            _write_csv(table, partial, header=True)
+            os.replace(partial, texts)
         if self._fhir:
             from labinterp.io.fhir_out import to_fhir_json
 
@@ -327,9 +321,8 @@ class _Writer:
             self._parquet.close()
         if self.partial is not None:
             self.partial.unlink(missing_ok=True)
-        texts = self._texts_partial()
-        if texts is not None:
-            texts.unlink(missing_ok=True)
+        if self.text_ids is not None and self.path is not None:
+            self._texts_partial(texts_path(self.path)).unlink(missing_ok=True)
 
 
 def _batches(

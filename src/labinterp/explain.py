@@ -21,7 +21,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from labinterp import catalog
-from labinterp._frames import factorize_rows, in_sets_of
+from labinterp._frames import factorize_rows, factorized, in_sets_of
 from labinterp.errors import CatalogueError, LabinterpWarning
 from labinterp.models import TextEntry
 
@@ -347,10 +347,8 @@ def rule_caveats(
 
 def _numbered(values: Any) -> tuple[npt.NDArray[np.int64], Sequence[Any]]:
     """Return codes (-1: missing) and the values they number; a categorical's own codes."""
-    if isinstance(values, pd.Categorical):
-        return np.asarray(values.codes, dtype=np.int64), list(values.categories)
-    codes, names = pd.factorize(values, use_na_sentinel=True)
-    return np.asarray(codes, dtype=np.int64), list(names)
+    found = factorized(values)
+    return found.codes, list(found.uniques)
 
 
 def _among(codes: npt.NDArray[np.integer[Any]], wanted: Sequence[int], size: int) -> BoolArray:

@@ -27,6 +27,7 @@ from labinterp._frames import (
     ColumnCodes,
     Soon,
     factorize_rows,
+    factorized,
     objects,
     sample_sets,
     threaded,
@@ -175,10 +176,7 @@ def _coded(frame: pd.DataFrame, name: str, coded: ColumnCodes | None) -> Coded |
 def _codes_of(frame: pd.DataFrame, name: str, coded: ColumnCodes | None) -> Coded:
     """Return a column factorized (missing is -1), using codes already made."""
     found = _coded(frame, name, coded)
-    if isinstance(found, Coded):
-        return found
-    codes, uniques = pd.factorize(found, use_na_sentinel=True)
-    return Coded(np.asarray(codes, dtype=np.int64), uniques)
+    return found if isinstance(found, Coded) else factorized(found)
 
 
 #: Input columns factorized at the start of a run (in threads for large frames), in the
@@ -447,11 +445,10 @@ def _read(
     outcome = _Outcome(len(frame))
     number = _resolve_analytes(frame, outcome, coded)
 
-    raw_values = _coded(frame, "raw_value", coded)
-    parsed = (
-        parse_column(_column(frame, "raw_value"), decimal, codes=raw_values)
-        if isinstance(raw_values, Coded)
-        else parse_column(raw_values, decimal)
+    parsed = parse_column(
+        _column(frame, "raw_value"),
+        decimal,
+        codes=coded.get("raw_value") if coded is not None else None,
     )
     entry = parsed.rows
     comparator = parsed.comparator[entry]
@@ -773,7 +770,6 @@ def _age_bands(cat: RangeCatalogue, number: IntArray, age: FloatArray) -> npt.ND
 
 def _catalogue_ranges(
     cat: RangeCatalogue,
-    analyte: ObjArray,
     number: IntArray,
     people: _People,
     pending: npt.NDArray[np.bool_],
@@ -799,11 +795,12 @@ def _catalogue_ranges(
         number[firsts], people.sex_number[firsts], band, pending[firsts]
     )
     codes = grouped[by_value]
+    keys = _analyte_keys()
     choices = [
         choose_catalogue_range(
             cat,
-            analyte[row],
-            target(analyte[row]) or "",
+            keys[number[row]],
+            target(keys[number[row]]) or "",
             people.sex[row],
             people.age[row],
             not pending[row],
@@ -844,7 +841,7 @@ def _catalogue_ranges(
     texts = np.array([c.problem[1] if c.problem else None for c in choices], dtype=object)
     for reason in {r for r in reason_of if r is not None}:
         in_group = np.array([r is reason for r in reason_of], dtype=bool)[codes] & known
-        problem = objects(len(analyte))
+        problem = objects(len(number))
         problem[in_group] = texts[codes[in_group]]
         outcome.record(in_group, reason, problem)
 
@@ -1111,7 +1108,7 @@ def interpret(
     lab_used = _lab_ranges(texts, read, target, ranges)
     pending = ~lab_used & (read.number >= 0)
     people = _People(sex=sex, sex_number=read.sex_number, age=read.age)
-    _catalogue_ranges(cat, analyte, read.number, people, pending, target, ranges, outcome)
+    _catalogue_ranges(cat, read.number, people, pending, target, ranges, outcome)
     ranges.caveats[read.sex_unrecognised] |= _SEX_UNRECOGNISED
 
     open_rows = outcome.open()
@@ -1194,7 +1191,7 @@ def interpret(
         "equation": layout.derived_only(equation),
     }
     if "sex" in out.columns:
-        columns["raw_sex"] = out["sex"]
+        columns["raw_sex"] = out["sex"]  # its place among the columns; in output order later
     for name in GLOSSARY_COLUMNS:
         if name not in out.columns and name not in columns:
             columns[name] = objects(total)
@@ -1292,7 +1289,7 @@ class _Layout:
         where[order] = np.arange(len(order))
         derived = order >= n
         made = np.where(derived, order - n, 0)
-        source = np.where(derived, positions[made] if len(positions) else 0, order)
+        source = np.where(derived, positions[made], order)
         return cls(order, where, derived, source, positions)
 
     @property
