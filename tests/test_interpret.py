@@ -215,6 +215,10 @@ def test_bad_input_gets_a_status_and_an_actionable_problem(
         ("hba1c", "48", "%", "above"),  # an IFCC value written as %
         ("albumin", "3,8", "g/L", "below"),  # a g/dL value written as g/L
         ("magnesium", "0,05", "mmol/L", "below"),
+        # below the lowest reportable ferritin of the FDA-cleared assays read (0.46 µg/L,
+        # FDA 510(k) K193650); µg/L and ng/mL are the same number, so no unit is named
+        ("ferritin", "0,2", "µg/L", "below"),
+        ("ferritin", "0.2", "ng/mL", "below"),
     ],
 )
 def test_unit_mix_ups_are_implausible(analyte: str, value: str, unit: str, side: str) -> None:
@@ -228,6 +232,23 @@ def test_unit_mix_ups_are_implausible(analyte: str, value: str, unit: str, side:
     if likely:  # the value is never corrected, but the likely unit is named
         assert f"it would be plausible in {likely}" in out.loc[0, "problem"]
         assert out.loc[0, "value"] == float(value.replace(",", "."))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "0,5",  # just above the lowest reportable ferritin (0.46 µg/L, FDA 510(k) K193650)
+        "2",  # a real severe iron deficiency
+        "<0,46",  # censored below the measuring range: a result, not a unit mix-up
+    ],
+)
+def test_very_low_ferritin_is_kept(value: str) -> None:
+    """Ferritin at or above the lowest reportable limit, or censored below it, is a low result."""
+    out = labinterp.interpret(
+        frame(analyte=["ferritin"], raw_value=[value], raw_unit=["µg/L"], sex=["F"], age_years=[30])
+    )
+    assert out.loc[0, "status"] == "ok"
+    assert out.loc[0, "flag"] == "L"
 
 
 def test_implausible_value_is_not_flagged() -> None:

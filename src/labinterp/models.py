@@ -35,7 +35,15 @@ class Source(_Frozen):
 
     key: str
     kind: Literal[
-        "article", "guideline", "lab_handbook", "book", "website", "software", "standard", "dataset"
+        "article",
+        "guideline",
+        "lab_handbook",
+        "book",
+        "website",
+        "software",
+        "standard",
+        "dataset",
+        "regulatory",
     ]
     title: str
     authors: str | None = None
