@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 import labinterp
+from labinterp.cli import texts_path
 from labinterp.units import ureg
 
 NORDIC = [
@@ -127,9 +128,15 @@ def main() -> int:
             def cli_run(*extra: str, out: Path) -> float:
                 command = [sys.executable, "-m", "labinterp.cli", "interpret", str(path)]
                 command += ["-o", str(out), "--profile", profile, *extra]
-                return timed(
+                seconds = timed(
                     lambda: subprocess.run(command, check=True, capture_output=True), repeat=1
                 )
+                # Removed at once: a gigabyte of earlier output left in the page cache
+                # makes the kernel reclaim it during the next run's writes, so each run
+                # would pay for the one before it.
+                for written in (out, texts_path(out)):
+                    written.unlink(missing_ok=True)
+                return seconds
 
             cli = cli_run(out=work / f"{style}.out.csv")
             # Not targets: the two outputs that hold each text once.
