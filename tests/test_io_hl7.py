@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -424,6 +425,15 @@ def test_malformed_escapes_are_kept_as_written() -> None:
     row = parse_hl7(text).iloc[0]
     assert row["raw_unit"] == "mL/min\\1.73m2"
     assert row["lab_reference_text"] == "\\Zq\\ 1-2"
+
+
+def test_escapes_python_hl7_would_log_decode_the_same_under_warnings_as_errors() -> None:
+    r"""An empty sequence is kept, \C..\ and \M..\ are dropped; nothing warns (-W error)."""
+    text = obx_message("OBX|1|ST|X^Y||a\\\\b\\C2842\\c\\M2442\\d|||||F")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value = parse_hl7(text).loc[0, "raw_value"]
+    assert value == "a\\\\bcd"
 
 
 def test_library_logs_no_field_contents(caplog: pytest.LogCaptureFixture) -> None:

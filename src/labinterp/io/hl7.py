@@ -21,7 +21,9 @@ python-hl7 (the ``hl7`` package) with each message's own encoding characters
   with no closing partner, a sequence python-hl7 rejects and one it does not know
   (``\Zxx\``) are kept as written, where python-hl7 would drop them (or the rest
   of the field); highlighting (``\H\``, ``\N\``) is dropped instead of becoming
-  ``_``, and ``\.br\`` becomes ``\n``;
+  ``_``, and ``\.br\`` becomes ``\n``; the sequences python-hl7 only logs (the
+  empty one, kept, and the character-set switches ``\C..\``, ``\M..\``, dropped) are
+  decided here, so the result does not depend on the warning filters;
 - python-hl7 logs field contents when an escape sequence is malformed; those
   records are dropped while this module reads, so no result value reaches a log.
 """
@@ -92,6 +94,10 @@ _ESCAPE_OVERRIDES: Mapping[str, str] = {
 #: (``\H\``, ``\N\``), formatting commands (``\.fi\``) and character-set switches
 #: (``\C..\``, ``\M..\``), which python-hl7 does not implement.
 _DROPPED_SEQUENCES = frozenset({"H", "N", ".", "C", "M"})
+
+#: Sequences python-hl7 logs instead of decoding: the empty one (``\\``, kept as
+#: written) and the character-set switches (``\C..\``, ``\M..\``, dropped).
+_LOGGED_SEQUENCES = frozenset({"", "C", "M"})
 
 #: Envelope segments of batch files; they carry no results.
 _ENVELOPE = frozenset({"FHS", "BHS", "BTS", "FTS"})
@@ -336,6 +342,10 @@ class _Fields:
     def _sequence(self, body: str) -> str:
         """Decode one escape sequence (without its delimiters) or return it as written."""
         written = f"{self._escape}{body}{self._escape}"
+        if body[:1] in _LOGGED_SEQUENCES and body not in _ESCAPE_OVERRIDES:
+            # python-hl7 would log these through the deprecated Logger.warn, which warns
+            # (an error under -W error) and would change what is decoded: decided here.
+            return "" if body else written
         try:
             decoded = str(self._message.unescape(written, app_map=dict(_ESCAPE_OVERRIDES)))
         except Exception:
