@@ -505,6 +505,8 @@ def test_read_hl7_refuses_message_text_without_echoing_it() -> None:
         (b"Analyse;Resultat\nMagnesium;0,82\n", "segment 1", "no MSH segment"),
         (b"MSH\rOBX|1|NM|X^Y||98765", "segment 1", "MSH-1"),
         (b"PID|1\rMSH|^^\\&|LAB\rOBX|1|NM|X^Y||98765", "segment 2", "MSH-2"),
+        # the header declares '#', the OBX uses '|': joined to the OBR, its result would be lost
+        (b"MSH#^~\\&#LAB\rOBR#1\rOBX|1|NM|X^Y||98765", "segment 3", "MSH-1"),
     ],
 )
 def test_unreadable_input_raises_read_error(data: bytes, where: str, what: str) -> None:

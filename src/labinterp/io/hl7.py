@@ -34,6 +34,7 @@ import contextvars
 import logging
 import os
 import re
+import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -215,8 +216,15 @@ def _starts_segment(line: str, separator: str) -> bool:
     return kind in _HEADERS or len(line) == 3 or line[3] == separator
 
 
-def _split_segments(text: str) -> list[_Segment]:
-    """Split text into segments at any line end; continuation lines join the previous one."""
+def _split_segments(text: str, name: str) -> list[_Segment]:
+    """Split text into segments at any line end; continuation lines join the previous one.
+
+    Raises
+    ------
+    ReadError
+        When a line starts like an OBX segment with another field separator than its
+        message declares: joined to the segment before it, its result would be lost.
+    """
     texts: list[str] = []
     separator = "|"
     for line in _LINE_END.split(_FRAMING.sub("\n", text)):
@@ -227,10 +235,22 @@ def _split_segments(text: str) -> list[_Segment]:
             if candidate[:3] in _HEADERS and len(candidate) > 3:
                 separator = candidate[3]
             texts.append(candidate)
-        elif texts:
+            continue
+        if candidate[:3] == "OBX" and candidate[3:4] in _ASCII_PUNCTUATION:
+            raise ReadError(
+                f"{name}, segment {len(texts) + 1}: an OBX segment is separated with "
+                f"'{candidate[3]}', but its message declares '{separator}' as field "
+                "separator (MSH-1), so its result cannot be read; correct either.",
+                field="MSH-1",
+            )
+        if texts:
             texts[-1] += "\n" + line
         # A line before the first segment is not HL7 (e.g. a title line); it is skipped.
     return [_Segment(i, t[:3], t) for i, t in enumerate(texts, start=1)]
+
+
+#: Characters a field separator is taken from in practice (MSH-1 is ``|`` almost always).
+_ASCII_PUNCTUATION = frozenset(string.punctuation)
 
 
 def _group_messages(segments: list[_Segment], name: str) -> list[_Message]:
@@ -514,7 +534,7 @@ def parse_hl7(text: str | bytes, *, name: str = "<text>") -> pd.DataFrame:
             decoded = _decode(bytes(text), name)
         if not decoded.strip():
             raise ReadError(f"{name}, byte 0: the input is empty.")
-        messages = _group_messages(_split_segments(decoded), name)
+        messages = _group_messages(_split_segments(decoded, name), name)
         rows: list[dict[str, Any]] = []
         for message in messages:
             rows.extend(_message_rows(message, name, len(rows) + 1))
