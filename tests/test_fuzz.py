@@ -8,7 +8,10 @@ CI runs a modest number of examples. For a long run (the figures in the closing 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
+import string
 
 import numpy as np
 import pandas as pd
@@ -95,6 +98,7 @@ def _mutate(data: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
     return bytes(buffer)
 
 
+PUNCTUATION = [bytes([c]) for c in string.punctuation.encode()]
 BYTES = [b"|", b"^", b"~", b"\r", b"\n", b"\\", b'"', b"{", b"}", b",", b"\x00", b"\xb5", b""]
 EDITS = st.lists(
     st.tuples(st.integers(0, 10**6), st.integers(0, 3), st.sampled_from(BYTES)), max_size=5
@@ -104,21 +108,62 @@ EDITS = st.lists(
 @FUZZ
 @given(st.sampled_from(HL7), EDITS)
 def test_hl7_reader_on_mutated_real_messages(message: bytes, edits: list) -> None:
-    """Mutated real HL7 messages (dropped fields, wrong separators, truncation) never crash."""
+    """Mutated real HL7 messages never crash, and no OBX segment is lost.
+
+    Dropped fields, wrong separators and truncation either raise a LabinterpError or
+    give a row for every line that starts like an OBX segment.
+    """
+    mutated = _mutate(message, edits)
     try:
-        frame = labinterp.read_hl7(_mutate(message, edits))
+        frame = labinterp.read_hl7(mutated)
     except LabinterpError:
         return
-    out = labinterp.interpret(frame) if len(frame) else frame
-    assert (out["status"] != "derived").sum() == len(frame) if len(frame) else True
+    lines = re.split(rb"\r\n|\r|\n", re.sub(rb"[\x0b\x0c\x1a\x1c]", b"\n", mutated))
+    starts = [line.lstrip(b" \t") for line in lines]
+    obx = sum(s[:3] == b"OBX" and (len(s) == 3 or s[3:4] in PUNCTUATION) for s in starts)
+    assert len(frame) >= obx
+    if len(frame):
+        out = labinterp.interpret(frame)
+        assert (out["status"] != "derived").sum() == len(frame)
 
 
 @FUZZ
 @given(st.sampled_from(FHIR), EDITS)
 def test_fhir_reader_on_mutated_real_resources(resource: bytes, edits: list) -> None:
-    """Mutated real FHIR resources never crash the reader."""
+    """Mutated real FHIR resources never crash the reader, and no Observation is lost.
+
+    When the mutated text is still JSON, every Observation in it (the resource itself,
+    a Bundle entry or an array element) has a row at its position.
+    """
+    mutated = _mutate(resource, edits)
     try:
-        frame = labinterp.read_fhir(_mutate(resource, edits))
+        frame = labinterp.read_fhir(mutated)
     except LabinterpError:
         return
     assert isinstance(frame, pd.DataFrame)
+    try:
+        document = json.loads(mutated)
+    except ValueError:
+        return
+    rows = set(frame["source_row"]) if "source_row" in frame.columns else set()
+    assert _observation_positions(document) <= rows
+
+
+def _observation_positions(document: object) -> set[int]:
+    """Positions of the Observations in a resource, a Bundle or an array of resources."""
+
+    def observation(item: object) -> bool:
+        return isinstance(item, dict) and item.get("resourceType") == "Observation"
+
+    if isinstance(document, list):
+        return {i for i, item in enumerate(document) if observation(item)}
+    if not isinstance(document, dict):
+        return set()
+    if document.get("resourceType") == "Bundle" and isinstance(document.get("entry"), list):
+        entries = document["entry"]
+        return {
+            i
+            for i, entry in enumerate(entries)
+            if isinstance(entry, dict) and observation(entry.get("resource"))
+        }
+    return {0} if observation(document) else set()
