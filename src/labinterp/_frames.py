@@ -248,15 +248,10 @@ def sample_sets(patient: Any, collected: Any) -> IntArray:
 
     ``patient`` may be given already factorized (:class:`Coded`).
     """
+    patients = patient if isinstance(patient, Coded) else factorized(pd.Series(patient))
     times = pd.Series(collected)
-    if isinstance(patient, Coded):
-        codes, _ = factorize_rows(patient, times)
-        no_patient = patient.codes < 0
-    else:
-        patients = pd.Series(patient)
-        codes, _ = factorize_rows(patients, times)
-        no_patient = patients.isna().to_numpy()
-    return np.where(no_patient | times.isna().to_numpy(), -1, codes)
+    codes, _ = factorize_rows(patients, times)
+    return np.where((patients.codes < 0) | times.isna().to_numpy(), -1, codes)
 
 
 def in_sets_of(sets: IntArray, members: Any) -> npt.NDArray[np.bool_]:

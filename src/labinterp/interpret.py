@@ -1208,7 +1208,11 @@ def interpret(
         {
             "value_canonical": read.value_canonical,
             "age_years": read.age,
-            "collected_at": layout.context(_column(out, "collected_at")),
+            "collected_at": (
+                passing.columns["collected_at"].result()
+                if "collected_at" in passing.columns
+                else layout.context(_column(out, "collected_at"))
+            ),
             "sample_set": sets,
             "reference_source": pd.Categorical.from_codes(
                 np.where(lab_used, 0, np.where(ranges.sourced, 1, -1)),
@@ -1351,11 +1355,13 @@ class _Passing:
 
     def __init__(self, out: pd.DataFrame, layout: _Layout) -> None:
         soon = threaded(len(layout.order)) and not layout.identity
+        # ``sex`` is written by the interpretation itself; the input's passes as ``raw_sex``.
         self.columns = {
             name: Soon(
                 soon, layout.context if name in _COPIED_CONTEXT else layout.input_only, out[name]
             )
             for name in out.columns
+            if name != "sex"
         }
         # The sex as written, copied to derived rows.
         self.raw_sex = Soon(soon, layout.context, out["sex"]) if "sex" in out.columns else None
