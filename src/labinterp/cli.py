@@ -204,6 +204,11 @@ def _with_text_ids(frame: pd.DataFrame, ids: dict[tuple[str, str], str]) -> pd.D
     return frame
 
 
+def _partial(path: Path) -> Path:
+    """Return the hidden name a file is written under until it is complete."""
+    return path.with_name(f".{path.name}.partial")
+
+
 class _Writer:
     """Write interpreted batches to a temporary file, renamed into place at the end.
 
@@ -215,7 +220,7 @@ class _Writer:
     def __init__(self, path: Path | None, fmt: OutputFormat, *, text_table: bool = False) -> None:
         self.path = path
         self.fmt = fmt
-        self.partial = path.with_name(f".{path.name}.partial") if path is not None else None
+        self.partial = _partial(path) if path is not None else None
         # With a text table: per (column, text), its id; the texts are written at the end.
         self.text_ids: dict[tuple[str, str], str] | None = {} if text_table else None
         self.columns: list[str] | None = None
@@ -254,10 +259,6 @@ class _Writer:
         self._started = True
 
     _started = False
-
-    @staticmethod
-    def _texts_partial(texts: Path) -> Path:
-        return texts.with_name(f".{texts.name}.partial")
 
     def _append(self, text: str, first: bool) -> None:
         if self.partial is None:
@@ -298,7 +299,7 @@ class _Writer:
             self._parquet.close()
         if self.text_ids is not None and self.path is not None:
             texts = texts_path(self.path)
-            partial = self._texts_partial(texts)
+            partial = _partial(texts)
             table = pd.DataFrame(
                 [(i, column, text) for (column, text), i in self.text_ids.items()],
                 columns=["id", "column", "text"],
@@ -322,7 +323,7 @@ class _Writer:
         if self.partial is not None:
             self.partial.unlink(missing_ok=True)
         if self.text_ids is not None and self.path is not None:
-            self._texts_partial(texts_path(self.path)).unlink(missing_ok=True)
+            _partial(texts_path(self.path)).unlink(missing_ok=True)
 
 
 def _batches(

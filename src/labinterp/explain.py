@@ -276,8 +276,7 @@ def rule_caveats(
         collected = pd.Series(columns["collected_at"]).iloc[idx]
         if not pd.api.types.is_datetime64_any_dtype(collected):
             collected = pd.to_datetime(collected, errors="coerce")
-        months = collected.dt.month.fillna(0).to_numpy(dtype=np.int64)  # 0: no date
-        return np.asarray(months, dtype=np.int64)
+        return np.asarray(collected.dt.month.fillna(0), dtype=np.int64)  # 0: no date
 
     sources: list[Any] = []
 

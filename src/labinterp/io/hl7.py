@@ -100,6 +100,9 @@ _DROPPED_SEQUENCES = frozenset({"H", "N", ".", "C", "M"})
 #: written) and the character-set switches (``\C..\``, ``\M..\``, dropped).
 _LOGGED_SEQUENCES = frozenset({"", "C", "M"})
 
+#: Characters a field separator is taken from in practice (MSH-1 is ``|`` almost always).
+_ASCII_PUNCTUATION = frozenset(string.punctuation)
+
 #: Envelope segments of batch files; they carry no results.
 _ENVELOPE = frozenset({"FHS", "BHS", "BTS", "FTS"})
 
@@ -247,10 +250,6 @@ def _split_segments(text: str, name: str) -> list[_Segment]:
             texts[-1] += "\n" + line
         # A line before the first segment is not HL7 (e.g. a title line); it is skipped.
     return [_Segment(i, t[:3], t) for i, t in enumerate(texts, start=1)]
-
-
-#: Characters a field separator is taken from in practice (MSH-1 is ``|`` almost always).
-_ASCII_PUNCTUATION = frozenset(string.punctuation)
 
 
 def _group_messages(segments: list[_Segment], name: str) -> list[_Message]:
