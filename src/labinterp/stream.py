@@ -114,9 +114,12 @@ def _record_ends(buffer: bytes, lines: int) -> list[int]:
     """
     data = np.frombuffer(buffer, dtype=np.uint8)
     breaks = np.flatnonzero(data == _NEWLINE)
-    # Quotes before each line break (files seldom hold many quotes).
-    quotes = np.searchsorted(np.flatnonzero(data == _QUOTE), breaks)
-    ends = np.flatnonzero(quotes % 2 == 0)  # line breaks that end a record
+    if b'"' in buffer:
+        # Quotes before each line break (files seldom hold many quotes).
+        quotes = np.searchsorted(np.flatnonzero(data == _QUOTE), breaks)
+        ends = np.flatnonzero(quotes % 2 == 0)  # line breaks that end a record
+    else:  # no quoted fields: every line break ends a record
+        ends = np.arange(len(breaks))
     cuts: list[int] = []
     line = 0  # lines before the next piece
     while True:

@@ -149,10 +149,19 @@ def _decode(data: bytes) -> str:
     line on its own reads both without mojibake (``µ`` is 0xB5 in Latin-1, C2 B5 in UTF-8).
     cp1252 decodes every byte, so this never fails.
     """
+    return _decode_keeping_utf8(data)[0]
+
+
+def _decode_keeping_utf8(data: bytes) -> tuple[str, bytes | None]:
+    """Decode as :func:`_decode` does; also return the UTF-8 bytes of the text if at hand.
+
+    The bytes are returned (without a BOM) when the whole input was valid UTF-8, so a
+    reader of bytes need not encode the text again; otherwise ``None``.
+    """
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), data
     except UnicodeDecodeError:
         pass
     lines = data.splitlines(keepends=True)
@@ -162,7 +171,7 @@ def _decode(data: bytes) -> str:
             out.append(line.decode("utf-8"))
         except UnicodeDecodeError:
             out.append(line.decode("cp1252", errors="replace"))
-    return "".join(out)
+    return "".join(out), None
 
 
 def _detect_delimiter(text: str) -> str:
@@ -184,7 +193,7 @@ def _detect_delimiter(text: str) -> str:
 _SNIFF_CHARS = 1 << 16
 
 
-def _read_fields(text: str, sep: str, name: str) -> pd.DataFrame:
+def _read_fields(text: str, sep: str, name: str, utf8: bytes | None = None) -> pd.DataFrame:
     """Read CSV text into a frame of text fields, empty fields missing.
 
     Arrow's multi-threaded reader reads well-formed files; anything it refuses (ragged
@@ -192,9 +201,10 @@ def _read_fields(text: str, sep: str, name: str) -> pd.DataFrame:
     ends no line, a delimiter of several characters) is read by pandas, which also
     words the error for a file that cannot be read. A property test holds Arrow's
     reading equal to that of Python's csv module wherever Arrow's reader is used.
+    ``utf8``, when given, is ``text`` encoded as UTF-8 (spares encoding it again).
     """
     if len(sep) == 1:
-        frame = _read_fields_arrow(text, sep)
+        frame = _read_fields_arrow(text, sep, utf8)
         if frame is not None:
             return frame
     try:
@@ -216,12 +226,13 @@ def _read_fields(text: str, sep: str, name: str) -> pd.DataFrame:
     return frame
 
 
-def _read_fields_arrow(text: str, sep: str) -> pd.DataFrame | None:
+def _read_fields_arrow(text: str, sep: str, utf8: bytes | None = None) -> pd.DataFrame | None:
     """Read with Arrow's CSV reader; ``None`` when the file needs pandas' reader."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    if text.count("\r") != text.count("\r\n"):
+    returns = text.count("\r")
+    if returns and returns != text.count("\r\n"):
         return None  # a carriage return outside a line ending: Arrow reads it differently
     first = text.lstrip("\r\n").split("\n", 1)[0].rstrip("\r")
     try:
@@ -234,13 +245,14 @@ def _read_fields_arrow(text: str, sep: str) -> pd.DataFrame | None:
         return None
     try:
         table = pacsv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            io.BytesIO(text.encode("utf-8") if utf8 is None else utf8),
             read_options=pacsv.ReadOptions(use_threads=True),
             parse_options=pacsv.ParseOptions(
                 delimiter=sep, quote_char='"', double_quote=True, newlines_in_values=True
             ),
             convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(header, pa.string()),
+                # Large strings: the storage of pandas' Arrow-backed strings (no cast).
+                column_types=dict.fromkeys(header, pa.large_string()),
                 null_values=[""],
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
@@ -460,8 +472,9 @@ def parse_csv(
     """
     if isinstance(data, str):
         data = data.encode("utf-8")
+    utf8: bytes | None = None
     if encoding is None:
-        text = _decode(data)
+        text, utf8 = _decode_keeping_utf8(data)
     else:
         try:
             text = data.decode(encoding)
@@ -475,7 +488,7 @@ def parse_csv(
     if not text.strip():
         raise ReadError(f"{name}: the file is empty.")
     sep = delimiter or _detect_delimiter(text)
-    frame = _read_fields(text, sep, name)
+    frame = _read_fields(text, sep, name, utf8)
     explicit = {_header_key(k): v for k, v in (columns or {}).items()}
     rename: dict[str, str] = {}
     taken: set[str] = set()
