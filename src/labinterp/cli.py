@@ -50,14 +50,20 @@ class OutputFormat(StrEnum):
 
 
 class TextsOption(StrEnum):
-    """Where CSV output puts the explanation and caveat texts."""
+    """Where CSV output puts the explanation, caveat and range-citation texts."""
 
     inline = "inline"
     table = "table"
 
 
 #: The text columns that ``--texts table`` moves to the companion texts file.
-TABLE_TEXT_COLUMNS = ("explanation", "explanation_sources", "caveats", "caveat_rules")
+TABLE_TEXT_COLUMNS = (
+    "explanation",
+    "explanation_sources",
+    "caveats",
+    "caveat_rules",
+    "reference_citation",
+)
 
 
 def texts_path(output: Path) -> Path:
@@ -416,7 +422,8 @@ def interpret(
         typer.Option(
             "--texts",
             help=(
-                "CSV output: 'inline' writes the explanation and caveat texts on every row; "
+                "CSV output: 'inline' writes the explanation, caveat and range-citation "
+                "texts on every row; "
                 "'table' writes an id on each row and each text once to a companion file "
                 "(out.csv -> out.texts.csv)."
             ),
@@ -512,7 +519,7 @@ def interpret(
     if output_format is OutputFormat.csv and rows >= LARGE_CSV_ROWS and not text_table:
         console.print(
             "tip: CSV repeats each explanation in full on every row; --texts table writes "
-            "each text once to a companion file (about a third of the size), and --format "
+            "each text once to a companion file (about a sixth of the size), and --format "
             "parquet stores each text once (about 1/80 of the size).",
             soft_wrap=True,
         )
