@@ -207,6 +207,36 @@ def test_text_table_joins_back_to_the_inline_output(
     assert (tmp_path / "keyed.csv").stat().st_size < (tmp_path / "inline.csv").stat().st_size
 
 
+def test_text_ids_hold_across_batches_and_skip_unused_texts() -> None:
+    """An id is given only to a text a batch uses, and means the same text in later batches.
+
+    Columns may be categorical (explanations) or plain text (citations); a column that is
+    missing on every row stays missing.
+    """
+    ids: dict[tuple[str, str], str] = {}
+    first = pd.DataFrame(
+        {
+            "explanation": pd.Categorical([None, "b", None], categories=["a", "b", "c"]),
+            "reference_citation": [None, None, None],
+        }
+    )
+    out = cli._with_text_ids(first, ids)
+    assert out["explanation"].tolist()[1] == "T1" and out["explanation"].isna().sum() == 2
+    assert out["reference_citation"].isna().all()
+    assert ids == {("explanation", "b"): "T1"}
+    second = pd.DataFrame(
+        {
+            "explanation": pd.Categorical(["c", "b", None], categories=["a", "b", "c"]),
+            "reference_citation": ["x", None, "x"],
+        }
+    )
+    out = cli._with_text_ids(second, ids)
+    text_of = {i: text for (_, text), i in ids.items()}
+    assert [text_of.get(i) for i in out["explanation"]] == ["c", "b", None]
+    assert [text_of.get(i) for i in out["reference_citation"]] == ["x", None, "x"]
+    assert ("explanation", "a") not in ids
+
+
 @pytest.mark.parametrize("extra", [["--format", "parquet", "-o", "out.parquet"], []])
 def test_text_table_needs_csv_written_to_a_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra: list[str]

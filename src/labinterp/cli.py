@@ -202,10 +202,22 @@ def _with_text_ids(frame: pd.DataFrame, ids: dict[tuple[str, str], str]) -> pd.D
     for name in TABLE_TEXT_COLUMNS:
         if name not in frame.columns:
             continue
-        values = frame[name].astype("category").cat.remove_unused_categories()
-        keys = [ids.setdefault((name, str(t)), f"T{len(ids) + 1}") for t in values.cat.categories]
+        values = frame[name]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            codes = np.asarray(values.cat.codes, dtype=np.int64)
+            texts: Any = values.cat.categories
+        else:
+            codes, texts = pd.factorize(values, use_na_sentinel=True)
+        # Only the texts this batch uses get an id (in order of category).
+        used = np.bincount(codes + 1, minlength=len(texts) + 1)[1:] > 0
+        new_code = np.append(np.cumsum(used) - 1, -1)  # code -1 (missing) stays -1
+        keys = [
+            ids.setdefault((name, str(t)), f"T{len(ids) + 1}")
+            for t, u in zip(texts, used, strict=True)
+            if u
+        ]
         frame[name] = pd.Categorical.from_codes(
-            values.cat.codes, categories=pd.Index(keys, dtype=object)
+            new_code[codes], categories=pd.Index(keys, dtype=object)
         )
     return frame
 
