@@ -227,6 +227,19 @@ def test_mixed_utf8_and_latin1_lines() -> None:
     assert labinterp.read_csv(data)["raw_unit"].tolist() == ["µmol/L", "µmol/L"]
 
 
+def test_utf8_bytes_are_passed_on_only_for_a_utf8_file() -> None:
+    """The UTF-8 bytes handed to Arrow are the text's own.
+
+    They come without the BOM, and there are none for a file decoded (in part) as cp1252.
+    """
+    text = "Analyse;Resultat;Enhet\nP-Kreatinin;80;µmol/L\n"
+    assert csv_module._decode_keeping_utf8(text.encode("utf-8")) == (text, text.encode("utf-8"))
+    with_bom = b"\xef\xbb\xbf" + text.encode("utf-8")
+    assert csv_module._decode_keeping_utf8(with_bom) == (text, text.encode("utf-8"))
+    assert csv_module._decode_keeping_utf8(text.encode("cp1252")) == (text, None)
+    assert labinterp.read_csv(with_bom)["raw_unit"].tolist() == ["µmol/L"]
+
+
 def test_explicit_wrong_encoding_names_the_byte() -> None:
     """A forced encoding that does not fit raises ReadError naming the byte offset."""
     with pytest.raises(ReadError, match="byte 36"):
@@ -248,18 +261,22 @@ FIELD = st.text(alphabet='ab ,;"\n\r\t1µø', max_size=6)
         )
     ),
     st.booleans(),
+    st.booleans(),
 )
 def test_arrow_reader_reads_what_pythons_csv_reader_reads(
-    sep: str, table: tuple[list[str], list[list[str]]], crlf: bool
+    sep: str, table: tuple[list[str], list[list[str]]], crlf: bool, as_bytes: bool
 ) -> None:
-    """Where Arrow's reader takes a file, it reads the fields Python's csv module reads."""
+    """Where Arrow's reader takes a file, it reads the fields Python's csv module reads.
+
+    Both ways in: the text alone, and the text with its UTF-8 bytes (as for a UTF-8 file).
+    """
     header, rows = table
     buffer = io.StringIO()
     csv.writer(buffer, delimiter=sep, lineterminator="\r\n" if crlf else "\n").writerows(
         [header, *rows]
     )
     text = buffer.getvalue()
-    arrow = csv_module._read_fields_arrow(text, sep)
+    arrow = csv_module._read_fields_arrow(text, sep, text.encode("utf-8") if as_bytes else None)
     if arrow is None:
         return  # pandas' reader reads it
     read_back = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=sep) if r]
