@@ -24,13 +24,12 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
-from run import make_export
+from run import make_export, timed
 
 #: Run in a fresh process: prints the CPU seconds of each step as JSON.
 _PROBE = r"""
@@ -75,11 +74,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         path = make_export(Path(tmp) / f"{args.style}.csv", args.rows, args.style)
         sep = ";" if args.style == "nordic" else ","
-        baseline = float("inf")
-        for _ in range(3):
-            start = time.perf_counter()
-            pd.read_csv(path, sep=sep, dtype=str)
-            baseline = min(baseline, time.perf_counter() - start)
+        baseline = timed(lambda: pd.read_csv(path, sep=sep, dtype=str), repeat=3)
         runs = []
         for _ in range(args.runs):
             done = subprocess.run(

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from labinterp._frames import shared_pool
+from labinterp._frames import factorized, shared_pool
 from labinterp.errors import LabinterpError, ReadError
 from labinterp.interpret import interpret as interpret_frame
 from labinterp.io.detect import detect_format, read
@@ -202,12 +202,8 @@ def _with_text_ids(frame: pd.DataFrame, ids: dict[tuple[str, str], str]) -> pd.D
     for name in TABLE_TEXT_COLUMNS:
         if name not in frame.columns:
             continue
-        values = frame[name]
-        if isinstance(values.dtype, pd.CategoricalDtype):
-            codes = np.asarray(values.cat.codes, dtype=np.int64)
-            texts: Any = values.cat.categories
-        else:
-            codes, texts = pd.factorize(values, use_na_sentinel=True)
+        found = factorized(frame[name].array)  # a categorical by its own codes
+        codes, texts = found.codes, found.uniques
         # Only the texts this batch uses get an id (in order of category).
         used = np.bincount(codes + 1, minlength=len(texts) + 1)[1:] > 0
         new_code = np.append(np.cumsum(used) - 1, -1)  # code -1 (missing) stays -1

@@ -158,8 +158,7 @@ def derive_egfr(
     unit = interpreted["unit_canonical"].to_numpy(dtype=object)
     value = interpreted["value_canonical"].to_numpy(dtype="float64")
     parts = []
-    used = [p for p in range(len(names)) if (chosen == p).any()]
-    for position in sorted(used, key=lambda p: int(np.argmax(chosen == p))):  # by first row
+    for position in pd.unique(chosen[chosen >= 0]):  # in the order of their first rows
         name = names[position]
         picked = np.flatnonzero(chosen == position)
         for unit_name in pd.unique(unit[picked]):
