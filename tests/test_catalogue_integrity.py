@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from labinterp import catalog
+from labinterp import catalogue
 from labinterp.errors import UnitError
 from labinterp.units import conversion, normalise_unit
 
@@ -18,7 +18,7 @@ LANGS = ["en"]
 
 def test_sources_load_and_have_titles() -> None:
     """The bibliography loads and every entry has a kind and a title."""
-    sources = catalog.sources()
+    sources = catalogue.sources()
     assert len(sources) > 10
     assert all(s.title for s in sources.values())
 
@@ -26,8 +26,8 @@ def test_sources_load_and_have_titles() -> None:
 @pytest.mark.parametrize("name", CATALOGUES)
 def test_range_rows_cite_existing_sources(name: str) -> None:
     """Every range row names a source key that is in sources.toml, with a locator."""
-    keys = set(catalog.sources())
-    for row in catalog.load_range_catalogue(name).ranges:
+    keys = set(catalogue.sources())
+    for row in catalogue.load_range_catalogue(name).ranges:
         assert row.source in keys, row.source
         assert row.locator.strip()
 
@@ -35,8 +35,8 @@ def test_range_rows_cite_existing_sources(name: str) -> None:
 @pytest.mark.parametrize("name", CATALOGUES)
 def test_range_units_measure_the_analyte(name: str) -> None:
     """Every range unit parses and converts to the analyte's catalogue unit."""
-    for row in catalog.load_range_catalogue(name).ranges:
-        spec = catalog.get_analyte(row.analyte)
+    for row in catalogue.load_range_catalogue(name).ranges:
+        spec = catalogue.get_analyte(row.analyte)
         normalise_unit(row.unit)
         conversion(row.unit, spec.unit, row.analyte)
 
@@ -44,7 +44,7 @@ def test_range_units_measure_the_analyte(name: str) -> None:
 @pytest.mark.parametrize("name", CATALOGUES)
 def test_range_rows_are_ordered_and_critical_limits_outside(name: str) -> None:
     """Limits are ordered (low <= high) and critical limits lie outside the range."""
-    for row in catalog.load_range_catalogue(name).ranges:
+    for row in catalogue.load_range_catalogue(name).ranges:
         if row.low is not None and row.high is not None:
             assert row.low <= row.high
         if row.critical_low is not None and row.low is not None:
@@ -56,7 +56,7 @@ def test_range_rows_are_ordered_and_critical_limits_outside(name: str) -> None:
 @pytest.mark.parametrize("name", CATALOGUES)
 def test_no_overlapping_age_bands(name: str) -> None:
     """For each analyte, no person (sex, age) is covered by two rows."""
-    rows = catalog.load_range_catalogue(name).ranges
+    rows = catalogue.load_range_catalogue(name).ranges
     for a, b in itertools.combinations(rows, 2):
         if a.analyte != b.analyte or a.specimen != b.specimen:
             continue
@@ -74,32 +74,32 @@ def test_no_overlapping_age_bands(name: str) -> None:
 @pytest.mark.parametrize("name", CATALOGUES)
 def test_every_range_analyte_is_in_the_catalogue(name: str) -> None:
     """Range rows only name analytes that analytes.toml defines."""
-    known = set(catalog.analytes())
-    assert {r.analyte for r in catalog.load_range_catalogue(name).ranges} <= known
+    known = set(catalogue.analytes())
+    assert {r.analyte for r in catalogue.load_range_catalogue(name).ranges} <= known
 
 
 def test_analytes_cite_sources_and_units_parse() -> None:
     """Molar masses, valences and plausibility limits cite sources that exist; units parse."""
-    keys = set(catalog.sources())
-    for spec in catalog.analytes().values():
+    keys = set(catalogue.sources())
+    for spec in catalogue.analytes().values():
         normalise_unit(spec.unit)
         assert spec.cited_sources <= keys, (spec.key, spec.cited_sources - keys)
 
 
 def test_codes_and_aliases_are_unique() -> None:
     """No code or name points to two analytes (the indexes raise if one does)."""
-    assert catalog.lookup_code("NPU02647") == "magnesium"
-    assert catalog.lookup_name("P-Kreatinin") == "creatinine"
+    assert catalogue.lookup_code("NPU02647") == "magnesium"
+    assert catalogue.lookup_name("P-Kreatinin") == "creatinine"
 
 
 @pytest.mark.parametrize("profile", ["no", "se", "dk", "us"])
 def test_profile_units_convert_from_catalogue_units(profile: str) -> None:
     """Every profile reporting unit is reachable from the analyte's catalogue unit."""
-    chosen = catalog.get_profile(profile)
-    assert set(chosen.units) == set(catalog.analytes())
+    chosen = catalogue.get_profile(profile)
+    assert set(chosen.units) == set(catalogue.analytes())
     for analyte, unit in chosen.units.items():
         try:
-            conversion(catalog.get_analyte(analyte).unit, unit, analyte)
+            conversion(catalogue.get_analyte(analyte).unit, unit, analyte)
         except UnitError as exc:  # pragma: no cover - the assertion message is the point
             pytest.fail(f"{profile}: {analyte} {unit}: {exc}")
 
@@ -107,17 +107,17 @@ def test_profile_units_convert_from_catalogue_units(profile: str) -> None:
 @pytest.mark.parametrize("lang", LANGS)
 def test_text_cites_existing_sources(lang: str) -> None:
     """Every explanation text cites only keys that exist in sources.toml."""
-    keys = set(catalog.sources())
-    for key, entry in catalog.text_catalogue(lang).items():
+    keys = set(catalogue.sources())
+    for key, entry in catalogue.text_catalogue(lang).items():
         assert set(entry.sources) <= keys, key
 
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_text_covers_every_analyte_and_flag(lang: str) -> None:
     """Every analyte has an 'about' text and every flag a generic fallback text."""
-    texts = catalog.text_catalogue(lang)
+    texts = catalogue.text_catalogue(lang)
     for audience in ("patient", "clinician"):
-        for analyte in catalog.analytes():
+        for analyte in catalogue.analytes():
             assert f"{analyte}.about.{audience}" in texts, analyte
         for flag in ("N", "L", "H", "LL", "HH"):
             assert f"_flag.{flag}.{audience}" in texts
@@ -125,9 +125,9 @@ def test_text_covers_every_analyte_and_flag(lang: str) -> None:
 
 def test_magnesium_text_states_the_one_percent_fact() -> None:
     """The magnesium text says serum holds about 1 % of body magnesium, and cites it."""
-    about = catalog.text_catalogue("en")["magnesium.about.patient"]
+    about = catalogue.text_catalogue("en")["magnesium.about.patient"]
     assert "1 %" in about.text and about.sources
-    normal = catalog.text_catalogue("en")["magnesium.flag.N.patient"]
+    normal = catalogue.text_catalogue("en")["magnesium.flag.N.patient"]
     assert "deplet" in normal.text.lower() or "does not rule out" in normal.text.lower()
 
 
@@ -145,31 +145,31 @@ def test_site_catalogue_errors_name_file_line_and_column(tmp_path) -> None:
         encoding="utf-8",
     )
     with pytest.raises(
-        catalog.CatalogueError, match=r"ranges\.csv, line 2, column 9 \(low_inclusive\)"
+        catalogue.CatalogueError, match=r"ranges\.csv, line 2, column 9 \(low_inclusive\)"
     ):
-        catalog.load_range_catalogue(tmp_path)
+        catalogue.load_range_catalogue(tmp_path)
     (tmp_path / "ranges.csv").write_text(
         header + "magnesium,serum_plasma,any,,,mmol/L,0.9,0.7,true,true,,,Src,p1,\n",
         encoding="utf-8",
     )
-    with pytest.raises(catalog.CatalogueError, match="line 2"):
-        catalog.load_range_catalogue(tmp_path)
+    with pytest.raises(catalogue.CatalogueError, match="line 2"):
+        catalogue.load_range_catalogue(tmp_path)
 
 
 def test_docs_sources_page_is_generated_from_the_bibliography() -> None:
     """docs/sources.md is exactly what sources.toml generates (regenerate it when it differs)."""
     page = (ROOT / "docs" / "sources.md").read_text(encoding="utf-8")
-    assert page == catalog.bibliography_markdown()
+    assert page == catalogue.bibliography_markdown()
 
 
 def test_every_source_is_cited_somewhere() -> None:
     """No bibliography entry is unused by data, text, vectors or code docstrings."""
     cited: set[str] = set()
     for name in CATALOGUES:
-        cited |= {r.source for r in catalog.load_range_catalogue(name).ranges}
-    for spec in catalog.analytes().values():
+        cited |= {r.source for r in catalogue.load_range_catalogue(name).ranges}
+    for spec in catalogue.analytes().values():
         cited |= spec.cited_sources
-    for entry in catalog.text_catalogue("en").values():
+    for entry in catalogue.text_catalogue("en").values():
         cited |= set(entry.sources)
     corpus = "".join(
         p.read_text(encoding="utf-8")
@@ -182,7 +182,7 @@ def test_every_source_is_cited_somewhere() -> None:
         )
         for p in ROOT.glob(pattern)
     )
-    unused = [key for key in catalog.sources() if key not in cited and key not in corpus]
+    unused = [key for key in catalogue.sources() if key not in cited and key not in corpus]
     assert unused == []
 
 
@@ -190,14 +190,14 @@ def test_equation_applicability_cites_existing_sources() -> None:
     """Every equation's applicability (age band, inputs) cites keys in sources.toml."""
     from labinterp.equations import APPLICABILITY
 
-    keys = set(catalog.sources())
+    keys = set(catalogue.sources())
     for name, rule in APPLICABILITY.items():
         assert set(rule["sources"]) <= keys, name
 
 
 @pytest.mark.parametrize(
     ("page", "render"),
-    [("ranges.md", catalog.ranges_markdown), ("schemes.md", catalog.schemes_markdown)],
+    [("ranges.md", catalogue.ranges_markdown), ("schemes.md", catalogue.schemes_markdown)],
 )
 def test_generated_tables_are_current(page: str, render) -> None:
     """The docs tables of every range and scheme are exactly what the data files generate."""

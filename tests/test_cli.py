@@ -90,11 +90,11 @@ def test_parquet_output(us_example, tmp_path) -> None:
 
 def test_site_catalogue_option(nordic_example, tmp_path) -> None:
     """--catalogue points at a site catalogue directory; a broken one exits 2 naming the file."""
-    (tmp_path / "catalog.toml").write_text('name = "x"\n', encoding="utf-8")
+    (tmp_path / "catalogue.toml").write_text('name = "x"\n', encoding="utf-8")
     (tmp_path / "ranges.csv").write_text("analyte\n", encoding="utf-8")
     result = runner.invoke(app, ["interpret", str(nordic_example), "--catalogue", str(tmp_path)])
     assert result.exit_code == 2
-    assert "catalog.toml" in result.output
+    assert "catalogue.toml" in result.output
 
 
 def test_cli_reads_hl7_and_writes_fhir(tmp_path) -> None:

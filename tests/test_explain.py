@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import labinterp
-from labinterp import catalog
+from labinterp import catalogue
 from labinterp.errors import CatalogueError
 from labinterp.explain import AUDIENCES, NOTE_IDS, rules, rules_markdown
 
@@ -33,10 +33,10 @@ def _leaves(node: dict, prefix: str = "") -> dict[str, dict]:
 
 def _required_keys() -> set[str]:
     keys = {f"_flag.{f}" for f in ("N", "L", "H", "LL", "HH")}
-    for analyte in catalog.analytes():
+    for analyte in catalogue.analytes():
         keys.add(f"{analyte}.about")
         keys |= {f"{analyte}.flag.{f}" for f in ("N", "L", "H")}
-    for scheme in catalog.schemes().values():
+    for scheme in catalogue.schemes().values():
         keys |= {f"category.{scheme.name}.{label}" for label in scheme.labels}
     keys |= {f"caveat.{rule.id}" for rule in rules()}
     keys |= {f"note.{note}" for note in NOTE_IDS}
@@ -46,7 +46,7 @@ def _required_keys() -> set[str]:
 @pytest.mark.parametrize("lang", LANGS)
 def test_every_key_in_every_language_and_audience(lang: str) -> None:
     """Each language has every analyte, flag, category and caveat text for both audiences."""
-    texts = catalog.text_catalogue(lang)
+    texts = catalogue.text_catalogue(lang)
     missing = [
         f"{k}.{a}" for k in sorted(_required_keys()) for a in AUDIENCES if f"{k}.{a}" not in texts
     ]
@@ -69,7 +69,7 @@ def test_placeholders_are_only_the_known_ones(lang: str) -> None:
     """Texts use only the {equation} and {catalogue} placeholders, which the code fills."""
     import re
 
-    for key, entry in catalog.text_catalogue(lang).items():
+    for key, entry in catalogue.text_catalogue(lang).items():
         assert set(re.findall(r"\{(\w+)\}", entry.text)) <= {"equation", "catalogue"}, key
 
 
@@ -87,18 +87,18 @@ def test_explanations_render_in_each_language_and_audience(lang: str, audience: 
     finding = labinterp.interpret_one(
         "magnesium", "0,62", "mmol/L", age_years=50, lang=lang, audience=audience
     )
-    texts = catalog.text_catalogue(lang)
+    texts = catalogue.text_catalogue(lang)
     assert texts[f"magnesium.flag.L.{audience}"].text in (finding.explanation or "")
     assert finding.sources and finding.caveats
 
 
 def test_missing_translation_falls_back_to_english_with_a_warning(monkeypatch) -> None:
     """A key missing in a language is taken from English, with a LabinterpWarning."""
-    real = catalog.text_catalogue.__wrapped__
+    real = catalogue.text_catalogue.__wrapped__
     partial = dict(real("en"))
     del partial["magnesium.about.patient"]
     monkeypatch.setattr(
-        catalog, "text_catalogue", lambda code: partial if code == "xx" else real(code)
+        catalogue, "text_catalogue", lambda code: partial if code == "xx" else real(code)
     )
     with pytest.warns(labinterp.LabinterpWarning, match="missing in language 'xx'"):
         finding = labinterp.interpret_one("magnesium", "0,8", "mmol/L", age_years=50, lang="xx")
@@ -249,4 +249,4 @@ def test_cli_translated_output(tmp_path, lang: str) -> None:
     result = CliRunner().invoke(app, ["interpret", example, "--lang", lang, "-o", str(out)])
     assert result.exit_code == 0, result.output
     text = pd.read_csv(out)["explanation"].dropna().iloc[0]
-    assert any(e.text in text for e in catalog.text_catalogue(lang).values())
+    assert any(e.text in text for e in catalogue.text_catalogue(lang).values())

@@ -42,7 +42,7 @@ def test_wheel_contains_data_files(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for required in (
         "labinterp/reference_ranges/nordic/ranges.csv",
-        "labinterp/reference_ranges/nordic/catalog.toml",
+        "labinterp/reference_ranges/nordic/catalogue.toml",
         "labinterp/reference_ranges/us/ranges.csv",
         "labinterp/data/analytes.toml",
         "labinterp/data/sources.toml",

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import labinterp
-from labinterp import catalog
+from labinterp import catalogue
 from labinterp.classify import categorise
 from labinterp.errors import CatalogueError
 
@@ -224,8 +224,8 @@ def test_profiles_choose_their_schemes() -> None:
         labinterp.interpret_one("vitamin_d_25oh", "40", "ng/mL", profile="us").scheme
         == "VitD_IOM2011"
     )
-    for profile in catalog.profiles().values():
-        assert set(profile.schemes) <= set(catalog.schemes())
+    for profile in catalogue.profiles().values():
+        assert set(profile.schemes) <= set(catalogue.schemes())
 
 
 def test_unknown_scheme_is_an_error() -> None:
@@ -236,8 +236,8 @@ def test_unknown_scheme_is_an_error() -> None:
 
 def test_schemes_cite_existing_sources() -> None:
     """Every scheme cites keys that are in sources.toml."""
-    keys = set(catalog.sources())
-    for scheme in catalog.schemes().values():
+    keys = set(catalogue.sources())
+    for scheme in catalogue.schemes().values():
         assert {scheme.source, *scheme.also_sources} <= keys, scheme.name
 
 

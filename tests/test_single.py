@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import labinterp
 import labinterp.equations
-from labinterp import catalog
+from labinterp import catalogue
 from labinterp.classify import categorise, categorise_one, flag_one, flags
 from labinterp.errors import InvalidResultError
 
@@ -219,7 +219,7 @@ def test_categorise_many_rows_equals_categorise_one_row_by_row(
 # -- the panel against the frame path -----------------------------------------------
 
 ANALYTES = [
-    *catalog.analytes(),
+    *catalogue.analytes(),
     "P-Magnesium",
     "P-Kreatinin",
     "B-HbA1c",
@@ -260,7 +260,7 @@ result = st.fixed_dictionaries(
 def _frame_findings(results: list[dict[str, Any]], **context: Any) -> list[labinterp.Finding]:
     rows = []
     for r in results:
-        key = r["analyte"] if r["analyte"] in catalog.analytes() else None
+        key = r["analyte"] if r["analyte"] in catalogue.analytes() else None
         value = r["value"]
         rows.append(
             {
@@ -369,12 +369,12 @@ def test_interpret_one_equals_frame_path(
                 "sex": sex,
                 "age_years": age,
                 "lab_reference_text": result.get("reference_text"),
-                "analyte": result["analyte"] if result["analyte"] in catalog.analytes() else None,
+                "analyte": result["analyte"] if result["analyte"] in catalogue.analytes() else None,
                 "source_code": None
-                if result["analyte"] in catalog.analytes()
+                if result["analyte"] in catalogue.analytes()
                 else result["analyte"],
                 "source_name": None
-                if result["analyte"] in catalog.analytes()
+                if result["analyte"] in catalogue.analytes()
                 else result["analyte"],
             }
         ]

@@ -33,8 +33,8 @@ from typing import Any
 
 from labinterp import pandas as _pandas_accessor  # registers df.labinterp
 from labinterp._single import interpret_panel
-from labinterp.catalog import load_range_catalogue
-from labinterp.catalog import sources as sources
+from labinterp.catalogue import load_range_catalogue
+from labinterp.catalogue import sources as sources
 from labinterp.errors import (
     CatalogueError,
     IncompatibleUnitError,

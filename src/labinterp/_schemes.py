@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from labinterp import catalog
+from labinterp import catalogue
 from labinterp._frames import in_sets_of
 from labinterp.classify import categorise_one, category_codes
 from labinterp.errors import CatalogueError, UnitError
@@ -145,7 +145,7 @@ def checked_schemes(names: Sequence[str]) -> Mapping[str, Scheme]:
     CatalogueError
         When a name is not a known scheme.
     """
-    known = catalog.schemes()
+    known = catalogue.schemes()
     unknown = [n for n in names if n not in known]
     if unknown:
         raise CatalogueError(

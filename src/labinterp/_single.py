@@ -18,9 +18,9 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from labinterp import catalog
+from labinterp import catalogue
 from labinterp._schemes import checked_schemes, classify_one
-from labinterp.catalog import RangeCatalogue, load_range_catalogue
+from labinterp.catalogue import RangeCatalogue, load_range_catalogue
 from labinterp.classify import flag_one
 from labinterp.derive import _ADULT_AGE, _CHILD, _CHILD_WITH_HEIGHT, EQUATION_NAMES, _age_ok
 from labinterp.derive import equation_function as _equation_function
@@ -395,7 +395,7 @@ def _context(
     collected_at: datetime | date | str | None = None,
     height_cm: float | None = None,
 ) -> _Context:
-    chosen = catalog.get_profile(profile)
+    chosen = catalogue.get_profile(profile)
     names = tuple(schemes) if schemes is not None else tuple(chosen.schemes)
     checked_schemes(names)
     raw_sex = sex.value if isinstance(sex, Sex) else sex
@@ -424,7 +424,7 @@ def _raw(value: Any) -> Any:
 
 
 def _identify(analyte: str) -> dict[str, Any]:
-    if analyte in catalog.analytes():
+    if analyte in catalogue.analytes():
         return {"key": analyte}
     return {"code": analyte, "name": analyte}
 

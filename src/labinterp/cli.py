@@ -406,7 +406,7 @@ def interpret(
     ] = OutputFormat.csv,
     catalogue: Annotated[
         Path | None,
-        typer.Option(help="A site range catalogue directory (catalog.toml + ranges.csv)."),
+        typer.Option(help="A site range catalogue directory (catalogue.toml + ranges.csv)."),
     ] = None,
     code_map: Annotated[
         Path | None,

@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from labinterp import catalog
+from labinterp import catalogue
 from labinterp._frames import factorize_rows, factorized, in_sets_of
 from labinterp.errors import CatalogueError, LabinterpWarning
 from labinterp.models import TextEntry
@@ -96,9 +96,9 @@ def rules() -> tuple[Rule, ...]:
     CatalogueError
         When a rule has an unknown field, an unknown analyte or source key.
     """
-    path = catalog._DATA / "rules.toml"
-    data = catalog._read_toml(path)
-    known_sources = set(catalog.sources())
+    path = catalogue._DATA / "rules.toml"
+    data = catalogue._read_toml(path)
+    known_sources = set(catalogue.sources())
     out = []
     for rule_id, entry in data.items():
         unknown = set(entry) - _RULE_FIELDS
@@ -124,7 +124,7 @@ def rules() -> tuple[Rule, ...]:
         if missing:
             raise CatalogueError(f"{path}, [{rule_id}]: unknown source key(s) {sorted(missing)}.")
         for name in (rule.analyte, rule.with_analyte):
-            if name is not None and name not in catalog.analytes():
+            if name is not None and name not in catalogue.analytes():
                 raise CatalogueError(f"{path}, [{rule_id}]: unknown analyte {name!r}.")
         out.append(rule)
     return tuple(out)
@@ -138,8 +138,8 @@ class Text:
             raise CatalogueError(f"Unknown audience; use one of: {', '.join(AUDIENCES)}.")
         self.lang = lang
         self.audience = audience
-        self._texts = catalog.text_catalogue(lang)
-        self._english = catalog.text_catalogue("en") if lang != "en" else self._texts
+        self._texts = catalogue.text_catalogue(lang)
+        self._english = catalogue.text_catalogue("en") if lang != "en" else self._texts
         self._warned: set[str] = set()
 
     def get(self, key: str) -> TextEntry | None:
@@ -208,7 +208,7 @@ def compose_explanation(
     parts: list[TextEntry] = []
     if analyte:
         # Categories that only restate the flag (Mg, Creatinine) add no text of their own.
-        restates_flag = bool(scheme) and bool(catalog.schemes()[scheme].from_flags)
+        restates_flag = bool(scheme) and bool(catalogue.schemes()[scheme].from_flags)
         for key in (
             f"{analyte}.about",
             f"{analyte}.flag.{flag}" if flag else None,

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from labinterp import catalog
+from labinterp import catalogue
 from labinterp.equations.variation import (
     reference_change_value,
     reference_change_value_lognormal,
@@ -69,13 +69,13 @@ def biological_variation() -> Mapping[str, BiologicalVariation]:
     CatalogueError
         When an entry is malformed or cites a source key that does not exist.
     """
-    path = catalog._DATA / "biological_variation.toml"
+    path = catalogue._DATA / "biological_variation.toml"
     with path.open("rb") as handle:
         try:
             data = tomllib.load(handle)
         except tomllib.TOMLDecodeError as exc:
             raise CatalogueError(f"{path}: invalid TOML: {exc}") from exc
-    known = set(catalog.sources())
+    known = set(catalogue.sources())
     out: dict[str, BiologicalVariation] = {}
     for analyte, entry in data.items():
         try:

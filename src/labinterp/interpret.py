@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from labinterp import catalog
+from labinterp import catalogue
 from labinterp._frames import (
     Coded,
     ColumnCodes,
@@ -33,7 +33,7 @@ from labinterp._frames import (
     threaded,
 )
 from labinterp._schemes import SchemeInputs, apply_schemes, inflamed_sample_sets
-from labinterp.catalog import RangeCatalogue, load_range_catalogue
+from labinterp.catalogue import RangeCatalogue, load_range_catalogue
 from labinterp.classify import FLAG_ORDER, flags
 from labinterp.derive import EQUATION_NAMES, derive_egfr, derive_egfr_cr_cys, hba1c_columns
 from labinterp.errors import (
@@ -212,9 +212,9 @@ def resolve_analyte(key: Any, code: Any, name: Any) -> tuple[str | None, str | N
     up, and a code and a name that point to different analytes are refused.
     """
     key = None if _is_na(key) else key
-    given = key if isinstance(key, str) and key in catalog.analytes() else ("?" if key else None)
-    coded = catalog.lookup_code(code) if isinstance(code, str) else None
-    named = catalog.lookup_name(name) if isinstance(name, str) else None
+    given = key if isinstance(key, str) and key in catalogue.analytes() else ("?" if key else None)
+    coded = catalogue.lookup_code(code) if isinstance(code, str) else None
+    named = catalogue.lookup_name(name) if isinstance(name, str) else None
     if given == "?":
         return None, _UNKNOWN_KEY
     if given is not None:
@@ -233,7 +233,7 @@ def _is_na(value: Any) -> bool:
 @lru_cache(maxsize=1)
 def _analyte_keys() -> tuple[str, ...]:
     """Every catalogue analyte key; a row's analyte number is its position here."""
-    return tuple(catalog.analytes())
+    return tuple(catalogue.analytes())
 
 
 def _present(number: IntArray) -> IntArray:
@@ -970,7 +970,7 @@ def _caveat_parts(
 
 
 def _resolve_profile(profile: str | Profile) -> Profile:
-    return catalog.get_profile(profile)
+    return catalogue.get_profile(profile)
 
 
 def interpret(
@@ -1002,8 +1002,8 @@ def interpret(
         chooses the reporting units and the range catalogue.
     catalogue
         A range catalogue to use instead of the profile's: a packaged name
-        (``"nordic"``, ``"us"``), a directory with ``catalog.toml`` and
-        ``ranges.csv``, or a loaded :class:`~labinterp.catalog.RangeCatalogue`.
+        (``"nordic"``, ``"us"``), a directory with ``catalogue.toml`` and
+        ``ranges.csv``, or a loaded :class:`~labinterp.catalogue.RangeCatalogue`.
     lang
         Language of the explanations and caveats: ``"en"``, ``"nb"`` or ``"sv"``.
     on_invalid
@@ -1559,7 +1559,7 @@ def _check_plausible(
 @lru_cache(maxsize=256)
 def _plausible_limits(name: str, to_unit: str) -> tuple[float, float] | None:
     """Return the plausibility limits in ``to_unit`` (NaN for an open side), or ``None``."""
-    spec = catalog.get_analyte(name)
+    spec = catalogue.get_analyte(name)
     if spec.plausible_low is None and spec.plausible_high is None:
         return None
     affine = conversion(spec.unit, to_unit, name)
@@ -1575,9 +1575,9 @@ def _implausible(
         return None
     low, high = limits
     if value_canonical < low:
-        side, source = "below", catalog.get_analyte(name).plausible_low_source
+        side, source = "below", catalogue.get_analyte(name).plausible_low_source
     elif value_canonical > high:
-        side, source = "above", catalog.get_analyte(name).plausible_high_source
+        side, source = "above", catalogue.get_analyte(name).plausible_high_source
     else:
         return None
     base = (
@@ -1599,8 +1599,8 @@ def _likely_unit(
     unit. Nothing is changed: the unit is only named in the problem.
     """
     candidates = dict.fromkeys(
-        [p.units[name] for p in catalog.profiles().values() if name in p.units]
-        + [catalog.get_analyte(name).unit]
+        [p.units[name] for p in catalogue.profiles().values() if name in p.units]
+        + [catalogue.get_analyte(name).unit]
     )
     for candidate in candidates:
         display = normalise_unit(candidate).display

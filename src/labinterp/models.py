@@ -190,7 +190,7 @@ class ReferenceRange(_Frozen):
 
 
 class CatalogueInfo(_Frozen):
-    """The ``catalog.toml`` of a reference-range catalogue."""
+    """The ``catalogue.toml`` of a reference-range catalogue."""
 
     name: str
     title: str

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from labinterp import catalog
+from labinterp import catalogue
 
 __all__ = ["Report", "report"]
 
@@ -93,7 +93,7 @@ class Report:
         return f'<h2>Trends</h2><img alt="Trend plots" src="data:image/png;base64,{data}">'
 
     def _sources(self, keys: set[str]) -> str:
-        bibliography = catalog.sources()
+        bibliography = catalogue.sources()
         items = []
         for key in sorted(keys):
             source = bibliography.get(key)

@@ -173,7 +173,7 @@ class _AnalyteUnits:
 def _analyte_units(analyte: str | None) -> _AnalyteUnits:
     if analyte is None:
         return _AnalyteUnits(None, None, ())
-    from labinterp.catalog import get_analyte
+    from labinterp.catalogue import get_analyte
 
     spec = get_analyte(analyte)
     return _AnalyteUnits(spec.molar_mass_g_per_mol, spec.valence, tuple(spec.scales.items()))

@@ -21,7 +21,7 @@ from typing import IO, Any, Literal
 import numpy as np
 import pandas as pd
 
-from labinterp import catalog
+from labinterp import catalogue
 from labinterp.errors import ReadError, UnknownAnalyteError
 from labinterp.io._context import complete_context
 from labinterp.io._source import load_source
@@ -283,7 +283,7 @@ def _analyte_column(header: str) -> tuple[str, str | None] | None:
     match = _UNIT_IN_HEADER.match(header)
     if match:
         return match.group("name").strip(), match.group("unit").strip()
-    if catalog.lookup_name(header) or catalog.lookup_code(header):
+    if catalogue.lookup_name(header) or catalogue.lookup_code(header):
         return header.strip(), None
     return None
 
@@ -350,7 +350,7 @@ def apply_code_map(
         When the map names an analyte key that is not in the catalogue.
     """
     mapping = _load_code_map(code_map)
-    unknown = sorted({a for a in mapping.values() if a and a not in catalog.analytes()})
+    unknown = sorted({a for a in mapping.values() if a and a not in catalogue.analytes()})
     if unknown:
         raise UnknownAnalyteError(
             "The code map names analyte keys that are not in the catalogue "

@@ -34,7 +34,7 @@ from fhir.resources.R4B.quantity import Quantity
 from fhir.resources.R4B.reference import Reference
 from pydantic import BaseModel, ValidationError
 
-from labinterp import catalog
+from labinterp import catalogue
 from labinterp.errors import (
     InvalidResultError,
     MissingColumnError,
@@ -195,7 +195,7 @@ def _unit_kind(analyte: str, unit: str) -> str | None:
 
 def _catalogue_loinc(analyte: str, kind: str) -> str | None:
     try:
-        codes = catalog.get_analyte(analyte).loinc
+        codes = catalogue.get_analyte(analyte).loinc
     except UnknownAnalyteError:
         return None
     for code in codes:
@@ -234,7 +234,7 @@ def _code(row: Mapping[str, Any], unit: str | None, interpreted: bool) -> Codeab
         codings.append(source)
     if name is None and analyte is not None:
         try:
-            name = catalog.get_analyte(analyte).display.get("en")
+            name = catalogue.get_analyte(analyte).display.get("en")
         except UnknownAnalyteError:
             name = analyte
     if not codings and name is None:

@@ -2,7 +2,7 @@
 
 Everything is read once through :mod:`importlib.resources`, validated into frozen
 pydantic models and cached. Data files are only ever parsed as TOML or CSV.
-A site adds its own range catalogue as a directory (``catalog.toml`` +
+A site adds its own range catalogue as a directory (``catalogue.toml`` +
 ``ranges.csv``) and passes its path as ``catalogue=``; nothing is patched.
 """
 
@@ -254,7 +254,7 @@ class RangeCatalogue:
     Attributes
     ----------
     info
-        Name, version and population from ``catalog.toml``.
+        Name, version and population from ``catalogue.toml``.
     ranges
         All rows of ``ranges.csv``.
     origin
@@ -296,13 +296,24 @@ def _parse_range_cell(column: str, text: str) -> object:
     return text
 
 
+#: The file naming a range catalogue; ``catalog.toml`` is still read where it is the only one.
+INFO_FILE = "catalogue.toml"
+_LEGACY_INFO_FILE = "catalog.toml"
+
+
+def _info_path(directory: Traversable | Path) -> Traversable | Path:
+    path = directory / INFO_FILE
+    legacy = directory / _LEGACY_INFO_FILE
+    return legacy if not path.is_file() and legacy.is_file() else path
+
+
 def _load_ranges(directory: Traversable | Path) -> RangeCatalogue:
-    info_path = directory / "catalog.toml"
+    info_path = _info_path(directory)
     csv_path = directory / "ranges.csv"
     try:
         info = CatalogueInfo(**_read_toml(info_path))
     except ValidationError as exc:
-        raise CatalogueError(_validation_message(info_path, "catalog.toml", exc)) from exc
+        raise CatalogueError(_validation_message(info_path, info_path.name, exc)) from exc
     rows: list[ReferenceRange] = []
     try:
         text = csv_path.read_text(encoding="utf-8")
@@ -346,7 +357,7 @@ def load_range_catalogue(catalogue: str | Path | RangeCatalogue) -> RangeCatalog
     Parameters
     ----------
     catalogue
-        A packaged catalogue name, a directory holding ``catalog.toml`` and
+        A packaged catalogue name, a directory holding ``catalogue.toml`` and
         ``ranges.csv``, or an already loaded :class:`RangeCatalogue`.
 
     Returns
@@ -367,7 +378,7 @@ def load_range_catalogue(catalogue: str | Path | RangeCatalogue) -> RangeCatalog
     ):
         directory = Path(catalogue)
         if not directory.is_dir():
-            raise CatalogueError(f"{directory}: not a directory with catalog.toml and ranges.csv.")
+            raise CatalogueError(f"{directory}: not a directory with {INFO_FILE} and ranges.csv.")
         return _load_ranges(directory)
     return _load_named(catalogue)
 
@@ -386,7 +397,8 @@ def bibliography_markdown() -> str:
         "Every number, range and explanatory claim in labinterp cites one of these keys",
         "(in `reference_ranges/*/ranges.csv`, `data/analytes.toml`, `data/text/*.toml` and code",
         "docstrings). This page is generated from `src/labinterp/data/sources.toml` by",
-        "`python -c \"import labinterp.catalog as c; print(c.bibliography_markdown(), end='')\"`.",
+        "`python -c \"import labinterp.catalogue as c; print(c.bibliography_markdown(), end='')\"`"
+        ".",
         "",
     ]
     for key, source in sorted(sources().items(), key=lambda item: item[0].casefold()):
@@ -420,7 +432,7 @@ def ranges_markdown() -> str:
         "# Reference ranges (tables)",
         "",
         "Every range of the shipped catalogues, generated from `reference_ranges/*/ranges.csv`",
-        "by `python -c \"import labinterp.catalog as c; print(c.ranges_markdown(), end='')\"`.",
+        "by `python -c \"import labinterp.catalogue as c; print(c.ranges_markdown(), end='')\"`.",
         "Age bands are `[age_min, age_max)` in years; `[` and `]` mark inclusive limits;",
         "critical limits are strict.",
         "",
@@ -462,7 +474,7 @@ def schemes_markdown() -> str:
         "# Classification schemes (tables)",
         "",
         "Generated from `src/labinterp/data/schemes.toml` by",
-        "`python -c \"import labinterp.catalog as c; print(c.schemes_markdown(), end='')\"`.",
+        "`python -c \"import labinterp.catalogue as c; print(c.schemes_markdown(), end='')\"`.",
         "",
     ]
     for scheme in schemes().values():
