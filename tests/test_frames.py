@@ -13,8 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labinterp import _frames
-from labinterp._frames import factorize_rows, in_sets_of
+from labinterp import perf as _frames
+from labinterp.perf import factorize_rows
+from labinterp.samples import in_sets_of
 
 EXAMPLES = int(os.environ.get("LABINTERP_FUZZ_EXAMPLES", "150"))
 

@@ -46,7 +46,7 @@ def test_columns_factorized_in_threads_give_the_same_frame(
     nordic_example, us_example, monkeypatch, profile: str
 ) -> None:
     """Hashing the text columns in background threads (large frames) changes no output."""
-    from labinterp import _frames
+    from labinterp import perf as _frames
 
     source = labinterp.read_csv(nordic_example if profile == "no" else us_example)
     monkeypatch.setattr(_frames, "THREADED_ROWS", 10**9)

@@ -19,11 +19,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from labinterp._frames import factorized, shared_pool
 from labinterp.errors import LabinterpError, ReadError
 from labinterp.interpret import interpret as interpret_frame
 from labinterp.io.detect import detect_format, read
 from labinterp.io.safe import FORMULA_START, is_formula
+from labinterp.perf import factorized, shared_pool
 from labinterp.stream import Grouping, iter_csv, patient_batches
 from labinterp.values import infer_decimal
 

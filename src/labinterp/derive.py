@@ -19,11 +19,12 @@ import pandas as pd
 import pyarrow as pa
 
 from labinterp import equations
-from labinterp._frames import objects, sample_sets
 from labinterp.equations import APPLICABILITY
 from labinterp.equations.hba1c import eag_from_hba1c
 from labinterp.errors import CatalogueError
 from labinterp.models import Profile
+from labinterp.perf import objects
+from labinterp.samples import sample_sets
 from labinterp.units import conversion, ureg
 
 __all__ = ["EQUATION_NAMES", "DerivedEGFR", "derive_egfr", "equation_function", "hba1c_columns"]

@@ -21,9 +21,10 @@ import numpy.typing as npt
 import pandas as pd
 
 from labinterp import catalogue
-from labinterp._frames import factorize_rows, factorized, in_sets_of
 from labinterp.errors import CatalogueError, LabinterpWarning
 from labinterp.models import TextEntry
+from labinterp.perf import factorize_rows, factorized
+from labinterp.samples import in_sets_of
 
 __all__ = [
     "AUDIENCES",

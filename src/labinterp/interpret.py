@@ -22,16 +22,6 @@ import numpy.typing as npt
 import pandas as pd
 
 from labinterp import catalogue
-from labinterp._frames import (
-    Coded,
-    ColumnCodes,
-    Soon,
-    factorize_rows,
-    factorized,
-    objects,
-    sample_sets,
-    threaded,
-)
 from labinterp._schemes import SchemeInputs, apply_schemes, inflamed_sample_sets
 from labinterp.catalogue import RangeCatalogue, load_range_catalogue
 from labinterp.classify import FLAG_ORDER, flags
@@ -45,7 +35,17 @@ from labinterp.errors import (
 from labinterp.explain import NOTE_IDS, Text, explanation_table, rule_caveats
 from labinterp.io._context import complete_context
 from labinterp.models import Finding, Profile
+from labinterp.perf import (
+    Coded,
+    ColumnCodes,
+    Soon,
+    factorize_rows,
+    factorized,
+    objects,
+    threaded,
+)
 from labinterp.ranges import LabRange, parse_range_text
+from labinterp.samples import sample_sets
 from labinterp.units import Affine, conversion, normalise_unit
 from labinterp.values import Decimal, parse_column
 from labinterp.vocab import Flag, Sex, Status

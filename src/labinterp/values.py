@@ -23,8 +23,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from labinterp._frames import objects
 from labinterp.errors import ReasonCode
+from labinterp.perf import objects
 
 __all__ = [
     "ParsedColumn",

@@ -1,4 +1,9 @@
-"""Small vectorised helpers shared by the interpretation steps."""
+"""Vectorised machinery with no domain words: factorisation of columns and a shared thread pool.
+
+The interpretation steps number distinct values (and combinations of values) with
+:func:`factorize_rows` and work once per distinct value; large frames spread work that
+releases the GIL over :func:`threaded` helpers.
+"""
 
 from __future__ import annotations
 
@@ -19,9 +24,7 @@ __all__ = [
     "Soon",
     "factorize_rows",
     "factorized",
-    "in_sets_of",
     "objects",
-    "sample_sets",
     "shared_pool",
     "threaded",
 ]
@@ -241,26 +244,3 @@ def _codes(column: Any) -> tuple[IntArray, int]:
             return np.subtract(numbers, low, dtype=np.int64), high - low + 1
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     return np.add(codes, 1, dtype=np.int64), len(uniques) + 1
-
-
-def sample_sets(patient: Any, collected: Any) -> IntArray:
-    """Return sample-set numbers (same patient and collection time); -1 where one is missing.
-
-    ``patient`` may be given already factorized (:class:`Coded`).
-    """
-    patients = patient if isinstance(patient, Coded) else factorized(pd.Series(patient))
-    times = pd.Series(collected)
-    codes, _ = factorize_rows(patients, times)
-    return np.where((patients.codes < 0) | times.isna().to_numpy(), -1, codes)
-
-
-def in_sets_of(sets: IntArray, members: Any) -> npt.NDArray[np.bool_]:
-    """Mark the rows whose sample set holds one of ``members`` (a row mask or positions).
-
-    ``sets`` numbers the sample sets (:func:`sample_sets`); rows without one (-1) are
-    never marked.
-    """
-    held = sets[members]
-    marked = np.zeros(int(sets.max(initial=-1)) + 2, dtype=bool)  # last entry: for -1
-    marked[held[held >= 0]] = True
-    return np.asarray(marked[sets], dtype=bool)
