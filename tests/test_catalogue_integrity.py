@@ -156,12 +156,6 @@ def test_site_catalogue_errors_name_file_line_and_column(tmp_path) -> None:
         catalogue.load_range_catalogue(tmp_path)
 
 
-def test_docs_sources_page_is_generated_from_the_bibliography() -> None:
-    """docs/sources.md is exactly what sources.toml generates (regenerate it when it differs)."""
-    page = (ROOT / "docs" / "sources.md").read_text(encoding="utf-8")
-    assert page == catalogue.bibliography_markdown()
-
-
 def test_every_source_is_cited_somewhere() -> None:
     """No bibliography entry is unused by data, text, vectors or code docstrings."""
     cited: set[str] = set()
@@ -193,12 +187,3 @@ def test_equation_applicability_cites_existing_sources() -> None:
     keys = set(catalogue.sources())
     for name, rule in APPLICABILITY.items():
         assert set(rule["sources"]) <= keys, name
-
-
-@pytest.mark.parametrize(
-    ("page", "render"),
-    [("ranges.md", catalogue.ranges_markdown), ("schemes.md", catalogue.schemes_markdown)],
-)
-def test_generated_tables_are_current(page: str, render) -> None:
-    """The docs tables of every range and scheme are exactly what the data files generate."""
-    assert (ROOT / "docs" / page).read_text(encoding="utf-8") == render()

@@ -38,7 +38,6 @@ __all__ = [
     "rule_bits_one",
     "rule_caveats",
     "rules",
-    "rules_markdown",
 ]
 
 Audience = Literal["patient", "clinician"]
@@ -450,59 +449,3 @@ def rule_bits_one(
             continue
         bits |= 1 << position
     return bits
-
-
-def rules_markdown() -> str:
-    """Render ``rules.toml`` (with the English clinician caveats) as ``docs/rules.md``.
-
-    Returns
-    -------
-    str
-        One section per rule: its conditions, its sources and the caveat text.
-    """
-    text = Text("en", "clinician")
-    lines = [
-        "# Context rules",
-        "",
-        "Caveats attached to results, evaluated per patient and sample set (same patient",
-        "and collection time). Generated from `src/labinterp/data/rules.toml` and",
-        "`src/labinterp/data/text/en.toml` by",
-        "`python -c \"import labinterp.explain as e; print(e.rules_markdown(), end='')\"`.",
-        "",
-    ]
-    for rule in rules():
-        conditions = []
-        if rule.analyte:
-            conditions.append(f"analyte is `{rule.analyte}`")
-        if rule.flags:
-            conditions.append(f"flag is {'/'.join(rule.flags)}")
-        if rule.derived is not None:
-            conditions.append("the result is derived" if rule.derived else "the result is reported")
-        if rule.age_outside:
-            low, high = rule.age_outside
-            conditions.append(f"age below {low:g} or above {high:g} years")
-        if rule.months:
-            conditions.append(f"collected in month {', '.join(str(m) for m in rule.months)}")
-        if rule.profiles:
-            conditions.append(f"profile {', '.join(rule.profiles)}")
-        if rule.reference_source:
-            conditions.append(f"reference source is {rule.reference_source}")
-        if rule.with_analyte:
-            other = f"`{rule.with_analyte}`"
-            if rule.with_flags:
-                other += f" flagged {'/'.join(rule.with_flags)}"
-            if rule.with_below is not None:
-                other += f" below {rule.with_below:g}"
-            conditions.append(f"the same sample set has {other}")
-        entry = text.get(f"caveat.{rule.id}")
-        lines.append(f"## `{rule.id}`")
-        lines.append("")
-        lines.append(f"- When: {'; '.join(conditions) or 'always'}.")
-        lines.append(f"- Condition sources: {', '.join(rule.sources) or 'none (provenance)'}.")
-        if rule.note:
-            lines.append(f"- Note: {rule.note}")
-        if entry is not None:
-            lines.append(f"- Caveat (clinician, en): {entry.text}")
-            lines.append(f"- Caveat sources: {', '.join(entry.sources) or 'none'}.")
-        lines.append("")
-    return "\n".join(lines)

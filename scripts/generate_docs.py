@@ -1,0 +1,278 @@
+"""Generate the documentation pages that are tables of the packaged data.
+
+``python scripts/generate_docs.py`` rewrites every generated page under ``docs/``;
+``python scripts/generate_docs.py --check`` rewrites nothing and exits with status 1
+when a page differs from what the data generates. The pages are built only from
+public APIs of labinterp.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from labinterp import catalogue
+from labinterp.explain import Text, rules
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+COMMAND = "python scripts/generate_docs.py"
+
+
+def sources_page() -> str:
+    """Render ``sources.toml`` as the Markdown page ``docs/sources.md``.
+
+    Returns
+    -------
+    str
+        One entry per source key, sorted by key.
+    """
+    lines = [
+        "# Sources",
+        "",
+        "Every number, range and explanatory claim in labinterp cites one of these keys",
+        "(in `reference_ranges/*/ranges.csv`, `data/analytes.toml`, `data/text/*.toml` and code",
+        "docstrings). This page is generated from `src/labinterp/data/sources.toml` by",
+        f"`{COMMAND}`.",
+        "",
+    ]
+    items = sorted(catalogue.sources().items(), key=lambda item: item[0].casefold())
+    for key, source in items:
+        lines.append(f"- **{key}** ({source.kind}): {source.citation()}")
+        if source.url and source.doi:
+            lines.append(f"  {source.url}")
+        if source.accessed:
+            lines.append(f"  Accessed {source.accessed}.")
+        if source.note:
+            lines.append(f"  {source.note}")
+    return "\n".join(lines) + "\n"
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value).replace("|", "\\|")
+
+
+def ranges_page() -> str:
+    """Render every shipped reference range as the Markdown page ``docs/ranges.md``.
+
+    Returns
+    -------
+    str
+        One table per catalogue, one row per range, with its source and locator.
+    """
+    lines = [
+        "# Reference ranges (tables)",
+        "",
+        "Every range of the shipped catalogues, generated from `reference_ranges/*/ranges.csv`",
+        f"by `{COMMAND}`.",
+        "Age bands are `[age_min, age_max)` in years; `[` and `]` mark inclusive limits;",
+        "critical limits are strict.",
+        "",
+    ]
+    for name in ("nordic", "us"):
+        cat = catalogue.load_range_catalogue(name)
+        lines += [f"## {cat.info.title} (`{name}`, version {cat.info.version})", ""]
+        lines.append("| analyte | sex | age | range | unit | critical | source | locator |")
+        lines.append("|---|---|---|---|---|---|---|---|")
+        for row in cat.ranges:
+            age = f"{_cell(row.age_min) or '0'}–{_cell(row.age_max) or '∞'}"
+            low = f"{'[' if row.low_inclusive else '('}{_cell(row.low) or '−∞'}"
+            high = f"{_cell(row.high) or '∞'}{']' if row.high_inclusive else ')'}"
+            critical = ", ".join(
+                text
+                for text in (
+                    f"< {_cell(row.critical_low)}" if row.critical_low is not None else "",
+                    f"> {_cell(row.critical_high)}" if row.critical_high is not None else "",
+                )
+                if text
+            )
+            lines.append(
+                f"| {row.analyte} | {row.sex} | {age} | {low}, {high} | {row.unit} | "
+                f"{critical} | {row.source} | {_cell(row.locator)} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def schemes_page() -> str:
+    """Render every classification scheme as the Markdown page ``docs/schemes.md``.
+
+    Returns
+    -------
+    str
+        One table per scheme: category, bounds, unit, source.
+    """
+    lines = [
+        "# Classification schemes (tables)",
+        "",
+        "Generated from `src/labinterp/data/schemes.toml` by",
+        f"`{COMMAND}`.",
+        "",
+    ]
+    for scheme in catalogue.schemes().values():
+        lines += [f"## `{scheme.name}` ({scheme.analyte})", ""]
+        lines.append(f"Source: {scheme.source}, {scheme.locator}.")
+        if scheme.note:
+            lines.append(f"Note: {scheme.note}")
+        lines += ["", "| category | values |", "|---|---|"]
+        if scheme.from_flags:
+            for flag, label in scheme.from_flags.items():
+                lines.append(f"| {label} | flag {flag} |")
+        previous: tuple[float, bool] | None = None
+        for category in scheme.categories:
+            lower = f"{'>' if previous[1] else '≥'} {previous[0]:g}" if previous is not None else ""
+            upper = (
+                f"{'≤' if category.upper_inclusive else '<'} {category.upper:g}"
+                if category.upper is not None
+                else ""
+            )
+            bounds = " and ".join(b for b in (lower, upper) if b)
+            lines.append(f"| {category.label} | {bounds} {scheme.unit} |")
+            if category.upper is not None:
+                previous = (category.upper, category.upper_inclusive)
+        lines.append("")
+    return "\n".join(lines)
+
+
+def rules_page() -> str:
+    """Render ``rules.toml`` (with the English clinician caveats) as ``docs/rules.md``.
+
+    Returns
+    -------
+    str
+        One section per rule: its conditions, its sources and the caveat text.
+    """
+    text = Text("en", "clinician")
+    lines = [
+        "# Context rules",
+        "",
+        "Caveats attached to results, evaluated per patient and sample set (same patient",
+        "and collection time). Generated from `src/labinterp/data/rules.toml` and",
+        "`src/labinterp/data/text/en.toml` by",
+        f"`{COMMAND}`.",
+        "",
+    ]
+    for rule in rules():
+        conditions = []
+        if rule.analyte:
+            conditions.append(f"analyte is `{rule.analyte}`")
+        if rule.flags:
+            conditions.append(f"flag is {'/'.join(rule.flags)}")
+        if rule.derived is not None:
+            conditions.append("the result is derived" if rule.derived else "the result is reported")
+        if rule.age_outside:
+            low, high = rule.age_outside
+            conditions.append(f"age below {low:g} or above {high:g} years")
+        if rule.months:
+            conditions.append(f"collected in month {', '.join(str(m) for m in rule.months)}")
+        if rule.profiles:
+            conditions.append(f"profile {', '.join(rule.profiles)}")
+        if rule.reference_source:
+            conditions.append(f"reference source is {rule.reference_source}")
+        if rule.with_analyte:
+            other = f"`{rule.with_analyte}`"
+            if rule.with_flags:
+                other += f" flagged {'/'.join(rule.with_flags)}"
+            if rule.with_below is not None:
+                other += f" below {rule.with_below:g}"
+            conditions.append(f"the same sample set has {other}")
+        entry = text.get(f"caveat.{rule.id}")
+        lines.append(f"## `{rule.id}`")
+        lines.append("")
+        lines.append(f"- When: {'; '.join(conditions) or 'always'}.")
+        lines.append(f"- Condition sources: {', '.join(rule.sources) or 'none (provenance)'}.")
+        if rule.note:
+            lines.append(f"- Note: {rule.note}")
+        if entry is not None:
+            lines.append(f"- Caveat (clinician, en): {entry.text}")
+            lines.append(f"- Caveat sources: {', '.join(entry.sources) or 'none'}.")
+        lines.append("")
+    return "\n".join(lines)
+
+
+#: Every generated page: its file under ``docs/`` and the function that renders it.
+PAGES: dict[str, Callable[[], str]] = {
+    "sources.md": sources_page,
+    "ranges.md": ranges_page,
+    "schemes.md": schemes_page,
+    "rules.md": rules_page,
+}
+
+
+def stale_pages(docs: Path = DOCS) -> list[str]:
+    """Return the names of the generated pages whose file differs from the data.
+
+    Parameters
+    ----------
+    docs : Path
+        The documentation directory.
+
+    Returns
+    -------
+    list of str
+        Page file names, in :data:`PAGES` order; empty when every page is current.
+    """
+    stale = []
+    for name, render in PAGES.items():
+        path = docs / name
+        current = path.read_text(encoding="utf-8") if path.exists() else None
+        if current != render():
+            stale.append(name)
+    return stale
+
+
+def write_pages(docs: Path = DOCS) -> list[str]:
+    """Rewrite every stale generated page.
+
+    Parameters
+    ----------
+    docs : Path
+        The documentation directory.
+
+    Returns
+    -------
+    list of str
+        The names of the pages that were rewritten.
+    """
+    stale = stale_pages(docs)
+    for name in stale:
+        (docs / name).write_text(PAGES[name](), encoding="utf-8")
+    return stale
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line: rewrite the pages, or with ``--check`` only compare them.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 when every page is (now) current; 1 with ``--check`` when a page is stale.
+    """
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 when a page is stale"
+    )
+    args = parser.parse_args(argv)
+    if args.check:
+        stale = stale_pages()
+        for name in stale:
+            print(f"docs/{name} is stale; run `{COMMAND}`.", file=sys.stderr)
+        return 1 if stale else 0
+    for name in write_pages():
+        print(f"rewrote docs/{name}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
