@@ -9,7 +9,7 @@ import pytest
 
 import labinterp
 from labinterp.equations import reference_change_value
-from labinterp.history import HISTORY_COLUMNS, biological_variation
+from labinterp.steps.history import HISTORY_COLUMNS, biological_variation
 
 from .conftest import DATA, EXAMPLES
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 import labinterp
 import labinterp.equations
 from labinterp import catalogue
-from labinterp.classify import categorise, categorise_one, flag_one, flags
+from labinterp.steps.flags import categorise, categorise_one, flag_one, flags
 from labinterp.errors import InvalidResultError
 
 EXAMPLES = int(os.environ.get("LABINTERP_FUZZ_EXAMPLES", "150"))

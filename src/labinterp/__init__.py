@@ -32,7 +32,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from labinterp import pandas as _pandas_accessor  # registers df.labinterp
-from labinterp._single import interpret_panel
+from labinterp.single import interpret_panel
 from labinterp.catalogue import load_range_catalogue
 from labinterp.catalogue import sources as sources
 from labinterp.errors import (
@@ -49,8 +49,8 @@ from labinterp.errors import (
     UnknownAnalyteError,
     UnknownUnitError,
 )
-from labinterp.history import history
-from labinterp.interpret import failures, findings, interpret, interpret_one
+from labinterp.steps.history import history
+from labinterp.engine import failures, findings, interpret, interpret_one
 from labinterp.io import read, read_csv
 from labinterp.models import Finding
 from labinterp.report import Report, report

@@ -22,10 +22,10 @@ import numpy.typing as npt
 import pandas as pd
 
 from labinterp import catalogue
-from labinterp._schemes import SchemeInputs, apply_schemes, inflamed_sample_sets
+from labinterp.steps.schemes import SchemeInputs, apply_schemes, inflamed_sample_sets
 from labinterp.catalogue import RangeCatalogue, load_range_catalogue
-from labinterp.classify import FLAG_ORDER, flags
-from labinterp.derive import EQUATION_NAMES, derive_egfr, derive_egfr_cr_cys, hba1c_columns
+from labinterp.steps.flags import FLAG_ORDER, flags
+from labinterp.steps.derive import EQUATION_NAMES, derive_egfr, derive_egfr_cr_cys, hba1c_columns
 from labinterp.errors import (
     InvalidResultError,
     MissingColumnError,
@@ -44,7 +44,7 @@ from labinterp.perf import (
     objects,
     threaded,
 )
-from labinterp.ranges import LabRange, parse_range_text
+from labinterp.range_text import LabRange, parse_range_text
 from labinterp.samples import sample_sets
 from labinterp.units import Affine, conversion, normalise_unit
 from labinterp.values import Decimal, parse_column
@@ -1483,7 +1483,7 @@ def _derived_labels(index: pd.Index, positions: npt.NDArray[np.int64]) -> pd.Ind
 
 def _with_history(out: pd.DataFrame) -> pd.DataFrame:
     """Add the serial-change columns and a note on each compared result."""
-    from labinterp.history import history as serial
+    from labinterp.steps.history import history as serial
 
     changes = serial(out)
     for column in changes.columns:
@@ -1698,7 +1698,7 @@ def interpret_one(
     >>> f.flag
     <Flag.L: 'L'>
     """
-    from labinterp._single import interpret_single
+    from labinterp.single import interpret_single
 
     return interpret_single(
         analyte,

@@ -31,7 +31,7 @@ class LabinterpAccessor:
 
     def interpret(self, **options: Any) -> pd.DataFrame:
         """Interpret the frame; see :func:`labinterp.interpret` for the options."""
-        from labinterp.interpret import interpret
+        from labinterp.engine import interpret
 
         return interpret(self._frame, **options)
 
@@ -43,12 +43,12 @@ class LabinterpAccessor:
 
     def history(self, **options: Any) -> pd.DataFrame:
         """Return serial changes of an interpreted frame; see :func:`labinterp.history`."""
-        from labinterp.history import history
+        from labinterp.steps.history import history
 
         return history(self._frame, **options)
 
     def failures(self) -> pd.DataFrame:
         """Rows of an interpreted frame that could not be interpreted."""
-        from labinterp.interpret import failures
+        from labinterp.engine import failures
 
         return failures(self._frame)

@@ -19,14 +19,14 @@ from datetime import date, datetime
 from typing import Any
 
 from labinterp import catalogue
-from labinterp._schemes import checked_schemes, classify_one
+from labinterp.steps.schemes import checked_schemes, classify_one
 from labinterp.catalogue import RangeCatalogue, load_range_catalogue
-from labinterp.classify import flag_one
-from labinterp.derive import _ADULT_AGE, _CHILD, _CHILD_WITH_HEIGHT, EQUATION_NAMES, _age_ok
-from labinterp.derive import equation_function as _equation_function
+from labinterp.steps.flags import flag_one
+from labinterp.steps.derive import _ADULT_AGE, _CHILD, _CHILD_WITH_HEIGHT, EQUATION_NAMES, _age_ok
+from labinterp.steps.derive import equation_function as _equation_function
 from labinterp.errors import InvalidResultError, ReasonCode
 from labinterp.explain import RuleRow, Text, compose_explanation, render_rules, rule_bits_one
-from labinterp.interpret import (
+from labinterp.engine import (
     _CATALOGUE_CRITICAL,
     _CLASSIFIABLE,
     _CRITICAL_UNDECIDED,

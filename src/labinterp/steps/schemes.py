@@ -11,7 +11,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from labinterp import catalogue
-from labinterp.classify import categorise_one, category_codes
+from labinterp.steps.flags import categorise_one, category_codes
 from labinterp.errors import CatalogueError, UnitError
 from labinterp.models import Scheme, SchemeCategory
 from labinterp.samples import in_sets_of
