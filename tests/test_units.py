@@ -1,3 +1,4 @@
+import ast
 import math
 
 import numpy as np
@@ -11,7 +12,7 @@ from labinterp.equations import eag_from_hba1c, hba1c_ifcc_to_ngsp, hba1c_ngsp_t
 from labinterp.errors import IncompatibleUnitError, UnknownUnitError
 from labinterp.units import normalise_unit
 
-from .conftest import load_vectors, vector_id
+from .conftest import ROOT, load_vectors, vector_id
 
 CONVERSIONS = load_vectors("conversions.csv")
 MASTER = load_vectors("hba1c_master_equation.csv")
@@ -44,6 +45,35 @@ def test_hba1c_master_equation_inverse(row: dict[str, str]) -> None:
     """Published IFCC integers convert back to NGSP % within the table's 0.1 % rounding."""
     back = hba1c_ifcc_to_ngsp(float(row["ifcc_mmol_per_mol"]))
     assert abs(back - float(row["ngsp_percent"])) <= 0.05
+
+
+def _imported_modules(path) -> set[str]:
+    """Every module a source file imports, at the top or inside a function."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return found
+
+
+def test_units_does_not_import_the_equations() -> None:
+    """units.py holds the master-equation conversions itself: equations import units, not back."""
+    imported = _imported_modules(ROOT / "src" / "labinterp" / "units.py")
+    assert not [m for m in imported if m.startswith("labinterp.equations")]
+
+
+def test_one_place_for_the_master_equation() -> None:
+    """The HbA1c functions, labinterp.convert and the units module share one conversion."""
+    from labinterp.equations import hba1c
+    from labinterp.units import IFCC_TO_NGSP, NGSP_TO_IFCC, conversion
+
+    assert hba1c.IFCC_TO_NGSP is IFCC_TO_NGSP and hba1c.NGSP_TO_IFCC is NGSP_TO_IFCC
+    assert conversion("%", "mmol/mol", "hba1c") is NGSP_TO_IFCC
+    assert conversion("mmol/mol", "%", "hba1c") is IFCC_TO_NGSP
+    assert (IFCC_TO_NGSP.scale, IFCC_TO_NGSP.offset) == (0.09148, 2.152)
 
 
 @pytest.mark.parametrize("row", EAG, ids=[vector_id(r) for r in EAG])

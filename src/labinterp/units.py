@@ -4,8 +4,9 @@ All conversions go through :data:`ureg`. Mass <-> substance conversions use the
 analyte's molar mass through pint's ``chemistry`` context; milliequivalents use
 the analyte's valence through the ``valence`` context defined here. HbA1c on the
 NGSP (%) and IFCC (mmol/mol) scales are different measurement scales, related by
-the IFCC/NGSP master equation (:mod:`labinterp.equations.hba1c`), never by pint's
-dimensionless ``percent`` <-> ``mmol/mol`` factor.
+the IFCC/NGSP master equation (:data:`IFCC_TO_NGSP`, :data:`NGSP_TO_IFCC`; also used
+by :mod:`labinterp.equations.hba1c`), never by pint's dimensionless ``percent`` <->
+``mmol/mol`` factor.
 
 Conversion factors are computed once per (analyte, from-unit, to-unit) and cached;
 frames apply them vectorised per unit group.
@@ -19,7 +20,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Any, TypeVar, overload
+from typing import Any, Final, TypeVar, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -29,6 +30,10 @@ import pint
 from labinterp.errors import IncompatibleUnitError, UnknownUnitError
 
 __all__ = [
+    "HBA1C_MASTER_INTERCEPT",
+    "HBA1C_MASTER_SLOPE",
+    "IFCC_TO_NGSP",
+    "NGSP_TO_IFCC",
     "Affine",
     "NormalisedUnit",
     "conversion",
@@ -163,6 +168,17 @@ class Affine:
         return values * self.scale + self.offset
 
 
+#: Master equation slope and intercept, NGSP % = 0.09148 * IFCC + 2.152
+#: (Hoelzel2004, Clin Chem 50:166, "master equation"; NGSP_IFCC web page).
+HBA1C_MASTER_SLOPE: Final = 0.09148
+HBA1C_MASTER_INTERCEPT: Final = 2.152
+
+#: HbA1c from the IFCC scale [mmol/mol] to the NGSP scale [%] (the master equation).
+IFCC_TO_NGSP: Final = Affine(HBA1C_MASTER_SLOPE, HBA1C_MASTER_INTERCEPT)
+#: HbA1c from the NGSP scale [%] to the IFCC scale [mmol/mol] (its algebraic inverse).
+NGSP_TO_IFCC: Final = Affine(1.0 / HBA1C_MASTER_SLOPE, -HBA1C_MASTER_INTERCEPT / HBA1C_MASTER_SLOPE)
+
+
 @dataclass(frozen=True, slots=True)
 class _AnalyteUnits:
     molar_mass: float | None
@@ -260,14 +276,12 @@ def conversion(from_unit: str, to_unit: str, analyte: str | None = None) -> Affi
 
 
 def _scale_conversion(src: str, dst: str) -> Affine:
-    from labinterp.equations import hba1c
-
     if src == dst:
         return Affine(1.0)
     if (src, dst) == ("ngsp", "ifcc"):
-        return hba1c.NGSP_TO_IFCC
+        return NGSP_TO_IFCC
     if (src, dst) == ("ifcc", "ngsp"):
-        return hba1c.IFCC_TO_NGSP
+        return IFCC_TO_NGSP
     raise IncompatibleUnitError(f"No conversion between the {src} and {dst} scales.")
 
 

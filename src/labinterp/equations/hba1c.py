@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from labinterp.units import Affine, ureg
+from labinterp.units import (
+    HBA1C_MASTER_INTERCEPT,
+    HBA1C_MASTER_SLOPE,
+    IFCC_TO_NGSP,
+    NGSP_TO_IFCC,
+    ureg,
+)
 
 __all__ = [
     "IFCC_TO_NGSP",
@@ -19,13 +25,11 @@ __all__ = [
     "hba1c_ngsp_to_ifcc",
 ]
 
-#: Master equation slope and intercept, NGSP % = 0.09148 * IFCC + 2.152
-#: (Hoelzel2004, Clin Chem 50:166, "master equation"; NGSP_IFCC web page).
-MASTER_SLOPE: Final = 0.09148
-MASTER_INTERCEPT: Final = 2.152
-
-IFCC_TO_NGSP: Final = Affine(MASTER_SLOPE, MASTER_INTERCEPT)
-NGSP_TO_IFCC: Final = Affine(1.0 / MASTER_SLOPE, -MASTER_INTERCEPT / MASTER_SLOPE)
+#: Master equation slope and intercept, NGSP % = 0.09148 * IFCC + 2.152 (Hoelzel2004).
+#: The numbers and the conversions :data:`IFCC_TO_NGSP` / :data:`NGSP_TO_IFCC` are
+#: defined once in :mod:`labinterp.units`, which converts HbA1c between the scales.
+MASTER_SLOPE: Final = HBA1C_MASTER_SLOPE
+MASTER_INTERCEPT: Final = HBA1C_MASTER_INTERCEPT
 
 #: ADAG regression, eAG [mg/dL] = 28.7 * A1C [%] - 46.7 (Nathan2008, Diabetes Care 31:1473).
 EAG_SLOPE_MG_DL: Final = 28.7
