@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import labinterp
 from labinterp.errors import ReadError
-from labinterp.io import csv as csv_module
+from labinterp.io.readers import csv as csv_module
 
 NORDIC = "Analyse;Resultat;Enhet;Referanseområde;Kjønn\nP-Magnesium;0,82;µmol/L;0,71 - 0,94;K\n"
 

@@ -2,7 +2,7 @@ import pytest
 
 import labinterp
 from labinterp.errors import ReadError
-from labinterp.io.detect import detect_format
+from labinterp.io.readers.detect import detect_format
 
 from .conftest import DATA, EXAMPLES
 

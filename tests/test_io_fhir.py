@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 import labinterp
 from labinterp.errors import MissingColumnError, ReadError
-from labinterp.io.fhir import FHIR_COLUMNS, parse_fhir, read_fhir
-from labinterp.io.fhir_out import to_fhir, to_fhir_json
+from labinterp.io.readers.fhir import FHIR_COLUMNS, parse_fhir, read_fhir
+from labinterp.io.writers.fhir import to_fhir, to_fhir_json
 from labinterp.units import normalise_unit
 
 DATA = Path(__file__).parent / "data" / "fhir"

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import labinterp
 from labinterp.errors import ReadError
-from labinterp.io.hl7 import HL7_COLUMNS, parse_hl7, read_hl7
+from labinterp.io.readers.hl7 import HL7_COLUMNS, parse_hl7, read_hl7
 
 HL7_DATA = Path(__file__).parent / "data" / "hl7"
 

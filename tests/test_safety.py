@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 import labinterp
 from labinterp.cli import app
 from labinterp.errors import LabinterpError
-from labinterp.io.safe import neutralise_formulas
+from labinterp.io.writers.safe import neutralise_formulas
 
 PID = "SENTINEL-PID-90817"
 VALUE = "77777.5"
@@ -106,7 +106,7 @@ def test_cli_errors_carry_no_patient_data(tmp_path: Path) -> None:
 def test_every_trigger_is_neutralised_in_cli_text_columns(cell: str) -> None:
     """Arrow-backed text columns (as read from CSV) are quoted like any other text."""
     from labinterp.cli import _csv_column
-    from labinterp.io.safe import FORMULA_START
+    from labinterp.io.writers.safe import FORMULA_START
 
     assert re.match(FORMULA_START, cell)
     column = pd.Series([cell, "ok", None, "-1,5"], dtype="string[pyarrow]")

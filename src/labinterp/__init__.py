@@ -32,9 +32,9 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from labinterp import pandas as _pandas_accessor  # registers df.labinterp
-from labinterp.single import interpret_panel
 from labinterp.catalogue import load_range_catalogue
 from labinterp.catalogue import sources as sources
+from labinterp.engine import failures, findings, interpret
 from labinterp.errors import (
     CatalogueError,
     IncompatibleUnitError,
@@ -49,11 +49,11 @@ from labinterp.errors import (
     UnknownAnalyteError,
     UnknownUnitError,
 )
-from labinterp.steps.history import history
-from labinterp.engine import failures, findings, interpret, interpret_one
 from labinterp.io import read, read_csv
+from labinterp.io.writers.html import Report, report
 from labinterp.models import Finding
-from labinterp.report import Report, report
+from labinterp.single import interpret_one, interpret_panel
+from labinterp.steps.history import history
 from labinterp.units import convert, ureg
 from labinterp.vocab import Flag, Sex, Status
 
@@ -66,12 +66,12 @@ del _pandas_accessor
 
 #: Readers and writers whose libraries are optional extras, imported on first use.
 _OPTIONAL = {
-    "read_hl7": ("labinterp.io.hl7", "hl7"),
-    "parse_hl7": ("labinterp.io.hl7", "hl7"),
-    "read_fhir": ("labinterp.io.fhir", "fhir"),
-    "parse_fhir": ("labinterp.io.fhir", "fhir"),
-    "to_fhir": ("labinterp.io.fhir_out", "fhir"),
-    "to_fhir_json": ("labinterp.io.fhir_out", "fhir"),
+    "read_hl7": ("labinterp.io.readers.hl7", "hl7"),
+    "parse_hl7": ("labinterp.io.readers.hl7", "hl7"),
+    "read_fhir": ("labinterp.io.readers.fhir", "fhir"),
+    "parse_fhir": ("labinterp.io.readers.fhir", "fhir"),
+    "to_fhir": ("labinterp.io.writers.fhir", "fhir"),
+    "to_fhir_json": ("labinterp.io.writers.fhir", "fhir"),
 }
 
 

@@ -20,9 +20,9 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from labinterp.errors import LabinterpError, ReadError
-from labinterp.interpret import interpret as interpret_frame
-from labinterp.io.detect import detect_format, read
-from labinterp.io.safe import FORMULA_START, is_formula
+from labinterp.engine import interpret as interpret_frame
+from labinterp.io.readers.detect import detect_format, read
+from labinterp.io.writers.safe import FORMULA_START, is_formula
 from labinterp.perf import factorized, shared_pool
 from labinterp.stream import Grouping, iter_csv, patient_batches
 from labinterp.values import infer_decimal
@@ -321,7 +321,7 @@ class _Writer:
             _write_csv(table, partial, header=True)
             os.replace(partial, texts)
         if self._fhir:
-            from labinterp.io.fhir_out import to_fhir_json
+            from labinterp.io.writers.fhir import to_fhir_json
 
             self._append(to_fhir_json(pd.concat(self._fhir)), True)
         if self.partial is not None and self.path is not None and self.partial.exists():
@@ -545,7 +545,7 @@ def report_command(
     audience: Annotated[str, typer.Option(help="patient or clinician.")] = "patient",
 ) -> None:
     """Write one patient's results, explanations and trends as a standalone HTML file."""
-    from labinterp.report import report
+    from labinterp.io.writers.html import report
 
     console = Console(stderr=True)
     try:

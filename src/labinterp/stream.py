@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from labinterp.errors import ReadError
-from labinterp.io.csv import _decode, _detect_delimiter, parse_csv
+from labinterp.io.readers.csv import _decode, _detect_delimiter, parse_csv
 
 __all__ = ["Grouping", "iter_csv", "patient_batches"]
 

@@ -10,7 +10,7 @@ from typing import IO, Any, Literal
 import pandas as pd
 
 from labinterp.errors import ReadError
-from labinterp.io._source import load_source
+from labinterp.io.readers.source import load_source
 
 __all__ = ["Format", "detect_format", "read"]
 
@@ -95,15 +95,15 @@ def read(source: str | os.PathLike[str] | IO[Any] | bytes, **options: Any) -> pd
     data, name = load_source(source)
     kind = detect_format(data, name)
     if kind == "csv":
-        from labinterp.io.csv import parse_csv
+        from labinterp.io.readers.csv import parse_csv
 
         return parse_csv(data, name=name, **options)
     parse: Callable[..., pd.DataFrame]
     try:
         if kind == "hl7":
-            from labinterp.io.hl7 import parse_hl7 as parse
+            from labinterp.io.readers.hl7 import parse_hl7 as parse
         else:
-            from labinterp.io.fhir import parse_fhir as parse
+            from labinterp.io.readers.fhir import parse_fhir as parse
     except ImportError as exc:
         raise ReadError(
             f"{name}: reading {kind.upper()} needs the [{kind}] extra: "

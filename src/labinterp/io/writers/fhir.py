@@ -41,7 +41,7 @@ from labinterp.errors import (
     UnitError,
     UnknownAnalyteError,
 )
-from labinterp.io.fhir import LOINC_SYSTEM, UCUM_SYSTEM, V3_INTERPRETATION_SYSTEM
+from labinterp.io.readers.fhir import LOINC_SYSTEM, UCUM_SYSTEM, V3_INTERPRETATION_SYSTEM
 from labinterp.units import conversion, normalise_unit
 from labinterp.vocab import Status
 

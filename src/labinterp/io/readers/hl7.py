@@ -43,7 +43,7 @@ import hl7
 import pandas as pd
 
 from labinterp.errors import ReadError
-from labinterp.io._source import load_source
+from labinterp.io.readers.source import load_source
 
 __all__ = ["HL7_COLUMNS", "parse_hl7", "read_hl7"]
 

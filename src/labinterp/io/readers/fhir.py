@@ -36,8 +36,8 @@ from fhir.resources.R4B.reference import Reference
 from pydantic import ValidationError
 
 from labinterp.errors import ReadError
-from labinterp.io._context import complete_context
-from labinterp.io._source import load_source
+from labinterp.dates import complete_context
+from labinterp.io.readers.source import load_source
 
 __all__ = [
     "FHIR_COLUMNS",

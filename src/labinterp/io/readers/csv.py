@@ -23,8 +23,8 @@ import pandas as pd
 
 from labinterp import catalogue
 from labinterp.errors import ReadError, UnknownAnalyteError
-from labinterp.io._context import complete_context
-from labinterp.io._source import load_source
+from labinterp.dates import complete_context
+from labinterp.io.readers.source import load_source
 
 __all__ = ["HEADER_ALIASES", "apply_code_map", "parse_csv", "read_csv"]
 
