@@ -10,7 +10,8 @@ import pytest
 import labinterp
 from labinterp import catalogue
 from labinterp.errors import CatalogueError
-from labinterp.explain import AUDIENCES, NOTE_IDS, rules
+from labinterp.catalogue import AUDIENCES, rules
+from labinterp.steps.state import NOTE_IDS
 
 from .conftest import ROOT
 

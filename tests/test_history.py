@@ -9,7 +9,8 @@ import pytest
 
 import labinterp
 from labinterp.equations import reference_change_value
-from labinterp.steps.history import HISTORY_COLUMNS, biological_variation
+from labinterp.catalogue import biological_variation
+from labinterp.steps.history import HISTORY_COLUMNS
 
 from .conftest import DATA, EXAMPLES
 

@@ -8,7 +8,7 @@ import pytest
 
 import labinterp
 from labinterp import catalogue
-from labinterp.steps.flags import categorise
+from labinterp.steps.schemes import categorise
 from labinterp.errors import CatalogueError
 
 

@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 import labinterp
 import labinterp.equations
 from labinterp import catalogue
-from labinterp.steps.flags import categorise, categorise_one, flag_one, flags
+from labinterp.steps.flags import flag_one, flags
+from labinterp.steps.schemes import categorise, categorise_one
 from labinterp.errors import InvalidResultError
 
 EXAMPLES = int(os.environ.get("LABINTERP_FUZZ_EXAMPLES", "150"))

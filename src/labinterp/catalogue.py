@@ -13,6 +13,7 @@ import io
 import re
 import tomllib
 import unicodedata
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -23,26 +24,33 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from labinterp.errors import CatalogueError, UnknownAnalyteError
+from labinterp.errors import CatalogueError, LabinterpWarning, UnknownAnalyteError
 from labinterp.models import (
     AnalyteSpec,
+    BiologicalVariation,
     CatalogueInfo,
     Profile,
     ReferenceRange,
+    Rule,
     Scheme,
     Source,
     TextEntry,
 )
 
 __all__ = [
+    "AUDIENCES",
     "RangeCatalogue",
+    "Text",
     "analytes",
+    "biological_variation",
     "get_analyte",
     "get_profile",
     "load_range_catalogue",
     "lookup_code",
     "lookup_name",
     "profiles",
+    "rule",
+    "rules",
     "schemes",
     "sources",
     "text_catalogue",
@@ -381,3 +389,102 @@ def load_range_catalogue(catalogue: str | Path | RangeCatalogue) -> RangeCatalog
             raise CatalogueError(f"{directory}: not a directory with {INFO_FILE} and ranges.csv.")
         return _load_ranges(directory)
     return _load_named(catalogue)
+
+
+# -- context rules, texts, biological variation -----------------------------------
+
+#: Who reads the texts: each text key has one entry per audience.
+AUDIENCES: tuple[str, ...] = ("patient", "clinician")
+
+
+@lru_cache(maxsize=1)
+def rules() -> tuple[Rule, ...]:
+    """Return the context rules of ``rules.toml``, validated, in file order.
+
+    Raises
+    ------
+    CatalogueError
+        When a rule has an unknown field, an unknown analyte or source key.
+    """
+    path = _DATA / "rules.toml"
+    known_sources = set(sources())
+    out = []
+    for rule_id, entry in _read_toml(path).items():
+        try:
+            rule = Rule.model_validate({**entry, "id": rule_id})
+        except ValidationError as exc:
+            raise CatalogueError(_validation_message(path, f"[{rule_id}]", exc)) from exc
+        missing = set(rule.sources) - known_sources
+        if missing:
+            raise CatalogueError(f"{path}, [{rule_id}]: unknown source key(s) {sorted(missing)}.")
+        for name in (rule.analyte, rule.with_analyte):
+            if name is not None and name not in analytes():
+                raise CatalogueError(f"{path}, [{rule_id}]: unknown analyte {name!r}.")
+        out.append(rule)
+    return tuple(out)
+
+
+def rule(rule_id: str) -> Rule:
+    """Return one context rule by its id (a key of ``rules.toml``).
+
+    Raises
+    ------
+    CatalogueError
+        When there is no such rule.
+    """
+    for candidate in rules():
+        if candidate.id == rule_id:
+            return candidate
+    raise CatalogueError(f"No context rule {rule_id!r} in rules.toml.")
+
+
+class Text:
+    """Texts of one language and audience, with English fallback for missing keys."""
+
+    def __init__(self, lang: str, audience: str) -> None:
+        if audience not in AUDIENCES:
+            raise CatalogueError(f"Unknown audience; use one of: {', '.join(AUDIENCES)}.")
+        self.lang = lang
+        self.audience = audience
+        self._texts = text_catalogue(lang)
+        self._english = text_catalogue("en") if lang != "en" else self._texts
+        self._warned: set[str] = set()
+
+    def get(self, key: str) -> TextEntry | None:
+        """Return the entry for ``key`` (without the audience suffix), or ``None``."""
+        full = f"{key}.{self.audience}"
+        entry = self._texts.get(full)
+        if entry is None and full in self._english:
+            if full not in self._warned:
+                self._warned.add(full)
+                warnings.warn(
+                    f"Text {full!r} is missing in language {self.lang!r}; English is used.",
+                    LabinterpWarning,
+                    stacklevel=3,
+                )
+            entry = self._english[full]
+        return entry
+
+
+@lru_cache(maxsize=1)
+def biological_variation() -> Mapping[str, BiologicalVariation]:
+    """Return ``biological_variation.toml`` keyed by analyte, validated.
+
+    Raises
+    ------
+    CatalogueError
+        When an entry is malformed or cites a source key that does not exist.
+    """
+    path = _DATA / "biological_variation.toml"
+    known = set(sources())
+    out: dict[str, BiologicalVariation] = {}
+    for analyte, entry in _read_toml(path).items():
+        try:
+            spec = BiologicalVariation(**entry)
+        except ValidationError as exc:
+            raise CatalogueError(f"{path}, [{analyte}]: {exc.errors()[0]['msg']}") from exc
+        missing = {spec.cvi_source, spec.cva_source} - known
+        if missing:
+            raise CatalogueError(f"{path}, [{analyte}]: unknown source key(s) {sorted(missing)}.")
+        out[analyte] = spec
+    return out

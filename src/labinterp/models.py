@@ -7,7 +7,8 @@ typo in a site catalogue is an error, not a silently ignored field.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -15,10 +16,12 @@ from labinterp.vocab import Flag, Sex, Status
 
 __all__ = [
     "AnalyteSpec",
+    "BiologicalVariation",
     "CatalogueInfo",
     "Finding",
     "Profile",
     "ReferenceRange",
+    "Rule",
     "Scheme",
     "SchemeCategory",
     "Source",
@@ -318,3 +321,57 @@ class Finding(_Frozen):
     caveats: tuple[str, ...] = ()
     equation: str | None = None
     derived_from: tuple[int, ...] = ()
+
+
+class Rule(_Frozen):
+    """One context rule of ``rules.toml``: when a caveat is attached to a result.
+
+    Every condition given must hold; ``with`` (flattened into ``with_analyte``,
+    ``with_flags`` and ``with_below``) asks for another result of the same sample set.
+    """
+
+    id: str
+    sources: tuple[str, ...]
+    analyte: str | None = None
+    flags: tuple[str, ...] = ()
+    derived: bool | None = None
+    age_outside: tuple[float, float] | None = None
+    months: tuple[int, ...] = ()
+    profiles: tuple[str, ...] = ()
+    reference_source: str | None = None
+    with_analyte: str | None = None
+    with_flags: tuple[str, ...] = ()
+    with_below: float | None = None
+    note: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flatten_with(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and "with" in data:
+            data = dict(data)
+            other = data.pop("with")
+            if not isinstance(other, Mapping):
+                raise ValueError("'with' must be a table (analyte, flags, below)")
+            unknown = set(other) - {"analyte", "flags", "below"}
+            if unknown:
+                raise ValueError(f"unknown field(s) in 'with': {', '.join(sorted(unknown))}")
+            data.update(
+                {
+                    "with_analyte": other.get("analyte"),
+                    "with_flags": other.get("flags", ()),
+                    "with_below": other.get("below"),
+                }
+            )
+        return data
+
+
+class BiologicalVariation(_Frozen):
+    """Within-subject (CVI) and default analytical (CVA) variation of one analyte."""
+
+    cvi_pct: float
+    cvi_source: str
+    cvi_locator: str
+    cva_pct: float
+    cva_source: str
+    cva_locator: str
+    note: str | None = None

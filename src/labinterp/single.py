@@ -3,11 +3,15 @@
 Clinic software interprets a handful of results at a time and needs the answer in
 well under a millisecond, where building pandas frames would cost more than the
 work. This module runs the rules of :func:`labinterp.interpret` on plain Python
-values: the per-group steps (analyte lookup, value and unit parsing, conversion
-factors, plausibility limits, lab range parsing, explanation and caveat texts) are
-the very functions the frame path calls once per distinct value; the few numeric
-steps the frame path does on arrays (flags, categories, context rules) have scalar
-twins that property tests hold equal to the array versions.
+values, calling the functions of :mod:`labinterp.steps`:
+
+- the per-group steps (analyte lookup, value and unit parsing, conversion factors,
+  plausibility limits, lab range parsing, catalogue range choice, explanation and
+  caveat texts) are the very functions the frame path calls once per distinct value;
+- the choice of eGFR equation, inflammation from the context rule and the reporting
+  resolution are the frame path's array functions, run on the panel's few rows;
+- flags, categories and context rules have scalar twins beside their array versions,
+  held equal by property tests.
 """
 
 from __future__ import annotations
@@ -18,38 +22,42 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from labinterp import catalogue
-from labinterp.steps.schemes import checked_schemes, classify_one
-from labinterp.catalogue import RangeCatalogue, load_range_catalogue
-from labinterp.steps.flags import flag_one
-from labinterp.steps.derive import _ADULT_AGE, _CHILD, _CHILD_WITH_HEIGHT, EQUATION_NAMES, _age_ok
-from labinterp.steps.derive import equation_function as _equation_function
+import numpy as np
+
+from labinterp.catalogue import (
+    RangeCatalogue,
+    Text,
+    analytes,
+    get_profile,
+    load_range_catalogue,
+)
 from labinterp.errors import InvalidResultError, ReasonCode
-from labinterp.explain import RuleRow, Text, compose_explanation, render_rules, rule_bits_one
-from labinterp.engine import (
-    _CATALOGUE_CRITICAL,
-    _CLASSIFIABLE,
-    _CRITICAL_UNDECIDED,
-    _FLAG_UNDECIDED,
-    _LAB_CITATION,
-    _NOTE_BIT,
-    _SEX_UNRECOGNISED,
-    _caveat_parts,
-    _group_conversion,
-    _implausible,
-    _unit_info,
+from labinterp.models import Finding, Profile
+from labinterp.steps.context import RuleRow, render_rules, rule_bits_one
+from labinterp.steps.convert import group_conversion, unit_info
+from labinterp.steps.derive import EGFR_UNIT, Basis, derive_egfr
+from labinterp.steps.explain import caveat_parts, compose_explanation, equation_name
+from labinterp.steps.flags import (
+    CRITICAL_UNDECIDED,
+    FLAG_UNDECIDED,
+    at_reporting_resolution,
+    flag_one,
+)
+from labinterp.steps.identify import resolve_analyte
+from labinterp.steps.plausibility import implausible
+from labinterp.steps.ranges import (
+    CATALOGUE_CRITICAL,
+    LAB_CITATION,
     choose_catalogue_range,
     lab_range,
-    resolve_analyte,
 )
-from labinterp.models import Finding, Profile
-from labinterp.units import conversion, normalise_unit, ureg
+from labinterp.steps.schemes import checked_schemes, classify_one, inflamed_sample_sets
+from labinterp.steps.state import CLASSIFIABLE, NOTE_BIT, analyte_keys
+from labinterp.units import normalise_unit
 from labinterp.values import infer_decimal, parse_value
 from labinterp.vocab import Flag, Sex, Status
 
-__all__ = ["interpret_panel", "interpret_single"]
-
-_EGFR_UNIT = "mL/min/1.73m2"
+__all__ = ["interpret_one", "interpret_panel"]
 
 
 @dataclass
@@ -140,7 +148,7 @@ def _lab_range(row: _Row, text: Any, ctx: _Context) -> bool:
         return False
     row.low, row.high = lab.low, lab.high
     row.low_inclusive, row.high_inclusive = lab.low_inclusive, lab.high_inclusive
-    row.reference_source, row.reference_citation = "lab", _LAB_CITATION
+    row.reference_source, row.reference_citation = "lab", LAB_CITATION
     return True
 
 
@@ -155,7 +163,7 @@ def _catalogue_range(row: _Row, lab_used: bool, ctx: _Context) -> None:
         if choice.critical_note:
             row.critical_low, row.critical_high = choice.critical_low, choice.critical_high
             row.reference_citation = choice.citation
-            row.notes |= _CATALOGUE_CRITICAL
+            row.notes |= CATALOGUE_CRITICAL
         return
     row.low, row.high = choice.low, choice.high
     row.low_inclusive, row.high_inclusive = choice.low_inclusive, choice.high_inclusive
@@ -185,13 +193,13 @@ def _interpret(
     row.comparator, row.value = parsed.comparator, parsed.value
     if parsed.status is not None:
         row.record(parsed.status, parsed.problem)
-    unit = _unit_info(raw_unit)
+    unit = unit_info(raw_unit)
     row.unit, row.unit_pint = unit.display, unit.pint
     if unit.problem is not None:
         row.record(ReasonCode.UNKNOWN_UNIT, unit.problem)
     target = ctx.target(row.analyte) if row.analyte else None
     if row.analyte is not None and row.unit_pint is not None:
-        row.scale, row.offset, problem = _group_conversion(row.analyte, row.unit_pint, ctx.target)
+        row.scale, row.offset, problem = group_conversion(row.analyte, row.unit_pint, ctx.target)
         if problem is not None:
             row.record(ReasonCode.INCOMPATIBLE_UNIT, problem)
     if math.isfinite(row.value):
@@ -201,17 +209,14 @@ def _interpret(
     if row.analyte is not None and target is not None:
         row.unit_canonical = normalise_unit(target).display
         if row.comparator == "":
-            problem = _implausible(row.analyte, row.value, row.unit, row.value_canonical, target)
+            problem = implausible(row.analyte, row.value, row.unit, row.value_canonical, target)
             if problem is not None:
                 row.record(ReasonCode.IMPLAUSIBLE_VALUE, problem)
     lab_used = _lab_range(row, reference_text, ctx)
     _catalogue_range(row, lab_used, ctx)
     if ctx.raw_sex is not None and ctx.sex == "":
-        row.notes |= _SEX_UNRECOGNISED
-    compared = row.value_canonical
-    step = (ctx.profile.resolution or {}).get(row.analyte or "")
-    if step and (row.scale != 1.0 or row.offset != 0.0) and math.isfinite(compared):
-        compared = round(compared / step, 0) * step
+        row.notes |= NOTE_BIT["sex_unrecognised"]
+    compared = _at_reporting_resolution(row, ctx.profile)
     flag, indeterminate = flag_one(
         compared if row.status is None else math.nan,
         row.comparator,
@@ -224,20 +229,22 @@ def _interpret(
     )
     row.flag = flag
     if indeterminate and row.status is None:
-        row.record(ReasonCode.INDETERMINATE, _CRITICAL_UNDECIDED if flag else _FLAG_UNDECIDED)
+        row.record(ReasonCode.INDETERMINATE, CRITICAL_UNDECIDED if flag else FLAG_UNDECIDED)
     if row.status is None:
         row.status = Status.OK.value
     return row
 
 
 def _classify(rows: Sequence[_Row], ctx: _Context, in_sample_set: bool) -> None:
-    inflamed = (
-        ctx.inflammation
-        if ctx.inflammation is not None
-        else in_sample_set and any(r.analyte == "crp" and r.flag in ("H", "HH") for r in rows)
-    )
+    inflamed = ctx.inflammation
+    if inflamed is None:
+        # The panel is one sample set (0); a result on its own is in none (-1).
+        analyte = np.array([r.analyte for r in rows], dtype=object)
+        flag = np.array([r.flag for r in rows], dtype=object)
+        sets = np.full(len(rows), 0 if in_sample_set else -1, dtype=np.int64)
+        inflamed = bool(inflamed_sample_sets(analyte, flag, sets).any())
     for row in rows:
-        if row.status in _CLASSIFIABLE and row.analyte is not None:
+        if row.status in CLASSIFIABLE and row.analyte is not None:
             row.scheme, row.category = classify_one(
                 ctx.schemes,
                 row.analyte,
@@ -247,88 +254,52 @@ def _classify(rows: Sequence[_Row], ctx: _Context, in_sample_set: bool) -> None:
                 row.offset,
                 row.flag,
                 ctx.age,
-                bool(inflamed),
+                inflamed,
                 ctx.target,
             )
 
 
 def _derive(rows: list[_Row], ctx: _Context, egfr_equation: str | None) -> list[tuple[int, _Row]]:
-    """Compute derived eGFR rows for a panel; note on creatinine rows why none was derived."""
-    adult_name = egfr_equation or ctx.profile.egfr_equation
-    derived: list[tuple[int, _Row]] = []
-    usable = [r.status in _CLASSIFIABLE for r in rows]
-    has_sex = ctx.sex in ("female", "male")
-    if adult_name is not None:
-        adult = _equation_function(adult_name).__name__
-        for position, row in enumerate(rows):
-            if not usable[position] or row.analyte != "creatinine":
-                continue
-            if row.comparator != "":
-                row.notes |= _NOTE_BIT["no_egfr_censored"]
-                continue
-            if not has_sex or not math.isfinite(ctx.age):
-                row.notes |= _NOTE_BIT["no_egfr_context"]
-                continue
-            if ctx.age >= _ADULT_AGE:
-                chosen = adult if _age_ok(adult, ctx.age) else None
-            elif math.isfinite(ctx.height_cm) and _age_ok(_CHILD_WITH_HEIGHT, ctx.age):
-                chosen = _CHILD_WITH_HEIGHT
-            else:
-                chosen = _CHILD if _age_ok(_CHILD, ctx.age) else None
-            if chosen is None:
-                row.notes |= _NOTE_BIT["no_egfr_age"]
-                continue
-            creatinine = ureg.Quantity(
-                row.value_canonical, normalise_unit(row.unit_canonical or "").pint
-            )
-            fn = _equation_function(chosen)
-            if chosen == _CHILD_WITH_HEIGHT:
-                egfr = fn(creatinine=creatinine, height_cm=ctx.height_cm)
-            else:
-                egfr = fn(creatinine=creatinine, age_years=ctx.age, sex=ctx.sex)
-            derived.append(
-                (position, _derived_row(ctx, float(egfr.magnitude), chosen, (position,)))
-            )
-    pair_equation = ctx.profile.egfr_cr_cys_equation
-    if pair_equation:
-        derived.extend(_derive_cr_cys(rows, usable, ctx, pair_equation))
-    derived.sort(key=lambda item: item[0])  # stable: creatinine eGFR before the pair's
-    return derived
+    """Compute derived eGFR rows for a panel; note on creatinine rows why none was derived.
 
-
-def _derive_cr_cys(
-    rows: list[_Row], usable: list[bool], ctx: _Context, equation: str
-) -> list[tuple[int, _Row]]:
-    fn = _equation_function(equation)
-    base = [u and r.comparator == "" for r, u in zip(rows, usable, strict=True)]
-    cys = [i for i, r in enumerate(rows) if base[i] and r.analyte == "cystatin_c"]
-    if not cys or ctx.sex not in ("female", "male") or not _age_ok(fn.__name__, ctx.age):
-        return []
-    j = cys[-1]
-    out = []
-    for i, row in enumerate(rows):
-        if not base[i] or row.analyte != "creatinine":
-            continue
-        scr = float(
-            conversion(str(row.unit_canonical), "umol/L", "creatinine")(row.value_canonical)
+    The panel is one sample set; the choice of equation is :func:`derive_egfr`'s, as
+    for a frame.
+    """
+    n = len(rows)
+    basis = Basis(
+        analyte=np.array([r.analyte for r in rows], dtype=object),
+        usable=np.array([r.status in CLASSIFIABLE for r in rows], dtype=bool),
+        comparator=np.array([r.comparator for r in rows], dtype=object),
+        sex=np.full(n, ctx.sex, dtype=object),
+        age=np.full(n, ctx.age),
+        height=np.full(n, ctx.height_cm),
+        value_canonical=np.array([r.value_canonical for r in rows], dtype="float64"),
+        unit_canonical=np.array([r.unit_canonical for r in rows], dtype=object),
+        sets=np.zeros(n, dtype=np.int64),
+    )
+    derived = derive_egfr(
+        basis, egfr_equation or ctx.profile.egfr_equation, ctx.profile.egfr_cr_cys_equation
+    )
+    for position, note in enumerate(derived.notes):
+        if note is not None:
+            rows[position].notes |= NOTE_BIT[note]
+    made = [
+        (
+            int(i),
+            _derived_row(ctx, float(egfr), str(name), (int(i),) if j < 0 else (int(i), int(j))),
         )
-        scys = float(
-            conversion(str(rows[j].unit_canonical), "mg/L", "cystatin_c")(rows[j].value_canonical)
+        for i, j, name, egfr in zip(
+            derived.source, derived.partner, derived.equation, derived.egfr, strict=True
         )
-        egfr = fn(
-            creatinine=ureg.Quantity(scr, "umol/L"),
-            cystatin_c=ureg.Quantity(scys, "mg/L"),
-            age_years=ctx.age,
-            sex=ctx.sex,
-        )
-        out.append((i, _derived_row(ctx, float(egfr.magnitude), fn.__name__, (i, j))))
-    return out
+    ]
+    made.sort(key=lambda item: item[0])  # stable: creatinine eGFR before the pair's
+    return made
 
 
 def _derived_row(ctx: _Context, egfr: float, equation: str, sources: tuple[int, ...]) -> _Row:
     # Derived rows are classified on their own, as the frame path's second pass does.
     derived_ctx = ctx if ctx.inflammation is not None else replace(ctx, inflammation=False)
-    row = _interpret(derived_ctx, egfr, _EGFR_UNIT, "auto", key="egfr")
+    row = _interpret(derived_ctx, egfr, EGFR_UNIT, "auto", key="egfr")
     _classify([row], derived_ctx, False)
     row.raw_value = row.raw_unit = None
     row.status = Status.DERIVED.value
@@ -343,11 +314,11 @@ def _finding(row: _Row, rule_bits: int, ctx: _Context, text: Text) -> Finding:
     )
     fill = {}
     if row.equation is not None:
-        fill["equation"] = EQUATION_NAMES[row.equation]
+        fill["equation"] = equation_name(row.equation, text)
     if row.reference_source is not None:
         fill["catalogue"] = ctx.catalogue.info.title
     rule_texts, rule_sources, _ = render_rules(rule_bits, fill, text)
-    caveats, sources = _caveat_parts(rule_texts, rule_sources, cited, row.notes, text)
+    caveats, sources = caveat_parts(rule_texts, rule_sources, cited, row.notes, text)
     has_range = row.reference_source is not None
     return Finding.model_construct(
         analyte=row.analyte,
@@ -395,7 +366,7 @@ def _context(
     collected_at: datetime | date | str | None = None,
     height_cm: float | None = None,
 ) -> _Context:
-    chosen = catalogue.get_profile(profile)
+    chosen = get_profile(profile)
     names = tuple(schemes) if schemes is not None else tuple(chosen.schemes)
     checked_schemes(names)
     raw_sex = sex.value if isinstance(sex, Sex) else sex
@@ -424,25 +395,61 @@ def _raw(value: Any) -> Any:
 
 
 def _identify(analyte: str) -> dict[str, Any]:
-    if analyte in catalogue.analytes():
+    if analyte in analytes():
         return {"key": analyte}
     return {"code": analyte, "name": analyte}
 
 
-def interpret_single(
+def interpret_one(
     analyte: str,
     value: str | float,
     unit: str,
     *,
-    sex: Sex | str | None,
-    age_years: float | None,
-    reference_text: str | None,
-    profile: str | Profile,
-    lang: str,
-    scheme: str | None,
-    audience: str,
+    sex: Sex | str | None = None,
+    age_years: float | None = None,
+    reference_text: str | None = None,
+    profile: str | Profile = "no",
+    lang: str = "en",
+    scheme: str | None = None,
+    audience: str = "patient",
 ) -> Finding:
-    """Interpret one result (the body of :func:`labinterp.interpret_one`)."""
+    """Interpret one result (for clinic software).
+
+    Runs the steps of :func:`labinterp.interpret` on plain values, without building a frame
+    (see :func:`labinterp.interpret_panel` for several results of one sample).
+
+    Parameters
+    ----------
+    analyte
+        Catalogue key (``"magnesium"``), code (``"NPU02647"``, ``"2601-3"``) or
+        name as written in exports (``"S-Magnesium"``).
+    value
+        The value as written (``"0,82"``, ``"<5"``) or a number.
+    unit
+        The unit as written (``"mmol/L"``).
+    sex, age_years
+        Patient context, used to choose sex- and age-partitioned ranges.
+    reference_text
+        The lab's own reference range, when it sent one; it takes precedence.
+    profile, lang
+        As for :func:`labinterp.interpret`.
+    scheme
+        A classification scheme to use instead of the profile's (e.g.
+        ``"HbA1c_ADA_NGSP"`` under the Nordic profile).
+    audience
+        ``"patient"`` or ``"clinician"``.
+
+    Returns
+    -------
+    Finding
+        A frozen model; ``finding.model_dump_json()`` serialises it.
+
+    Examples
+    --------
+    >>> f = interpret_one("magnesium", "0,62", "mmol/L", sex="female", age_years=50)
+    >>> f.flag
+    <Flag.L: 'L'>
+    """
     text = Text(lang, audience)
     ctx = _context(
         profile, sex, age_years, schemes=[scheme] if scheme is not None else None, inflammation=None
@@ -454,6 +461,21 @@ def interpret_single(
     _classify([row], ctx, in_sample_set=False)
     bits = _rule_bits(_rule_row(row), [], row.reference_source, ctx)
     return _finding(row, bits, ctx, text)
+
+
+def _at_reporting_resolution(row: _Row, profile: Profile) -> float:
+    """Return the value compared with the range (:func:`at_reporting_resolution`)."""
+    if row.analyte is None:
+        return row.value_canonical
+    return float(
+        at_reporting_resolution(
+            profile,
+            np.array([analyte_keys().index(row.analyte)], dtype=np.int64),
+            np.array([row.value_canonical], dtype="float64"),
+            np.array([row.scale], dtype="float64"),
+            np.array([row.offset], dtype="float64"),
+        )[0]
+    )
 
 
 def _rule_bits(

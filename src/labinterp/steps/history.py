@@ -10,23 +10,23 @@ variation (CVI) and an analytical variation (CVA) from
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, ValidationError
 
-from labinterp import catalogue
+from labinterp.catalogue import biological_variation
 from labinterp.equations.variation import (
     reference_change_value,
     reference_change_value_lognormal,
 )
-from labinterp.errors import CatalogueError
+from labinterp.perf import factorize_rows
+from labinterp.steps.state import NOTE_BIT, IntArray
+from labinterp.steps.state import column as column_of
 
-__all__ = ["HISTORY_COLUMNS", "BiologicalVariation", "biological_variation", "history"]
+__all__ = ["HISTORY_COLUMNS", "history", "superseded", "with_history"]
 
 #: Columns :func:`history` returns, in order.
 HISTORY_COLUMNS: tuple[str, ...] = (
@@ -44,49 +44,6 @@ HISTORY_COLUMNS: tuple[str, ...] = (
 RcvForm = Literal["symmetric", "lognormal"]
 
 _COMPARABLE = ["ok", "derived", "no_reference", "missing_context", "indeterminate"]
-
-
-class BiologicalVariation(BaseModel):
-    """Within-subject (CVI) and default analytical (CVA) variation of one analyte."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    cvi_pct: float
-    cvi_source: str
-    cvi_locator: str
-    cva_pct: float
-    cva_source: str
-    cva_locator: str
-    note: str | None = None
-
-
-@lru_cache(maxsize=1)
-def biological_variation() -> Mapping[str, BiologicalVariation]:
-    """Return ``biological_variation.toml`` keyed by analyte, validated.
-
-    Raises
-    ------
-    CatalogueError
-        When an entry is malformed or cites a source key that does not exist.
-    """
-    path = catalogue._DATA / "biological_variation.toml"
-    with path.open("rb") as handle:
-        try:
-            data = tomllib.load(handle)
-        except tomllib.TOMLDecodeError as exc:
-            raise CatalogueError(f"{path}: invalid TOML: {exc}") from exc
-    known = set(catalogue.sources())
-    out: dict[str, BiologicalVariation] = {}
-    for analyte, entry in data.items():
-        try:
-            spec = BiologicalVariation(**entry)
-        except ValidationError as exc:
-            raise CatalogueError(f"{path}, [{analyte}]: {exc.errors()[0]['msg']}") from exc
-        missing = {spec.cvi_source, spec.cva_source} - known
-        if missing:
-            raise CatalogueError(f"{path}, [{analyte}]: unknown source key(s) {sorted(missing)}.")
-        out[analyte] = spec
-    return out
 
 
 def history(
@@ -216,3 +173,41 @@ def history(
     noted = note.notna()
     out.loc[frame.index[noted.to_numpy()], "history_note"] = note[noted].to_numpy()
     return out
+
+
+def with_history(out: pd.DataFrame) -> pd.DataFrame:
+    """Add the serial-change columns and a note on each compared result."""
+    changes = history(out)
+    for column in changes.columns:
+        out[column] = changes[column].to_numpy()
+    notes = out["_notes"].fillna(0).to_numpy(dtype=np.int64).copy()
+    significant = changes["significant_change"]
+    notes[(significant == True).fillna(False).to_numpy(dtype=bool)] |= NOTE_BIT[  # noqa: E712
+        "change_significant"
+    ]
+    notes[(significant == False).fillna(False).to_numpy(dtype=bool)] |= NOTE_BIT[  # noqa: E712
+        "change_within_variation"
+    ]
+    out["_notes"] = notes
+    return out
+
+
+def superseded(out: pd.DataFrame, number: IntArray) -> npt.NDArray[np.bool_]:
+    """Mark results replaced by a later corrected result of the same test and sample.
+
+    A corrected result (HL7 OBX-11 ``C``, FHIR status ``corrected``) supersedes the
+    earlier results with the same patient, analyte (or code) and collection time in the
+    same input. Both rows stay; the earlier one gets ``superseded = True`` and a note,
+    and history leaves it out (as does a result derived from it).
+    """
+    corrected = out["corrected"].fillna(False).to_numpy(dtype=bool)
+    if not corrected.any():
+        return np.zeros(len(out), dtype=bool)
+    # The same test: the same analyte, or the same code where the analyte is not known.
+    code = np.where(number < 0, pd.factorize(column_of(out, "source_code"))[0], -1)
+    keys, _ = factorize_rows(
+        column_of(out, "patient_id"), number, code, column_of(out, "collected_at")
+    )
+    position = np.arange(len(out))
+    last_correction = pd.Series(np.where(corrected, position, -1)).groupby(keys).transform("max")
+    return np.asarray(position < last_correction.to_numpy(), dtype=bool)

@@ -1,229 +1,38 @@
-"""Explanations and context caveats, rendered from the text catalogues.
+"""Context: which context rules (``rules.toml``) apply to each result, and their caveats.
 
-Text lives in ``data/text/<lang>.toml`` (one entry per key and audience, each citing
-its sources); the conditions under which a caveat applies live in ``data/rules.toml``.
-Nothing here holds a threshold or a sentence of its own. A key missing in the chosen
-language falls back to English with a :class:`~labinterp.errors.LabinterpWarning`;
-an explanation is never an empty string when an analyte is known.
+A rule names an analyte and conditions (flag, derived, age, month, profile, where the
+range came from, another result of the same sample set). :func:`rule_caveats` evaluates
+every rule vectorised over the rows; :func:`rule_bits_one` is its scalar twin for the
+single-result path, held equal by property tests. Caveat texts are ``caveat.<rule id>``
+in the text catalogues.
 """
 
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from labinterp import catalogue
-from labinterp.errors import CatalogueError, LabinterpWarning
-from labinterp.models import TextEntry
+from labinterp.catalogue import Text, rules
 from labinterp.perf import factorize_rows, factorized
 from labinterp.samples import in_sets_of
 
-__all__ = [
-    "AUDIENCES",
-    "NOTE_IDS",
-    "Rule",
-    "RuleRow",
-    "Text",
-    "compose_explanation",
-    "explanation_table",
-    "render_rules",
-    "rule_bits_one",
-    "rule_caveats",
-    "rules",
-]
+__all__ = ["RuleRow", "fill_placeholders", "render_rules", "rule_bits_one", "rule_caveats"]
 
-Audience = Literal["patient", "clinician"]
-
-#: Interpretation notes (``note.<id>`` texts): how a row was interpreted.
-NOTE_IDS: tuple[str, ...] = (
-    "range_unit_disagrees",
-    "range_unreadable",
-    "catalogue_critical",
-    "sex_unrecognised",
-    "no_egfr_censored",
-    "no_egfr_context",
-    "no_egfr_age",
-    "change_significant",
-    "change_within_variation",
-    "superseded",
-)
-AUDIENCES: tuple[str, ...] = ("patient", "clinician")
 ObjArray = npt.NDArray[np.object_]
 BoolArray = npt.NDArray[np.bool_]
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
-@dataclass(frozen=True)
-class Rule:
-    """One context rule of ``rules.toml``."""
-
-    id: str
-    sources: tuple[str, ...]
-    analyte: str | None = None
-    flags: tuple[str, ...] = ()
-    derived: bool | None = None
-    age_outside: tuple[float, float] | None = None
-    months: tuple[int, ...] = ()
-    profiles: tuple[str, ...] = ()
-    reference_source: str | None = None
-    with_analyte: str | None = None
-    with_flags: tuple[str, ...] = ()
-    with_below: float | None = None
-    note: str | None = None
-
-
-_RULE_FIELDS = {
-    "analyte", "flags", "derived", "age_outside", "months", "profiles",
-    "reference_source", "with", "sources", "note",
-}  # fmt: skip
-
-
-@lru_cache(maxsize=1)
-def rules() -> tuple[Rule, ...]:
-    """Return the context rules of ``rules.toml``, validated.
-
-    Raises
-    ------
-    CatalogueError
-        When a rule has an unknown field, an unknown analyte or source key.
-    """
-    path = catalogue._DATA / "rules.toml"
-    data = catalogue._read_toml(path)
-    known_sources = set(catalogue.sources())
-    out = []
-    for rule_id, entry in data.items():
-        unknown = set(entry) - _RULE_FIELDS
-        if unknown:
-            raise CatalogueError(f"{path}, [{rule_id}]: unknown field(s) {', '.join(unknown)}.")
-        with_ = entry.get("with", {})
-        rule = Rule(
-            id=rule_id,
-            sources=tuple(entry.get("sources", ())),
-            analyte=entry.get("analyte"),
-            flags=tuple(entry.get("flags", ())),
-            derived=entry.get("derived"),
-            age_outside=tuple(entry["age_outside"]) if "age_outside" in entry else None,
-            months=tuple(entry.get("months", ())),
-            profiles=tuple(entry.get("profiles", ())),
-            reference_source=entry.get("reference_source"),
-            with_analyte=with_.get("analyte"),
-            with_flags=tuple(with_.get("flags", ())),
-            with_below=with_.get("below"),
-            note=entry.get("note"),
-        )
-        missing = set(rule.sources) - known_sources
-        if missing:
-            raise CatalogueError(f"{path}, [{rule_id}]: unknown source key(s) {sorted(missing)}.")
-        for name in (rule.analyte, rule.with_analyte):
-            if name is not None and name not in catalogue.analytes():
-                raise CatalogueError(f"{path}, [{rule_id}]: unknown analyte {name!r}.")
-        out.append(rule)
-    return tuple(out)
-
-
-class Text:
-    """Texts of one language and audience, with English fallback for missing keys."""
-
-    def __init__(self, lang: str, audience: str) -> None:
-        if audience not in AUDIENCES:
-            raise CatalogueError(f"Unknown audience; use one of: {', '.join(AUDIENCES)}.")
-        self.lang = lang
-        self.audience = audience
-        self._texts = catalogue.text_catalogue(lang)
-        self._english = catalogue.text_catalogue("en") if lang != "en" else self._texts
-        self._warned: set[str] = set()
-
-    def get(self, key: str) -> TextEntry | None:
-        """Return the entry for ``key`` (without the audience suffix), or ``None``."""
-        full = f"{key}.{self.audience}"
-        entry = self._texts.get(full)
-        if entry is None and full in self._english:
-            if full not in self._warned:
-                self._warned.add(full)
-                warnings.warn(
-                    f"Text {full!r} is missing in language {self.lang!r}; English is used.",
-                    LabinterpWarning,
-                    stacklevel=3,
-                )
-            entry = self._english[full]
-        return entry
-
-
-def _fill(text: str, values: Mapping[str, str]) -> str:
+def fill_placeholders(text: str, values: Mapping[str, str]) -> str:
+    """Fill ``{name}`` placeholders from ``values``; unknown ones stay as written."""
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
-
-
-def explanation_table(
-    analyte: ObjArray | pd.Categorical[Any],
-    flag: ObjArray | pd.Categorical[Any],
-    scheme: ObjArray | pd.Categorical[Any],
-    category: ObjArray | pd.Categorical[Any],
-    text: Text,
-) -> tuple[npt.NDArray[np.int64], ObjArray, ObjArray]:
-    """Compose explanations once per distinct combination; return row codes and the table.
-
-    Any of the columns may be given as categoricals, which are grouped by their codes.
-
-    Returns
-    -------
-    (numpy.ndarray, numpy.ndarray, numpy.ndarray)
-        Per row, the number of its combination; per combination, the text and the
-        ``"; "``-joined source keys (``None`` where nothing applies).
-    """
-    codes, first = factorize_rows(analyte, flag, scheme, category)
-    uniques = [
-        tuple("" if pd.isna(v) else v for v in (analyte[i], flag[i], scheme[i], category[i]))
-        for i in first
-    ]
-    texts = np.empty(len(uniques), dtype=object)
-    cited = np.empty(len(uniques), dtype=object)
-    for i, (a, f, s, c) in enumerate(uniques):
-        texts[i], cited[i] = compose_explanation(a, f, s, c, text)
-    return codes, texts, cited
-
-
-def compose_explanation(
-    analyte: str, flag: str, scheme: str, category: str, text: Text
-) -> tuple[str | None, str | None]:
-    """Compose one explanation and its source keys (``""`` for an absent part).
-
-    The explanation is the analyte's ``about`` text, then the flag's text (the
-    analyte's own, else the generic one), then the category's text (not for schemes
-    whose categories only restate the flag).
-
-    Returns
-    -------
-    (str or None, str or None)
-        The text and the ``"; "``-joined source keys, ``None`` when nothing applies.
-    """
-    parts: list[TextEntry] = []
-    if analyte:
-        # Categories that only restate the flag (Mg, Creatinine) add no text of their own.
-        restates_flag = bool(scheme) and bool(catalogue.schemes()[scheme].from_flags)
-        for key in (
-            f"{analyte}.about",
-            f"{analyte}.flag.{flag}" if flag else None,
-            f"category.{scheme}.{category}" if category and not restates_flag else None,
-        ):
-            entry = text.get(key) if key else None
-            if entry is None and key and flag and key.endswith(f".flag.{flag}"):
-                entry = text.get(f"_flag.{flag}")
-            if entry is not None:
-                parts.append(entry)
-    if not parts:
-        return None, None
-    return " ".join(e.text for e in parts), "; ".join(
-        dict.fromkeys(k for e in parts for k in e.sources)
-    )
 
 
 def rule_caveats(
@@ -375,7 +184,7 @@ def render_rules(
             ids.append(rule.id)
             entry = text.get(f"caveat.{rule.id}")
             if entry is not None:
-                texts.append(_fill(entry.text, fill))
+                texts.append(fill_placeholders(entry.text, fill))
                 keys_cited.extend(entry.sources)
     return tuple(texts), tuple(dict.fromkeys(keys_cited)), tuple(ids)
 

@@ -1,0 +1,114 @@
+"""Units: normalise each distinct unit and convert to the profile's reporting unit.
+
+One conversion factor (scale and offset) is found per distinct (analyte, unit) group;
+a unit that does not measure the analyte records ``incompatible_unit``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from labinterp.errors import ReasonCode, UnitError
+from labinterp.perf import factorize_rows
+from labinterp.steps.state import FloatArray, IntArray, ObjArray, Outcome, analyte_keys
+from labinterp.units import Affine, conversion, normalise_unit
+
+__all__ = [
+    "UnitInfo",
+    "affine_or_nan",
+    "convert_groups",
+    "group_conversion",
+    "reporting_units",
+    "unit_info",
+]
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    """One unit as written: its pint expression and display form, or why it is unknown."""
+
+    pint: str | None
+    display: str | None
+    problem: str | None
+
+
+def unit_info(item: Any) -> UnitInfo:
+    """Normalise one unit as written (any value; only text can be a unit)."""
+    try:
+        unit = normalise_unit(item if isinstance(item, str) else "")
+    except UnitError as exc:
+        return UnitInfo(None, None, exc.message)
+    return UnitInfo(unit.pint, unit.display, None)
+
+
+def group_conversion(
+    name: str, unit: str, target: Callable[[str], str | None]
+) -> tuple[float, float, str | None]:
+    """Scale and offset from ``unit`` to the reporting unit of ``name``, or a problem."""
+    to_unit = target(name)
+    if to_unit is None:
+        return np.nan, 0.0, "The profile has no reporting unit for this analyte."
+    try:
+        affine = conversion(unit, to_unit, name)
+    except UnitError:
+        return (
+            np.nan,
+            0.0,
+            f"The unit does not measure {name} in a way labinterp can convert to "
+            f"{normalise_unit(to_unit).display}; check the unit column.",
+        )
+    return float(affine.scale), float(affine.offset), None
+
+
+def convert_groups(
+    number: IntArray,
+    unit_pint: ObjArray,
+    unit_code: IntArray,
+    target: Callable[[str], str | None],
+    outcome: Outcome,
+) -> tuple[FloatArray, FloatArray, IntArray]:
+    """Return per-row scale and offset to the reporting unit, one factor per unit group.
+
+    ``number`` and ``unit_code`` number the analytes and units (-1: none; ``unit_pint``
+    holds each unit code's pint expression), so groups are found without comparing
+    strings. The third array returned numbers each row's (analyte, unit) group (-1: no
+    analyte or unit).
+    """
+    keys = analyte_keys()
+    codes, first = factorize_rows(number, unit_code)
+    group_scale = np.full(len(first), np.nan)
+    group_offset = np.zeros(len(first))
+    group_problem: list[str | None] = [None] * len(first)
+    usable_group = np.zeros(len(first), dtype=bool)
+    for i, row in enumerate(first):
+        code, unit = int(number[row]), int(unit_code[row])
+        if code < 0 or unit < 0:
+            continue  # no analyte or no unit: recorded already
+        usable_group[i] = True
+        group_scale[i], group_offset[i], group_problem[i] = group_conversion(
+            keys[code], unit_pint[unit], target
+        )
+    scale = group_scale[codes]
+    offset = group_offset[codes]
+    group = np.where(usable_group[codes], codes, -1)
+    failing = np.array([p is not None for p in group_problem], dtype=bool)
+    if failing.any():
+        row_problem = np.array(group_problem, dtype=object)[codes]
+        outcome.record(failing[codes], ReasonCode.INCOMPATIBLE_UNIT, row_problem)
+    return scale, offset, group
+
+
+def reporting_units(target: Callable[[str], str | None]) -> ObjArray:
+    """Return the displayed reporting unit per analyte number (last entry, for -1: None)."""
+    units = [target(name) for name in analyte_keys()]
+    shown = [normalise_unit(u).display if u else None for u in units]
+    return np.array([*shown, None], dtype=object)
+
+
+def affine_or_nan(affine: Affine, value: float | None) -> float:
+    """Convert a limit (``None``: NaN, an open limit)."""
+    return float(affine(value)) if value is not None else np.nan

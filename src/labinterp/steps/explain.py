@@ -1,0 +1,221 @@
+"""Explain: the explanation of each result and its caveats, from the text catalogues.
+
+Text lives in ``data/text/<lang>.toml`` (one entry per key and audience, each citing
+its sources). The explanation is the analyte's ``about`` text, then the flag's, then
+the category's; the caveats are the context rules' (:mod:`labinterp.steps.context`)
+followed by the interpretation notes. Each distinct combination is composed once.
+Nothing here holds a threshold or a sentence of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from labinterp.catalogue import RangeCatalogue, Text, schemes
+from labinterp.models import Profile, TextEntry
+from labinterp.perf import factorize_rows
+from labinterp.steps.context import rule_caveats
+from labinterp.steps.state import NOTE_BIT, IntArray, ObjArray
+
+__all__ = [
+    "CAVEAT_SEPARATOR",
+    "Rendered",
+    "caveat_parts",
+    "compose_explanation",
+    "equation_name",
+    "explanation_table",
+    "finalise_text",
+    "render",
+]
+
+#: Separates several caveats within one ``caveats`` cell.
+CAVEAT_SEPARATOR = " | "
+
+
+def equation_name(key: str, text: Text) -> str:
+    """Return an equation's display name in the text's language (``equation.<key>``)."""
+    entry = text.get(f"equation.{key}")
+    return entry.text if entry is not None else key
+
+
+def explanation_table(
+    analyte: ObjArray | pd.Categorical[Any],
+    flag: ObjArray | pd.Categorical[Any],
+    scheme: ObjArray | pd.Categorical[Any],
+    category: ObjArray | pd.Categorical[Any],
+    text: Text,
+) -> tuple[npt.NDArray[np.int64], ObjArray, ObjArray]:
+    """Compose explanations once per distinct combination; return row codes and the table.
+
+    Any of the columns may be given as categoricals, which are grouped by their codes.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray, numpy.ndarray)
+        Per row, the number of its combination; per combination, the text and the
+        ``"; "``-joined source keys (``None`` where nothing applies).
+    """
+    codes, first = factorize_rows(analyte, flag, scheme, category)
+    uniques = [
+        tuple("" if pd.isna(v) else v for v in (analyte[i], flag[i], scheme[i], category[i]))
+        for i in first
+    ]
+    texts = np.empty(len(uniques), dtype=object)
+    cited = np.empty(len(uniques), dtype=object)
+    for i, (a, f, s, c) in enumerate(uniques):
+        texts[i], cited[i] = compose_explanation(a, f, s, c, text)
+    return codes, texts, cited
+
+
+def compose_explanation(
+    analyte: str, flag: str, scheme: str, category: str, text: Text
+) -> tuple[str | None, str | None]:
+    """Compose one explanation and its source keys (``""`` for an absent part).
+
+    The explanation is the analyte's ``about`` text, then the flag's text (the
+    analyte's own, else the generic one), then the category's text (not for schemes
+    whose categories only restate the flag).
+
+    Returns
+    -------
+    (str or None, str or None)
+        The text and the ``"; "``-joined source keys, ``None`` when nothing applies.
+    """
+    parts: list[TextEntry] = []
+    if analyte:
+        # Categories that only restate the flag (Mg, Creatinine) add no text of their own.
+        restates_flag = bool(scheme) and bool(schemes()[scheme].from_flags)
+        for key in (
+            f"{analyte}.about",
+            f"{analyte}.flag.{flag}" if flag else None,
+            f"category.{scheme}.{category}" if category and not restates_flag else None,
+        ):
+            entry = text.get(key) if key else None
+            if entry is None and key and flag and key.endswith(f".flag.{flag}"):
+                entry = text.get(f"_flag.{flag}")
+            if entry is not None:
+                parts.append(entry)
+    if not parts:
+        return None, None
+    return " ".join(e.text for e in parts), "; ".join(
+        dict.fromkeys(k for e in parts for k in e.sources)
+    )
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """Explanations and rule caveats per row, before the interpretation notes are added."""
+
+    text: Text
+    explained: IntArray  # per row, its explanation's number
+    explanation: ObjArray  # per number, the text
+    cited: ObjArray  # per number, the "; "-joined source keys
+    rule_texts: ObjArray  # per rule-caveat combination, tuples of caveat texts,
+    rule_sources: ObjArray  # their sources
+    rule_ids: ObjArray  # and the rule ids
+    rule_codes: IntArray  # per row, its rule-caveat combination
+
+
+def render(
+    analyte: pd.Categorical[Any] | ObjArray,
+    flag: pd.Categorical[Any],
+    scheme: pd.Categorical[Any] | ObjArray,
+    category: pd.Categorical[Any] | ObjArray,
+    rows: Mapping[str, Any],
+    profile: Profile,
+    cat: RangeCatalogue,
+    text: Text,
+) -> Rendered:
+    """Compose explanations and evaluate the context rules, once per distinct combination.
+
+    ``rows`` holds the row-aligned arrays the rules need besides the analyte and flag:
+    ``value_canonical``, ``age_years``, ``collected_at``, ``sample_set``,
+    ``reference_source``, ``derived`` and ``equation``.
+    """
+    explained, explanation, cited = explanation_table(analyte, flag, scheme, category, text)
+    # Placeholder values as categoricals: factorized by their codes, not their text.
+    equation_codes, equations_used = pd.factorize(rows["equation"], use_na_sentinel=True)
+    equation = pd.Categorical.from_codes(
+        equation_codes,
+        categories=pd.Index([equation_name(e, text) for e in equations_used], dtype=object),
+    )
+    source = rows["reference_source"]
+    catalogue_title = pd.Categorical.from_codes(
+        np.where(pd.isna(source), -1, 0), categories=pd.Index([cat.info.title], dtype=object)
+    )
+    rule_texts, rule_sources, rule_ids, rule_codes = rule_caveats(
+        {
+            "analyte": analyte,
+            "flag": flag,
+            "value_canonical": rows["value_canonical"],
+            "age_years": rows["age_years"],
+            "collected_at": rows["collected_at"],
+            "sample_set": rows["sample_set"],
+            "reference_source": source,
+            "derived": rows["derived"],
+        },
+        profile.name,
+        text,
+        {"equation": equation, "catalogue": catalogue_title},
+    )
+    return Rendered(
+        text, explained, explanation, cited, rule_texts, rule_sources, rule_ids, rule_codes
+    )
+
+
+def finalise_text(out: pd.DataFrame, rendered: Rendered) -> pd.DataFrame:
+    """Attach explanations and caveats (rule caveats, then interpretation notes)."""
+    text, explained, cited_table = rendered.text, rendered.explained, rendered.cited
+    notes = out["_notes"].fillna(0).to_numpy(dtype=np.int64)
+    # Join once per distinct (rules, notes, explanation sources) combination.
+    codes, first = factorize_rows(rendered.rule_codes, notes, explained)
+    caveats = np.empty(len(first), dtype=object)
+    sources = np.empty(len(first), dtype=object)
+    applied = np.empty(len(first), dtype=object)
+    for u, i in enumerate(first):
+        cited = cited_table[explained[i]]
+        rules = rendered.rule_codes[i]
+        parts, keys = caveat_parts(
+            rendered.rule_texts[rules], rendered.rule_sources[rules], cited, int(notes[i]), text
+        )
+        caveats[u] = CAVEAT_SEPARATOR.join(parts) if parts else None
+        sources[u] = "; ".join(keys) if keys else None
+        applied[u] = "; ".join(rendered.rule_ids[rules]) if rendered.rule_ids[rules] else None
+    # Text columns are categoricals: each distinct text is held (and written) once.
+    out["explanation"] = _categorical(explained, rendered.explanation, out.index)
+    out["explanation_sources"] = _categorical(codes, sources, out.index)
+    out["caveats"] = _categorical(codes, caveats, out.index)
+    out["caveat_rules"] = _categorical(codes, applied, out.index)
+    return out.drop(columns="_notes")
+
+
+def _categorical(codes: npt.NDArray[np.int64], table: ObjArray, index: pd.Index) -> pd.Series:
+    """Build a categorical column from row codes into a small table of texts (None: missing)."""
+    table_codes, categories = pd.factorize(table, use_na_sentinel=True)
+    row_codes = np.asarray(table_codes, dtype=np.int64)[codes]
+    values = pd.Categorical.from_codes(row_codes, categories=pd.Index(categories, dtype=object))
+    return pd.Series(values, index=index)
+
+
+def caveat_parts(
+    rule_texts: Sequence[str],
+    rule_sources: Sequence[str],
+    cited: str | None,
+    notes: int,
+    text: Text,
+) -> tuple[list[str], list[str]]:
+    """Return a row's caveats (rule caveats, then notes) and all its source keys."""
+    parts = list(rule_texts)
+    keys = [*(cited.split("; ") if isinstance(cited, str) else ()), *rule_sources]
+    for note, bit in NOTE_BIT.items():
+        entry = text.get(f"note.{note}") if notes & bit else None
+        if entry is not None:
+            parts.append(entry.text)
+            keys.extend(entry.sources)
+    return parts, list(dict.fromkeys(keys))

@@ -1,0 +1,395 @@
+"""Ranges: the lab's own range first, else the catalogue row for the result's sex and age.
+
+A lab range text is read once per distinct (text, analyte, unit factor); the catalogue
+choice is made once per (analyte, sex, age band, lab range used) group with
+:func:`choose_catalogue_range`, which the single-result path calls too. Where the lab's
+range was used, only the catalogue's critical limits are taken.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from labinterp.catalogue import RangeCatalogue
+from labinterp.errors import ReasonCode, UnitError
+from labinterp.perf import factorize_rows, objects
+from labinterp.range_text import LabRange, parse_range_text
+from labinterp.steps.convert import affine_or_nan
+from labinterp.steps.state import (
+    NOTE_BIT,
+    FloatArray,
+    IntArray,
+    LabTexts,
+    ObjArray,
+    Outcome,
+    Rows,
+    analyte_keys,
+    analyte_names,
+    present,
+)
+from labinterp.units import conversion
+
+__all__ = [
+    "CATALOGUE_CRITICAL",
+    "LAB_CITATION",
+    "CatalogueChoice",
+    "People",
+    "Ranges",
+    "catalogue_ranges",
+    "choose_catalogue_range",
+    "lab_range",
+    "lab_ranges",
+]
+
+_RANGE_UNIT_DISAGREES = NOTE_BIT["range_unit_disagrees"]
+_RANGE_UNREADABLE = NOTE_BIT["range_unreadable"]
+#: Set on a row whose critical limits come from the catalogue beside the lab's range.
+CATALOGUE_CRITICAL = NOTE_BIT["catalogue_critical"]
+
+
+@dataclass
+class Ranges:
+    """The range chosen per row: limits, inclusivity, critical limits and provenance."""
+
+    low: FloatArray
+    high: FloatArray
+    low_inclusive: npt.NDArray[np.bool_]
+    high_inclusive: npt.NDArray[np.bool_]
+    critical_low: FloatArray
+    critical_high: FloatArray
+    source: ObjArray
+    citation: ObjArray
+    caveats: npt.NDArray[np.int64]
+    sourced: npt.NDArray[np.bool_]  # a source is set
+
+    @classmethod
+    def empty(cls, n: int) -> Ranges:
+        """Return ``n`` rows without a range (open limits, no source)."""
+        return cls(
+            low=np.full(n, np.nan),
+            high=np.full(n, np.nan),
+            low_inclusive=np.ones(n, dtype=bool),
+            high_inclusive=np.ones(n, dtype=bool),
+            critical_low=np.full(n, np.nan),
+            critical_high=np.full(n, np.nan),
+            source=objects(n),
+            citation=objects(n),
+            caveats=np.zeros(n, dtype=np.int64),
+            sourced=np.zeros(n, dtype=bool),
+        )
+
+
+def lab_range(
+    text: Any,
+    analyte: str | None,
+    scale: float,
+    offset: float,
+    target: Callable[[str], str | None],
+) -> tuple[LabRange | None, int]:
+    """Read one lab range text and convert it to the analyte's reporting unit.
+
+    Parameters
+    ----------
+    text
+        The range as the lab wrote it (any value; only text can be a range).
+    analyte
+        The result's analyte (``None`` when not recognised: no range is used).
+    scale, offset
+        The conversion of the result's own unit to the reporting unit (NaN scale
+        when the unit could not be converted), used when the text names no unit.
+    target
+        The profile's reporting unit per analyte.
+
+    Returns
+    -------
+    (LabRange or None, int)
+        The range in the reporting unit, or ``None`` when none can be used, and the
+        interpretation-note bits to set (an unreadable text, a unit in the text that
+        does not measure the analyte).
+    """
+    lab = parse_range_text(text)
+    if lab is None:
+        unreadable = isinstance(text, str) and bool(text.strip())
+        return None, _RANGE_UNREADABLE if unreadable else 0
+    if analyte is None:
+        return None, 0
+    if lab.unit is not None:
+        # A unit written inside the range text must agree with the analyte's units.
+        try:
+            affine = conversion(lab.unit, target(analyte) or "", analyte)
+        except UnitError:
+            return None, _RANGE_UNIT_DISAGREES
+        scale, offset = float(affine.scale), float(affine.offset)
+    if not np.isfinite(scale):
+        return None, 0
+
+    def converted(limit: float) -> float:
+        return limit * scale + offset if np.isfinite(limit) else limit
+
+    return (
+        LabRange(converted(lab.low), converted(lab.high), lab.low_inclusive, lab.high_inclusive),
+        0,
+    )
+
+
+def lab_ranges(
+    texts: LabTexts,
+    read: Rows,
+    target: Callable[[str], str | None],
+    ranges: Ranges,
+) -> npt.NDArray[np.bool_]:
+    """Fill ranges from the lab's own range text; return where one was used.
+
+    :func:`lab_range` runs once per distinct (text, analyte, unit factor) combination.
+    """
+    codes, first = factorize_rows(read.lab_text, read.number, read.unit_group)
+    names = analyte_names(read.number[first])
+    found = [
+        lab_range(texts.text(read.lab_text[i]), name, read.scale[i], read.offset[i], target)
+        for i, name in zip(first, names, strict=True)
+    ]
+    ok = np.array([r is not None for r, _ in found], dtype=bool)[codes]
+    ranges.caveats |= np.array([notes for _, notes in found], dtype=np.int64)[codes]
+    used = [r if r is not None else LabRange(np.nan, np.nan, True, True) for r, _ in found]
+    into = np.flatnonzero(ok)
+    of = codes[into]
+    ranges.low[into] = np.array([r.low for r in used], dtype="float64")[of]
+    ranges.high[into] = np.array([r.high for r in used], dtype="float64")[of]
+    ranges.low_inclusive[into] = np.array([r.low_inclusive for r in used], dtype=bool)[of]
+    ranges.high_inclusive[into] = np.array([r.high_inclusive for r in used], dtype=bool)[of]
+    ranges.source[into] = "lab"
+    ranges.sourced[into] = True
+    ranges.citation[into] = LAB_CITATION
+    return ok
+
+
+class People:
+    """Sex and age per row, prepared once for matching catalogue rows."""
+
+    def __init__(self, sex: ObjArray, sex_number: IntArray, age: FloatArray) -> None:
+        self.sex = sex  # "female", "male" or ""
+        self.sex_number = sex_number  # position in SEXES
+        self.age = age
+
+
+_NEEDS_SEX = (
+    "The reference range depends on sex, and the sex is missing or not recognised; "
+    "add a sex column (female/male) or the lab's own range."
+)
+
+
+_NEEDS_AGE = (
+    "The reference range depends on age, and the age is missing; add age_years "
+    "(or birth and collection dates) or the lab's own range."
+)
+
+
+_NO_REFERENCE = (
+    "No reference range was supplied by the lab and the catalogue has none for this "
+    "analyte, sex and age."
+)
+
+
+LAB_CITATION = "reference range supplied by the laboratory"
+
+
+@dataclass(frozen=True)
+class CatalogueChoice:
+    """What the catalogue gives one result (see :func:`choose_catalogue_range`).
+
+    ``low`` to ``high_inclusive`` and ``source`` are set only for a result without a
+    lab range; after a lab range only the critical limits, the ``citation`` and the
+    ``critical_note`` flag are set. ``problem`` says why no range was found.
+    """
+
+    low: float = np.nan
+    high: float = np.nan
+    low_inclusive: bool = True
+    high_inclusive: bool = True
+    critical_low: float = np.nan
+    critical_high: float = np.nan
+    source: str | None = None
+    citation: str | None = None
+    critical_note: bool = False
+    problem: tuple[ReasonCode, str] | None = None
+
+
+def choose_catalogue_range(
+    cat: RangeCatalogue, name: str, to_unit: str, sex: str, age: float, lab_used: bool
+) -> CatalogueChoice:
+    """Choose the catalogue row for one result: the first that covers its sex and age.
+
+    Unknown sex or age never match a row partitioned by them. Where the lab's own
+    range was used, only the first covering row with critical limits counts, for its
+    critical limits (the lab's range text carries none).
+
+    Parameters
+    ----------
+    cat
+        The range catalogue.
+    name, to_unit
+        The analyte and its reporting unit (limits are converted to it).
+    sex
+        ``"female"``, ``"male"`` or ``""`` (unknown).
+    age
+        Age in years, NaN when unknown.
+    lab_used
+        Whether the lab's own range was used.
+
+    Returns
+    -------
+    CatalogueChoice
+    """
+    has_sex, has_age = sex != "", not np.isnan(age)
+    missing_sex = missing_age = False
+    for spec in cat.for_analyte(name):
+        try:
+            affine = conversion(spec.unit, to_unit, name)
+        except UnitError:
+            continue
+        needs_age = spec.age_min is not None or spec.age_max is not None
+        if not lab_used and ((spec.sex != "any" and not has_sex) or (needs_age and not has_age)):
+            missing_sex |= spec.sex != "any" and not has_sex
+            missing_age |= not missing_sex
+        covered = (
+            (spec.sex == "any" or sex == spec.sex)
+            and (spec.age_min is None or (has_age and age >= spec.age_min))
+            and (spec.age_max is None or (has_age and age < spec.age_max))
+        )
+        if not covered:
+            continue
+        critical_low = affine_or_nan(affine, spec.critical_low)
+        critical_high = affine_or_nan(affine, spec.critical_high)
+        if lab_used:
+            if spec.critical_low is None and spec.critical_high is None:
+                continue
+            return CatalogueChoice(
+                critical_low=critical_low,
+                critical_high=critical_high,
+                citation=f"{LAB_CITATION}; critical limits: {spec.source}, {spec.locator}",
+                critical_note=True,
+            )
+        return CatalogueChoice(
+            low=affine_or_nan(affine, spec.low),
+            high=affine_or_nan(affine, spec.high),
+            low_inclusive=spec.low_inclusive,
+            high_inclusive=spec.high_inclusive,
+            critical_low=critical_low,
+            critical_high=critical_high,
+            source=f"catalogue:{cat.info.name}",
+            citation=f"{spec.source}, {spec.locator}",
+        )
+    if lab_used:
+        return CatalogueChoice()
+    if missing_sex:
+        return CatalogueChoice(problem=(ReasonCode.MISSING_CONTEXT, _NEEDS_SEX))
+    if missing_age:
+        return CatalogueChoice(problem=(ReasonCode.MISSING_CONTEXT, _NEEDS_AGE))
+    return CatalogueChoice(problem=(ReasonCode.NO_REFERENCE, _NO_REFERENCE))
+
+
+def _age_bands(cat: RangeCatalogue, number: IntArray, age: FloatArray) -> npt.NDArray[np.int64]:
+    """Return age-band numbers between the catalogue's age limits, per analyte (-1: no age).
+
+    Two ages in the same band meet the same catalogue rows, so the choice is made once
+    per band.
+    """
+    band = np.full(len(number), -1, dtype=np.int64)
+    finite = np.isfinite(age)
+    keys = analyte_keys()
+    for code in present(number):
+        name = keys[code]
+        limits = sorted(
+            {
+                x
+                for spec in cat.for_analyte(name)
+                for x in (spec.age_min, spec.age_max)
+                if x is not None
+            }
+        )
+        rows = (number == code) & finite
+        band[rows] = np.searchsorted(np.asarray(limits, dtype="float64"), age[rows], "right")
+    return band
+
+
+def catalogue_ranges(
+    cat: RangeCatalogue,
+    number: IntArray,
+    people: People,
+    pending: npt.NDArray[np.bool_],
+    target: Callable[[str], str | None],
+    ranges: Ranges,
+    outcome: Outcome,
+) -> None:
+    """Fill ranges from the catalogue for rows without a usable lab range.
+
+    The choice is made once per (analyte, sex, age band, lab range used) group with
+    :func:`choose_catalogue_range`. Where the lab's own range was used, only the
+    catalogue's critical limits are taken.
+    """
+    known = number >= 0
+    if not known.any():
+        return
+    # Rows with the same analyte, sex, age and lab range use meet the same catalogue
+    # rows; the few distinct ages of those groups are then put into age bands, and the
+    # choice is made once per (analyte, sex, age band, lab range use).
+    by_value, firsts = factorize_rows(number, people.sex_number, people.age, pending)
+    band = _age_bands(cat, number[firsts], people.age[firsts])
+    grouped, first = factorize_rows(
+        number[firsts], people.sex_number[firsts], band, pending[firsts]
+    )
+    codes = grouped[by_value]
+    keys = analyte_keys()
+    choices = [
+        choose_catalogue_range(
+            cat,
+            keys[number[row]],
+            target(keys[number[row]]) or "",
+            people.sex[row],
+            people.age[row],
+            not pending[row],
+        )
+        if number[row] >= 0
+        else CatalogueChoice()  # no analyte: never applied
+        for row in firsts[first]
+    ]
+
+    def table(field: str, dtype: Any) -> Any:
+        return np.array([getattr(c, field) for c in choices], dtype=dtype)
+
+    full = pending & known
+    critical = table("critical_note", bool)[codes] & known
+    # Each row subset is selected once for all the fields it receives.
+    into = np.flatnonzero(full)
+    of = codes[into]
+    for field, target_array in (
+        ("low", ranges.low),
+        ("high", ranges.high),
+        ("low_inclusive", ranges.low_inclusive),
+        ("high_inclusive", ranges.high_inclusive),
+        ("source", ranges.source),
+    ):
+        target_array[into] = table(field, target_array.dtype)[of]
+    ranges.sourced[into] = np.array([c.source is not None for c in choices], dtype=bool)[of]
+    into = np.flatnonzero(full | critical)
+    of = codes[into]
+    for field, target_array in (
+        ("critical_low", ranges.critical_low),
+        ("critical_high", ranges.critical_high),
+        ("citation", ranges.citation),
+    ):
+        target_array[into] = table(field, target_array.dtype)[of]
+    ranges.caveats[critical] |= CATALOGUE_CRITICAL
+    # The groups without a range record why, one reason at a time.
+    reason_of = [c.problem[0] if c.problem else None for c in choices]
+    texts = np.array([c.problem[1] if c.problem else None for c in choices], dtype=object)
+    for reason in {r for r in reason_of if r is not None}:
+        in_group = np.array([r is reason for r in reason_of], dtype=bool)[codes] & known
+        problem = objects(len(number))
+        problem[in_group] = texts[codes[in_group]]
+        outcome.record(in_group, reason, problem)

@@ -1,0 +1,103 @@
+"""Read: identify, parse values, normalise and convert units, check plausibility, sex.
+
+What reading a row tells, before any range is chosen: enough to derive from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from labinterp.errors import ReasonCode
+from labinterp.perf import ColumnCodes, objects
+from labinterp.steps.convert import convert_groups, unit_info
+from labinterp.steps.identify import identify
+from labinterp.steps.plausibility import check_plausible
+from labinterp.steps.state import (
+    SEXES,
+    IntArray,
+    Outcome,
+    Rows,
+    apply_affine,
+    codes_of,
+    column,
+)
+from labinterp.values import Decimal, parse_column
+from labinterp.vocab import Sex
+
+__all__ = ["read"]
+
+
+def read(
+    frame: pd.DataFrame,
+    decimal: Decimal | None,
+    target: Callable[[str], str | None],
+    lab_text: IntArray,
+    coded: ColumnCodes | None = None,
+) -> Rows:
+    """Recognise analytes, parse values and units, convert, and check plausibility.
+
+    ``coded`` holds columns of ``frame`` already factorized.
+    """
+    outcome = Outcome(len(frame))
+    number = identify(frame, outcome, coded)
+
+    parsed = parse_column(
+        column(frame, "raw_value"),
+        decimal,
+        codes=coded.get("raw_value") if coded is not None else None,
+    )
+    entry = parsed.rows
+    comparator = parsed.comparator[entry]
+    censored = (parsed.comparator != "")[entry]  # compared once per distinct value
+    value = parsed.value[entry]
+    for code in (ReasonCode.UNPARSED_VALUE, ReasonCode.AMBIGUOUS_VALUE):
+        hit = (parsed.status == code.value)[entry]  # compared once per distinct value
+        if hit.any():
+            outcome.record(hit, code, parsed.problem[entry])
+
+    units = codes_of(frame, "raw_unit", coded)
+    unit_codes, unit_texts = units.codes, units.uniques
+    infos = [unit_info(u) for u in unit_texts] + [unit_info(None)]
+    taken = np.where(unit_codes < 0, len(unit_texts), unit_codes)
+    unit_display = np.array([u.display for u in infos], dtype=object)[taken]
+    has_problem = np.array([u.problem is not None for u in infos], dtype=bool)[taken]
+    if has_problem.any():
+        unit_problem = objects(len(taken))
+        unit_problem[has_problem] = np.array([u.problem for u in infos], dtype=object)[
+            taken[has_problem]
+        ]
+        outcome.record(has_problem, ReasonCode.UNKNOWN_UNIT, unit_problem)
+    converts = np.array([u.pint is not None for u in infos], dtype=bool)[taken]
+    unit_code = np.where(converts, taken, -1)  # a position in ``infos``
+
+    unit_pint = np.array([u.pint for u in infos], dtype=object)
+    scale, offset, unit_group = convert_groups(number, unit_pint, unit_code, target, outcome)
+    value_canonical = apply_affine(scale, offset, value)
+    check_plausible(number, value, value_canonical, unit_display, censored, target, outcome)
+
+    sexes_coded = codes_of(frame, "sex", coded)
+    sex_codes, sex_texts = sexes_coded.codes, sexes_coded.uniques
+    sexes = [getattr(Sex.parse(t), "value", "") for t in sex_texts] + [""]
+    sex_taken = np.where(sex_codes < 0, len(sex_texts), sex_codes)
+    sex_number = np.array([SEXES.index(x) for x in sexes], dtype=np.int64)[sex_taken]
+    return Rows(
+        number=number,
+        comparator=comparator,
+        censored=censored,
+        value=value,
+        unit_display=unit_display,
+        scale=scale,
+        offset=offset,
+        unit_group=unit_group,
+        value_canonical=value_canonical,
+        sex_number=sex_number,
+        sex_unrecognised=(sex_codes >= 0) & (sex_number == 0),
+        age=pd.to_numeric(column(frame, "age_years"), errors="coerce").to_numpy(dtype="float64"),
+        lab_text=lab_text,
+        status=outcome.status,
+        problem=outcome.problem,
+        open=outcome.open(),
+    )

@@ -1,0 +1,244 @@
+"""The row-state record the interpretation steps pass along.
+
+Each step of :func:`labinterp.interpret` works on whole arrays, row-aligned: the
+:class:`Rows` a reading step makes (analyte, value, unit, sex, age, ...), and the
+:class:`Outcome` so far (a row's status and problem; the first reason recorded wins).
+Analytes and sexes travel as small integer numbers (an analyte's position in
+:func:`analyte_keys`, a sex's in :data:`SEXES`), so steps compare numbers, not text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from labinterp.catalogue import analytes
+from labinterp.errors import ReasonCode
+from labinterp.perf import Coded, ColumnCodes, Soon, factorized, objects, threaded
+from labinterp.vocab import Status
+
+if TYPE_CHECKING:
+    from labinterp.steps.layout import Layout
+
+__all__ = [
+    "CLASSIFIABLE",
+    "CODED_COLUMNS",
+    "NOTE_BIT",
+    "NOTE_IDS",
+    "SEXES",
+    "LabTexts",
+    "Outcome",
+    "Rows",
+    "analyte_keys",
+    "analyte_names",
+    "analyte_number",
+    "apply_affine",
+    "coded_column",
+    "codes_of",
+    "column",
+    "present",
+    "sex_names",
+]
+
+ObjArray = npt.NDArray[np.object_]
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+#: Interpretation notes (``note.<id>`` texts): how a row was interpreted.
+NOTE_IDS: tuple[str, ...] = (
+    "range_unit_disagrees",
+    "range_unreadable",
+    "catalogue_critical",
+    "sex_unrecognised",
+    "no_egfr_censored",
+    "no_egfr_context",
+    "no_egfr_age",
+    "change_significant",
+    "change_within_variation",
+    "superseded",
+)
+
+#: Notes about how a row was interpreted, one bit each; texts are ``note.<id>``.
+NOTE_BIT = {note: 1 << i for i, note in enumerate(NOTE_IDS)}
+
+
+#: Statuses whose value and unit were read, so a classification scheme can still apply.
+CLASSIFIABLE = [
+    Status.OK.value,
+    Status.NO_REFERENCE.value,
+    Status.MISSING_CONTEXT.value,
+    Status.INDETERMINATE.value,
+]
+
+
+class Outcome:
+    """Row status and problem, where the first reason recorded wins."""
+
+    def __init__(self, n: int) -> None:
+        self.status: ObjArray = objects(n)
+        self.problem: ObjArray = objects(n)
+        self._open = np.ones(n, dtype=bool)
+
+    @classmethod
+    def resume(
+        cls, status: ObjArray, problem: ObjArray, still_open: npt.NDArray[np.bool_]
+    ) -> Outcome:
+        """Go on from recorded statuses: rows without one (``still_open``) are open."""
+        outcome = cls(0)
+        outcome.status, outcome.problem, outcome._open = status, problem, still_open.copy()
+        return outcome
+
+    def open(self) -> npt.NDArray[np.bool_]:
+        """Return where no status is recorded yet (a copy)."""
+        return self._open.copy()
+
+    def record(self, mask: npt.NDArray[np.bool_], code: ReasonCode, problem: Any) -> None:
+        """Record ``code`` and ``problem`` (text, or an array per row) on open rows in ``mask``."""
+        target = mask & self._open
+        if not target.any():
+            return
+        self._open &= ~target
+        self.status[target] = code.value
+        if isinstance(problem, np.ndarray):
+            self.problem[target] = problem[target]
+        else:
+            self.problem[target] = problem
+
+
+def column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """Return a column of ``frame``, or an all-missing one when it has none."""
+    if name in frame.columns:
+        return frame[name]
+    return pd.Series(pd.NA, index=frame.index, dtype="object")
+
+
+def coded_column(frame: pd.DataFrame, name: str, coded: ColumnCodes | None) -> Coded | pd.Series:
+    """Return a column's codes when already factorized, else the column itself."""
+    found = coded.get(name) if coded is not None else None
+    return found if found is not None else column(frame, name)
+
+
+def codes_of(frame: pd.DataFrame, name: str, coded: ColumnCodes | None) -> Coded:
+    """Return a column factorized (missing is -1), using codes already made."""
+    found = coded_column(frame, name, coded)
+    return found if isinstance(found, Coded) else factorized(found)
+
+
+#: Input columns factorized at the start of a run (in threads for large frames), in the
+#: order they are needed.
+CODED_COLUMNS = (
+    "lab_reference_text",
+    "analyte",
+    "source_code",
+    "source_name",
+    "raw_value",
+    "raw_unit",
+    "sex",
+    "patient_id",
+)
+
+
+@lru_cache(maxsize=1)
+def analyte_keys() -> tuple[str, ...]:
+    """Every catalogue analyte key; a row's analyte number is its position here."""
+    return tuple(analytes())
+
+
+def present(number: IntArray) -> IntArray:
+    """Return the analyte numbers that occur (counted, not sorted)."""
+    return np.flatnonzero(np.bincount(number + 1, minlength=1)[1:])
+
+
+def analyte_number(name: str) -> int:
+    """Return an analyte key's number (its position in :func:`analyte_keys`)."""
+    return analyte_keys().index(name)
+
+
+def analyte_names(number: IntArray) -> ObjArray:
+    """Return the analyte key for each analyte number (``None`` for -1)."""
+    return np.array([*analyte_keys(), None], dtype=object)[number]
+
+
+@dataclass(frozen=True)
+class LabTexts:
+    """The distinct lab range texts of the input; rows hold codes into them (-1: none)."""
+
+    distinct: ObjArray
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame, coded: ColumnCodes) -> tuple[LabTexts, IntArray]:
+        """Return the distinct texts of a frame and each row's code into them."""
+        found = coded.get("lab_reference_text")
+        if found is None:
+            return cls(np.empty(0, dtype=object)), np.full(len(frame), -1, dtype=np.int64)
+        return cls(np.asarray(found.uniques, dtype=object)), found.codes
+
+    def text(self, code: int) -> Any:
+        """Return the text of a code (``None`` for -1)."""
+        return self.distinct[code] if code >= 0 else None
+
+
+#: Sexes as numbered in ``Rows.sex_number`` (0: missing or not recognised).
+SEXES = ("", "female", "male")
+
+
+def sex_names(sex_number: IntArray) -> ObjArray:
+    """Return ``"female"``, ``"male"`` or ``""`` for each sex number."""
+    return np.array(SEXES, dtype=object)[sex_number]
+
+
+@dataclass(frozen=True)
+class Rows:
+    """What reading a row tells, before any range is chosen; enough to derive from it."""
+
+    number: IntArray  # the analyte's position in analyte_keys(), -1: not recognised
+    comparator: ObjArray
+    censored: npt.NDArray[np.bool_]  # the comparator is not ""
+    value: FloatArray
+    unit_display: ObjArray
+    scale: FloatArray
+    offset: FloatArray
+    unit_group: IntArray  # rows with the same scale and offset share it (-1: none)
+    value_canonical: FloatArray
+    sex_number: IntArray  # position in SEXES
+    sex_unrecognised: npt.NDArray[np.bool_]
+    age: FloatArray
+    lab_text: IntArray  # code into LabTexts
+    status: ObjArray  # None while the row can still be interpreted
+    problem: ObjArray
+    open: npt.NDArray[np.bool_]  # no status yet
+
+    def analyte(self) -> ObjArray:
+        """Return the analyte key per row (``None`` where not recognised)."""
+        return analyte_names(self.number)
+
+    def sex(self) -> ObjArray:
+        """Return ``"female"``, ``"male"`` or ``""`` (missing or not recognised) per row."""
+        return sex_names(self.sex_number)
+
+    def stacked(self, other: Rows, layout: Layout) -> Rows:
+        """Return both row sets together (input rows, then derived rows) in output order."""
+        after = int(self.unit_group.max(initial=-1)) + 1  # the other's groups come after
+        theirs = replace(
+            other, unit_group=np.where(other.unit_group >= 0, other.unit_group + after, -1)
+        )
+        in_background = threaded(len(layout.order))
+        placed = {
+            f.name: Soon(
+                in_background, layout.place, getattr(self, f.name), getattr(theirs, f.name)
+            )
+            for f in fields(self)
+        }
+        return Rows(**{name: soon.result() for name, soon in placed.items()})
+
+
+def apply_affine(scale: FloatArray, offset: FloatArray, values: FloatArray) -> FloatArray:
+    """Return ``values * scale + offset``, leaving non-finite values as they are."""
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(values), values * scale + offset, values)
