@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import labinterp
 from labinterp.errors import ReadError
-from labinterp.io.readers import csv as csv_module
+from labinterp.io.readers import csv_fields
 
 NORDIC = "Analyse;Resultat;Enhet;Referanseområde;Kjønn\nP-Magnesium;0,82;µmol/L;0,71 - 0,94;K\n"
 
@@ -233,10 +233,10 @@ def test_utf8_bytes_are_passed_on_only_for_a_utf8_file() -> None:
     They come without the BOM, and there are none for a file decoded (in part) as cp1252.
     """
     text = "Analyse;Resultat;Enhet\nP-Kreatinin;80;µmol/L\n"
-    assert csv_module._decode_keeping_utf8(text.encode("utf-8")) == (text, text.encode("utf-8"))
+    assert csv_fields.decode_keeping_utf8(text.encode("utf-8")) == (text, text.encode("utf-8"))
     with_bom = b"\xef\xbb\xbf" + text.encode("utf-8")
-    assert csv_module._decode_keeping_utf8(with_bom) == (text, text.encode("utf-8"))
-    assert csv_module._decode_keeping_utf8(text.encode("cp1252")) == (text, None)
+    assert csv_fields.decode_keeping_utf8(with_bom) == (text, text.encode("utf-8"))
+    assert csv_fields.decode_keeping_utf8(text.encode("cp1252")) == (text, None)
     assert labinterp.read_csv(with_bom)["raw_unit"].tolist() == ["µmol/L"]
 
 
@@ -276,7 +276,7 @@ def test_arrow_reader_reads_what_pythons_csv_reader_reads(
         [header, *rows]
     )
     text = buffer.getvalue()
-    arrow = csv_module._read_fields_arrow(text, sep, text.encode("utf-8") if as_bytes else None)
+    arrow = csv_fields.read_fields_arrow(text, sep, text.encode("utf-8") if as_bytes else None)
     if arrow is None:
         return  # pandas' reader reads it
     read_back = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=sep) if r]

@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from labinterp.errors import ReadError
-from labinterp.io.readers.csv import _decode, _detect_delimiter, parse_csv
+from labinterp.io.readers.csv import parse_csv
+from labinterp.io.readers.csv_fields import decode, detect_delimiter
 
 __all__ = ["Grouping", "iter_csv", "patient_batches"]
 
@@ -40,7 +41,7 @@ def iter_csv(
     batch_lines
         Lines per batch.
     **options
-        Passed to :func:`labinterp.io.csv.parse_csv` (``columns=``, ``code_map=`` ...).
+        Passed to :func:`labinterp.io.readers.csv.parse_csv` (``columns=``, ``code_map=`` ...).
 
     Yields
     ------
@@ -62,9 +63,9 @@ def iter_csv(
         header = handle.readline()
         if not header.strip():
             raise ReadError(f"{source}: the file is empty.")
-        sample = _decode(header + b"".join(handle.readline() for _ in range(50)))
+        sample = decode(header + b"".join(handle.readline() for _ in range(50)))
         handle.seek(len(header))
-        options.setdefault("delimiter", _detect_delimiter(sample))
+        options.setdefault("delimiter", detect_delimiter(sample))
         first_line = 2
         consumed = len(header)
         for piece in _pieces(handle, batch_lines):

@@ -9,8 +9,6 @@ in :func:`labinterp.interpret`.
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import re
 import unicodedata
@@ -18,12 +16,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any, Literal
 
-import numpy as np
 import pandas as pd
 
 from labinterp import catalogue
-from labinterp.errors import ReadError, UnknownAnalyteError
 from labinterp.dates import complete_context
+from labinterp.errors import ReadError, UnknownAnalyteError
+from labinterp.io.readers.csv_fields import decode_keeping_utf8, detect_delimiter, read_fields
 from labinterp.io.readers.source import load_source
 
 __all__ = ["HEADER_ALIASES", "apply_code_map", "parse_csv", "read_csv"]
@@ -140,131 +138,6 @@ HEADER_ALIASES: Mapping[str, str] = {
 
 #: Glossary columns a header can map to; never taken for wide-form result columns.
 GLOSSARY_INPUTS = frozenset(HEADER_ALIASES.values())
-
-
-def _decode(data: bytes) -> str:
-    """Decode export bytes: UTF-8 (BOM dropped), else line by line UTF-8 or cp1252.
-
-    Exports assembled from several systems can mix UTF-8 and Latin-1 lines; decoding each
-    line on its own reads both without mojibake (``µ`` is 0xB5 in Latin-1, C2 B5 in UTF-8).
-    cp1252 decodes every byte, so this never fails.
-    """
-    return _decode_keeping_utf8(data)[0]
-
-
-def _decode_keeping_utf8(data: bytes) -> tuple[str, bytes | None]:
-    """Decode as :func:`_decode` does; also return the UTF-8 bytes of the text if at hand.
-
-    The bytes are returned (without a BOM) when the whole input was valid UTF-8, so a
-    reader of bytes need not encode the text again; otherwise ``None``.
-    """
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        return data.decode("utf-8"), data
-    except UnicodeDecodeError:
-        pass
-    lines = data.splitlines(keepends=True)
-    out = []
-    for line in lines:
-        try:
-            out.append(line.decode("utf-8"))
-        except UnicodeDecodeError:
-            out.append(line.decode("cp1252", errors="replace"))
-    return "".join(out), None
-
-
-def _detect_delimiter(text: str) -> str:
-    head = text[:_SNIFF_CHARS]
-    lines = head.splitlines()
-    if len(head) < len(text) and len(lines) > 1:
-        lines = lines[:-1]  # the last line of the head may be cut
-    sample = "\n".join(lines[:50])
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=";,\t|").delimiter
-    except csv.Error:
-        header = text.splitlines()[0] if text else ""
-        counts = {d: header.count(d) for d in (";", "\t", ",", "|")}
-        best = max(counts, key=lambda d: counts[d])
-        return best if counts[best] else ","
-
-
-#: How much of the text the delimiter is guessed from (its first 50 lines at most).
-_SNIFF_CHARS = 1 << 16
-
-
-def _read_fields(text: str, sep: str, name: str, utf8: bytes | None = None) -> pd.DataFrame:
-    """Read CSV text into a frame of text fields, empty fields missing.
-
-    Arrow's multi-threaded reader reads well-formed files; anything it refuses (ragged
-    rows, a header with repeated or empty names, one column, a carriage return that
-    ends no line, a delimiter of several characters) is read by pandas, which also
-    words the error for a file that cannot be read. A property test holds Arrow's
-    reading equal to that of Python's csv module wherever Arrow's reader is used.
-    ``utf8``, when given, is ``text`` encoded as UTF-8 (spares encoding it again).
-    """
-    if len(sep) == 1:
-        frame = _read_fields_arrow(text, sep, utf8)
-        if frame is not None:
-            return frame
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=sep,
-            dtype=str,
-            keep_default_na=False,
-            na_values=[],
-            skip_blank_lines=True,
-            engine="python" if len(sep) > 1 else "c",
-        )
-    except (pd.errors.ParserError, ValueError) as exc:
-        where = str(exc).split("\n")[0]
-        # pandas' message names the line and the field count, never cell contents.
-        raise ReadError(f"{name}: not a readable CSV file ({where}).") from exc
-    for column in frame.columns:
-        frame[column] = frame[column].replace("", None)
-    return frame
-
-
-def _read_fields_arrow(text: str, sep: str, utf8: bytes | None = None) -> pd.DataFrame | None:
-    """Read with Arrow's CSV reader; ``None`` when the file needs pandas' reader."""
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    returns = text.count("\r")
-    if returns and returns != text.count("\r\n"):
-        return None  # a carriage return outside a line ending: Arrow reads it differently
-    first = text.lstrip("\r\n").split("\n", 1)[0].rstrip("\r")
-    try:
-        header = next(csv.reader([first], delimiter=sep, quotechar='"'))
-    except (csv.Error, StopIteration):
-        return None
-    if len(header) < 2 or len(set(header)) != len(header) or not all(h.strip() for h in header):
-        # pandas renames repeated and empty names, and in a one-column file skips
-        # lines of white space
-        return None
-    try:
-        table = pacsv.read_csv(
-            io.BytesIO(text.encode("utf-8") if utf8 is None else utf8),
-            read_options=pacsv.ReadOptions(use_threads=True),
-            parse_options=pacsv.ParseOptions(
-                delimiter=sep, quote_char='"', double_quote=True, newlines_in_values=True
-            ),
-            convert_options=pacsv.ConvertOptions(
-                # Large strings: the storage of pandas' Arrow-backed strings (no cast).
-                column_types=dict.fromkeys(header, pa.large_string()),
-                null_values=[""],
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=True,
-            ),
-        )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
-    if table.column_names != header:
-        return None
-    text_type = pd.StringDtype("pyarrow", na_value=np.nan)
-    frame: pd.DataFrame = table.to_pandas(types_mapper=lambda _: text_type)
-    return frame
 
 
 def _header_key(name: str) -> str:
@@ -470,35 +343,9 @@ def parse_csv(
     pandas.DataFrame
         The results frame.
     """
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    utf8: bytes | None = None
-    if encoding is None:
-        text, utf8 = _decode_keeping_utf8(data)
-    else:
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError as exc:
-            raise ReadError(
-                f"{name}, byte {exc.start}: cannot be decoded as {encoding}; "
-                "leave encoding= unset to detect it."
-            ) from exc
-        except LookupError as exc:
-            raise ReadError(f"{name}: unknown encoding {encoding!r}.") from exc
-    if not text.strip():
-        raise ReadError(f"{name}: the file is empty.")
-    sep = delimiter or _detect_delimiter(text)
-    frame = _read_fields(text, sep, name, utf8)
-    explicit = {_header_key(k): v for k, v in (columns or {}).items()}
-    rename: dict[str, str] = {}
-    taken: set[str] = set()
-    for column in frame.columns:
-        key = _header_key(column)
-        target = explicit.get(key) or HEADER_ALIASES.get(key)
-        if target and target not in taken:
-            rename[column] = target
-            taken.add(target)
-    frame = frame.rename(columns=rename)
+    text, utf8 = _text(data if isinstance(data, bytes) else data.encode("utf-8"), name, encoding)
+    sep = delimiter or detect_delimiter(text)
+    frame = _glossary_names(read_fields(text, sep, name, utf8), columns)
     wide_columns = {
         c: found
         for c in frame.columns
@@ -521,11 +368,53 @@ def parse_csv(
     if "lab_reference_text" not in frame.columns and (
         {"lab_reference_low", "lab_reference_high"} & set(frame.columns)
     ):
-        empty = pd.Series(None, index=frame.index, dtype="object")
-        low = frame["lab_reference_low"] if "lab_reference_low" in frame.columns else empty
-        high = frame["lab_reference_high"] if "lab_reference_high" in frame.columns else empty
-        joined = low.fillna("").astype("string") + " - " + high.fillna("").astype("string")
-        frame["lab_reference_text"] = joined.where(low.notna() | high.notna(), None)
+        frame["lab_reference_text"] = _joined_limits(frame)
     if code_map is not None:
         frame = apply_code_map(frame, code_map)
     return complete_context(frame, sex_map=sex_map)
+
+
+def _text(data: bytes, name: str, encoding: str | None) -> tuple[str, bytes | None]:
+    """Decode a file's bytes (detected, or as ``encoding``); also its UTF-8 bytes if at hand."""
+    if encoding is None:
+        text, utf8 = decode_keeping_utf8(data)
+    else:
+        utf8 = None
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError as exc:
+            raise ReadError(
+                f"{name}, byte {exc.start}: cannot be decoded as {encoding}; "
+                "leave encoding= unset to detect it."
+            ) from exc
+        except LookupError as exc:
+            raise ReadError(f"{name}: unknown encoding {encoding!r}.") from exc
+    if not text.strip():
+        raise ReadError(f"{name}: the file is empty.")
+    return text, utf8
+
+
+def _glossary_names(frame: pd.DataFrame, columns: Mapping[str, str] | None) -> pd.DataFrame:
+    """Rename headers to glossary columns: ``columns`` first, then the built-in aliases.
+
+    The first header that maps to a glossary column takes it; later ones keep their names.
+    """
+    explicit = {_header_key(k): v for k, v in (columns or {}).items()}
+    rename: dict[str, str] = {}
+    taken: set[str] = set()
+    for column in frame.columns:
+        key = _header_key(column)
+        target = explicit.get(key) or HEADER_ALIASES.get(key)
+        if target and target not in taken:
+            rename[column] = target
+            taken.add(target)
+    return frame.rename(columns=rename)
+
+
+def _joined_limits(frame: pd.DataFrame) -> pd.Series:
+    """Return the lab's range as text (``low - high``) from two limit columns."""
+    empty = pd.Series(None, index=frame.index, dtype="object")
+    low = frame["lab_reference_low"] if "lab_reference_low" in frame.columns else empty
+    high = frame["lab_reference_high"] if "lab_reference_high" in frame.columns else empty
+    joined = low.fillna("").astype("string") + " - " + high.fillna("").astype("string")
+    return joined.where(low.notna() | high.notna(), None)
