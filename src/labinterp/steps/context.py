@@ -19,10 +19,18 @@ import numpy.typing as npt
 import pandas as pd
 
 from labinterp.catalogue import Text, rules
+from labinterp.models import Rule
 from labinterp.perf import factorize_rows, factorized
 from labinterp.samples import in_sets_of
 
-__all__ = ["RuleRow", "fill_placeholders", "render_rules", "rule_bits_one", "rule_caveats"]
+__all__ = [
+    "RuleRow",
+    "fill_placeholders",
+    "render_rules",
+    "rule_bits",
+    "rule_bits_one",
+    "rule_caveats",
+]
 
 ObjArray = npt.NDArray[np.object_]
 BoolArray = npt.NDArray[np.bool_]
@@ -35,19 +43,130 @@ def fill_placeholders(text: str, values: Mapping[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 
 
-def rule_caveats(
-    columns: Mapping[str, Any], profile: str, text: Text, values: Mapping[str, Any]
-) -> tuple[ObjArray, ObjArray, ObjArray, npt.NDArray[np.int64]]:
-    """Evaluate the context rules, vectorised per rule, and render their caveats.
+class _Columns:
+    """The rows the rules look at, with text columns numbered once (categoricals by code)."""
+
+    def __init__(self, columns: Mapping[str, Any]) -> None:
+        self.analyte, analyte_names = _numbered(columns["analyte"])
+        self.flag, flag_names = _numbered(columns["flag"])
+        self.analyte_index = {name: i for i, name in enumerate(analyte_names)}
+        self.flag_index = {name: i for i, name in enumerate(flag_names)}
+        self.n = len(self.analyte)
+        self.sets = np.asarray(columns["sample_set"], dtype=np.int64)
+        self.age = np.asarray(columns["age_years"], dtype="float64")
+        self.derived = np.asarray(columns["derived"], dtype=bool)
+        self.measured = np.asarray(columns["value_canonical"], dtype="float64")
+        self._columns = columns
+        self._found: dict[str | None, npt.NDArray[np.intp]] = {}
+        self._sources: tuple[npt.NDArray[np.int64], Sequence[Any]] | None = None
+
+    def rows_of(self, name: str | None) -> npt.NDArray[np.intp]:
+        """Return the rows of an analyte (all rows for ``None``); each rule works on those."""
+        if name not in self._found:
+            code = self.analyte_index.get(name, -2) if name is not None else None
+            self._found[name] = (
+                np.arange(self.n) if code is None else np.flatnonzero(self.analyte == code)
+            )
+        return self._found[name]
+
+    def has_flag(self, idx: npt.NDArray[np.intp], names: Sequence[str]) -> BoolArray:
+        """Mark the rows in ``idx`` whose flag is one of ``names``."""
+        wanted = [self.flag_index[f] for f in names if f in self.flag_index]
+        return _among(self.flag[idx], wanted, len(self.flag_index))
+
+    def months(self, idx: npt.NDArray[np.intp]) -> npt.NDArray[np.int64]:
+        """Return the collection month of the rows in ``idx`` (0: no date)."""
+        collected = pd.Series(self._columns["collected_at"]).iloc[idx]
+        if not pd.api.types.is_datetime64_any_dtype(collected):
+            collected = pd.to_datetime(collected, errors="coerce")
+        return np.asarray(collected.dt.month.fillna(0), dtype=np.int64)
+
+    def source_codes(self, idx: npt.NDArray[np.intp]) -> tuple[npt.NDArray[np.int64], Any]:
+        """Return where the range of each row came from, numbered, and the names."""
+        if self._sources is None:  # factorized once, when a rule first needs it
+            self._sources = _numbered(self._columns["reference_source"])
+        return self._sources[0][idx], self._sources[1]
+
+    def holds(self, rule: Rule, idx: npt.NDArray[np.intp]) -> BoolArray:
+        """Mark the rows in ``idx`` (the rule's analyte's rows) where the rule applies."""
+        keep = np.ones(len(idx), dtype=bool)
+        if rule.flags:
+            keep &= self.has_flag(idx, rule.flags)
+        if rule.derived is not None:
+            keep &= self.derived[idx] == rule.derived
+        if rule.age_outside is not None:
+            low, high = rule.age_outside
+            with np.errstate(invalid="ignore"):
+                keep &= (self.age[idx] < low) | (self.age[idx] > high)
+        if rule.months:
+            keep &= _among(self.months(idx), rule.months, 13)
+        if rule.reference_source is not None:
+            keep &= self._range_from(rule.reference_source, idx)
+        if rule.with_analyte is not None:
+            keep &= self._with(rule, idx)
+        return keep
+
+    def _range_from(self, wanted: str, idx: npt.NDArray[np.intp]) -> BoolArray:
+        codes, names = self.source_codes(idx)
+        if wanted == "none":
+            return (codes < 0) & (self.analyte[idx] >= 0)
+        matching = [i for i, s in enumerate(names) if str(s).startswith(wanted)]
+        return _among(codes, matching, len(names))
+
+    def _with(self, rule: Rule, idx: npt.NDArray[np.intp]) -> BoolArray:
+        others = self.rows_of(rule.with_analyte)
+        other = np.ones(len(others), dtype=bool)
+        if rule.with_flags:
+            other &= self.has_flag(others, rule.with_flags)
+        if rule.with_below is not None:
+            with np.errstate(invalid="ignore"):
+                other &= self.measured[others] < rule.with_below
+        # In a sample set that holds such a result.
+        return in_sets_of(self.sets, others[other])[idx]
+
+
+def rule_bits(columns: Mapping[str, Any], profile: str) -> npt.NDArray[np.int64]:
+    """Evaluate the context rules, vectorised per rule: per row, bit *i* for rule *i*.
 
     Parameters
     ----------
     columns
         Row-aligned arrays: ``analyte``, ``flag``, ``value_canonical``,
         ``age_years``, ``collected_at``, ``sample_set`` (numbers from
-        :func:`labinterp._frames.sample_sets`), ``reference_source``, ``derived``.
+        :func:`labinterp.samples.sample_sets`), ``reference_source``, ``derived``.
     profile
         The profile's name (for rules limited to profiles).
+
+    Returns
+    -------
+    numpy.ndarray
+        The rule bits per row.
+    """
+    rows = _Columns(columns)
+    # Bits are gathered per analyte's rows, then written to the rows once per analyte.
+    bits_of: dict[str | None, npt.NDArray[np.int64]] = {}
+    for position, rule in enumerate(rules()):
+        if rule.profiles and profile not in rule.profiles:
+            continue
+        idx = rows.rows_of(rule.analyte)
+        local = bits_of.setdefault(rule.analyte, np.zeros(len(idx), dtype=np.int64))
+        local |= rows.holds(rule, idx).astype(np.int64) << position
+    bits = bits_of.pop(None, None)
+    bits = np.zeros(rows.n, dtype=np.int64) if bits is None else bits
+    for name, local in bits_of.items():
+        bits[rows.rows_of(name)] |= local
+    return bits
+
+
+def rule_caveats(
+    columns: Mapping[str, Any], profile: str, text: Text, values: Mapping[str, Any]
+) -> tuple[ObjArray, ObjArray, ObjArray, npt.NDArray[np.int64]]:
+    """Evaluate the context rules (:func:`rule_bits`) and render their caveats.
+
+    Parameters
+    ----------
+    columns, profile
+        As for :func:`rule_bits`.
     text
         The texts to render.
     values
@@ -60,86 +179,7 @@ def rule_caveats(
         source keys they cite and a tuple of the rule ids that applied; and per row, the
         number of its combination (an index into the three tables).
     """
-    # Compare small integer codes rather than strings, row by row.
-    # (Categoricals are factorized by their codes.)
-    analyte_codes, analyte_names = _numbered(columns["analyte"])
-    flag_codes, flag_names = _numbered(columns["flag"])
-    analyte_index = {name: i for i, name in enumerate(analyte_names)}
-    flag_index = {name: i for i, name in enumerate(flag_names)}
-
-    n = len(analyte_codes)
-    found: dict[str | None, npt.NDArray[np.intp]] = {}
-
-    def rows_of(name: str | None) -> npt.NDArray[np.intp]:
-        # Each rule works on the rows of its analyte only (all rows when it names none).
-        if name not in found:
-            code = analyte_index.get(name, -2) if name is not None else None
-            found[name] = np.arange(n) if code is None else np.flatnonzero(analyte_codes == code)
-        return found[name]
-
-    def has_flag(idx: npt.NDArray[np.intp], names: Sequence[str]) -> BoolArray:
-        wanted = [flag_index[f] for f in names if f in flag_index]
-        return _among(flag_codes[idx], wanted, len(flag_index))
-
-    def months_of(idx: npt.NDArray[np.intp]) -> npt.NDArray[np.int64]:
-        collected = pd.Series(columns["collected_at"]).iloc[idx]
-        if not pd.api.types.is_datetime64_any_dtype(collected):
-            collected = pd.to_datetime(collected, errors="coerce")
-        return np.asarray(collected.dt.month.fillna(0), dtype=np.int64)  # 0: no date
-
-    sources: list[Any] = []
-
-    def source_codes_of(idx: npt.NDArray[np.intp]) -> tuple[npt.NDArray[np.intp], Any]:
-        if not sources:  # factorized once, when a rule first needs it
-            sources.extend(_numbered(columns["reference_source"]))
-        return sources[0][idx], sources[1]
-
-    sets = np.asarray(columns["sample_set"], dtype=np.int64)
-    age = np.asarray(columns["age_years"], dtype="float64")
-    derived = np.asarray(columns["derived"], dtype=bool)
-    measured = np.asarray(columns["value_canonical"], dtype="float64")
-    active = rules()
-    # Bits are gathered per analyte's rows, then written to the rows once per analyte.
-    bits_of: dict[str | None, npt.NDArray[np.int64]] = {}
-    for position, rule in enumerate(active):
-        if rule.profiles and profile not in rule.profiles:
-            continue
-        idx = rows_of(rule.analyte)
-        keep = np.ones(len(idx), dtype=bool)
-        if rule.flags:
-            keep &= has_flag(idx, rule.flags)
-        if rule.derived is not None:
-            keep &= derived[idx] == rule.derived
-        if rule.age_outside is not None:
-            low, high = rule.age_outside
-            with np.errstate(invalid="ignore"):
-                keep &= (age[idx] < low) | (age[idx] > high)
-        if rule.months:
-            keep &= _among(months_of(idx), rule.months, 13)
-        if rule.reference_source == "none":
-            codes_here, _ = source_codes_of(idx)
-            keep &= (codes_here < 0) & (analyte_codes[idx] >= 0)
-        elif rule.reference_source is not None:
-            codes_here, source_names = source_codes_of(idx)
-            prefix = rule.reference_source
-            matching = [i for i, s in enumerate(source_names) if str(s).startswith(prefix)]
-            keep &= _among(codes_here, matching, len(source_names))
-        if rule.with_analyte is not None:
-            others = rows_of(rule.with_analyte)
-            other = np.ones(len(others), dtype=bool)
-            if rule.with_flags:
-                other &= has_flag(others, rule.with_flags)
-            if rule.with_below is not None:
-                with np.errstate(invalid="ignore"):
-                    other &= measured[others] < rule.with_below
-            # In a sample set that holds such a result.
-            keep &= in_sets_of(sets, others[other])[idx]
-        local = bits_of.setdefault(rule.analyte, np.zeros(len(idx), dtype=np.int64))
-        local |= keep.astype(np.int64) << position
-    bits = bits_of.pop(None, None)
-    bits = np.zeros(n, dtype=np.int64) if bits is None else bits
-    for name, local in bits_of.items():
-        bits[rows_of(name)] |= local
+    bits = rule_bits(columns, profile)
     codes, first = factorize_rows(bits, *values.values())
     uniques = [(bits[i], *("" if pd.isna(v[i]) else v[i] for v in values.values())) for i in first]
     names = list(values)

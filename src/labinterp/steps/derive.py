@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 
@@ -114,7 +115,7 @@ def _creatinine_plan(basis: Basis, adult: str) -> tuple[IntArray, list[str], Obj
     notes[censored] = "no_egfr_censored"
     rows = creatinine & ~censored
     age = basis.age
-    has_sex = np.isin(basis.sex, ["female", "male"])
+    has_sex = (basis.sex == "female") | (basis.sex == "male")
     missing = rows & (~has_sex | ~np.isfinite(age))
     notes[missing] = "no_egfr_context"
     rows &= ~missing
@@ -138,10 +139,10 @@ def _creatinine_egfr(
     chosen, names, notes = _creatinine_plan(basis, adult)
     parts = []
     unit = basis.unit_canonical
-    for position in pd.unique(chosen[chosen >= 0]):  # in the order of their first rows
+    for position in _first_seen(chosen[chosen >= 0]):  # in the order of their first rows
         name = names[position]
         picked = np.flatnonzero(chosen == position)
-        for unit_name in pd.unique(unit[picked]):
+        for unit_name in _first_seen(unit[picked]):
             idx = picked[unit[picked] == unit_name]
             scr = ureg.Quantity(basis.value_canonical[idx], normalise_unit(str(unit_name)).pint)
             fn = equation(name)
@@ -151,6 +152,13 @@ def _creatinine_egfr(
                 result = fn(creatinine=scr, age_years=basis.age[idx], sex=basis.sex[idx])
             parts.append((idx, name, np.asarray(result.magnitude, dtype="float64")))
     return parts, notes
+
+
+def _first_seen(values: npt.NDArray[Any]) -> list[Any]:
+    """Return the distinct values in the order they first occur."""
+    if len(values) < 64:  # small panels: no hashing set-up
+        return list(dict.fromkeys(values.tolist()))
+    return list(pd.unique(values))
 
 
 def _cr_cys_egfr(basis: Basis, name: str) -> tuple[IntArray, IntArray, FloatArray, str]:

@@ -82,17 +82,61 @@ def history(
         ``no_biological_variation`` when no CVI is known. Rows marked
         ``superseded`` (an earlier result replaced by a corrected one) are left out.
     """
-    n = len(interpreted)
-    out = pd.DataFrame(index=interpreted.index)
+    out = _empty_history(interpreted.index)
+    if len(interpreted) == 0 or not {"patient_id", "collected_at"} <= set(interpreted.columns):
+        return out
+    usable, censored = _comparable(interpreted)
+    out.loc[censored, "history_note"] = "censored"
+    rows = interpreted.loc[usable & ~censored]
+    if rows.empty:
+        return out
+    frame = _series_frame(rows)
+    grouped = frame.groupby(["patient", "analyte", "series"], sort=False)
+    previous = grouped[["value", "at", "unit", "code"]].shift(1)
+    has_previous = previous["value"].notna()
+    change_abs = frame["value"] - previous["value"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change_pct = 100.0 * change_abs / previous["value"]
+    known, rcv, up, down = _rcv(frame["analyte"], z, cva_pct)
+    if form == "symmetric":
+        significant = change_pct.abs() > rcv
+    elif form == "lognormal":
+        significant = (change_pct > up) | (change_pct < down)
+    else:
+        raise ValueError("form must be 'symmetric' or 'lognormal'.")
+    note = _notes(frame, previous, has_previous, known)
+    index = frame.index[has_previous.to_numpy()]
+    for column, values in (
+        ("previous_value", previous["value"]),
+        ("previous_collected_at", previous["at"]),
+        ("change_abs", change_abs),
+        ("change_pct", change_pct),
+        ("rcv_pct", rcv),
+        ("rcv_up_pct", up),
+        ("rcv_down_pct", down),
+    ):
+        out.loc[index, column] = values.loc[index]
+    decided_index = frame.index[(has_previous & known).to_numpy()]
+    out.loc[decided_index, "significant_change"] = significant.loc[decided_index].to_numpy()
+    noted = note.notna()
+    out.loc[frame.index[noted.to_numpy()], "history_note"] = note[noted].to_numpy()
+    return out
+
+
+def _empty_history(index: pd.Index) -> pd.DataFrame:
+    """Return the history columns with nothing compared yet."""
+    out = pd.DataFrame(index=index)
     out["previous_value"] = np.nan
     out["previous_collected_at"] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
     for column in ("change_abs", "change_pct", "rcv_pct", "rcv_up_pct", "rcv_down_pct"):
         out[column] = np.nan
-    out["significant_change"] = pd.array([pd.NA] * n, dtype="boolean")
+    out["significant_change"] = pd.array([pd.NA] * len(index), dtype="boolean")
     out["history_note"] = pd.Series(None, index=out.index, dtype=object)
-    if n == 0 or not {"patient_id", "collected_at"} <= set(interpreted.columns):
-        return out
+    return out
 
+
+def _comparable(interpreted: pd.DataFrame) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Return the results that can be compared, and those of them that are censored."""
     status = interpreted["status"].to_numpy(dtype=object)
     # Every result whose value was read, whether or not a range was found for it.
     usable = np.isin(status, _COMPARABLE)
@@ -102,11 +146,11 @@ def history(
     usable &= interpreted["collected_at"].notna().to_numpy()
     usable &= np.isfinite(interpreted["value_canonical"].to_numpy(dtype="float64"))
     censored = usable & (interpreted["comparator"].fillna("").to_numpy(dtype=object) != "")
-    out.loc[censored, "history_note"] = "censored"
-    rows = interpreted.loc[usable & ~censored]
-    if rows.empty:
-        return out
+    return usable, censored
 
+
+def _series_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    """Return the compared rows as series (patient, analyte, reported or equation), in time."""
     series = rows["equation"].where(rows["status"] == "derived", "reported").fillna("reported")
     frame = pd.DataFrame(
         {
@@ -122,35 +166,33 @@ def history(
         },
         index=rows.index,
     )
-    frame = frame.sort_values(["patient", "analyte", "series", "at"], kind="stable")
-    grouped = frame.groupby(["patient", "analyte", "series"], sort=False)
-    previous = grouped[["value", "at", "unit", "code"]].shift(1)
-    has_previous = previous["value"].notna()
-    change_abs = frame["value"] - previous["value"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        change_pct = 100.0 * change_abs / previous["value"]
+    return frame.sort_values(["patient", "analyte", "series", "at"], kind="stable")
 
+
+def _rcv(
+    analyte: pd.Series, z: float, cva_pct: Mapping[str, float] | None
+) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+    """Return where CVI and CVA are known, and the symmetric, up and down RCV [%]."""
     bv = biological_variation()
     overrides = dict(cva_pct or {})
-    cvi = frame["analyte"].map({k: v.cvi_pct for k, v in bv.items()}).astype("float64")
-    cva = frame["analyte"].map({k: overrides.get(k, v.cva_pct) for k, v in bv.items()})
+    cvi = analyte.map({k: v.cvi_pct for k, v in bv.items()}).astype("float64")
+    cva = analyte.map({k: overrides.get(k, v.cva_pct) for k, v in bv.items()})
     cva = cva.astype("float64")
     known = cvi.notna() & cva.notna()
-    rcv = pd.Series(np.nan, index=frame.index)
-    up = pd.Series(np.nan, index=frame.index)
-    down = pd.Series(np.nan, index=frame.index)
+    rcv = pd.Series(np.nan, index=analyte.index)
+    up = pd.Series(np.nan, index=analyte.index)
+    down = pd.Series(np.nan, index=analyte.index)
     if known.any():
         rcv[known] = reference_change_value(cva[known], cvi[known], z=z)
         rcv_up, rcv_down = reference_change_value_lognormal(cva[known], cvi[known], z=z)
         up[known], down[known] = rcv_up, rcv_down
+    return known, rcv, up, down
 
-    if form == "symmetric":
-        significant = change_pct.abs() > rcv
-    elif form == "lognormal":
-        significant = (change_pct > up) | (change_pct < down)
-    else:
-        raise ValueError("form must be 'symmetric' or 'lognormal'.")
-    decided = has_previous & known
+
+def _notes(
+    frame: pd.DataFrame, previous: pd.DataFrame, has_previous: pd.Series, known: pd.Series
+) -> pd.Series:
+    """Return the history note per compared row (the last that applies wins)."""
     note = pd.Series(None, index=frame.index, dtype=object)
     note[has_previous & ~known] = "no_biological_variation"
     code_changed = has_previous & previous["code"].notna() & (previous["code"] != frame["code"])
@@ -159,20 +201,7 @@ def history(
     note[unit_changed.fillna(False).astype(bool)] = "unit_changed"
     same_time = has_previous & (previous["at"] == frame["at"])
     note[same_time.fillna(False).astype(bool)] = "same_time"
-
-    index = frame.index[has_previous.to_numpy()]
-    out.loc[index, "previous_value"] = previous.loc[index, "value"]
-    out.loc[index, "previous_collected_at"] = previous.loc[index, "at"]
-    out.loc[index, "change_abs"] = change_abs.loc[index]
-    out.loc[index, "change_pct"] = change_pct.loc[index]
-    out.loc[index, "rcv_pct"] = rcv.loc[index]
-    out.loc[index, "rcv_up_pct"] = up.loc[index]
-    out.loc[index, "rcv_down_pct"] = down.loc[index]
-    decided_index = frame.index[decided.to_numpy()]
-    out.loc[decided_index, "significant_change"] = significant.loc[decided_index].to_numpy()
-    noted = note.notna()
-    out.loc[frame.index[noted.to_numpy()], "history_note"] = note[noted].to_numpy()
-    return out
+    return note
 
 
 def with_history(out: pd.DataFrame) -> pd.DataFrame:

@@ -20,12 +20,14 @@ import numpy.typing as npt
 import pandas as pd
 
 from labinterp import catalogue
+from labinterp.catalogue import rule
 from labinterp.errors import CatalogueError, UnitError
 from labinterp.models import Scheme, SchemeCategory
 from labinterp.samples import in_sets_of
 from labinterp.units import conversion
 
 __all__ = [
+    "INFLAMMATION_RULE",
     "Classified",
     "SchemeInputs",
     "apply_schemes",
@@ -36,6 +38,9 @@ __all__ = [
     "classify_one",
     "inflamed_sample_sets",
 ]
+
+#: The context rule whose ``with`` condition says what shows inflammation.
+INFLAMMATION_RULE = "ferritin_inflammation"
 
 ObjArray = npt.NDArray[np.object_]
 FloatArray = npt.NDArray[np.float64]
@@ -62,14 +67,22 @@ class SchemeInputs:
 def inflamed_sample_sets(
     analyte: ObjArray | pd.Categorical[Any], flag: ObjArray | pd.Categorical[Any], sets: IntArray
 ) -> BoolArray:
-    """Mark rows whose sample set (same patient and collection time) has a raised CRP.
+    """Mark rows whose sample set (same patient and collection time) shows inflammation.
 
-    ``sets`` numbers the sample sets (:func:`labinterp._frames.sample_sets`); rows
-    without a patient or a collection time (-1) form none and are not marked. Analytes
-    and flags may be categoricals (compared by code).
+    What shows inflammation is the ``with`` condition of the ``ferritin_inflammation``
+    context rule (``rules.toml``: a CRP flagged ``H`` or ``HH``), so the scheme and the
+    caveat read it from one place. ``sets`` numbers the sample sets
+    (:func:`labinterp.samples.sample_sets`); rows without a patient or a collection
+    time (-1) form none and are not marked. Analytes and flags may be categoricals
+    (compared by code).
     """
-    high = np.asarray(flag == "H", dtype=bool) | np.asarray(flag == "HH", dtype=bool)
-    raised = np.asarray(analyte == "crp", dtype=bool) & high
+    marker = rule(INFLAMMATION_RULE)
+    raised = np.asarray(analyte == marker.with_analyte, dtype=bool)
+    if marker.with_flags:
+        flagged = np.zeros(len(raised), dtype=bool)
+        for name in marker.with_flags:
+            flagged |= np.asarray(flag == name, dtype=bool)
+        raised &= flagged
     return in_sets_of(sets, raised)
 
 
@@ -79,18 +92,48 @@ def _bounds(categories: Sequence[SchemeCategory]) -> tuple[list[float], list[boo
     return uppers, inclusive, [c.label for c in categories]
 
 
+class _Labels:
+    """The labels a scheme gives, numbered in the order they are first given."""
+
+    def __init__(self) -> None:
+        self.labels: list[str] = []
+
+    def number(self, label: str) -> int:
+        if label not in self.labels:
+            self.labels.append(label)
+        return self.labels.index(label)
+
+
+def _in_scheme_unit(
+    scheme: Scheme, inputs: SchemeInputs, idx: IntArray, target: Callable[[str], str | None]
+) -> FloatArray | None:
+    """Return the values of the rows in ``idx`` in the scheme's unit and resolution.
+
+    ``None`` when the scheme's unit cannot be reached from the reporting unit.
+    """
+    reporting = target(scheme.analyte)
+    if reporting is None or scheme.unit is None:
+        return None
+    try:
+        to_scheme = conversion(reporting, scheme.unit, scheme.analyte)
+    except UnitError:
+        return None
+    scale = inputs.scale[idx] * to_scheme.scale
+    offset = inputs.offset[idx] * to_scheme.scale + to_scheme.offset
+    value = inputs.value[idx] * scale + offset
+    if scheme.resolution is not None:
+        step = scheme.resolution
+        converted = ~(np.isclose(scale, 1.0) & np.isclose(offset, 0.0))
+        value = np.where(converted, np.round(value / step) * step, value)
+    return np.asarray(value, dtype="float64")
+
+
 def _classify(
     scheme: Scheme, inputs: SchemeInputs, idx: IntArray, target: Callable[[str], str | None]
 ) -> tuple[IntArray, list[str]]:
     """Categorise the rows in ``idx``: a label number per row (-1: none) and the labels."""
-    labels: list[str] = []
-
-    def number(label: str) -> int:
-        if label not in labels:
-            labels.append(label)
-        return labels.index(label)
-
-    out = np.full(len(idx), -1, dtype=np.int64)
+    labels = _Labels()
+    number = labels.number
     flag_codes = np.asarray(inputs.flag.codes)[idx]
     flag_number = {name: i for i, name in enumerate(inputs.flag.categories)}
 
@@ -104,21 +147,10 @@ def _classify(
             given = number(label)
             if name in flag_number:
                 by_flag[flag_number[name]] = given
-        return by_flag[flag_codes], labels
-    reporting = target(scheme.analyte)
-    if reporting is None or scheme.unit is None:
-        return out, labels
-    try:
-        to_scheme = conversion(reporting, scheme.unit, scheme.analyte)
-    except UnitError:
-        return out, labels
-    scale = inputs.scale[idx] * to_scheme.scale
-    offset = inputs.offset[idx] * to_scheme.scale + to_scheme.offset
-    value = inputs.value[idx] * scale + offset
-    if scheme.resolution is not None:
-        step = scheme.resolution
-        converted = ~(np.isclose(scale, 1.0) & np.isclose(offset, 0.0))
-        value = np.where(converted, np.round(value / step) * step, value)
+        return by_flag[flag_codes], labels.labels
+    value = _in_scheme_unit(scheme, inputs, idx, target)
+    if value is None:
+        return np.full(len(idx), -1, dtype=np.int64), labels.labels
     comparator = inputs.comparator[idx]
     censored = inputs.censored[idx]
 
@@ -145,7 +177,7 @@ def _classify(
         with np.errstate(invalid="ignore"):
             too_young = ~(inputs.age[idx] >= scheme.age_min)
         out[too_young] = -1
-    return out, labels
+    return out, labels.labels
 
 
 def checked_schemes(names: Sequence[str]) -> Mapping[str, Scheme]:

@@ -1,0 +1,414 @@
+"""One result: the steps of :func:`labinterp.interpret` for a single result or a panel.
+
+A :class:`Result` holds one result while the steps run on it (analyte, value, unit,
+range, flag, scheme, notes). The per-group functions are those the frame path calls
+once per distinct value; the eGFR choice, inflammation and reporting resolution are
+the frame path's array functions on the panel's few rows; flags, categories and
+context rules use the scalar twins beside their array versions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+
+from labinterp.catalogue import (
+    RangeCatalogue,
+    Text,
+)
+from labinterp.errors import InvalidResultError, ReasonCode
+from labinterp.models import Finding, Profile
+from labinterp.steps.context import RuleRow, render_rules, rule_bits_one
+from labinterp.steps.convert import group_conversion, unit_info
+from labinterp.steps.derive import EGFR_UNIT, Basis, derive_egfr
+from labinterp.steps.explain import caveat_parts, compose_explanation, equation_name
+from labinterp.steps.flags import (
+    CRITICAL_UNDECIDED,
+    FLAG_UNDECIDED,
+    at_reporting_resolution,
+    flag_one,
+)
+from labinterp.steps.identify import resolve_analyte
+from labinterp.steps.plausibility import implausible
+from labinterp.steps.ranges import (
+    CATALOGUE_CRITICAL,
+    LAB_CITATION,
+    choose_catalogue_range,
+    lab_range,
+)
+from labinterp.steps.schemes import classify_one, inflamed_sample_sets
+from labinterp.steps.state import CLASSIFIABLE, NOTE_BIT, analyte_keys
+from labinterp.units import normalise_unit
+from labinterp.values import parse_value
+from labinterp.vocab import Flag, Status
+
+__all__ = [
+    "Context",
+    "Result",
+    "classify_results",
+    "derive_results",
+    "finding",
+    "interpret_result",
+    "month_of",
+    "number",
+    "rule_bits_of",
+    "rule_row",
+]
+
+
+@dataclass
+class Result:
+    """One result being interpreted (mutable while the steps run)."""
+
+    raw_value: Any
+    raw_unit: Any
+    analyte: str | None = None
+    status: str | None = None
+    problem: str | None = None
+    comparator: str = ""
+    value: float = math.nan
+    unit: str | None = None
+    unit_pint: str | None = None
+    scale: float = math.nan
+    offset: float = 0.0
+    value_canonical: float = math.nan
+    unit_canonical: str | None = None
+    low: float = math.nan
+    high: float = math.nan
+    low_inclusive: bool = True
+    high_inclusive: bool = True
+    critical_low: float = math.nan
+    critical_high: float = math.nan
+    reference_source: str | None = None
+    reference_citation: str | None = None
+    notes: int = 0
+    flag: str = ""
+    scheme: str | None = None
+    category: str | None = None
+    equation: str | None = None
+    derived_from: tuple[int, ...] = ()
+
+    def record(self, code: ReasonCode, problem: str | None) -> None:
+        """Record a status and its problem unless one is already recorded."""
+        if self.status is None:
+            self.status = code.value
+            self.problem = problem
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every result of a panel shares."""
+
+    profile: Profile
+    catalogue: RangeCatalogue
+    raw_sex: Any
+    sex: str  # "female", "male" or ""
+    age: float
+    height_cm: float
+    month: int | None
+    schemes: tuple[str, ...]
+    inflammation: bool | None
+
+    def target(self, name: str) -> str | None:
+        """Return the profile's reporting unit of an analyte (``None``: none)."""
+        return self.profile.units.get(name)
+
+
+def number(value: Any) -> float:
+    """Return a number given as any value (NaN when it is none)."""
+    if value is None or isinstance(value, bool):
+        return math.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def month_of(collected_at: datetime | date | str | None) -> int | None:
+    """Return the collection month (``None`` without a date).
+
+    Raises
+    ------
+    InvalidResultError
+        When the text is not an ISO 8601 date or time.
+    """
+    if collected_at is None:
+        return None
+    if isinstance(collected_at, (datetime, date)):
+        return collected_at.month
+    try:
+        return datetime.fromisoformat(collected_at.strip()).month
+    except ValueError:
+        raise InvalidResultError(
+            "collected_at is not an ISO 8601 date or time (yyyy-mm-dd[THH:MM]).",
+            field="collected_at",
+        ) from None
+
+
+def _lab_range(row: Result, text: Any, ctx: Context) -> bool:
+    """Fill the row's range from the lab's text; return whether it was used."""
+    lab, notes = lab_range(text, row.analyte, row.scale, row.offset, ctx.target)
+    row.notes |= notes
+    if lab is None:
+        return False
+    row.low, row.high = lab.low, lab.high
+    row.low_inclusive, row.high_inclusive = lab.low_inclusive, lab.high_inclusive
+    row.reference_source, row.reference_citation = "lab", LAB_CITATION
+    return True
+
+
+def _catalogue_range(row: Result, lab_used: bool, ctx: Context) -> None:
+    """Fill the range (or, after a lab range, the critical limits) from the catalogue."""
+    if row.analyte is None:
+        return
+    choice = choose_catalogue_range(
+        ctx.catalogue, row.analyte, ctx.target(row.analyte) or "", ctx.sex, ctx.age, lab_used
+    )
+    if lab_used:
+        if choice.critical_note:
+            row.critical_low, row.critical_high = choice.critical_low, choice.critical_high
+            row.reference_citation = choice.citation
+            row.notes |= CATALOGUE_CRITICAL
+        return
+    row.low, row.high = choice.low, choice.high
+    row.low_inclusive, row.high_inclusive = choice.low_inclusive, choice.high_inclusive
+    row.critical_low, row.critical_high = choice.critical_low, choice.critical_high
+    row.reference_source, row.reference_citation = choice.source, choice.citation
+    if choice.problem is not None:
+        row.record(*choice.problem)
+
+
+def _convert(row: Result, ctx: Context) -> None:
+    """Normalise the unit, convert to the reporting unit and check plausibility."""
+    unit = unit_info(row.raw_unit)
+    row.unit, row.unit_pint = unit.display, unit.pint
+    if unit.problem is not None:
+        row.record(ReasonCode.UNKNOWN_UNIT, unit.problem)
+    target = ctx.target(row.analyte) if row.analyte else None
+    if row.analyte is not None and row.unit_pint is not None:
+        row.scale, row.offset, problem = group_conversion(row.analyte, row.unit_pint, ctx.target)
+        if problem is not None:
+            row.record(ReasonCode.INCOMPATIBLE_UNIT, problem)
+    if math.isfinite(row.value):
+        row.value_canonical = row.value * row.scale + row.offset
+    else:
+        row.value_canonical = row.value
+    if row.analyte is not None and target is not None:
+        row.unit_canonical = normalise_unit(target).display
+        if row.comparator == "":
+            problem = implausible(row.analyte, row.value, row.unit, row.value_canonical, target)
+            if problem is not None:
+                row.record(ReasonCode.IMPLAUSIBLE_VALUE, problem)
+
+
+def interpret_result(
+    ctx: Context,
+    raw_value: Any,
+    raw_unit: Any,
+    decimal: Any,
+    *,
+    key: str | None = None,
+    code: Any = None,
+    name: Any = None,
+    reference_text: Any = None,
+) -> Result:
+    """Run the per-result steps of ``interpret`` up to the flag (not schemes or text)."""
+    row = Result(raw_value=raw_value, raw_unit=raw_unit)
+    row.analyte, problem = resolve_analyte(key, code, name)
+    if problem is not None:
+        row.record(ReasonCode.UNKNOWN_ANALYTE, problem)
+    parsed = parse_value(raw_value, decimal)
+    row.comparator, row.value = parsed.comparator, parsed.value
+    if parsed.status is not None:
+        row.record(parsed.status, parsed.problem)
+    _convert(row, ctx)
+    lab_used = _lab_range(row, reference_text, ctx)
+    _catalogue_range(row, lab_used, ctx)
+    if ctx.raw_sex is not None and ctx.sex == "":
+        row.notes |= NOTE_BIT["sex_unrecognised"]
+    compared = _at_reporting_resolution(row, ctx.profile)
+    flag, indeterminate = flag_one(
+        compared if row.status is None else math.nan,
+        row.comparator,
+        row.low,
+        row.high,
+        row.low_inclusive,
+        row.high_inclusive,
+        row.critical_low,
+        row.critical_high,
+    )
+    row.flag = flag
+    if indeterminate and row.status is None:
+        row.record(ReasonCode.INDETERMINATE, CRITICAL_UNDECIDED if flag else FLAG_UNDECIDED)
+    if row.status is None:
+        row.status = Status.OK.value
+    return row
+
+
+def classify_results(rows: Sequence[Result], ctx: Context, in_sample_set: bool) -> None:
+    """Set scheme and category of the usable results (a panel is one sample set)."""
+    inflamed = ctx.inflammation
+    if inflamed is None:
+        # The panel is one sample set (0); a result on its own is in none (-1).
+        analyte = np.array([r.analyte for r in rows], dtype=object)
+        flag = np.array([r.flag for r in rows], dtype=object)
+        sets = np.full(len(rows), 0 if in_sample_set else -1, dtype=np.int64)
+        inflamed = bool(inflamed_sample_sets(analyte, flag, sets).any())
+    for row in rows:
+        if row.status in CLASSIFIABLE and row.analyte is not None:
+            row.scheme, row.category = classify_one(
+                ctx.schemes,
+                row.analyte,
+                row.value,
+                row.comparator,
+                row.scale,
+                row.offset,
+                row.flag,
+                ctx.age,
+                inflamed,
+                ctx.target,
+            )
+
+
+def derive_results(
+    rows: list[Result], ctx: Context, egfr_equation: str | None
+) -> list[tuple[int, Result]]:
+    """Compute derived eGFR rows for a panel; note on creatinine rows why none was derived.
+
+    The panel is one sample set; the choice of equation is :func:`derive_egfr`'s, as
+    for a frame.
+    """
+    n = len(rows)
+    basis = Basis(
+        analyte=np.array([r.analyte for r in rows], dtype=object),
+        usable=np.array([r.status in CLASSIFIABLE for r in rows], dtype=bool),
+        comparator=np.array([r.comparator for r in rows], dtype=object),
+        sex=np.full(n, ctx.sex, dtype=object),
+        age=np.full(n, ctx.age),
+        height=np.full(n, ctx.height_cm),
+        value_canonical=np.array([r.value_canonical for r in rows], dtype="float64"),
+        unit_canonical=np.array([r.unit_canonical for r in rows], dtype=object),
+        sets=np.zeros(n, dtype=np.int64),
+    )
+    derived = derive_egfr(
+        basis, egfr_equation or ctx.profile.egfr_equation, ctx.profile.egfr_cr_cys_equation
+    )
+    for position, note in enumerate(derived.notes):
+        if note is not None:
+            rows[position].notes |= NOTE_BIT[note]
+    made = [
+        (
+            int(i),
+            _derived_row(ctx, float(egfr), str(name), (int(i),) if j < 0 else (int(i), int(j))),
+        )
+        for i, j, name, egfr in zip(
+            derived.source, derived.partner, derived.equation, derived.egfr, strict=True
+        )
+    ]
+    made.sort(key=lambda item: item[0])  # stable: creatinine eGFR before the pair's
+    return made
+
+
+def _derived_row(ctx: Context, egfr: float, equation: str, sources: tuple[int, ...]) -> Result:
+    # Derived rows are classified on their own, as the frame path's second pass does.
+    derived_ctx = ctx if ctx.inflammation is not None else replace(ctx, inflammation=False)
+    row = interpret_result(derived_ctx, egfr, EGFR_UNIT, "auto", key="egfr")
+    classify_results([row], derived_ctx, False)
+    row.raw_value = row.raw_unit = None
+    row.status = Status.DERIVED.value
+    row.equation = equation
+    row.derived_from = sources
+    return row
+
+
+def finding(row: Result, rule_bits: int, ctx: Context, text: Text) -> Finding:
+    """Return the :class:`~labinterp.models.Finding` of a result, with its texts."""
+    explanation, cited = compose_explanation(
+        row.analyte or "", row.flag, row.scheme or "", row.category or "", text
+    )
+    fill = {}
+    if row.equation is not None:
+        fill["equation"] = equation_name(row.equation, text)
+    if row.reference_source is not None:
+        fill["catalogue"] = ctx.catalogue.info.title
+    rule_texts, rule_sources, _ = render_rules(rule_bits, fill, text)
+    caveats, sources = caveat_parts(rule_texts, rule_sources, cited, row.notes, text)
+    has_range = row.reference_source is not None
+    return Finding.model_construct(
+        analyte=row.analyte,
+        status=Status(str(row.status)),
+        problem=row.problem,
+        raw_value=None if row.raw_value is None else str(row.raw_value),
+        raw_unit=row.raw_unit,
+        comparator=row.comparator or None,
+        value=_finite_or_none(row.value, keep_inf=True),
+        unit=row.unit,
+        value_canonical=_finite_or_none(row.value_canonical, keep_inf=True),
+        unit_canonical=row.unit_canonical,
+        reference_low=_finite_or_none(row.low),
+        reference_high=_finite_or_none(row.high),
+        reference_low_inclusive=row.low_inclusive if has_range else None,
+        reference_high_inclusive=row.high_inclusive if has_range else None,
+        critical_low=_finite_or_none(row.critical_low, keep_inf=True),
+        critical_high=_finite_or_none(row.critical_high, keep_inf=True),
+        reference_source=row.reference_source,
+        reference_citation=row.reference_citation,
+        flag=Flag(row.flag) if row.flag else None,
+        scheme=row.scheme,
+        category=row.category,
+        explanation=explanation,
+        sources=tuple(sources),
+        caveats=tuple(caveats),
+        equation=row.equation,
+        derived_from=row.derived_from,
+    )
+
+
+def _finite_or_none(value: float, *, keep_inf: bool = False) -> float | None:
+    if math.isnan(value) or (not keep_inf and math.isinf(value)):
+        return None
+    return value
+
+
+def _at_reporting_resolution(row: Result, profile: Profile) -> float:
+    """Return the value compared with the range (:func:`at_reporting_resolution`)."""
+    if row.analyte is None:
+        return row.value_canonical
+    return float(
+        at_reporting_resolution(
+            profile,
+            np.array([analyte_keys().index(row.analyte)], dtype=np.int64),
+            np.array([row.value_canonical], dtype="float64"),
+            np.array([row.scale], dtype="float64"),
+            np.array([row.offset], dtype="float64"),
+        )[0]
+    )
+
+
+def rule_bits_of(
+    row: RuleRow, sample_set: Sequence[RuleRow], reference_source: str | None, ctx: Context
+) -> int:
+    """Return the context-rule bits of one result in its sample set."""
+    return rule_bits_one(
+        row,
+        sample_set,
+        age=ctx.age,
+        month=ctx.month,
+        reference_source=reference_source,
+        profile=ctx.profile.name,
+    )
+
+
+def rule_row(row: Result) -> RuleRow:
+    """Return what the context rules need of a result."""
+    return RuleRow(
+        analyte=row.analyte,
+        flag=row.flag,
+        value_canonical=row.value_canonical,
+        derived=row.status == Status.DERIVED.value,
+    )
