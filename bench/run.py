@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 import labinterp
-from labinterp.cli import texts_path
+from labinterp.io.writers import texts_path
 from labinterp.units import ureg
 
 NORDIC = [

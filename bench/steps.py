@@ -40,7 +40,8 @@ def cpu():
 start = cpu()
 from pathlib import Path
 import labinterp.cli as cli
-from labinterp.interpret import interpret
+from labinterp.engine import interpret
+from labinterp.io.writers import BatchWriter, texts_path
 from labinterp.stream import iter_csv
 steps = {"imports": cpu() - start}
 path, profile, out = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
@@ -52,13 +53,13 @@ results = [interpret(batch, profile=profile, on_invalid="record") for batch in b
 steps["interpret"] = cpu() - mark
 for name, fmt, table in (("write parquet", "parquet", False), ("write csv, texts table", "csv", True)):
     mark = cpu()
-    writer = cli._Writer(out, cli.OutputFormat(fmt), text_table=table)
+    writer = BatchWriter(out, fmt, texts="table" if table else "inline")
     for result in results:
         writer.write(result)
     writer.close()
     steps[name] = cpu() - mark
     out.unlink()
-    cli.texts_path(out).unlink(missing_ok=True)
+    texts_path(out).unlink(missing_ok=True)
 print(json.dumps(steps))
 """
 

@@ -126,27 +126,27 @@ def test_csv_pieces_written_in_order_equal_one_write(
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
-    import labinterp.cli as cli
+    from labinterp.io.writers import csv as csv_writer
 
     frame = labinterp.interpret(labinterp.read_csv(EXAMPLES / "nordic_export.csv"))
     whole = tmp_path / "whole.csv"
-    table = pa.table({str(c): cli._csv_column(frame[c]) for c in frame.columns})
+    table = pa.table({str(c): csv_writer.csv_column(frame[c]) for c in frame.columns})
     pa_csv.write_csv(table, whole)
-    monkeypatch.setattr(cli, "CSV_PIECE_ROWS", rows)
+    monkeypatch.setattr(csv_writer, "CSV_PIECE_ROWS", rows)
     pieces = tmp_path / "pieces.csv"
-    cli._write_csv(frame, pieces, header=True)
-    cli._write_csv(frame.head(0), pieces, header=False)  # an empty batch adds nothing
+    csv_writer.write_rows(frame, pieces, header=True)
+    csv_writer.write_rows(frame.head(0), pieces, header=False)  # an empty batch adds nothing
     assert pieces.read_bytes() == whole.read_bytes()
 
 
 def test_parquet_text_columns_keep_text_and_write_other_objects_as_text() -> None:
     """Object columns become Arrow text: text as it is, other objects as their str."""
-    import labinterp.cli as cli
+    from labinterp.io.writers.arrow import text_array
 
-    assert cli._text_array(pd.Series(["a", None, "ø"], dtype=object)).to_pylist() == [
+    assert text_array(pd.Series(["a", None, "ø"], dtype=object)).to_pylist() == [
         "a",
         None,
         "ø",
     ]
-    mixed = cli._text_array(pd.Series(["a", 7, None], dtype=object)).to_pylist()
+    mixed = text_array(pd.Series(["a", 7, None], dtype=object)).to_pylist()
     assert mixed == ["a", "7", None]

@@ -105,11 +105,11 @@ def test_cli_errors_carry_no_patient_data(tmp_path: Path) -> None:
 @pytest.mark.parametrize("cell", ["=1", "+A1", "-A1", "@x", "\tcmd", "\rcmd"])
 def test_every_trigger_is_neutralised_in_cli_text_columns(cell: str) -> None:
     """Arrow-backed text columns (as read from CSV) are quoted like any other text."""
-    from labinterp.cli import _csv_column
+    from labinterp.io.writers.csv import csv_column
     from labinterp.io.writers.safe import FORMULA_START
 
     assert re.match(FORMULA_START, cell)
     column = pd.Series([cell, "ok", None, "-1,5"], dtype="string[pyarrow]")
-    assert _csv_column(column).to_pylist() == ["'" + cell, "ok", None, "-1,5"]
+    assert csv_column(column).to_pylist() == ["'" + cell, "ok", None, "-1,5"]
     plain = pd.Series(["ok", None, "-1,5"], dtype="string[pyarrow]")
-    assert _csv_column(plain).to_pylist() == ["ok", None, "-1,5"]
+    assert csv_column(plain).to_pylist() == ["ok", None, "-1,5"]

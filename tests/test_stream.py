@@ -17,6 +17,7 @@ import labinterp
 import labinterp.cli as cli
 from labinterp import stream
 from labinterp.cli import app
+from labinterp.io.writers import csv as csv_writer
 
 from .conftest import EXAMPLES
 
@@ -198,7 +199,7 @@ def test_text_table_joins_back_to_the_inline_output(
     expected = pd.read_csv(inline, dtype=str)
     joined = pd.read_csv(keyed, dtype=str)
     lookup = dict(zip(texts["id"], texts["text"], strict=True))
-    for column in cli.TABLE_TEXT_COLUMNS:
+    for column in csv_writer.TABLE_TEXT_COLUMNS:
         used = joined[column].dropna()
         assert used.str.fullmatch(r"T\d+").all()
         assert set(texts.loc[texts["id"].isin(used), "column"]) == {column}
@@ -220,7 +221,7 @@ def test_text_ids_hold_across_batches_and_skip_unused_texts() -> None:
             "reference_citation": [None, None, None],
         }
     )
-    out = cli._with_text_ids(first, ids)
+    out = csv_writer.with_text_ids(first, ids)
     assert out["explanation"].tolist()[1] == "T1" and out["explanation"].isna().sum() == 2
     assert out["reference_citation"].isna().all()
     assert ids == {("explanation", "b"): "T1"}
@@ -230,7 +231,7 @@ def test_text_ids_hold_across_batches_and_skip_unused_texts() -> None:
             "reference_citation": ["x", None, "x"],
         }
     )
-    out = cli._with_text_ids(second, ids)
+    out = csv_writer.with_text_ids(second, ids)
     text_of = {i: text for (_, text), i in ids.items()}
     assert [text_of.get(i) for i in out["explanation"]] == ["c", "b", None]
     assert [text_of.get(i) for i in out["reference_citation"]] == ["x", None, "x"]

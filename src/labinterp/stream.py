@@ -22,8 +22,9 @@ import pandas as pd
 from labinterp.errors import ReadError
 from labinterp.io.readers.csv import parse_csv
 from labinterp.io.readers.csv_fields import decode, detect_delimiter
+from labinterp.io.readers.detect import detect_format, read
 
-__all__ = ["Grouping", "iter_csv", "patient_batches"]
+__all__ = ["BATCH_LINES", "Grouping", "iter_csv", "patient_batches", "read_batches"]
 
 #: Lines read per batch when streaming a CSV file.
 BATCH_LINES = 200_000
@@ -73,6 +74,56 @@ def iter_csv(
             frame = parse_csv(header + piece, name=str(source), first_line=first_line, **options)
             first_line += piece.count(b"\n")
             yield frame, consumed
+
+
+def read_batches(
+    path: str | os.PathLike[str],
+    *,
+    batch_rows: int = BATCH_LINES,
+    in_memory: bool = False,
+    **options: Any,
+) -> Iterator[tuple[pd.DataFrame, float]]:
+    """Read an export of any format in batches.
+
+    CSV is streamed (:func:`iter_csv`); HL7 v2 and FHIR exports, and any input with
+    ``in_memory=True``, are read whole and cut by rows.
+
+    Parameters
+    ----------
+    path
+        The file.
+    batch_rows
+        Lines (CSV) or rows per batch.
+    in_memory
+        Read the whole file at once and give it as one batch.
+    **options
+        Passed to the reader (``columns=``, ``code_map=`` ... for CSV).
+
+    Yields
+    ------
+    (pandas.DataFrame, float)
+        A results frame and how many of the file's bytes it has got to (for progress).
+
+    Raises
+    ------
+    ReadError
+        When the file cannot be read, or a file read whole holds no results.
+    """
+    source = Path(path)
+    size = source.stat().st_size if source.exists() else 0
+    head = b""
+    if source.exists():
+        with source.open("rb") as handle:
+            head = handle.read(4096)
+    if not in_memory and head and detect_format(head, str(source)) == "csv":
+        yield from iter_csv(source, batch_lines=batch_rows, **options)
+        return
+    frame = read(source, **options)
+    if frame.empty:
+        raise ReadError(f"{source}: no results were found in the file.")
+    step = len(frame) if in_memory else batch_rows
+    for start in range(0, len(frame), step):
+        yield frame.iloc[start : start + step], size * min(1.0, (start + step) / len(frame))
 
 
 #: Bytes read from the file at a time.

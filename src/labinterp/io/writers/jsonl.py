@@ -1,0 +1,91 @@
+"""Write interpreted frames as JSON lines: one JSON object per row, dates in ISO form."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from labinterp.io.writers.files import finish, partial_path, write_whole
+
+__all__ = ["JsonlOutput", "jsonl_text", "write_jsonl"]
+
+
+def jsonl_text(frame: pd.DataFrame) -> str:
+    """Return the rows of a frame as JSON lines (text as written, not ASCII-escaped).
+
+    Parameters
+    ----------
+    frame
+        The rows.
+
+    Returns
+    -------
+    str
+        One JSON object per line, each line ended by a line break.
+
+    Examples
+    --------
+    >>> print(jsonl_text(pd.DataFrame({"analyte": ["ferritin"], "value": [12.5]})), end="")
+    {"analyte":"ferritin","value":12.5}
+    """
+    text: str = frame.to_json(orient="records", lines=True, force_ascii=False, date_format="iso")
+    return text
+
+
+class JsonlOutput:
+    """Write a frame as JSON lines in batches.
+
+    Parameters
+    ----------
+    path
+        The file, written under a partial name and renamed at :meth:`close`; ``None``
+        writes to standard output.
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.partial = partial_path(path) if path is not None else None
+        self._started = False
+
+    def write(self, frame: pd.DataFrame) -> None:
+        """Write the next batch of rows."""
+        text = jsonl_text(frame)
+        if self.partial is None:
+            sys.stdout.write(text)
+        else:
+            with self.partial.open("a" if self._started else "w", encoding="utf-8") as handle:
+                handle.write(text)
+        self._started = True
+
+    def close(self) -> None:
+        """Rename the file into place."""
+        if self.partial is not None and self.path is not None:
+            finish(self.partial, self.path)
+
+    def abandon(self) -> None:
+        """Remove the partial file; the target is left as it was."""
+        if self.partial is not None:
+            self.partial.unlink(missing_ok=True)
+
+
+def write_jsonl(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write an interpreted frame as JSON lines, as ``labinterp interpret --format jsonl`` does.
+
+    Parameters
+    ----------
+    frame
+        A frame returned by :func:`labinterp.interpret`.
+    path
+        The file; it appears only when complete.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    target = Path(path)
+    write_whole(JsonlOutput(target), frame)
+    return target
