@@ -1,0 +1,575 @@
+"""The results frame and the interpreted frame, declared once.
+
+Every column labinterp reads or writes is declared here: its name, its pandas dtype and
+Arrow type, the step that fills it, a one-line meaning and whether it is always present.
+Readers produce a **results frame** (:func:`results`); :func:`labinterp.interpret` returns
+an **interpreted frame** (:func:`interpreted`): the results frame's columns plus what the
+steps add. Other columns of a frame pass through with their own dtypes.
+
+Dtypes are chosen, not inferred: coded text is categorical (``flag`` ordered
+``LL < L < N < H < HH``); "no value" is missing (``NA``, ``NaN``, ``NaT``), never ``""``;
+a yes/no that can be unknown is a nullable ``"boolean"``; an integer that can be missing
+is ``"Int64"``; measures are ``float64``; times are ``datetime64[ns]``, naive (a time-zone
+offset is dropped and the wall-clock time kept, as the readers do). Free text has the text
+dtype of the running pandas (``str`` from pandas 3, ``object`` before).
+
+Examples
+--------
+>>> from labinterp import schema
+>>> schema.interpreted().field("flag").type
+DictionaryType(dictionary<values=string, indices=int8, ordered=1>)
+>>> schema.column("value", "interpreted").steps
+('values',)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from functools import cache, partial
+from typing import Any, Literal, cast, get_args
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from labinterp import catalogue
+from labinterp.errors import MissingColumnError, ReadError
+from labinterp.vocab import Sex, Status
+
+__all__ = [
+    "COMPARATORS",
+    "FLAGS",
+    "HISTORY_NOTES",
+    "Column",
+    "Kind",
+    "Step",
+    "column",
+    "columns",
+    "conform",
+    "dtypes",
+    "interpreted",
+    "interpreted_order",
+    "results",
+    "validate_results",
+]
+
+Kind = Literal["results", "interpreted"]
+Step = Literal[
+    "input",
+    "identify",
+    "values",
+    "units",
+    "derive",
+    "ranges",
+    "flags",
+    "schemes",
+    "context",
+    "explain",
+    "history",
+]
+ColumnType = Literal["text", "float", "integer", "boolean", "datetime", "category"]
+
+#: HL7 v2 table 0078 flags labinterp assigns, in order: ``LL < L < N < H < HH``.
+FLAGS: tuple[str, ...] = ("LL", "L", "N", "H", "HH")
+#: Comparators of censored values, as normalised by the value parser.
+COMPARATORS: tuple[str, ...] = ("<", "<=", ">", ">=")
+#: Notes of :func:`labinterp.history` on a compared (or not compared) result.
+HISTORY_NOTES: tuple[str, ...] = (
+    "unit_changed",
+    "code_changed",
+    "same_time",
+    "censored",
+    "no_biological_variation",
+)
+
+#: The text dtype of the running pandas: ``str`` (pandas 3), ``object`` before.
+_TEXT: Any = pd.Series(["text"]).dtype
+#: Pandas dtype and Arrow type of the types that are not text or categorical.
+_SCALARS: dict[str, tuple[Any, pa.DataType]] = {
+    "float": (np.dtype("float64"), pa.float64()),
+    "integer": (pd.Int64Dtype(), pa.int64()),
+    "boolean": (pd.BooleanDtype(), pa.bool_()),
+    "datetime": (np.dtype("datetime64[ns]"), pa.timestamp("ns")),
+}
+
+
+def _scheme_categories() -> tuple[str, ...]:
+    labels: dict[str, None] = {}
+    for scheme in catalogue.schemes().values():
+        labels.update(dict.fromkeys(scheme.from_flags.values() if scheme.from_flags else ()))
+        labels.update(dict.fromkeys(category.label for category in scheme.categories))
+    return tuple(labels)
+
+
+#: Fixed category sets, by name; a categorical column without one has the categories
+#: its data bring (explanations, units, ...).
+_VOCABULARIES: dict[str, Callable[[], tuple[str, ...]]] = {
+    "flag": lambda: FLAGS,
+    "comparator": lambda: COMPARATORS,
+    "history_note": lambda: HISTORY_NOTES,
+    "status": lambda: tuple(status.value for status in Status),
+    "sex": lambda: tuple(sex.value for sex in Sex),
+    "analyte": lambda: tuple(catalogue.analytes()),
+    "scheme": lambda: tuple(scheme.name for scheme in catalogue.schemes().values()),
+    "category": _scheme_categories,
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One declared column of the results frame or of the interpreted frame.
+
+    Attributes
+    ----------
+    name
+        The column name.
+    type
+        ``text``, ``float``, ``integer``, ``boolean``, ``datetime`` or ``category``.
+    steps
+        The steps that fill it (``input``: given by the reader or the caller).
+    meaning
+        What one value means, in one line.
+    always
+        Whether every frame of its kind has the column.
+    when
+        For a column not always present: when it is.
+    vocabulary
+        For a categorical with fixed categories: the name of their vocabulary.
+    ordered
+        Whether the categories are ordered.
+    nullable
+        Whether the column can hold missing values.
+    """
+
+    name: str
+    type: ColumnType
+    steps: tuple[Step, ...]
+    meaning: str
+    always: bool = False
+    when: str = ""
+    vocabulary: str | None = None
+    ordered: bool = False
+    nullable: bool = True
+
+    @property
+    def categories(self) -> tuple[str, ...] | None:
+        """The fixed categories, or ``None`` (no vocabulary, or not categorical)."""
+        return _VOCABULARIES[self.vocabulary]() if self.vocabulary else None
+
+    @property
+    def dtype(self) -> Any:
+        """The pandas dtype (a categorical without a vocabulary has no categories yet)."""
+        if self.type == "text":
+            return _TEXT
+        if self.type == "category":
+            return _category_dtype(self.vocabulary, self.ordered)
+        if self.type == "integer" and not self.nullable:
+            return np.dtype("int64")
+        return _SCALARS[self.type][0]
+
+    @property
+    def arrow(self) -> pa.DataType:
+        """The Arrow type (categoricals are dictionaries of strings)."""
+        if self.type == "text":
+            return pa.string()
+        if self.type != "category":
+            return _SCALARS[self.type][1]
+        small = self.vocabulary is not None and len(self.categories or ()) < 128
+        return pa.dictionary(pa.int8() if small else pa.int32(), pa.string(), self.ordered)
+
+    @property
+    def dtype_name(self) -> str:
+        """The dtype in words, the same under every pandas version (for documentation)."""
+        if self.type == "text":
+            return "str"
+        if self.type == "category":
+            return "category, ordered" if self.ordered else "category"
+        return str(self.dtype)
+
+    def field(self) -> pa.Field:
+        """Return the column as an Arrow field; its metadata carries the declaration."""
+        metadata = {
+            "meaning": self.meaning,
+            "steps": ",".join(self.steps),
+            "always": "true" if self.always else "false",
+            "pandas_dtype": self.dtype_name,
+        }
+        if self.when:
+            metadata["when"] = self.when
+        return pa.field(self.name, self.arrow, nullable=self.nullable, metadata=metadata)
+
+
+@cache
+def _category_dtype(vocabulary: str | None, ordered: bool) -> pd.CategoricalDtype:
+    if vocabulary is None:
+        return pd.CategoricalDtype(ordered=ordered)
+    categories = pd.Index(_VOCABULARIES[vocabulary](), dtype=object)
+    return pd.CategoricalDtype(categories, ordered=ordered)
+
+
+def _c(
+    type_: ColumnType, name: str, steps: str, meaning: str, when: str = "", vocabulary: str = ""
+) -> Column:
+    """Declare a column; it is always present unless ``when`` says when it is."""
+    split = cast(tuple[Step, ...], tuple(steps.split()))
+    return Column(name, type_, split, meaning, not when, when, vocabulary or None)
+
+
+_T, _F, _I = partial(_c, "text"), partial(_c, "float"), partial(_c, "integer")
+_B, _D, _C = partial(_c, "boolean"), partial(_c, "datetime"), partial(_c, "category")
+_R, _HL7, _FHIR, _HIST = "the reader gives it", "HL7 v2 input", "FHIR input", "history=True"
+_STATUS = "identify values units ranges flags"  # the first of them that cannot go on
+
+_RESULTS: tuple[Column, ...] = (
+    replace(
+        _I("source_row", "input", "Position in the input (CSV line, OBX, FHIR entry).", _R),
+        nullable=False,
+    ),
+    _T("patient_id", "input", "The patient's identifier as written.", _R),
+    _T("sex", "input", "Sex as written (female/male, F/M, K/M, kvinne/mann, ...).", _R),
+    _F("age_years", "input", "Age at sampling in years (else from the two dates).", _R),
+    _D("birth_date", "input", "Date of birth.", _R),
+    _D("collected_at", "input", "Sample collection time.", _R),
+    _T("source_code", "input", "The lab's code for the test (NPU, NLK, LOINC, local).", _R),
+    _T("source_code_system", "input", "The code system of source_code, as written.", _R),
+    _T("source_name", "input", "The lab's name for the test, as written.", _R),
+    _T("analyte", "input", "Catalogue analyte key, from the caller or a code map.", "given"),
+    _T("raw_value", "input", "The result exactly as written."),
+    _T("raw_unit", "input", "The unit exactly as written.", _R),
+    _T("lab_reference_text", "input", "The lab's own reference range as sent.", _R),
+    _T("lab_flag", "input", "The lab's own abnormal flag as sent.", _R),
+    _T("lab_reference_low", "input", "The lab's lower limit as written (CSV).", "CSV input"),
+    _T("lab_reference_high", "input", "The lab's upper limit as written (CSV).", "CSV input"),
+    _F("height_cm", "input", "Height in cm, for paediatric eGFR.", "given"),
+    _T("read_problem", "input", "A context field the reader could not read.", _R),
+    _T("source_column", "input", "Wide CSV: the header of the result's column.", "wide CSV"),
+    _B("corrected", "input", "A corrected result (OBX-11 C, FHIR corrected).", "HL7 or FHIR"),
+    _T("value_type", "input", "HL7 OBX-2 value type, or the FHIR value[x] type.", "HL7 or FHIR"),
+    _T("result_status", "input", "HL7 OBX-11 result status.", _HL7),
+    _T("message_control_id", "input", "HL7 MSH-10 message control id.", _HL7),
+    _T("order_id", "input", "HL7 order number of the result's order.", _HL7),
+    _T("obx_set_id", "input", "HL7 OBX-1 set id.", _HL7),
+    _I("component_index", "input", "FHIR: position of the component.", _FHIR),
+    _I("component_of", "input", "FHIR: source_row of the component's Observation.", _FHIR),
+    _T("observation_id", "input", "FHIR Observation id.", _FHIR),
+    _T("observation_status", "input", "FHIR Observation status.", _FHIR),
+    _T("unit_system", "input", "FHIR valueQuantity.system of the unit.", _FHIR),
+    _T("reference_applies_to", "input", "FHIR referenceRange.appliesTo, as text.", _FHIR),
+    _T("reference_age", "input", "FHIR referenceRange.age, as text.", _FHIR),
+    _T("data_absent_reason", "input", "FHIR dataAbsentReason (no value).", _FHIR),
+)
+_AS_READ = {c.name: c for c in _RESULTS}
+
+
+def _in(name: str, meaning: str = "") -> Column:
+    """Return a results-frame column as the head of the interpreted frame has it."""
+    found = _AS_READ[name]
+    return replace(found, always=True, when="", meaning=meaning or found.meaning)
+
+
+#: The interpreted frame's first columns, always present, in this order.
+_HEAD: tuple[Column, ...] = (
+    replace(_in("source_row", "Position in the input; empty on derived rows."), nullable=True),
+    _in("patient_id"),
+    _C("sex", "values", "female or male; empty when missing or not recognised.", "", "sex"),
+    *map(_in, ("age_years", "birth_date", "collected_at")),
+    *map(_in, ("source_code", "source_code_system", "source_name")),
+    _C("analyte", "identify", "Catalogue analyte key; empty when not known.", "", "analyte"),
+    _in("raw_value"),
+    _in("raw_unit"),
+    _C("comparator", "values", "<, <=, > or >= of a censored value.", "", "comparator"),
+    _F("value", "values", "The number read from raw_value."),
+    _C("unit", "units", "The unit, normalised spelling."),
+    _F("value_canonical", "units", "The value in the profile's reporting unit."),
+    _C("unit_canonical", "units", "The profile's reporting unit."),
+    _in("lab_reference_text"),
+    _in("lab_flag"),
+    _F("reference_low", "ranges", "Lower limit used, reporting unit (-inf: open)."),
+    _F("reference_high", "ranges", "Upper limit used, reporting unit (inf: open)."),
+    _B("reference_low_inclusive", "ranges", "reference_low itself is inside the range."),
+    _B("reference_high_inclusive", "ranges", "reference_high itself is inside the range."),
+    _F("critical_low", "ranges", "Critical lower limit: strictly below is LL."),
+    _F("critical_high", "ranges", "Critical upper limit: strictly above is HH."),
+    _C("reference_source", "ranges", "lab (the lab's own range) or catalogue:<name>."),
+    _C("reference_citation", "ranges", "Source key and locator of the range used."),
+    replace(_C("flag", "flags", "HL7 0078 flag; empty when none.", "", "flag"), ordered=True),
+    _C("scheme", "schemes", "The classification scheme applied.", "", "scheme"),
+    _C("category", "schemes", "The scheme's category for the value.", "", "category"),
+    _C("explanation", "explain", "Plain-language explanation in the chosen language."),
+    _C("explanation_sources", "explain", "Source keys the explanation and caveats cite."),
+    _C("caveats", "context", "Notes on this interpretation, separated by ' | '."),
+    replace(_C("status", _STATUS, "ok, derived or a reason code.", "", "status"), nullable=False),
+    _C("problem", _STATUS, "A sentence a person can act on, when status is not ok."),
+    _T("derived_from", "derive", "Derived rows: the source rows ('3', '3;4')."),
+)
+#: Declared input columns the steps do not fill: they pass through after the head, in
+#: the input's order, among any other input columns.
+_PASSED: tuple[Column, ...] = tuple(
+    c for c in _RESULTS if c.name not in {h.name for h in _HEAD} | {"sex"}
+)
+#: Added after the passed-through columns, in this order (then history, then caveat_rules).
+_ADDED: tuple[Column, ...] = (
+    _F("hba1c_ifcc_mmol_mol", "derive", "HbA1c rows: IFCC, mmol/mol."),
+    _F("hba1c_ngsp_percent", "derive", "HbA1c rows: NGSP, %."),
+    _F("eag_mg_dl", "derive", "HbA1c rows: estimated average glucose, mg/dL."),
+    _C("equation", "derive", "Derived eGFR rows: the equation used."),
+    _T("raw_sex", "input", "The sex as written (copied to derived rows).", "the input has sex"),
+    _B("superseded", "context", "Replaced by a later corrected result.", "input has corrected"),
+)
+_HISTORY: tuple[Column, ...] = (
+    _F("previous_value", "history", "The previous result, reporting unit.", _HIST),
+    _D("previous_collected_at", "history", "When the previous result was collected.", _HIST),
+    _F("change_abs", "history", "Change from the previous result.", _HIST),
+    _F("change_pct", "history", "Change in % of the previous result.", _HIST),
+    _F("rcv_pct", "history", "Symmetric reference change value, %.", _HIST),
+    _F("rcv_up_pct", "history", "Log-normal reference change value for a rise, %.", _HIST),
+    _F("rcv_down_pct", "history", "Log-normal reference change value for a fall, %.", _HIST),
+    _B("significant_change", "history", "The change exceeds the RCV; empty: not compared.", _HIST),
+    _C(
+        "history_note",
+        "history",
+        "Why a change may mislead or was not computed.",
+        _HIST,
+        "history_note",
+    ),
+)
+_LAST = _C("caveat_rules", "context", "Ids of the context rules behind the caveats.")
+_INTERPRETED = (*_HEAD, *_PASSED, *_ADDED, *_HISTORY, _LAST)
+
+_DECLARED: dict[str, tuple[Column, ...]] = {"results": _RESULTS, "interpreted": _INTERPRETED}
+_INDEX: dict[str, dict[str, Column]] = {k: {c.name: c for c in v} for k, v in _DECLARED.items()}
+_KINDS: tuple[str, ...] = get_args(Kind)
+
+
+# -- public API --------------------------------------------------------------------
+
+
+def _kind(kind: str) -> str:
+    if kind not in _DECLARED:
+        raise ValueError(f"kind must be one of: {', '.join(_KINDS)}.")
+    return kind
+
+
+def columns(kind: Kind = "interpreted") -> tuple[Column, ...]:
+    """Return the declared columns of a frame, in the order the frame has them.
+
+    Parameters
+    ----------
+    kind
+        ``"results"`` (what readers produce) or ``"interpreted"`` (what
+        :func:`labinterp.interpret` returns; passed-through input columns sit after
+        ``derived_from``, in the input's order).
+
+    Returns
+    -------
+    tuple of Column
+    """
+    return _DECLARED[_kind(kind)]
+
+
+def column(name: str, kind: Kind = "interpreted") -> Column:
+    """Return one declared column.
+
+    Raises
+    ------
+    KeyError
+        When ``name`` is not declared for ``kind``.
+    """
+    return _INDEX[_kind(kind)][name]
+
+
+def dtypes(kind: Kind = "interpreted") -> dict[str, Any]:
+    """Return the declared pandas dtype of every column, by name."""
+    return {c.name: c.dtype for c in columns(kind)}
+
+
+def results() -> pa.Schema:
+    """Return the results frame as an Arrow schema (field metadata: meaning, steps, ...)."""
+    return pa.schema([c.field() for c in _RESULTS])
+
+
+def interpreted() -> pa.Schema:
+    """Return the interpreted frame as an Arrow schema (field metadata: meaning, steps, ...)."""
+    return pa.schema([c.field() for c in _INTERPRETED])
+
+
+def interpreted_order(input_columns: Iterable[str], *, history: bool = False) -> list[str]:
+    """Return the columns :func:`labinterp.interpret` gives for input with these columns.
+
+    Parameters
+    ----------
+    input_columns
+        The columns of the frame passed to ``interpret``.
+    history
+        Whether ``history=True`` is passed.
+
+    Returns
+    -------
+    list of str
+        The head (always), the input columns that are not in it (``sex`` passes as
+        ``raw_sex``), the added columns, the history columns and ``caveat_rules``.
+    """
+    given = list(dict.fromkeys(input_columns))
+    if {"collected_at", "birth_date", "age_years"} & set(given) and "read_problem" not in given:
+        given.append("read_problem")  # the context columns are completed first
+    added = [
+        c.name
+        for c in _ADDED
+        if (c.name != "raw_sex" or "sex" in given)
+        and (c.name != "superseded" or "corrected" in given)
+    ]
+    head = [c.name for c in _HEAD]
+    order = [*head, *(c for c in given if c not in {*head, *added, "sex"}), *added]
+    later = [*(c.name for c in _HISTORY if history), _LAST.name]
+    return order + [c for c in later if c not in order]
+
+
+def conform(frame: pd.DataFrame, kind: Kind = "interpreted") -> pd.DataFrame:
+    """Cast the declared columns of a frame to their declared dtypes.
+
+    Columns that already have their dtype are not touched (checking costs microseconds
+    whatever the length), undeclared columns keep theirs, and the frame is returned
+    itself when nothing needs casting. ``""`` in a categorical column becomes missing.
+
+    Parameters
+    ----------
+    frame
+        A results frame or an interpreted frame.
+    kind
+        ``"results"`` or ``"interpreted"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``frame`` itself, or a shallow copy with the cast columns replaced.
+
+    Raises
+    ------
+    ReadError
+        When a column cannot be cast (text in a numeric column, values outside a
+        column's fixed categories, text in a date column); the message names the
+        column, never a value.
+    """
+    declared = _INDEX[_kind(kind)]
+    changed: dict[str, pd.Series] = {}
+    for name in frame.columns:
+        spec = declared.get(name)
+        if spec is None or _has_dtype(frame.dtypes[name], spec):
+            continue
+        changed[name] = _cast(frame[name], spec)
+    if not changed:
+        return frame
+    out = frame.copy(deep=False)
+    for name, values in changed.items():
+        out[name] = values
+    return out
+
+
+def validate_results(frame: pd.DataFrame) -> pd.DataFrame:
+    """Check that a reader's frame is a results frame; return it unchanged.
+
+    Parameters
+    ----------
+    frame
+        The frame a reader is about to return (after :func:`conform` with
+        ``"results"``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``frame``.
+
+    Raises
+    ------
+    MissingColumnError
+        When ``raw_value`` is missing, or all of ``analyte``, ``source_code`` and
+        ``source_name`` are.
+    ReadError
+        When a declared column has another dtype than declared (the message names
+        the column and both dtypes, never a value).
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError("A results frame is a pandas DataFrame.")
+    if "raw_value" not in frame.columns:
+        raise MissingColumnError("The results frame has no raw_value column.", field="raw_value")
+    if not {"analyte", "source_code", "source_name"} & set(frame.columns):
+        raise MissingColumnError(
+            "The results frame has no analyte, source_code or source_name column.",
+            field="analyte",
+        )
+    for name in frame.columns:
+        spec = _AS_READ.get(name)
+        if spec is not None and not _has_dtype(frame.dtypes[name], spec):
+            raise ReadError(
+                f"Column {name!r} of the results frame has dtype {frame.dtypes[name]}, "
+                f"not {spec.dtype_name}; cast it with labinterp.schema.conform(frame, "
+                "'results').",
+                field=name,
+            )
+    return frame
+
+
+# -- casting -----------------------------------------------------------------------
+
+
+def _has_dtype(dtype: Any, spec: Column) -> bool:
+    if spec.type != "category":
+        return bool(dtype == spec.dtype)
+    if not isinstance(dtype, pd.CategoricalDtype):
+        return False
+    return bool(dtype == spec.dtype) if spec.vocabulary else dtype.ordered == spec.ordered
+
+
+def _cast(series: pd.Series, spec: Column) -> pd.Series:
+    try:
+        if spec.type == "category":
+            values: Any = _categorical(series, spec)
+        elif spec.type == "text":
+            values = series.astype(_TEXT)
+        elif spec.type == "datetime":
+            values = _datetimes(series, spec)
+        elif spec.type == "boolean" or pd.api.types.is_numeric_dtype(series.dtype):
+            values = series.astype(spec.dtype)
+        else:  # numbers written as text
+            values = pd.to_numeric(series).astype(spec.dtype)
+    except (TypeError, ValueError) as exc:
+        raise ReadError(
+            f"Column {spec.name!r} cannot be read as {spec.dtype_name} ({type(exc).__name__}).",
+            field=spec.name,
+        ) from None
+    return pd.Series(values, index=series.index, name=series.name, copy=False)
+
+
+def _categorical(series: pd.Series, spec: Column) -> pd.Categorical[Any]:
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        codes = series.cat.codes.to_numpy(dtype=np.int64)
+        found = np.asarray(series.cat.categories, dtype=object)
+    else:
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        found = np.asarray(uniques, dtype=object)
+    blank = np.array([value == "" for value in found], dtype=bool)
+    if spec.vocabulary is None:
+        keep = np.flatnonzero(~blank)
+        categories = pd.Index(found[keep], dtype=object)
+        mapping = np.full(len(found), -1, dtype=np.int64)
+        mapping[keep] = np.arange(len(keep))
+        dtype = pd.CategoricalDtype(categories, ordered=spec.ordered)
+    else:
+        dtype = spec.dtype
+        mapping = np.asarray(dtype.categories.get_indexer(found), dtype=np.int64)
+        if ((mapping < 0) & ~blank).any():
+            raise ValueError("values outside the declared categories")
+    mapped = np.append(mapping, -1)[np.where(codes < 0, len(found), codes)]
+    return pd.Categorical.from_codes(mapped, dtype=dtype)
+
+
+def _datetimes(series: pd.Series, spec: Column) -> pd.Series:
+    if not pd.api.types.is_datetime64_any_dtype(series.dtype):
+        kind = pd.api.types.infer_dtype(series, skipna=True)
+        if kind not in {"datetime64", "datetime", "date", "empty"}:
+            raise TypeError("not datetimes")  # text is parsed by the readers, not here
+        series = pd.to_datetime(series.astype(object), utc=False)
+    if getattr(series.dt, "tz", None) is not None:
+        series = series.dt.tz_localize(None)  # the wall-clock time, as the readers keep it
+    return series.astype(spec.dtype)
