@@ -150,3 +150,51 @@ def test_parquet_text_columns_keep_text_and_write_other_objects_as_text() -> Non
     ]
     mixed = text_array(pd.Series(["a", 7, None], dtype=object)).to_pylist()
     assert mixed == ["a", "7", None]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "texts"),
+    [("csv", "inline"), ("csv", "table"), ("jsonl", "inline"), ("parquet", "inline")],
+)
+def test_library_writers_write_what_the_cli_writes(tmp_path: Path, fmt: str, texts: str) -> None:
+    """labinterp.io.writers.write gives the CLI's output for the same interpreted rows."""
+    from labinterp.io.writers import texts_path, write
+
+    header, *rows = (EXAMPLES / "nordic_export.csv").read_bytes().splitlines(keepends=True)
+    export = tmp_path / "one_patient.csv"  # one patient: the CLI writes one batch
+    export.write_bytes(header + b"".join(row for row in rows if row.startswith(b"P001;")))
+    by_cli = tmp_path / f"cli.{fmt}"
+    args = ["interpret", str(export), "--format", fmt, "--texts", texts, "-o", str(by_cli)]
+    assert runner.invoke(app, args).exit_code == 0
+    frame = labinterp.interpret(labinterp.read(export))
+    by_library = write(frame, tmp_path / f"library.{fmt}", format=fmt, texts=texts)
+    assert not list(tmp_path.glob(".*partial"))
+    if fmt == "parquet":
+        pd.testing.assert_frame_equal(pd.read_parquet(by_library), pd.read_parquet(by_cli))
+        return
+    assert by_library.read_bytes() == by_cli.read_bytes()
+    if texts == "table":
+        assert texts_path(by_library).read_bytes() == texts_path(by_cli).read_bytes()
+
+
+def test_a_failed_library_write_leaves_the_old_file(tmp_path: Path) -> None:
+    """A write that fails removes its partial file and leaves an earlier output as it was."""
+    from labinterp.errors import MissingColumnError
+    from labinterp.io.writers import write
+
+    target = tmp_path / "bundle.json"
+    target.write_text("earlier", encoding="utf-8")
+    not_interpreted = labinterp.read_csv(EXAMPLES / "nordic_export.csv")
+    with pytest.raises(MissingColumnError):
+        write(not_interpreted, target, format="fhir")
+    assert target.read_text(encoding="utf-8") == "earlier"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle.json"]
+
+
+def test_profile_choices_are_the_catalogue_profiles() -> None:
+    """--profile offers every profile of the catalogue, and no other."""
+    import labinterp.cli as cli
+    from labinterp.catalogue import profiles
+
+    assert [p.value for p in cli.ProfileName] == list(profiles())
+    assert cli.DEFAULT_PROFILE.value == "no"
