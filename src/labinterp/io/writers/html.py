@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from labinterp import catalogue
+from labinterp.io.writers.files import replaced_when_done
 
 __all__ = ["Report", "report"]
 
@@ -156,14 +157,18 @@ class Report:
         return f"<div><style>{_STYLE}</style>{self.html_body()}</div>"
 
     def to_html(self, path: str | Path) -> Path:
-        """Write a standalone HTML file and return its path."""
+        """Write a standalone HTML file and return its path.
+
+        The file is written under a hidden name and renamed into place when complete.
+        """
         target = Path(path)
         document = (
             '<!DOCTYPE html><html><head><meta charset="utf-8">'
             "<title>Laboratory results</title>"
             f"<style>{_STYLE}</style></head><body>{self.html_body()}</body></html>"
         )
-        target.write_text(document, encoding="utf-8")
+        with replaced_when_done(target) as partial:
+            partial.write_text(document, encoding="utf-8")
         return target
 
 
