@@ -8,6 +8,8 @@ from types import ModuleType
 
 import pytest
 
+from labinterp import schema
+
 from .conftest import ROOT
 
 SCRIPT = ROOT / "scripts" / "generate_docs.py"
@@ -27,31 +29,45 @@ GENERATE = _load_script()
 
 @pytest.mark.parametrize("page", list(GENERATE.PAGES))
 def test_generated_page_is_current(page: str) -> None:
-    """Every generated page under docs/ is exactly what the data generates."""
+    """Every generated page under docs/ is exactly what the data and the schema generate."""
     current = (ROOT / "docs" / page).read_text(encoding="utf-8")
-    assert current == GENERATE.PAGES[page](), (
+    assert current == GENERATE.render(page), (
         f"docs/{page} is stale: run `{GENERATE.COMMAND}` and commit the page."
     )
 
 
 def test_pages_name_the_command_that_generates_them() -> None:
     """Every generated page names the command that regenerates it."""
-    for page, render in GENERATE.PAGES.items():
-        assert f"`{GENERATE.COMMAND}`" in render(), page
+    for page in GENERATE.PAGES:
+        assert f"`{GENERATE.COMMAND}`" in GENERATE.render(page), page
 
 
-def test_check_reports_a_stale_page(tmp_path, capsys) -> None:
-    """--check exits 1 naming a stale page; writing makes every page current."""
-    for page, render in GENERATE.PAGES.items():
-        (tmp_path / page).write_text(render(), encoding="utf-8")
+def test_check_reports_a_stale_page(tmp_path) -> None:
+    """A stale page is reported; writing makes every page current and keeps the prose."""
+    for page in GENERATE.PAGES:
+        (tmp_path / page).write_text(GENERATE.render(page), encoding="utf-8")
     assert GENERATE.stale_pages(tmp_path) == []
-    first = next(iter(GENERATE.PAGES))
-    (tmp_path / first).write_text("# stale\n", encoding="utf-8")
-    assert GENERATE.stale_pages(tmp_path) == [first]
-    assert GENERATE.write_pages(tmp_path) == [first]
+    (tmp_path / "sources.md").write_text("# stale\n", encoding="utf-8")
+    frame_page = tmp_path / "results-frame.md"
+    prose = "# Frame\n\nHand-written.\n\n"
+    frame_page.write_text(f"{prose}{GENERATE.BEGIN}\nold table\n{GENERATE.END}\nAfter.\n")
+    assert GENERATE.stale_pages(tmp_path) == ["sources.md", "results-frame.md"]
+    assert GENERATE.write_pages(tmp_path) == ["sources.md", "results-frame.md"]
     assert GENERATE.stale_pages(tmp_path) == []
+    rewritten = frame_page.read_text(encoding="utf-8")
+    assert rewritten.startswith(prose) and rewritten.endswith(f"{GENERATE.END}\nAfter.\n")
+    assert "old table" not in rewritten
 
 
-def test_check_command_passes_on_the_repository(capsys) -> None:
+def test_check_command_passes_on_the_repository() -> None:
     """The --check command line exits 0 on the committed pages."""
     assert GENERATE.main(["--check"]) == 0
+
+
+def test_results_frame_page_lists_every_declared_column() -> None:
+    """docs/results-frame.md has a row for every column of both frames, with its dtype."""
+    page = (ROOT / "docs" / "results-frame.md").read_text(encoding="utf-8")
+    for kind in ("results", "interpreted"):
+        for column in schema.columns(kind):
+            assert f"| `{column.name}` | " in page, column.name
+    assert "| `flag` | category (ordered: LL &lt; L &lt; N &lt; H &lt; HH) |" in page

@@ -287,8 +287,16 @@ _HEAD: tuple[Column, ...] = (
     _in("lab_flag"),
     _F("reference_low", "ranges", "Lower limit used, reporting unit (-inf: open)."),
     _F("reference_high", "ranges", "Upper limit used, reporting unit (inf: open)."),
-    _B("reference_low_inclusive", "ranges", "reference_low itself is inside the range."),
-    _B("reference_high_inclusive", "ranges", "reference_high itself is inside the range."),
+    _B(
+        "reference_low_inclusive",
+        "ranges",
+        "reference_low itself is in the range; empty: no range.",
+    ),
+    _B(
+        "reference_high_inclusive",
+        "ranges",
+        "reference_high itself is in the range; empty: no range.",
+    ),
     _F("critical_low", "ranges", "Critical lower limit: strictly below is LL."),
     _F("critical_high", "ranges", "Critical upper limit: strictly above is HH."),
     _C("reference_source", "ranges", "lab (the lab's own range) or catalogue:<name>."),
@@ -313,9 +321,9 @@ _ADDED: tuple[Column, ...] = (
     _F("hba1c_ifcc_mmol_mol", "derive", "HbA1c rows: IFCC, mmol/mol."),
     _F("hba1c_ngsp_percent", "derive", "HbA1c rows: NGSP, %."),
     _F("eag_mg_dl", "derive", "HbA1c rows: estimated average glucose, mg/dL."),
-    _C("equation", "derive", "Derived eGFR rows: the equation used."),
+    _C("equation", "derive", "Derived eGFR rows: the equation (function name)."),
     _T("raw_sex", "input", "The sex as written (copied to derived rows).", "the input has sex"),
-    _B("superseded", "context", "Replaced by a later corrected result.", "input has corrected"),
+    _B("superseded", "context", "Replaced by a later corrected result.", "the input has corrected"),
 )
 _HISTORY: tuple[Column, ...] = (
     _F("previous_value", "history", "The previous result, reporting unit.", _HIST),
