@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 import labinterp
 from labinterp.errors import LabinterpError, UnitError
-from labinterp.ranges import parse_range_text
+from labinterp.range_text import parse_range_text
 from labinterp.units import normalise_unit
 from labinterp.values import parse_value
 
