@@ -1,0 +1,226 @@
+"""The results and interpreted frames declared once (labinterp.schema)."""
+
+from __future__ import annotations
+
+import io
+import time
+import typing
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import labinterp
+from labinterp import catalogue, schema
+from labinterp.errors import MissingColumnError, ReadError
+from labinterp.vocab import Flag, Status
+
+from .conftest import DATA, EXAMPLES
+
+STEPS = set(typing.get_args(schema.Step))
+
+
+def _inputs() -> list[tuple[str, pd.DataFrame, dict[str, str]]]:
+    found = [
+        ("nordic", labinterp.read_csv(EXAMPLES / "nordic_export.csv"), {"decimal": ","}),
+        ("nordic_wide", labinterp.read_csv(EXAMPLES / "nordic_wide.csv"), {}),
+        ("us", labinterp.read_csv(EXAMPLES / "us_export.csv"), {"profile": "us"}),
+    ]
+    for path in sorted((DATA / "hl7").glob("*.[th]*")):
+        found.append((path.name, labinterp.read_hl7(path), {"profile": "us"}))
+    for path in sorted((DATA / "fhir").glob("*.json")):
+        found.append((path.name, labinterp.read_fhir(path), {"profile": "us"}))
+    return found
+
+
+@pytest.fixture(scope="module")
+def inputs() -> list[tuple[str, pd.DataFrame, dict[str, str]]]:
+    return _inputs()
+
+
+@pytest.fixture(scope="module")
+def nordic() -> pd.DataFrame:
+    frame = labinterp.read_csv(EXAMPLES / "nordic_export.csv")
+    return labinterp.interpret(frame, decimal=",", history=True)
+
+
+@pytest.mark.parametrize("kind", ["results", "interpreted"])
+def test_every_column_is_declared_once_with_a_step_and_a_meaning(kind: str) -> None:
+    """Names are unique; every column has known steps, a meaning and an Arrow field."""
+    columns = schema.columns(kind)
+    names = [c.name for c in columns]
+    assert len(names) == len(set(names))
+    arrow = schema.results() if kind == "results" else schema.interpreted()
+    assert isinstance(arrow, pa.Schema) and arrow.names == names
+    for column in columns:
+        assert column.steps and set(column.steps) <= STEPS, column.name
+        assert column.meaning.endswith(".") and "\n" not in column.meaning, column.name
+        assert column.always or column.when, column.name
+        field = arrow.field(column.name)
+        assert field.metadata[b"meaning"] == column.meaning.encode()
+        assert field.metadata[b"always"] == (b"true" if column.always else b"false")
+        assert schema.column(column.name, kind) is column
+
+
+def test_reader_columns_are_declared() -> None:
+    """Every column a reader can produce (header aliases, HL7, FHIR) is a results column."""
+    from labinterp.io.readers.csv import HEADER_ALIASES
+    from labinterp.io.readers.fhir import FHIR_COLUMNS
+    from labinterp.io.readers.hl7 import HL7_COLUMNS
+
+    declared = {c.name for c in schema.columns("results")}
+    produced = {*HEADER_ALIASES.values(), *HL7_COLUMNS, *FHIR_COLUMNS}
+    produced |= {"source_row", "age_years", "read_problem", "source_column", "height_cm"}
+    assert produced <= declared, sorted(produced - declared)
+
+
+def test_interpreted_columns_are_declared_and_ordered(inputs) -> None:
+    """The interpreted frame adds only declared columns, in interpreted_order's order."""
+    declared = {c.name for c in schema.columns("interpreted")}
+    for name, frame, options in inputs:
+        for history in (False, True):
+            out = labinterp.interpret(frame, history=history, **options)
+            assert set(out.columns) - set(frame.columns) <= declared, name
+            expected = schema.interpreted_order(frame.columns, history=history)
+            assert list(out.columns) == expected, (name, history)
+            always = [c.name for c in schema.columns("interpreted") if c.always]
+            assert set(always) <= set(out.columns), name
+
+
+def test_interpreted_order_for_a_bare_frame() -> None:
+    """Without context columns there is no read_problem; sex passes as raw_sex."""
+    bare = schema.interpreted_order(["analyte", "raw_value", "raw_unit", "batch", "sex"])
+    assert bare.index("batch") == bare.index("derived_from") + 1
+    assert "read_problem" not in bare and "superseded" not in bare
+    assert bare[-2:] == ["raw_sex", "caveat_rules"]
+    with_history = schema.interpreted_order(["raw_value", "age_years"], history=True)
+    assert with_history.index("read_problem") == with_history.index("derived_from") + 1
+    assert with_history[-2:] == ["history_note", "caveat_rules"]
+
+
+def test_vocabularies_follow_the_catalogue_and_the_vocabularies() -> None:
+    """Fixed categories: catalogue analytes and schemes, Status, the flags labinterp sets."""
+    assert schema.column("analyte").categories == tuple(catalogue.analytes())
+    assert schema.column("status").categories == tuple(s.value for s in Status)
+    assert set(schema.FLAGS) <= {f.value for f in Flag}
+    flag = schema.column("flag").dtype
+    assert list(flag.categories) == ["LL", "L", "N", "H", "HH"] and flag.ordered
+    labels = set(schema.column("category").categories or ())
+    for scheme in catalogue.schemes().values():
+        assert {c.label for c in scheme.categories} <= labels
+        assert scheme.name in (schema.column("scheme").categories or ())
+
+
+def test_conform_gives_the_declared_dtypes_and_the_same_csv(inputs) -> None:
+    """Conformed output has every declared dtype; written as CSV it is byte-identical."""
+    declared = schema.dtypes("interpreted")
+    for name, frame, options in inputs:
+        out = labinterp.interpret(frame, history=True, **options)
+        conformed = schema.conform(out, "interpreted")
+        for column in conformed.columns:
+            if column in declared and declared[column] != "category":
+                assert conformed[column].dtype == declared[column], (name, column)
+            elif column in declared:
+                assert isinstance(conformed[column].dtype, pd.CategoricalDtype), (name, column)
+            else:
+                assert conformed[column].dtype == out[column].dtype, (name, column)
+        assert conformed.to_csv(index=False) == out.to_csv(index=False), name
+        assert schema.conform(conformed, "interpreted") is conformed, name
+
+
+def test_no_flag_is_missing_not_an_empty_string() -> None:
+    """An empty string in a categorical column becomes missing; flags stay ordered."""
+    frame = pd.DataFrame({"flag": ["L", "", "HH", None], "comparator": ["", "<", "", ""]})
+    out = schema.conform(frame)
+    assert out["flag"].isna().tolist() == [False, True, False, True]
+    assert (out["flag"] > "N").tolist() == [False, False, True, False]
+    assert out["comparator"].tolist()[1] == "<" and out["comparator"].isna().sum() == 3
+
+
+def test_conform_keeps_undeclared_columns_and_casts_declared_ones() -> None:
+    """Integers become nullable where declared, dates lose their offset, others are kept."""
+    frame = pd.DataFrame(
+        {
+            "source_row": np.arange(3),
+            "collected_at": pd.to_datetime(["2024-01-05 08:00+01:00"] * 3),
+            "superseded": [True, False, True],
+            "batch": np.arange(3, dtype="int32"),
+            "value": [1, 2, 3],
+        }
+    )
+    out = schema.conform(frame)
+    assert out["source_row"].dtype == "Int64" and out["superseded"].dtype == "boolean"
+    assert out["collected_at"].dtype == "datetime64[ns]"
+    assert out["collected_at"].iloc[0] == pd.Timestamp("2024-01-05 08:00")
+    assert out["batch"].dtype == "int32" and out["value"].dtype == "float64"
+    assert frame["source_row"].dtype == "int64"  # the input is not changed
+
+
+@pytest.mark.parametrize(
+    ("column", "values"),
+    [
+        ("flag", ["L", "low"]),
+        ("value", ["0.5", "five"]),
+        ("collected_at", ["2024-01-05", "05.01.2024"]),
+        ("analyte", ["magnesium", "unobtainium"]),
+    ],
+)
+def test_conform_names_the_column_it_cannot_cast(column: str, values: list[str]) -> None:
+    """A column that cannot be cast raises ReadError naming the column, never a value."""
+    with pytest.raises(ReadError) as raised:
+        schema.conform(pd.DataFrame({column: values}))
+    assert raised.value.field == column and column in str(raised.value)
+    assert values[1] not in str(raised.value)
+
+
+def test_validate_results_checks_columns_and_dtypes() -> None:
+    """validate_results names a missing or mistyped column; a conformed frame passes."""
+    with pytest.raises(MissingColumnError, match="raw_value"):
+        schema.validate_results(pd.DataFrame({"analyte": ["crp"]}))
+    with pytest.raises(MissingColumnError, match="analyte"):
+        schema.validate_results(pd.DataFrame({"raw_value": ["5"]}))
+    frame = pd.DataFrame({"raw_value": ["5"], "analyte": ["crp"], "age_years": ["40"]})
+    with pytest.raises(ReadError, match="'age_years'") as raised:
+        schema.validate_results(frame)
+    assert raised.value.field == "age_years" and "40" not in str(raised.value)
+    conformed = schema.conform(frame, "results")
+    assert schema.validate_results(conformed) is conformed
+    assert conformed["age_years"].tolist() == [40.0]
+
+
+def test_conformed_reader_output_is_a_results_frame(inputs) -> None:
+    """CSV and FHIR reader output, conformed, validates (HL7 dates are parsed later)."""
+    for name, frame, _ in inputs:
+        if name.endswith(".json") or name in {"nordic", "nordic_wide", "us"}:
+            schema.validate_results(schema.conform(frame, "results"))
+
+
+def test_conformed_frame_writes_parquet_with_the_declared_schema(nordic) -> None:
+    """The declared Arrow schema writes a conformed frame and reads it back."""
+    conformed = schema.conform(nordic)
+    declared = schema.interpreted()
+    fields = [declared.field(c) for c in conformed.columns if c in declared.names]
+    table = pa.Table.from_pandas(conformed[[f.name for f in fields]], schema=pa.schema(fields))
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    back = pq.read_table(io.BytesIO(buffer.getvalue())).to_pandas()
+    assert len(back) == len(conformed)
+    assert back["flag"].dtype == conformed["flag"].dtype
+    assert back["status"].tolist() == conformed["status"].tolist()
+
+
+def test_conform_is_cheap_when_dtypes_already_match(nordic) -> None:
+    """On a 1,000,000-row frame that already conforms, conform takes a few milliseconds."""
+    conformed = schema.conform(nordic)
+    rows = np.tile(np.arange(len(conformed)), 1_000_000 // len(conformed) + 1)[:1_000_000]
+    big = conformed.take(rows)
+    assert big["status"].dtype == conformed["status"].dtype
+    timings = []
+    for _ in range(3):
+        start = time.perf_counter()
+        same = schema.conform(big)
+        timings.append(time.perf_counter() - start)
+    assert same is big
+    assert min(timings) < 0.05
