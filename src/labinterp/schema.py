@@ -30,6 +30,7 @@ from functools import cache, partial
 from typing import Any, Literal, cast, get_args
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 
@@ -362,16 +363,9 @@ def _kind(kind: str) -> str:
 def columns(kind: Kind = "interpreted") -> tuple[Column, ...]:
     """Return the declared columns of a frame, in the order the frame has them.
 
-    Parameters
-    ----------
-    kind
-        ``"results"`` (what readers produce) or ``"interpreted"`` (what
-        :func:`labinterp.interpret` returns; passed-through input columns sit after
-        ``derived_from``, in the input's order).
-
-    Returns
-    -------
-    tuple of Column
+    ``kind`` is ``"results"`` (what readers produce) or ``"interpreted"`` (what
+    :func:`labinterp.interpret` returns; the input's other columns follow
+    ``derived_from``, in the input's order).
     """
     return _DECLARED[_kind(kind)]
 
@@ -475,18 +469,13 @@ def conform(frame: pd.DataFrame, kind: Kind = "interpreted") -> pd.DataFrame:
 
 
 def validate_results(frame: pd.DataFrame) -> pd.DataFrame:
-    """Check that a reader's frame is a results frame; return it unchanged.
+    """Check that a reader's frame is a results frame, and return it unchanged.
 
     Parameters
     ----------
     frame
         The frame a reader is about to return (after :func:`conform` with
         ``"results"``).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``frame``.
 
     Raises
     ------
@@ -531,8 +520,14 @@ def _has_dtype(dtype: Any, spec: Column) -> bool:
 
 def _cast(series: pd.Series, spec: Column) -> pd.Series:
     try:
-        if spec.type == "category":
-            values: Any = _categorical(series, spec)
+        if series.dtype == object and not series.notna().any():  # an empty column
+            missing = pd.NaT if spec.type == "datetime" else np.nan
+            values: Any = pd.Series(missing, index=series.index, dtype=spec.dtype)
+        elif spec.type == "category":
+            values = _categorical(series, spec)
+        elif spec.type == "text" and (series.dtype == object or _is_categorical(series)):
+            codes, found = _codes(series)  # each distinct text converted once
+            values = pd.array(found, dtype=_TEXT).take(codes, allow_fill=True)
         elif spec.type == "text":
             values = series.astype(_TEXT)
         elif spec.type == "datetime":
@@ -549,13 +544,21 @@ def _cast(series: pd.Series, spec: Column) -> pd.Series:
     return pd.Series(values, index=series.index, name=series.name, copy=False)
 
 
+def _is_categorical(series: pd.Series) -> bool:
+    return isinstance(series.dtype, pd.CategoricalDtype)
+
+
+def _codes(series: pd.Series) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.object_]]:
+    """Return each row's code (-1: missing) and the distinct values, as objects."""
+    if _is_categorical(series):
+        categories: npt.NDArray[np.object_] = np.asarray(series.cat.categories, dtype=object)
+        return np.asarray(series.cat.codes, dtype=np.int64), categories
+    found, uniques = pd.factorize(series, use_na_sentinel=True)
+    return np.asarray(found, dtype=np.int64), np.asarray(uniques, dtype=object)
+
+
 def _categorical(series: pd.Series, spec: Column) -> pd.Categorical[Any]:
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        codes = series.cat.codes.to_numpy(dtype=np.int64)
-        found = np.asarray(series.cat.categories, dtype=object)
-    else:
-        codes, uniques = pd.factorize(series, use_na_sentinel=True)
-        found = np.asarray(uniques, dtype=object)
+    codes, found = _codes(series)
     blank = np.array([value == "" for value in found], dtype=bool)
     if spec.vocabulary is None:
         keep = np.flatnonzero(~blank)
