@@ -224,3 +224,18 @@ def test_conform_is_cheap_when_dtypes_already_match(nordic) -> None:
         timings.append(time.perf_counter() - start)
     assert same is big
     assert min(timings) < 0.05
+
+
+def test_categories_are_objects_whatever_the_partition() -> None:
+    """Categories are object-dtype even for an empty column, so partitions concatenate."""
+    empty = pd.Series(pd.Categorical.from_codes([-1, -1], categories=pd.Index([], dtype=float)))
+    frames = [
+        pd.DataFrame({"equation": empty, "unit": [None, None]}),
+        pd.DataFrame({"equation": ["ckd_epi_2021_cr", None], "unit": ["mmol/L", ""]}),
+    ]
+    parts = [schema.conform(frame) for frame in frames]
+    for part in parts:
+        for column in ("equation", "unit"):
+            assert part[column].cat.categories.dtype == object, column
+    joined = pd.concat(parts, ignore_index=True)
+    assert joined["unit"].tolist()[2] == "mmol/L" and joined["unit"].isna().sum() == 3

@@ -203,10 +203,8 @@ class Column:
 
 @cache
 def _category_dtype(vocabulary: str | None, ordered: bool) -> pd.CategoricalDtype:
-    if vocabulary is None:
-        return pd.CategoricalDtype(ordered=ordered)
-    categories = pd.Index(_VOCABULARIES[vocabulary](), dtype=object)
-    return pd.CategoricalDtype(categories, ordered=ordered)
+    found = _VOCABULARIES[vocabulary]() if vocabulary else ()  # else: none until data come
+    return pd.CategoricalDtype(pd.Index(found, dtype=object), ordered=ordered)
 
 
 def _c(
@@ -515,7 +513,10 @@ def _has_dtype(dtype: Any, spec: Column) -> bool:
         return bool(dtype == spec.dtype)
     if not isinstance(dtype, pd.CategoricalDtype):
         return False
-    return bool(dtype == spec.dtype) if spec.vocabulary else dtype.ordered == spec.ordered
+    if spec.vocabulary:
+        return bool(dtype == spec.dtype)
+    # Categories as objects in every partition, so that partitions concatenate.
+    return dtype.ordered == spec.ordered and dtype.categories.dtype == object
 
 
 def _cast(series: pd.Series, spec: Column) -> pd.Series:
