@@ -1,4 +1,4 @@
-"""FHIR R4 reader (labinterp.io.fhir) and writer (labinterp.io.fhir_out) on public samples."""
+"""FHIR R4 reader (io.readers.fhir) and writer (io.writers.fhir) on public samples."""
 
 from __future__ import annotations
 
