@@ -1,11 +1,12 @@
 """Interpret large exports in bounded memory, keeping each patient's rows together.
 
-CSV files are read in batches of lines; batches are re-cut so that the consecutive rows
-of one patient are never split, because context rules, derived values and history need
-a patient's whole sample set. When the input is not grouped by patient (a patient's
-rows appear again after other patients' rows), :class:`Grouping` records it so the
-caller can say so: the rows are still all interpreted, but rules and history see the
-separated parts apart.
+CSV files are read in batches of lines (:func:`iter_csv`; :func:`read_batches` also cuts
+HL7 v2 and FHIR exports, read whole, into batches); batches are re-cut so that the
+consecutive rows of one patient are never split, because context rules, derived values
+and history need a patient's whole sample set. When the input is not grouped by patient
+(a patient's rows appear again after other patients' rows), :class:`Grouping` records it
+so the caller can say so: the rows are still all interpreted, but rules and history see
+the separated parts apart.
 """
 
 from __future__ import annotations
