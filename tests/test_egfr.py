@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from labinterp import catalogue
 from labinterp.equations.egfr import (
-    APPLICABILITY,
     EQUATIONS,
     Equation,
     crcl_cockcroft_gault,
@@ -439,27 +438,6 @@ def test_registry_is_read_only() -> None:
         EQUATIONS["egfr_x"] = EQUATIONS["egfr_ekfc_cr"]  # type: ignore[index]
     with pytest.raises(AttributeError):
         EQUATIONS["egfr_ekfc_cr"].age_min = 0  # type: ignore[misc]
-
-
-def test_applicability_is_a_view_of_the_registry() -> None:
-    """APPLICABILITY gives each registry entry's fields as a dict and holds nothing else."""
-    assert list(APPLICABILITY) == list(EQUATIONS)
-    for key, entry in EQUATIONS.items():
-        assert APPLICABILITY[key] == {
-            "age_min": entry.age_min,
-            "age_max": entry.age_max,
-            "inputs": entry.inputs,
-            "steady_state": entry.steady_state,
-            "output": entry.output,
-            "sources": entry.sources,
-            "note": entry.note,
-        }
-    changed = APPLICABILITY["egfr_ekfc_cr"]
-    changed["age_min"] = 0
-    assert APPLICABILITY["egfr_ekfc_cr"]["age_min"] == EQUATIONS["egfr_ekfc_cr"].age_min == 2
-    assert "egfr_ekfc_cr" in APPLICABILITY and "ekfc_cr" not in APPLICABILITY
-    with pytest.raises(TypeError):
-        APPLICABILITY["egfr_ekfc_cr"] = changed  # type: ignore[index]
 
 
 AGES = st.one_of(

@@ -1,7 +1,6 @@
 """Published clinical equations as pure, vectorised functions (no I/O, no catalogue)."""
 
 from labinterp.equations.egfr import (
-    APPLICABILITY,
     crcl_cockcroft_gault,
     egfr_ckd_epi_2009_cr,
     egfr_ckd_epi_2012_cr_cys,
@@ -20,7 +19,6 @@ from labinterp.equations.variation import (
 )
 
 __all__ = [
-    "APPLICABILITY",
     "crcl_cockcroft_gault",
     "eag_from_hba1c",
     "egfr_ckd_epi_2009_cr",

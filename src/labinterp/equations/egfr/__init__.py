@@ -36,10 +36,10 @@ never turn an out-of-range age into NaN themselves.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Final, TypedDict
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -66,11 +66,9 @@ from labinterp.equations.egfr.paediatric import egfr_schwartz_bedside
 from labinterp.errors import CatalogueError
 
 __all__ = [
-    "APPLICABILITY",
     "CRCL_UNIT",
     "EGFR_UNIT",
     "EQUATIONS",
-    "Applicability",
     "Equation",
     "SexSpecific",
     "crcl_cockcroft_gault",
@@ -295,49 +293,3 @@ def equation(name: str) -> Equation:
         known = ", ".join(sorted(EQUATIONS))
         raise CatalogueError(f"Unknown eGFR equation; use one of: {known}.")
     return EQUATIONS[full]
-
-
-class Applicability(TypedDict):
-    """Who an equation applies to, as a dict (the fields of :class:`Equation`)."""
-
-    age_min: float | None
-    age_max: float | None
-    inputs: tuple[str, ...]
-    steady_state: bool
-    output: str
-    sources: tuple[str, ...]
-    note: str
-
-
-class _ApplicabilityView(Mapping[str, Applicability]):
-    """Read-only view of :data:`EQUATIONS` as one :class:`Applicability` dict per key."""
-
-    def __getitem__(self, key: str) -> Applicability:
-        entry = EQUATIONS[key]
-        return Applicability(
-            age_min=entry.age_min,
-            age_max=entry.age_max,
-            inputs=entry.inputs,
-            steady_state=entry.steady_state,
-            output=entry.output,
-            sources=entry.sources,
-            note=entry.note,
-        )
-
-    def __contains__(self, key: object) -> bool:
-        return key in EQUATIONS
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(EQUATIONS)
-
-    def __len__(self) -> int:
-        return len(EQUATIONS)
-
-    def __repr__(self) -> str:
-        return f"APPLICABILITY({list(EQUATIONS)!r})"
-
-
-#: A read-only view of :data:`EQUATIONS` in the older dict form, keyed by function
-#: name: ``APPLICABILITY[key]["age_min"]`` is ``EQUATIONS[key].age_min``. Kept for
-#: code that has not moved to :data:`EQUATIONS`; it holds no data of its own.
-APPLICABILITY: Final[Mapping[str, Applicability]] = _ApplicabilityView()
