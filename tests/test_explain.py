@@ -9,8 +9,8 @@ import pytest
 
 import labinterp
 from labinterp import catalogue
-from labinterp.errors import CatalogueError
 from labinterp.catalogue import AUDIENCES, rules
+from labinterp.errors import CatalogueError
 from labinterp.steps.state import NOTE_IDS
 
 from .conftest import ROOT

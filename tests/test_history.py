@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 import labinterp
-from labinterp.equations import reference_change_value
 from labinterp.catalogue import biological_variation
+from labinterp.equations import reference_change_value
 from labinterp.steps.history import HISTORY_COLUMNS
 
 from .conftest import DATA, EXAMPLES

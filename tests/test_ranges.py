@@ -3,8 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from labinterp.steps.flags import flags
 from labinterp.range_text import LabRange, parse_range_text
+from labinterp.steps.flags import flags
 
 INF = math.inf
 

@@ -8,8 +8,8 @@ import pytest
 
 import labinterp
 from labinterp import catalogue
-from labinterp.steps.schemes import categorise
 from labinterp.errors import CatalogueError
+from labinterp.steps.schemes import categorise
 
 
 def _category(analyte: str, value: str, unit: str, scheme: str, **context: object) -> str | None:

@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 import labinterp
 import labinterp.equations
 from labinterp import catalogue
+from labinterp.errors import InvalidResultError
 from labinterp.steps.flags import flag_one, flags
 from labinterp.steps.schemes import categorise, categorise_one
-from labinterp.errors import InvalidResultError
 
 EXAMPLES = int(os.environ.get("LABINTERP_FUZZ_EXAMPLES", "150"))
 PROPERTY = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
