@@ -217,7 +217,7 @@ def _c(
 
 _T, _F, _I = partial(_c, "text"), partial(_c, "float"), partial(_c, "integer")
 _B, _D, _C = partial(_c, "boolean"), partial(_c, "datetime"), partial(_c, "category")
-_R, _HL7, _FHIR, _HIST = "the reader gives it", "HL7 v2 input", "FHIR input", "history=True"
+_R, _HL7, _FHIR, _HIST = "the export has it", "HL7 v2 input", "FHIR input", "history=True"
 _STATUS = "identify values units ranges flags"  # the first of them that cannot go on
 
 _RESULTS: tuple[Column, ...] = (
@@ -233,14 +233,19 @@ _RESULTS: tuple[Column, ...] = (
     _T("source_code", "input", "The lab's code for the test (NPU, NLK, LOINC, local).", _R),
     _T("source_code_system", "input", "The code system of source_code, as written.", _R),
     _T("source_name", "input", "The lab's name for the test, as written.", _R),
-    _T("analyte", "input", "Catalogue analyte key, from the caller or a code map.", "given"),
+    _T(
+        "analyte",
+        "input",
+        "Catalogue analyte key, from the caller or a code map.",
+        "a code map or the caller",
+    ),
     _T("raw_value", "input", "The result exactly as written."),
     _T("raw_unit", "input", "The unit exactly as written.", _R),
     _T("lab_reference_text", "input", "The lab's own reference range as sent.", _R),
     _T("lab_flag", "input", "The lab's own abnormal flag as sent.", _R),
     _T("lab_reference_low", "input", "The lab's lower limit as written (CSV).", "CSV input"),
     _T("lab_reference_high", "input", "The lab's upper limit as written (CSV).", "CSV input"),
-    _F("height_cm", "input", "Height in cm, for paediatric eGFR.", "given"),
+    _F("height_cm", "input", "Height in cm, for paediatric eGFR.", "the caller gives it"),
     _T("read_problem", "input", "A context field the reader could not read.", _R),
     _T("source_column", "input", "Wide CSV: the header of the result's column.", "wide CSV"),
     _B("corrected", "input", "A corrected result (OBX-11 C, FHIR corrected).", "HL7 or FHIR"),
