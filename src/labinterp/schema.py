@@ -218,11 +218,12 @@ def _c(
 _T, _F, _I = partial(_c, "text"), partial(_c, "float"), partial(_c, "integer")
 _B, _D, _C = partial(_c, "boolean"), partial(_c, "datetime"), partial(_c, "category")
 _R, _HL7, _FHIR, _HIST = "the export has it", "HL7 v2 input", "FHIR input", "history=True"
+_ROW = "readers give it; interpret numbers rows 0..n-1 when absent"
 _STATUS = "identify values units ranges flags"  # the first of them that cannot go on
 
 _RESULTS: tuple[Column, ...] = (
     replace(
-        _I("source_row", "input", "Position in the input (CSV line, OBX, FHIR entry).", _R),
+        _I("source_row", "input", "Position in the input (CSV line, OBX, entry).", _ROW),
         nullable=False,
     ),
     _T("patient_id", "input", "The patient's identifier as written.", _R),
@@ -233,12 +234,7 @@ _RESULTS: tuple[Column, ...] = (
     _T("source_code", "input", "The lab's code for the test (NPU, NLK, LOINC, local).", _R),
     _T("source_code_system", "input", "The code system of source_code, as written.", _R),
     _T("source_name", "input", "The lab's name for the test, as written.", _R),
-    _T(
-        "analyte",
-        "input",
-        "Catalogue analyte key, from the caller or a code map.",
-        "a code map or the caller",
-    ),
+    _T("analyte", "input", "Catalogue analyte key, from a code map or the caller.", "given"),
     _T("raw_value", "input", "The result exactly as written."),
     _T("raw_unit", "input", "The unit exactly as written.", _R),
     _T("lab_reference_text", "input", "The lab's own reference range as sent.", _R),
