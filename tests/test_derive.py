@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 import labinterp
+from labinterp import schema
 from labinterp.equations import egfr_ckd_epi_2009_cr, egfr_ekfc_cr
 from labinterp.units import ureg
 
@@ -169,7 +170,9 @@ def test_derived_rows_keep_the_input_columns_and_their_dtypes() -> None:
     out = labinterp.interpret(frame)
     derived = out[out["status"] == "derived"]
     assert out["status"].tolist() == ["ok", "derived", "ok", "derived"]
-    assert out["patient_id"].dtype == object and out["raw_value"].dtype == object
+    declared = schema.dtypes("interpreted")  # input text columns become the text dtype
+    assert out["patient_id"].dtype == declared["patient_id"]
+    assert out["raw_value"].dtype == declared["raw_value"]
     assert derived["patient_id"].tolist() == ["p1", "p2"]
     assert derived["raw_sex"].tolist() == ["K", "M"]  # as written in the source row
     assert derived["sex"].tolist() == ["female", "male"]

@@ -122,7 +122,7 @@ def test_nordic_wide_example(tmp_path) -> None:
     assert frame["source_column"].iloc[2] == "P-Magnesium (mmol/L)"
     assert frame["Kommentar"].iloc[3] == "fastande"  # other columns are kept as context
     out = labinterp.interpret(frame, profile="se")
-    assert out["analyte"].value_counts().to_dict() == {
+    assert out["analyte"].value_counts()[lambda counts: counts > 0].to_dict() == {
         "creatinine": 3,
         "hba1c": 3,
         "magnesium": 3,

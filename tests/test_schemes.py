@@ -165,7 +165,7 @@ def test_ferritin_inflammation_from_crp_in_the_same_sample_set() -> None:
         }
     )
     out = labinterp.interpret(frame)
-    assert out["category"].fillna("").tolist() == ["", "iron_deficiency", "normal"]
+    assert out["category"].astype(object).fillna("").tolist() == ["", "iron_deficiency", "normal"]
 
 
 def test_ferritin_normal_needs_a_reference_range() -> None:
@@ -180,7 +180,7 @@ def test_ferritin_normal_needs_a_reference_range() -> None:
     )
     out = labinterp.interpret(frame)  # no sex: no catalogue range
     assert out["status"].tolist() == ["missing_context", "missing_context"]
-    assert out["category"].fillna("").tolist() == ["", "iron_deficiency"]
+    assert out["category"].astype(object).fillna("").tolist() == ["", "iron_deficiency"]
 
 
 def test_ferritin_who_thresholds_not_applied_under_five() -> None:

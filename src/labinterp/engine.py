@@ -17,6 +17,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from labinterp import schema
 from labinterp.catalogue import RangeCatalogue, Text, get_profile, load_range_catalogue
 from labinterp.dates import complete_context
 from labinterp.errors import InvalidResultError, MissingColumnError, ReasonCode
@@ -223,7 +224,7 @@ def interpret(
     out = assemble(columns, made.layout, run.frame.index, index, passing)
     if history:
         out = with_history(out)
-    return finalise_text(out, rendered)
+    return schema.conform(finalise_text(out, rendered), "interpreted")
 
 
 @dataclass(frozen=True)
@@ -374,27 +375,25 @@ def _columns(
     total = len(made.layout.order)
     canonical = reporting_units(run.target)[rows.number]
     analyte = pd.Categorical.from_codes(rows.number, categories=pd.Index(analyte_keys()))
-    sex = rows.sex()
-    sex[rows.sex_number == 0] = None
     columns: dict[str, Any] = {
-        "analyte": rows.analyte(),
-        "comparator": rows.comparator,
+        "analyte": _typed("analyte", rows.number),
+        "comparator": _typed("comparator", _comparator_codes(rows)),
         "value": rows.value,
         "unit": rows.unit_display,
         "value_canonical": rows.value_canonical,
-        "unit_canonical": canonical,
-        "sex": sex,
+        "unit_canonical": _reporting_unit_column(run, rows.number),
+        "sex": _typed("sex", rows.sex_number - 1),  # sex numbers: 0 none, 1 female, 2 male
         "reference_low": ranges.low,
         "reference_high": ranges.high,
-        "reference_low_inclusive": ranges.low_inclusive,
-        "reference_high_inclusive": ranges.high_inclusive,
+        "reference_low_inclusive": pd.arrays.BooleanArray(ranges.low_inclusive, ~ranges.sourced),
+        "reference_high_inclusive": pd.arrays.BooleanArray(ranges.high_inclusive, ~ranges.sourced),
         "critical_low": ranges.critical_low,
         "critical_high": ranges.critical_high,
         "reference_source": ranges.source,
         "reference_citation": ranges.citation,
-        "flag": np.array([*FLAG_ORDER, ""], dtype=object)[np.asarray(flag.codes)],
-        "scheme": classified.scheme,
-        "category": classified.category,
+        "flag": _recoded("flag", flag),
+        "scheme": _recoded("scheme", classified.scheme_coded),
+        "category": _recoded("category", classified.category_coded),
         "_notes": ranges.caveats,
         "status": outcome.status,
         "problem": outcome.problem,
@@ -413,6 +412,38 @@ def _columns(
         columns["superseded"] = replaced
         columns["_notes"][replaced] |= NOTE_BIT["superseded"]
     return columns
+
+
+def _typed(name: str, codes: IntArray) -> pd.Categorical[Any]:
+    """Return codes into a declared categorical column's categories as that column."""
+    return pd.Categorical.from_codes(codes, dtype=schema.column(name).dtype)
+
+
+def _recoded(name: str, values: pd.Categorical[Any]) -> pd.Categorical[Any]:
+    """Return a categorical with the declared categories of a column (empty: missing)."""
+    dtype = schema.column(name).dtype
+    # A table from the given categories to the declared ones, with -1 for "" (no flag) and
+    # a last entry for missing codes.
+    where = np.append(dtype.categories.get_indexer(values.categories), -1)
+    return pd.Categorical.from_codes(where[np.asarray(values.codes)], dtype=dtype)
+
+
+def _comparator_codes(rows: Rows) -> IntArray:
+    """Return each row's comparator as a position in the declared comparators (-1: none)."""
+    codes = np.full(len(rows.comparator), -1, dtype=np.int64)
+    censored = np.flatnonzero(rows.censored)
+    known = {c: i for i, c in enumerate(schema.COMPARATORS)}
+    codes[censored] = [known[c] for c in rows.comparator[censored]]
+    return codes
+
+
+def _reporting_unit_column(run: _Run, number: IntArray) -> pd.Categorical[Any]:
+    """Return the profile's reporting unit per row, each distinct unit held once."""
+    shown = reporting_units(run.target)  # per analyte number; last entry (for -1): None
+    codes, units = pd.factorize(shown, use_na_sentinel=True)
+    return pd.Categorical.from_codes(
+        np.asarray(codes, dtype=np.int64)[number], categories=pd.Index(units, dtype=object)
+    )
 
 
 def _rule_inputs(

@@ -92,7 +92,8 @@ def plot_results(
                 label="reference range",
             )
         # Reported results and each derivation (equation) are separate series.
-        series = data["equation"].where(data["status"] == "derived", "reported").fillna("reported")
+        equation = data["equation"].astype(object)
+        series = equation.where(data["status"] == "derived", "reported").fillna("reported")
         for name in pd.unique(series):
             part = (series == name).to_numpy(dtype=bool)
             ax.plot(

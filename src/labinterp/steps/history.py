@@ -145,13 +145,15 @@ def _comparable(interpreted: pd.DataFrame) -> tuple[npt.NDArray[np.bool_], npt.N
     usable &= interpreted["patient_id"].notna().to_numpy()
     usable &= interpreted["collected_at"].notna().to_numpy()
     usable &= np.isfinite(interpreted["value_canonical"].to_numpy(dtype="float64"))
-    censored = usable & (interpreted["comparator"].fillna("").to_numpy(dtype=object) != "")
+    comparator = interpreted["comparator"].astype(object)  # "" or missing: exact
+    censored = usable & comparator.notna().to_numpy() & (comparator != "").to_numpy()
     return usable, censored
 
 
 def _series_frame(rows: pd.DataFrame) -> pd.DataFrame:
     """Return the compared rows as series (patient, analyte, reported or equation), in time."""
-    series = rows["equation"].where(rows["status"] == "derived", "reported").fillna("reported")
+    equation = rows["equation"].astype(object)
+    series = equation.where(rows["status"] == "derived", "reported").fillna("reported")
     frame = pd.DataFrame(
         {
             "patient": rows["patient_id"].astype("string"),

@@ -78,7 +78,9 @@ class Report:
         rows = self._rows[self._rows["analyte"].notna()]
         if "collected_at" in rows.columns:
             rows = rows.sort_values("collected_at", kind="stable", na_position="first")
-        series = rows["equation"].fillna("reported") if "equation" in rows else "reported"
+        series = (
+            rows["equation"].astype(object).fillna("reported") if "equation" in rows else "reported"
+        )
         return rows.assign(_series=series).groupby(["analyte", "_series"], sort=False).tail(1)
 
     def _plot(self) -> str:
