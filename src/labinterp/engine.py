@@ -197,16 +197,15 @@ def interpret(
     made = _derive(run, rows, sets_in, egfr_equation) if derive else _Made.of(rows)
     rows = made.rows
     passing = Passing(run.frame, made.layout)  # input columns into output order, meanwhile
-    outcome = Outcome.resume(rows.status.copy(), rows.problem.copy(), rows.open)
+    outcome = Outcome.resume(rows)
     # Rows read without a problem stay usable for schemes: what is recorded from here on
     # (no range, missing context, indeterminate) leaves the value and unit readable.
     usable = outcome.open()
-    ranges, lab_used = _ranges(run, rows, texts, made.notes, outcome)
+    ranges = _ranges(run, rows, texts, made.notes, outcome)
     flag_coded = _flag(run, rows, ranges, outcome)
-    status = outcome.status
-    status[made.layout.derived] = Status.DERIVED.value  # the reason a range is missing stays
+    outcome.settle(made.layout.derived, Status.DERIVED)  # the reason a range is missing stays
     if on_invalid == "raise":
-        _raise_first_invalid(status, outcome.problem, run.frame["source_row"], made.layout)
+        _raise_first_invalid(outcome, run.frame["source_row"], made.layout)
     sets = sets_in[made.layout.source]  # a derived row belongs to its source row's sample set
     classified = _classify(run, rows, flag_coded, usable, sets, schemes, inflammation)
     columns = _columns(run, rows, ranges, flag_coded, classified, outcome, made, usable)
@@ -215,7 +214,7 @@ def interpret(
         flag_coded,
         classified.scheme_coded,
         classified.category_coded,
-        _rule_inputs(run, rows, made, passing, sets, lab_used, ranges),
+        _rule_inputs(run, rows, made, passing, sets, ranges),
         run.profile,
         run.catalogue,
         run.text,
@@ -290,9 +289,7 @@ def _derive(run: _Run, rows: Rows, sets: IntArray, egfr_equation: str | None) ->
     return _Made(placed, layout, notes, derived_from, equation)
 
 
-def _ranges(
-    run: _Run, rows: Rows, texts: LabTexts, notes: IntArray, outcome: Outcome
-) -> tuple[Ranges, BoolArray]:
+def _ranges(run: _Run, rows: Rows, texts: LabTexts, notes: IntArray, outcome: Outcome) -> Ranges:
     """Choose each row's range: the lab's own first, then the catalogue's."""
     ranges = Ranges.empty(len(rows.number))
     ranges.caveats |= notes
@@ -301,7 +298,7 @@ def _ranges(
     people = People(sex=rows.sex(), sex_number=rows.sex_number, age=rows.age)
     catalogue_ranges(run.catalogue, rows.number, people, pending, run.target, ranges, outcome)
     ranges.caveats[rows.sex_unrecognised] |= NOTE_BIT["sex_unrecognised"]
-    return ranges, lab_used
+    return ranges
 
 
 def _flag(run: _Run, rows: Rows, ranges: Ranges, outcome: Outcome) -> pd.Categorical[Any]:
@@ -325,7 +322,7 @@ def _flag(run: _Run, rows: Rows, ranges: Ranges, outcome: Outcome) -> pd.Categor
     partial = undecided & (result.code != len(FLAG_ORDER))  # with a flag
     outcome.record(partial, ReasonCode.INDETERMINATE, CRITICAL_UNDECIDED)
     outcome.record(undecided, ReasonCode.INDETERMINATE, FLAG_UNDECIDED)
-    outcome.status[outcome.open()] = Status.OK.value
+    outcome.settle(outcome.open(), Status.OK)
     return pd.Categorical.from_codes(result.code, categories=pd.Index([*FLAG_ORDER, ""]))
 
 
@@ -389,17 +386,23 @@ def _columns(
         "reference_high_inclusive": pd.arrays.BooleanArray(ranges.high_inclusive, ~ranges.sourced),
         "critical_low": ranges.critical_low,
         "critical_high": ranges.critical_high,
-        "reference_source": ranges.source,
-        "reference_citation": ranges.citation,
+        "reference_source": ranges.sources(run.catalogue),
+        "reference_citation": ranges.citations(),
         "flag": _recoded("flag", flag),
         "scheme": _recoded("scheme", classified.scheme_coded),
         "category": _recoded("category", classified.category_coded),
         "_notes": ranges.caveats,
-        "status": outcome.status,
+        "status": _typed("status", outcome.number),
         "problem": outcome.problem,
-        "derived_from": made.layout.derived_only(made.derived_from),
+        "derived_from": made.layout.derived_column(
+            pd.array(made.derived_from, dtype=schema.column("derived_from").dtype)
+        ),
         **hba1c_columns(analyte, rows.value_canonical, canonical, usable),
-        "equation": made.layout.derived_only(made.equation),
+        "equation": made.layout.derived_column(
+            pd.Categorical(
+                made.equation, categories=pd.Index(pd.unique(made.equation), dtype=object)
+            )
+        ),
     }
     if "sex" in run.frame.columns:
         columns["raw_sex"] = run.frame["sex"]  # its place among the columns; in order later
@@ -452,7 +455,6 @@ def _rule_inputs(
     made: _Made,
     passing: Passing,
     sets: IntArray,
-    lab_used: BoolArray,
     ranges: Ranges,
 ) -> dict[str, Any]:
     """Return the row-aligned arrays the context rules need besides analyte and flag."""
@@ -468,10 +470,7 @@ def _rule_inputs(
             else layout.context(column(run.frame, "collected_at"))
         ),
         "sample_set": sets,
-        "reference_source": pd.Categorical.from_codes(
-            np.where(lab_used, 0, np.where(ranges.sourced, 1, -1)),
-            categories=pd.Index(["lab", f"catalogue:{run.catalogue.info.name}"]),
-        ),
+        "reference_source": ranges.sources(run.catalogue),
         "derived": layout.derived,
         "equation": pd.Categorical.from_codes(
             layout.place(np.full(n, -1, dtype=np.int64), equation_codes),
@@ -480,10 +479,9 @@ def _rule_inputs(
     }
 
 
-def _raise_first_invalid(
-    status: ObjArray, problem: ObjArray, source_row: pd.Series, layout: Layout
-) -> None:
+def _raise_first_invalid(outcome: Outcome, source_row: pd.Series, layout: Layout) -> None:
     """Raise for the first input row that could not be interpreted."""
+    status, problem = outcome.status, outcome.problem
     bad = ~np.isin(status, [Status.OK.value, Status.DERIVED.value])
     if not bad.any():
         return

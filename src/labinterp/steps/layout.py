@@ -14,8 +14,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from labinterp.perf import Soon, objects, threaded
-from labinterp.steps.state import IntArray, ObjArray
+from labinterp.perf import Soon, threaded
+from labinterp.steps.state import IntArray
 
 __all__ = ["GLOSSARY_COLUMNS", "Layout", "Passing", "assemble", "derived_labels"]
 
@@ -104,11 +104,11 @@ class Layout:
         out[self.where[n:]] = made
         return out
 
-    def derived_only(self, made: ObjArray) -> ObjArray:
-        """Return ``made`` on the derived rows, in output order, and ``None`` elsewhere."""
-        out = objects(len(self.order))
-        out[self.where[len(self.order) - len(self.positions) :]] = made
-        return out
+    def derived_column(self, made: Any) -> Any:
+        """Return ``made`` (a pandas array) on the derived rows, missing elsewhere."""
+        rows = np.full(len(self.order), -1, dtype=np.int64)
+        rows[self.where[len(self.order) - len(self.positions) :]] = np.arange(len(made))
+        return made.take(rows, allow_fill=True)
 
     def context(self, series: pd.Series) -> pd.Series:
         """Return a context column in output order; derived rows copy their source's."""

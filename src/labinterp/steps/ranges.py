@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from labinterp.catalogue import RangeCatalogue
 from labinterp.errors import ReasonCode, UnitError
@@ -62,10 +63,11 @@ class Ranges:
     high_inclusive: npt.NDArray[np.bool_]
     critical_low: FloatArray
     critical_high: FloatArray
-    source: ObjArray
-    citation: ObjArray
+    citation: IntArray  # a position in ``cited`` (-1: none)
     caveats: npt.NDArray[np.int64]
-    sourced: npt.NDArray[np.bool_]  # a source is set
+    sourced: npt.NDArray[np.bool_]  # a range was found (the lab's or the catalogue's)
+    lab: npt.NDArray[np.bool_]  # the lab's own range was used
+    cited: dict[str, int]  # each distinct citation once, numbered
 
     @classmethod
     def empty(cls, n: int) -> Ranges:
@@ -77,10 +79,30 @@ class Ranges:
             high_inclusive=np.ones(n, dtype=bool),
             critical_low=np.full(n, np.nan),
             critical_high=np.full(n, np.nan),
-            source=objects(n),
-            citation=objects(n),
+            citation=np.full(n, -1, dtype=np.int64),
             caveats=np.zeros(n, dtype=np.int64),
             sourced=np.zeros(n, dtype=bool),
+            lab=np.zeros(n, dtype=bool),
+            cited={},
+        )
+
+    def cite(self, citation: str | None) -> int:
+        """Return the number of a citation (-1 for none), numbering it when new."""
+        if citation is None:
+            return -1
+        return self.cited.setdefault(citation, len(self.cited))
+
+    def citations(self) -> pd.Categorical[Any]:
+        """Return each row's citation, each distinct text held once."""
+        return pd.Categorical.from_codes(
+            self.citation, categories=pd.Index(list(self.cited), dtype=object)
+        )
+
+    def sources(self, catalogue: RangeCatalogue) -> pd.Categorical[Any]:
+        """Return where each row's range came from: ``lab`` or ``catalogue:<name>``."""
+        codes = np.where(self.lab, 0, np.where(self.sourced, 1, -1))
+        return pd.Categorical.from_codes(
+            codes, categories=pd.Index(["lab", f"catalogue:{catalogue.info.name}"], dtype=object)
         )
 
 
@@ -162,9 +184,9 @@ def lab_ranges(
     ranges.high[into] = np.array([r.high for r in used], dtype="float64")[of]
     ranges.low_inclusive[into] = np.array([r.low_inclusive for r in used], dtype=bool)[of]
     ranges.high_inclusive[into] = np.array([r.high_inclusive for r in used], dtype=bool)[of]
-    ranges.source[into] = "lab"
+    ranges.lab[into] = True
     ranges.sourced[into] = True
-    ranges.citation[into] = LAB_CITATION
+    ranges.citation[into] = ranges.cite(LAB_CITATION)
     return ok
 
 
@@ -372,7 +394,6 @@ def catalogue_ranges(
         ("high", ranges.high),
         ("low_inclusive", ranges.low_inclusive),
         ("high_inclusive", ranges.high_inclusive),
-        ("source", ranges.source),
     ):
         target_array[into] = table(field, target_array.dtype)[of]
     ranges.sourced[into] = np.array([c.source is not None for c in choices], dtype=bool)[of]
@@ -381,9 +402,10 @@ def catalogue_ranges(
     for field, target_array in (
         ("critical_low", ranges.critical_low),
         ("critical_high", ranges.critical_high),
-        ("citation", ranges.citation),
     ):
         target_array[into] = table(field, target_array.dtype)[of]
+    cited = np.array([ranges.cite(c.citation) for c in choices], dtype=np.int64)
+    ranges.citation[into] = cited[of]
     ranges.caveats[critical] |= CATALOGUE_CRITICAL
     # The groups without a range record why, one reason at a time.
     reason_of = [c.problem[0] if c.problem else None for c in choices]

@@ -98,6 +98,7 @@ def read(
         age=pd.to_numeric(column(frame, "age_years"), errors="coerce").to_numpy(dtype="float64"),
         lab_text=lab_text,
         status=outcome.status,
+        status_number=outcome.number,
         problem=outcome.problem,
         open=outcome.open(),
     )

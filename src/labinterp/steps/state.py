@@ -31,6 +31,7 @@ __all__ = [
     "NOTE_BIT",
     "NOTE_IDS",
     "SEXES",
+    "STATUS_NUMBER",
     "LabTexts",
     "Outcome",
     "Rows",
@@ -77,22 +78,35 @@ CLASSIFIABLE = [
 ]
 
 
+#: Each status's number: its position in :class:`~labinterp.vocab.Status`.
+STATUS_NUMBER: dict[str, int] = {status.value: i for i, status in enumerate(Status)}
+
+
 class Outcome:
-    """Row status and problem, where the first reason recorded wins."""
+    """Row status and problem, where the first reason recorded wins.
+
+    The status is kept as text and as its number in :class:`~labinterp.vocab.Status`
+    (-1: none yet), so the output column is built from numbers.
+    """
 
     def __init__(self, n: int) -> None:
         self.status: ObjArray = objects(n)
+        self.number: IntArray = np.full(n, -1, dtype=np.int64)
         self.problem: ObjArray = objects(n)
         self._open = np.ones(n, dtype=bool)
 
     @classmethod
-    def resume(
-        cls, status: ObjArray, problem: ObjArray, still_open: npt.NDArray[np.bool_]
-    ) -> Outcome:
-        """Go on from recorded statuses: rows without one (``still_open``) are open."""
+    def resume(cls, rows: Rows) -> Outcome:
+        """Go on from the statuses recorded on rows: rows without one are open."""
         outcome = cls(0)
-        outcome.status, outcome.problem, outcome._open = status, problem, still_open.copy()
+        outcome.status, outcome.number = rows.status.copy(), rows.status_number.copy()
+        outcome.problem, outcome._open = rows.problem.copy(), rows.open.copy()
         return outcome
+
+    def settle(self, mask: npt.NDArray[np.bool_], status: Status) -> None:
+        """Set ``status`` on the rows in ``mask``, whatever was recorded (ok, derived)."""
+        self.status[mask] = status.value
+        self.number[mask] = STATUS_NUMBER[status.value]
 
     def open(self) -> npt.NDArray[np.bool_]:
         """Return where no status is recorded yet (a copy)."""
@@ -105,6 +119,7 @@ class Outcome:
             return
         self._open &= ~target
         self.status[target] = code.value
+        self.number[target] = STATUS_NUMBER[code.value]
         if isinstance(problem, np.ndarray):
             self.problem[target] = problem[target]
         else:
@@ -211,6 +226,7 @@ class Rows:
     age: FloatArray
     lab_text: IntArray  # code into LabTexts
     status: ObjArray  # None while the row can still be interpreted
+    status_number: IntArray  # its number in Status (-1: none)
     problem: ObjArray
     open: npt.NDArray[np.bool_]  # no status yet
 
