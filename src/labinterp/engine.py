@@ -35,7 +35,7 @@ from labinterp.steps.flags import (
     flags,
 )
 from labinterp.steps.history import superseded, with_history
-from labinterp.steps.layout import GLOSSARY_COLUMNS, Layout, Passing, assemble, derived_labels
+from labinterp.steps.layout import Layout, Passing, assemble, derived_labels
 from labinterp.steps.ranges import People, Ranges, catalogue_ranges, lab_ranges
 from labinterp.steps.read import read
 from labinterp.steps.schemes import Classified, SchemeInputs, apply_schemes, inflamed_sample_sets
@@ -406,7 +406,7 @@ def _columns(
     }
     if "sex" in run.frame.columns:
         columns["raw_sex"] = run.frame["sex"]  # its place among the columns; in order later
-    for name in GLOSSARY_COLUMNS:
+    for name in schema.head():
         if name not in run.frame.columns and name not in columns:
             columns[name] = objects(total)
     if "corrected" in run.frame.columns:

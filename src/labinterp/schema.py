@@ -49,6 +49,7 @@ __all__ = [
     "columns",
     "conform",
     "dtypes",
+    "head",
     "interpreted",
     "interpreted_order",
     "results",
@@ -383,6 +384,11 @@ def column(name: str, kind: Kind = "interpreted") -> Column:
 def dtypes(kind: Kind = "interpreted") -> dict[str, Any]:
     """Return the declared pandas dtype of every column, by name."""
     return {c.name: c.dtype for c in columns(kind)}
+
+
+def head() -> tuple[str, ...]:
+    """Return the interpreted frame's first columns, always present, in their order."""
+    return tuple(c.name for c in _HEAD)
 
 
 def results() -> pa.Schema:

@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from labinterp.models import Profile
+from labinterp.schema import FLAGS
 from labinterp.steps.state import IntArray, analyte_number
 
 __all__ = [
@@ -34,8 +35,8 @@ __all__ = [
     "flags",
 ]
 
-#: Flags in the order they occur along the number line.
-FLAG_ORDER: Final = ("LL", "L", "N", "H", "HH")
+#: Flags in the order they occur along the number line (the schema's ordered categories).
+FLAG_ORDER: Final = FLAGS
 _LL, _L, _N, _H, _HH = range(5)
 
 FloatArray = npt.NDArray[np.float64]

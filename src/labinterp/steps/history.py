@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from labinterp import schema
 from labinterp.catalogue import biological_variation
 from labinterp.equations.variation import (
     reference_change_value,
@@ -28,17 +29,10 @@ from labinterp.steps.state import column as column_of
 
 __all__ = ["HISTORY_COLUMNS", "history", "superseded", "with_history"]
 
-#: Columns :func:`history` returns, in order.
-HISTORY_COLUMNS: tuple[str, ...] = (
-    "previous_value",
-    "previous_collected_at",
-    "change_abs",
-    "change_pct",
-    "rcv_pct",
-    "rcv_up_pct",
-    "rcv_down_pct",
-    "significant_change",
-    "history_note",
+#: Columns :func:`history` returns, in order: those :mod:`labinterp.schema` declares as
+#: filled by the history step.
+HISTORY_COLUMNS: tuple[str, ...] = tuple(
+    c.name for c in schema.columns("interpreted") if "history" in c.steps
 )
 
 RcvForm = Literal["symmetric", "lognormal"]

@@ -15,49 +15,10 @@ import numpy.typing as npt
 import pandas as pd
 
 from labinterp.perf import Soon, threaded
+from labinterp.schema import head
 from labinterp.steps.state import IntArray
 
-__all__ = ["GLOSSARY_COLUMNS", "Layout", "Passing", "assemble", "derived_labels"]
-
-#: Columns of the interpreted frame, in order (DESIGN §3 plus the range details).
-GLOSSARY_COLUMNS: tuple[str, ...] = (
-    "source_row",
-    "patient_id",
-    "sex",
-    "age_years",
-    "birth_date",
-    "collected_at",
-    "source_code",
-    "source_code_system",
-    "source_name",
-    "analyte",
-    "raw_value",
-    "raw_unit",
-    "comparator",
-    "value",
-    "unit",
-    "value_canonical",
-    "unit_canonical",
-    "lab_reference_text",
-    "lab_flag",
-    "reference_low",
-    "reference_high",
-    "reference_low_inclusive",
-    "reference_high_inclusive",
-    "critical_low",
-    "critical_high",
-    "reference_source",
-    "reference_citation",
-    "flag",
-    "scheme",
-    "category",
-    "explanation",
-    "explanation_sources",
-    "caveats",
-    "status",
-    "problem",
-    "derived_from",
-)
+__all__ = ["Layout", "Passing", "assemble", "derived_labels"]
 
 
 @dataclass(frozen=True)
@@ -181,7 +142,8 @@ def assemble(
         series = values
         series.index = index
         frame[name] = series
-    ordered = [*GLOSSARY_COLUMNS, *(c for c in frame if c not in GLOSSARY_COLUMNS)]
+    first = head()
+    ordered = [*first, *(c for c in frame if c not in first)]
     return pd.DataFrame({name: frame[name] for name in ordered}, index=index, copy=False)
 
 
