@@ -5,7 +5,8 @@ Every module under ``src/labinterp`` is parsed with :mod:`ast`. The rules:
 ``private-name``
     No module takes a ``_private`` name (one leading underscore, not a dunder) from another
     labinterp module: neither ``from labinterp.x import _y`` nor ``x._y`` where ``x`` is an
-    imported labinterp module (``catalogue._DATA``).
+    imported labinterp module (``catalogue._DATA``). Imports under ``if TYPE_CHECKING:``
+    count for this rule, ``private-module`` and ``equations-layer``.
 ``private-module``
     No module imports a private module (a path part with one leading underscore, such as
     ``labinterp.io._context``), except the ``__init__`` of the package that holds it.
