@@ -46,12 +46,12 @@ def test_columns_factorized_in_threads_give_the_same_frame(
     nordic_example, us_example, monkeypatch, profile: str
 ) -> None:
     """Hashing the text columns in background threads (large frames) changes no output."""
-    from labinterp import perf as _frames
+    from labinterp import perf
 
     source = labinterp.read_csv(nordic_example if profile == "no" else us_example)
-    monkeypatch.setattr(_frames, "THREADED_ROWS", 10**9)
+    monkeypatch.setattr(perf, "THREADED_ROWS", 10**9)
     in_turn = labinterp.interpret(source, profile=profile, history=True)
-    monkeypatch.setattr(_frames, "THREADED_ROWS", 0)
+    monkeypatch.setattr(perf, "THREADED_ROWS", 0)
     threaded = labinterp.interpret(source, profile=profile, history=True)
     pd.testing.assert_frame_equal(threaded, in_turn)
 

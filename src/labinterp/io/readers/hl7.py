@@ -48,7 +48,7 @@ from labinterp.io.readers.source import load_source
 __all__ = ["HL7_COLUMNS", "parse_hl7", "read_hl7"]
 
 #: Columns of the frame returned by :func:`parse_hl7`, in order: the glossary's input
-#: columns (DESIGN §3), then the HL7-specific ones.
+#: columns (declared in labinterp.schema), then the HL7-specific ones.
 HL7_COLUMNS: tuple[str, ...] = (
     "source_row",
     "patient_id",

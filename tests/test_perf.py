@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labinterp import perf as _frames
+from labinterp import perf
 from labinterp.perf import factorize_rows
 from labinterp.samples import in_sets_of
 
@@ -56,7 +56,7 @@ def test_factorize_rows_matches_first_appearance_numbering(
         if not table
         else {"_SORT_AT_MOST": 0 if len(rows) % 2 else 4096}
     )
-    with mock.patch.multiple(_frames, **limits):
+    with mock.patch.multiple(perf, **limits):
         codes, first = factorize_rows(*columns)
     expected_codes, expected_first = _reference(rows) if rows else ([], [])
     assert codes.tolist() == expected_codes
@@ -111,8 +111,8 @@ def test_column_codes_in_threads_equal_factorizing_in_turn(monkeypatch) -> None:
     )
     expected = {name: pd.factorize(frame[name], use_na_sentinel=True) for name in frame}
     for threshold in (0, 10**9):  # in threads, then in turn
-        monkeypatch.setattr(_frames, "THREADED_ROWS", threshold)
-        coded = _frames.ColumnCodes(frame, ["a", "b", "absent"])
+        monkeypatch.setattr(perf, "THREADED_ROWS", threshold)
+        coded = perf.ColumnCodes(frame, ["a", "b", "absent"])
         assert coded.get("absent") is None
         for name, (codes, uniques) in expected.items():
             found = coded.get(name)
@@ -125,10 +125,10 @@ def test_soon_takes_back_queued_work_and_waits_for_started_work() -> None:
     """A result still queued is computed by the caller; one already started is waited for."""
     import threading
 
-    pool = _frames._pool()
+    pool = perf._pool()
     release = threading.Event()
     busy = [pool.submit(release.wait) for _ in range(pool._max_workers)]  # every worker
-    queued = _frames.Soon(True, threading.get_ident)
+    queued = perf.Soon(True, threading.get_ident)
     assert queued.result() == threading.get_ident()  # taken back: run here
     release.set()
     for future in busy:
@@ -140,17 +140,17 @@ def test_soon_takes_back_queued_work_and_waits_for_started_work() -> None:
         go.wait()
         return threading.current_thread().name
 
-    started = _frames.Soon(True, work)
+    started = perf.Soon(True, work)
     running.wait()
     go.set()
     assert started.result().startswith("labinterp")  # run by the worker, waited for
-    assert _frames.Soon(False, lambda: 7).result() == 7
+    assert perf.Soon(False, lambda: 7).result() == 7
 
 
 def _rows_in_child(threshold: int) -> int:
     import labinterp
 
-    _frames.THREADED_ROWS = threshold
+    perf.THREADED_ROWS = threshold
     source = labinterp.read_csv(EXAMPLE)
     return len(labinterp.interpret(source))
 
@@ -163,7 +163,7 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "nordic_export.csv"
 )
 def test_a_forked_child_runs_with_a_pool_of_its_own(monkeypatch) -> None:
     """After the parent used its threads, a forked child interprets (no hang on dead threads)."""
-    monkeypatch.setattr(_frames, "THREADED_ROWS", 0)
+    monkeypatch.setattr(perf, "THREADED_ROWS", 0)
     expected = _rows_in_child(0)  # the parent's pool now has a started worker
     with multiprocessing.get_context("fork").Pool(1) as pool:
         assert pool.apply_async(_rows_in_child, (0,)).get(timeout=60) == expected
