@@ -82,6 +82,7 @@ class _Run:
 
 def _start(
     frame: pd.DataFrame,
+    *,
     profile: str | Profile,
     catalogue: str | Path | RangeCatalogue | None,
     lang: str,
@@ -188,7 +189,14 @@ def interpret(
     InvalidResultError
         With ``on_invalid="raise"``, for the first row that is not ``ok``.
     """
-    run = _start(frame, profile, catalogue, lang, audience, on_invalid)
+    run = _start(
+        frame,
+        profile=profile,
+        catalogue=catalogue,
+        lang=lang,
+        audience=audience,
+        on_invalid=on_invalid,
+    )
     texts, lab_text = LabTexts.of(run.frame, run.coded)
     rows = read(run.frame, decimal, run.target, lab_text, run.coded)
     sets_in = sample_sets(
@@ -207,14 +215,25 @@ def interpret(
     if on_invalid == "raise":
         _raise_first_invalid(outcome, run.frame["source_row"], made.layout)
     sets = sets_in[made.layout.source]  # a derived row belongs to its source row's sample set
-    classified = _classify(run, rows, flag_coded, usable, sets, schemes, inflammation)
-    columns = _columns(run, rows, ranges, flag_coded, classified, outcome, made, usable)
+    classified = _classify(
+        run, rows, flag_coded, usable=usable, sets=sets, schemes=schemes, inflammation=inflammation
+    )
+    columns = _columns(
+        run,
+        rows,
+        ranges,
+        flag=flag_coded,
+        classified=classified,
+        outcome=outcome,
+        made=made,
+        usable=usable,
+    )
     rendered = render(
         pd.Categorical.from_codes(rows.number, categories=pd.Index(analyte_keys())),
         flag_coded,
         classified.scheme_coded,
         classified.category_coded,
-        _rule_inputs(run, rows, made, passing, sets, ranges),
+        _rule_inputs(run, rows, made, passing=passing, sets=sets, ranges=ranges),
         run.profile,
         run.catalogue,
         run.text,
@@ -330,6 +349,7 @@ def _classify(
     run: _Run,
     rows: Rows,
     flag: pd.Categorical[Any],
+    *,
     usable: BoolArray,
     sets: IntArray,
     schemes: Sequence[str] | None,
@@ -362,6 +382,7 @@ def _columns(
     run: _Run,
     rows: Rows,
     ranges: Ranges,
+    *,
     flag: pd.Categorical[Any],
     classified: Classified,
     outcome: Outcome,
@@ -453,6 +474,7 @@ def _rule_inputs(
     run: _Run,
     rows: Rows,
     made: _Made,
+    *,
     passing: Passing,
     sets: IntArray,
     ranges: Ranges,
