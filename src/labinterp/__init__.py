@@ -34,7 +34,7 @@ from typing import Any
 from labinterp import pandas as _pandas_accessor  # registers df.labinterp
 from labinterp.catalogue import load_range_catalogue
 from labinterp.catalogue import sources as sources
-from labinterp.engine import failures, findings, interpret
+from labinterp.engine import interpret
 from labinterp.errors import (
     CatalogueError,
     IncompatibleUnitError,
@@ -52,6 +52,7 @@ from labinterp.errors import (
 from labinterp.io import read, read_csv
 from labinterp.io.writers.html import Report, report
 from labinterp.models import Finding
+from labinterp.results import failures, findings
 from labinterp.single import interpret_one, interpret_panel
 from labinterp.steps.history import history
 from labinterp.units import convert, ureg

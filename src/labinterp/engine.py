@@ -9,7 +9,7 @@ with a ``status`` and, when it is not ``ok``, a ``problem`` a person can act on.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -21,12 +21,12 @@ from labinterp import schema
 from labinterp.catalogue import RangeCatalogue, Text, get_profile, load_range_catalogue
 from labinterp.dates import complete_context
 from labinterp.errors import InvalidResultError, MissingColumnError, ReasonCode
-from labinterp.models import Finding, Profile
+from labinterp.models import Profile
 from labinterp.perf import ColumnCodes, objects
 from labinterp.samples import sample_sets
 from labinterp.steps.convert import reporting_units
 from labinterp.steps.derive import Basis, derive_egfr, derived_rows_frame, hba1c_columns
-from labinterp.steps.explain import CAVEAT_SEPARATOR, finalise_text, render
+from labinterp.steps.explain import finalise_text, render
 from labinterp.steps.flags import (
     CRITICAL_UNDECIDED,
     FLAG_ORDER,
@@ -55,9 +55,9 @@ from labinterp.steps.state import (
     sex_names,
 )
 from labinterp.values import Decimal
-from labinterp.vocab import Flag, Status
+from labinterp.vocab import Status
 
-__all__ = ["failures", "findings", "interpret"]
+__all__ = ["interpret"]
 
 OnInvalid = Literal["record", "raise"]
 
@@ -233,10 +233,10 @@ def interpret(
         flag_coded,
         classified.scheme_coded,
         classified.category_coded,
-        _rule_inputs(run, rows, made, passing=passing, sets=sets, ranges=ranges),
-        run.profile,
-        run.catalogue,
-        run.text,
+        rows=_rule_inputs(run, rows, made, passing=passing, sets=sets, ranges=ranges),
+        profile=run.profile,
+        cat=run.catalogue,
+        text=run.text,
     )
     index = derived_labels(run.frame.index, made.layout.positions)
     out = assemble(columns, made.layout, run.frame.index, index, passing)
@@ -315,7 +315,15 @@ def _ranges(run: _Run, rows: Rows, texts: LabTexts, notes: IntArray, outcome: Ou
     lab_used = lab_ranges(texts, rows, run.target, ranges)
     pending = ~lab_used & (rows.number >= 0)
     people = People(sex=rows.sex(), sex_number=rows.sex_number, age=rows.age)
-    catalogue_ranges(run.catalogue, rows.number, people, pending, run.target, ranges, outcome)
+    catalogue_ranges(
+        run.catalogue,
+        rows.number,
+        people,
+        pending=pending,
+        target=run.target,
+        ranges=ranges,
+        outcome=outcome,
+    )
     ranges.caveats[rows.sex_unrecognised] |= NOTE_BIT["sex_unrecognised"]
     return ranges
 
@@ -513,91 +521,4 @@ def _raise_first_invalid(outcome: Outcome, source_row: pd.Series, layout: Layout
         f"Row {row} could not be interpreted ({status[first]}): {problem[first]}",
         row=int(row) if isinstance(row, (int, np.integer)) else None,
         reason=ReasonCode(status[first]),
-    )
-
-
-def failures(interpreted: pd.DataFrame) -> pd.DataFrame:
-    """Return the rows that could not be interpreted, with their row, field and reason.
-
-    Parameters
-    ----------
-    interpreted
-        A frame returned by :func:`interpret`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``source_row``, ``analyte``, ``status``, ``problem``.
-    """
-    bad = ~interpreted["status"].isin([Status.OK.value, Status.DERIVED.value])
-    return interpreted.loc[bad, ["source_row", "analyte", "status", "problem"]].reset_index(
-        drop=True
-    )
-
-
-def _none_if_nan(value: Any) -> Any:
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def _finite(value: Any) -> float | None:
-    if value is None or not np.isfinite(value):
-        return None
-    return float(value)
-
-
-def findings(interpreted: pd.DataFrame) -> list[Finding]:
-    """Return one :class:`~labinterp.models.Finding` per row of an interpreted frame.
-
-    Parameters
-    ----------
-    interpreted
-        A frame returned by :func:`interpret`.
-
-    Returns
-    -------
-    list of Finding
-        In row order; ``derived_from`` holds the ``source_row`` numbers of the
-        results a derived row was computed from.
-    """
-    return [_finding(record) for _, record in interpreted.iterrows()]
-
-
-def _finding(record: pd.Series) -> Finding:
-    get: Callable[[str], Any] = {k: _none_if_nan(v) for k, v in record.items()}.get
-    flag_text = get("flag") or None
-    has_range = bool(get("reference_source"))
-    derived_from = get("derived_from")
-    return Finding(
-        analyte=get("analyte"),
-        status=Status(get("status")),
-        problem=get("problem"),
-        raw_value=None if get("raw_value") is None else str(get("raw_value")),
-        raw_unit=get("raw_unit"),
-        comparator=get("comparator") or None,
-        value=get("value"),
-        unit=get("unit"),
-        value_canonical=get("value_canonical"),
-        unit_canonical=get("unit_canonical"),
-        reference_low=_finite(get("reference_low")),
-        reference_high=_finite(get("reference_high")),
-        reference_low_inclusive=get("reference_low_inclusive") if has_range else None,
-        reference_high_inclusive=get("reference_high_inclusive") if has_range else None,
-        critical_low=get("critical_low"),
-        critical_high=get("critical_high"),
-        reference_source=get("reference_source"),
-        reference_citation=get("reference_citation"),
-        flag=Flag(flag_text) if flag_text else None,
-        scheme=get("scheme"),
-        category=get("category"),
-        explanation=get("explanation"),
-        sources=tuple(s for s in (get("explanation_sources") or "").split("; ") if s),
-        caveats=tuple(c for c in (get("caveats") or "").split(CAVEAT_SEPARATOR) if c),
-        equation=get("equation"),
-        derived_from=tuple(int(p) for p in str(derived_from).split(";")) if derived_from else (),
     )

@@ -49,6 +49,6 @@ class LabinterpAccessor:
 
     def failures(self) -> pd.DataFrame:
         """Rows of an interpreted frame that could not be interpreted."""
-        from labinterp.engine import failures
+        from labinterp.results import failures
 
         return failures(self._frame)

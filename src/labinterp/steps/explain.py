@@ -127,6 +127,7 @@ def render(
     flag: pd.Categorical[Any],
     scheme: pd.Categorical[Any] | ObjArray,
     category: pd.Categorical[Any] | ObjArray,
+    *,
     rows: Mapping[str, Any],
     profile: Profile,
     cat: RangeCatalogue,

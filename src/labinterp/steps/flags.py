@@ -72,6 +72,7 @@ def _fill(values: FloatArray, open_end: float) -> FloatArray:
 
 def _category_exact(
     x: FloatArray,
+    *,
     low: FloatArray,
     high: FloatArray,
     low_inc: BoolArray,
@@ -158,7 +159,15 @@ def flags(
     high_inc = np.asarray(high_inclusive, dtype=bool)
     cmp = np.asarray(comparator, dtype=object)
 
-    exact = _category_exact(value, low, high, low_inc, high_inc, crit_low, crit_high)
+    exact = _category_exact(
+        value,
+        low=low,
+        high=high,
+        low_inc=low_inc,
+        high_inc=high_inc,
+        crit_low=crit_low,
+        crit_high=crit_high,
+    )
     lo_cat, hi_cat = exact, exact.copy()
     # Censored values (usually few) span the categories their comparator reaches.
     censored_at = np.flatnonzero(cmp != "" if censored is None else censored)
@@ -194,7 +203,7 @@ def flags(
 
 
 def _exact_one(
-    x: float, low: float, high: float, low_inc: bool, high_inc: bool, cl: float, ch: float
+    x: float, *, low: float, high: float, low_inc: bool, high_inc: bool, cl: float, ch: float
 ) -> int:
     # The same precedence as the array version: HH, LL, H, L, N.
     if x > ch:
@@ -261,7 +270,9 @@ def flag_one(
         math.isfinite(lo) or math.isfinite(hi) or math.isfinite(cl) or math.isfinite(ch)
     ):
         return "", False
-    exact = _exact_one(value, lo, hi, low_inclusive, high_inclusive, cl, ch)
+    exact = _exact_one(
+        value, low=lo, high=hi, low_inc=low_inclusive, high_inc=high_inclusive, cl=cl, ch=ch
+    )
     bottom = _LL if math.isfinite(cl) else _L if math.isfinite(lo) else _N
     top = _HH if math.isfinite(ch) else _H if math.isfinite(hi) else _N
     if comparator in ("<", "<="):

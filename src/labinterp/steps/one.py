@@ -167,7 +167,12 @@ def _catalogue_range(row: Result, lab_used: bool, ctx: Context) -> None:
     if row.analyte is None:
         return
     choice = choose_catalogue_range(
-        ctx.catalogue, row.analyte, ctx.target(row.analyte) or "", ctx.sex, ctx.age, lab_used
+        ctx.catalogue,
+        row.analyte,
+        ctx.target(row.analyte) or "",
+        sex=ctx.sex,
+        age=ctx.age,
+        lab_used=lab_used,
     )
     if lab_used:
         if choice.critical_note:
@@ -265,13 +270,13 @@ def classify_results(rows: Sequence[Result], ctx: Context, in_sample_set: bool) 
                 ctx.schemes,
                 row.analyte,
                 row.value,
-                row.comparator,
-                row.scale,
-                row.offset,
-                row.flag,
-                ctx.age,
-                inflamed,
-                ctx.target,
+                comparator=row.comparator,
+                scale=row.scale,
+                offset=row.offset,
+                flag=row.flag,
+                age=ctx.age,
+                inflamed=inflamed,
+                target=ctx.target,
             )
 
 

@@ -26,6 +26,7 @@ def check_plausible(
     number: IntArray,
     value: FloatArray,
     value_canonical: FloatArray,
+    *,
     unit_display: ObjArray,
     censored: npt.NDArray[np.bool_],
     target: Callable[[str], str | None],
@@ -87,14 +88,16 @@ def implausible(
         f"The value is {side} what is plausible for {name} in this unit ({source}), "
         "which usually means a unit mix-up"
     )
-    unit = _likely_unit(name, value, unit_display, to_unit or "", low, high)
+    unit = _likely_unit(
+        name, value, unit_display=unit_display, to_unit=to_unit or "", low=low, high=high
+    )
     if unit:
         return f"{base}; it would be plausible in {unit}: check the unit at the source."
     return f"{base}; check the unit and the value at the source."
 
 
 def _likely_unit(
-    name: str, value: float, unit_display: Any, to_unit: str, low: float, high: float
+    name: str, value: float, *, unit_display: Any, to_unit: str, low: float, high: float
 ) -> str | None:
     """Return the first common unit in which an implausible number would be plausible.
 

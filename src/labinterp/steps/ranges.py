@@ -242,7 +242,7 @@ class CatalogueChoice:
 
 
 def choose_catalogue_range(
-    cat: RangeCatalogue, name: str, to_unit: str, sex: str, age: float, lab_used: bool
+    cat: RangeCatalogue, name: str, to_unit: str, *, sex: str, age: float, lab_used: bool
 ) -> CatalogueChoice:
     """Choose the catalogue row for one result: the first that covers its sex and age.
 
@@ -343,6 +343,7 @@ def catalogue_ranges(
     cat: RangeCatalogue,
     number: IntArray,
     people: People,
+    *,
     pending: npt.NDArray[np.bool_],
     target: Callable[[str], str | None],
     ranges: Ranges,
@@ -372,9 +373,9 @@ def catalogue_ranges(
             cat,
             keys[number[row]],
             target(keys[number[row]]) or "",
-            people.sex[row],
-            people.age[row],
-            not pending[row],
+            sex=people.sex[row],
+            age=people.age[row],
+            lab_used=not pending[row],
         )
         if number[row] >= 0
         else CatalogueChoice()  # no analyte: never applied

@@ -76,7 +76,15 @@ def read(
     unit_pint = np.array([u.pint for u in infos], dtype=object)
     scale, offset, unit_group = convert_groups(number, unit_pint, unit_code, target, outcome)
     value_canonical = apply_affine(scale, offset, value)
-    check_plausible(number, value, value_canonical, unit_display, censored, target, outcome)
+    check_plausible(
+        number,
+        value,
+        value_canonical,
+        unit_display=unit_display,
+        censored=censored,
+        target=target,
+        outcome=outcome,
+    )
 
     sexes_coded = codes_of(frame, "sex", coded)
     sex_codes, sex_texts = sexes_coded.codes, sexes_coded.uniques

@@ -268,6 +268,7 @@ def classify_one(
     names: Sequence[str],
     analyte: str,
     value: float,
+    *,
     comparator: str,
     scale: float,
     offset: float,
@@ -288,7 +289,17 @@ def classify_one(
         scheme = known[name]
         if scheme.analyte != analyte:
             continue
-        label = _classify_one(scheme, value, comparator, scale, offset, flag, age, inflamed, target)
+        label = _classify_one(
+            scheme,
+            value,
+            comparator=comparator,
+            scale=scale,
+            offset=offset,
+            flag=flag,
+            age=age,
+            inflamed=inflamed,
+            target=target,
+        )
         if label:
             return name, label
     return None, None
@@ -297,6 +308,7 @@ def classify_one(
 def _classify_one(
     scheme: Scheme,
     value: float,
+    *,
     comparator: str,
     scale: float,
     offset: float,

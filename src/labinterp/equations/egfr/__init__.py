@@ -164,6 +164,7 @@ def _entry(
     inputs: tuple[str, ...],
     sources: tuple[str, ...],
     note: str,
+    *,
     output: str = EGFR_DISPLAY,
 ) -> tuple[str, Equation]:
     key = function.__name__
