@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 import labinterp
 from labinterp.cli import app
 
-from .conftest import EXAMPLES
+from .conftest import DATA, EXAMPLES
 
 runner = CliRunner()
 
@@ -198,3 +198,15 @@ def test_profile_choices_are_the_catalogue_profiles() -> None:
 
     assert [p.value for p in cli.ProfileName] == list(profiles())
     assert cli.DEFAULT_PROFILE.value == "no"
+
+
+def test_summary_lists_only_statuses_that_occur(tmp_path) -> None:
+    """The summary counts the statuses and flags of the rows, not every possible one."""
+    source = DATA / "hl7" / "winpath_ORU_R01.txt"
+    result = runner.invoke(
+        app, ["interpret", str(source), "-o", str(tmp_path / "out.csv"), "--profile", "us"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "unknown_analyte" in result.output and "ok" in result.output
+    for absent in ("ambiguous_value", "implausible_value", "derived", "unparsed_value"):
+        assert absent not in result.output

@@ -209,10 +209,10 @@ def _run(
             result = interpret_frame(batch, **options)
             rows += int((result["status"] != "derived").sum())
             # Counted per distinct value, not row by row.
-            flag = result["flag"]
-            for name, values in (("status", result["status"]), ("flag", flag[flag != ""])):
-                for value, count in values.value_counts().items():
-                    counts[name][str(value)] += int(count)
+            for name in ("status", "flag"):  # categoricals: only the values that occur
+                for value, count in result[name].value_counts(dropna=True).items():
+                    if count:
+                        counts[name][str(value)] += int(count)
             writer.submit(result)  # the frame is only read by the writer from here on
     if rows == 0:
         raise ReadError(f"{input_path}: no results were found in the file.")
