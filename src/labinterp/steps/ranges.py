@@ -93,9 +93,13 @@ class Ranges:
         return self.cited.setdefault(citation, len(self.cited))
 
     def citations(self) -> pd.Categorical[Any]:
-        """Return each row's citation, each distinct text held once."""
+        """Return each row's citation, each distinct text held once, in order of first use."""
+        used = pd.unique(self.citation[self.citation >= 0])  # numbers as the rows first use them
+        table = list(self.cited)
+        renumber = np.full(len(table) + 1, -1, dtype=np.int64)  # last entry: for -1
+        renumber[used] = np.arange(len(used))
         return pd.Categorical.from_codes(
-            self.citation, categories=pd.Index(list(self.cited), dtype=object)
+            renumber[self.citation], categories=pd.Index([table[i] for i in used], dtype=object)
         )
 
     def sources(self, catalogue: RangeCatalogue) -> pd.Categorical[Any]:

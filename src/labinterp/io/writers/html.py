@@ -81,7 +81,10 @@ class Report:
         series = (
             rows["equation"].astype(object).fillna("reported") if "equation" in rows else "reported"
         )
-        return rows.assign(_series=series).groupby(["analyte", "_series"], sort=False).tail(1)
+        grouped = rows.assign(_series=series).groupby(
+            ["analyte", "_series"], sort=False, observed=True
+        )
+        return grouped.tail(1)
 
     def _plot(self) -> str:
         try:
