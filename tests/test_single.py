@@ -22,7 +22,12 @@ import labinterp
 import labinterp.equations
 from labinterp import catalogue
 from labinterp.errors import InvalidResultError
-from labinterp.steps.flags import flag_one, flags
+from labinterp.steps.flags import (
+    at_reporting_resolution,
+    at_reporting_resolution_one,
+    flag_one,
+    flags,
+)
 from labinterp.steps.schemes import categorise, categorise_one
 
 EXAMPLES = int(os.environ.get("LABINTERP_FUZZ_EXAMPLES", "150"))
@@ -391,3 +396,25 @@ def test_interpret_one_equals_frame_path(
         profile=profile,
     )
     _same(got, expected)
+
+
+@PROPERTY
+@given(
+    profile=st.sampled_from(["no", "se", "dk", "us"]),
+    analyte=st.sampled_from([*catalogue.analytes(), None]),
+    value=st.one_of(st.floats(-1e6, 1e6), st.just(float("nan")), st.just(float("inf"))),
+    scale=st.sampled_from([1.0, 0.5, 10.93, 88.42]),
+    offset=st.sampled_from([0.0, -23.5, 2.15]),
+)
+def test_reporting_resolution_one_equals_the_array_version(
+    profile: str, analyte: str | None, value: float, scale: float, offset: float
+) -> None:
+    """The scalar twin rounds a converted value as the array version does."""
+    chosen = catalogue.get_profile(profile)
+    keys = list(catalogue.analytes())
+    number = np.array([keys.index(analyte) if analyte else -1], dtype=np.int64)
+    array = at_reporting_resolution(
+        chosen, number, np.array([value]), np.array([scale]), np.array([offset])
+    )[0]
+    one = at_reporting_resolution_one(chosen, analyte, value, scale, offset)
+    assert one == array or (np.isnan(one) and np.isnan(array))

@@ -405,7 +405,9 @@ def _columns(
         "analyte": _typed("analyte", rows.number),
         "comparator": _typed("comparator", _comparator_codes(rows)),
         "value": rows.value,
-        "unit": rows.unit_display,
+        "unit": pd.Categorical.from_codes(
+            rows.unit_code, categories=pd.Index(rows.unit_names, dtype=object)
+        ),
         "value_canonical": rows.value_canonical,
         "unit_canonical": _reporting_unit_column(run, rows.number),
         "sex": _typed("sex", rows.sex_number - 1),  # sex numbers: 0 none, 1 female, 2 male

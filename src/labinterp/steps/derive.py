@@ -11,6 +11,7 @@ derived eGFR is a row of its own with status ``derived``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -144,7 +145,7 @@ def _creatinine_egfr(
         picked = np.flatnonzero(chosen == position)
         for unit_name in _first_seen(unit[picked]):
             idx = picked[unit[picked] == unit_name]
-            scr = ureg.Quantity(basis.value_canonical[idx], normalise_unit(str(unit_name)).pint)
+            scr = ureg.Quantity(basis.value_canonical[idx], _unit(str(unit_name)))
             fn = equation(name)
             if name == _CHILD_WITH_HEIGHT:
                 result = fn(creatinine=scr, height_cm=basis.height[idx])
@@ -152,6 +153,12 @@ def _creatinine_egfr(
                 result = fn(creatinine=scr, age_years=basis.age[idx], sex=basis.sex[idx])
             parts.append((idx, name, np.asarray(result.magnitude, dtype="float64")))
     return parts, notes
+
+
+@lru_cache(maxsize=64)
+def _unit(display: str) -> Any:
+    """Return the pint unit of a displayed unit, parsed once."""
+    return ureg.Unit(normalise_unit(display).pint)
 
 
 def _first_seen(values: npt.NDArray[Any]) -> list[Any]:
@@ -190,8 +197,8 @@ def _cr_cys_egfr(basis: Basis, name: str) -> tuple[IntArray, IntArray, FloatArra
         [conversion(str(unit[j]), "mg/L", "cystatin_c")(value[j]) for j in cj], dtype="float64"
     )
     egfr = fn(
-        creatinine=ureg.Quantity(scr, "umol/L"),
-        cystatin_c=ureg.Quantity(scys, "mg/L"),
+        creatinine=ureg.Quantity(scr, _unit("µmol/L")),
+        cystatin_c=ureg.Quantity(scys, _unit("mg/L")),
         age_years=basis.age[ci],
         sex=basis.sex[ci],
     )

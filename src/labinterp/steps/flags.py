@@ -31,6 +31,7 @@ __all__ = [
     "FLAG_UNDECIDED",
     "FlagResult",
     "at_reporting_resolution",
+    "at_reporting_resolution_one",
     "flag_one",
     "flags",
 ]
@@ -325,3 +326,17 @@ def at_reporting_resolution(
         rows = converted & (number == analyte_number(name)) & np.isfinite(value_canonical)
         out[rows] = np.round(value_canonical[rows] / step) * step
     return out
+
+
+def at_reporting_resolution_one(
+    profile: Profile, analyte: str | None, value_canonical: float, scale: float, offset: float
+) -> float:
+    """Round one converted value to the reporting resolution; the scalar twin.
+
+    The rule of :func:`at_reporting_resolution`, for one result (a property test holds
+    both equal).
+    """
+    step = (profile.resolution or {}).get(analyte or "")
+    if not step or (scale == 1.0 and offset == 0.0) or not math.isfinite(value_canonical):
+        return value_canonical
+    return float(np.round(value_canonical / step) * step)

@@ -30,7 +30,7 @@ from labinterp.steps.explain import caveat_parts, compose_explanation, equation_
 from labinterp.steps.flags import (
     CRITICAL_UNDECIDED,
     FLAG_UNDECIDED,
-    at_reporting_resolution,
+    at_reporting_resolution_one,
     flag_one,
 )
 from labinterp.steps.identify import resolve_analyte
@@ -42,7 +42,7 @@ from labinterp.steps.ranges import (
     lab_range,
 )
 from labinterp.steps.schemes import classify_one, inflamed_sample_sets
-from labinterp.steps.state import CLASSIFIABLE, NOTE_BIT, analyte_keys
+from labinterp.steps.state import CLASSIFIABLE, NOTE_BIT
 from labinterp.units import normalise_unit
 from labinterp.values import parse_value
 from labinterp.vocab import Flag, Status
@@ -236,7 +236,9 @@ def interpret_result(
     _catalogue_range(row, lab_used, ctx)
     if ctx.raw_sex is not None and ctx.sex == "":
         row.notes |= NOTE_BIT["sex_unrecognised"]
-    compared = _at_reporting_resolution(row, ctx.profile)
+    compared = at_reporting_resolution_one(
+        ctx.profile, row.analyte, row.value_canonical, row.scale, row.offset
+    )
     flag, indeterminate = flag_one(
         compared if row.status is None else math.nan,
         row.comparator,
@@ -258,6 +260,8 @@ def interpret_result(
 def classify_results(rows: Sequence[Result], ctx: Context, in_sample_set: bool) -> None:
     """Set scheme and category of the usable results (a panel is one sample set)."""
     inflamed = ctx.inflammation
+    if inflamed is None and not in_sample_set:
+        inflamed = False  # a result on its own belongs to no sample set
     if inflamed is None:
         # The panel is one sample set (0); a result on its own is in none (-1).
         analyte = np.array([r.analyte for r in rows], dtype=object)
@@ -378,21 +382,6 @@ def _finite_or_none(value: float, *, keep_inf: bool = False) -> float | None:
     if math.isnan(value) or (not keep_inf and math.isinf(value)):
         return None
     return value
-
-
-def _at_reporting_resolution(row: Result, profile: Profile) -> float:
-    """Return the value compared with the range (:func:`at_reporting_resolution`)."""
-    if row.analyte is None:
-        return row.value_canonical
-    return float(
-        at_reporting_resolution(
-            profile,
-            np.array([analyte_keys().index(row.analyte)], dtype=np.int64),
-            np.array([row.value_canonical], dtype="float64"),
-            np.array([row.scale], dtype="float64"),
-            np.array([row.offset], dtype="float64"),
-        )[0]
-    )
 
 
 def rule_bits_of(

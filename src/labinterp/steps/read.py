@@ -6,6 +6,7 @@ What reading a row tells, before any range is chosen: enough to derive from it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,7 @@ from labinterp.steps.plausibility import check_plausible
 from labinterp.steps.state import (
     SEXES,
     IntArray,
+    ObjArray,
     Outcome,
     Rows,
     apply_affine,
@@ -28,6 +30,45 @@ from labinterp.values import Decimal, parse_column
 from labinterp.vocab import Sex
 
 __all__ = ["read"]
+
+
+@dataclass(frozen=True)
+class _Units:
+    """Each row's unit as normalised, once per distinct unit as written."""
+
+    display: ObjArray  # per row, the displayed unit (None: none or unknown)
+    shown: IntArray  # per row, the displayed unit's position in ``names`` (-1: none)
+    names: tuple[str, ...]  # each displayed unit once
+    pint: ObjArray  # per distinct unit as written, its pint expression
+    convertible: IntArray  # per row, a position in ``pint`` (-1: cannot be converted)
+
+
+def _units(frame: pd.DataFrame, coded: ColumnCodes | None, outcome: Outcome) -> _Units:
+    """Normalise each distinct unit; record the unknown ones."""
+    units = codes_of(frame, "raw_unit", coded)
+    unit_codes, unit_texts = units.codes, units.uniques
+    infos = [unit_info(u) for u in unit_texts] + [unit_info(None)]
+    taken = np.where(unit_codes < 0, len(unit_texts), unit_codes)
+    names = tuple(dict.fromkeys(u.display for u in infos if u.display is not None))
+    shown = np.array(
+        [names.index(u.display) if u.display is not None else -1 for u in infos],
+        dtype=np.int64,
+    )[taken]
+    has_problem = np.array([u.problem is not None for u in infos], dtype=bool)[taken]
+    if has_problem.any():
+        unit_problem = objects(len(taken))
+        unit_problem[has_problem] = np.array([u.problem for u in infos], dtype=object)[
+            taken[has_problem]
+        ]
+        outcome.record(has_problem, ReasonCode.UNKNOWN_UNIT, unit_problem)
+    converts = np.array([u.pint is not None for u in infos], dtype=bool)[taken]
+    return _Units(
+        display=np.array([u.display for u in infos], dtype=object)[taken],
+        shown=shown,
+        names=names,
+        pint=np.array([u.pint for u in infos], dtype=object),
+        convertible=np.where(converts, taken, -1),
+    )
 
 
 def read(
@@ -58,29 +99,16 @@ def read(
         if hit.any():
             outcome.record(hit, code, parsed.problem[entry])
 
-    units = codes_of(frame, "raw_unit", coded)
-    unit_codes, unit_texts = units.codes, units.uniques
-    infos = [unit_info(u) for u in unit_texts] + [unit_info(None)]
-    taken = np.where(unit_codes < 0, len(unit_texts), unit_codes)
-    unit_display = np.array([u.display for u in infos], dtype=object)[taken]
-    has_problem = np.array([u.problem is not None for u in infos], dtype=bool)[taken]
-    if has_problem.any():
-        unit_problem = objects(len(taken))
-        unit_problem[has_problem] = np.array([u.problem for u in infos], dtype=object)[
-            taken[has_problem]
-        ]
-        outcome.record(has_problem, ReasonCode.UNKNOWN_UNIT, unit_problem)
-    converts = np.array([u.pint is not None for u in infos], dtype=bool)[taken]
-    unit_code = np.where(converts, taken, -1)  # a position in ``infos``
-
-    unit_pint = np.array([u.pint for u in infos], dtype=object)
-    scale, offset, unit_group = convert_groups(number, unit_pint, unit_code, target, outcome)
+    units = _units(frame, coded, outcome)
+    scale, offset, unit_group = convert_groups(
+        number, units.pint, units.convertible, target, outcome
+    )
     value_canonical = apply_affine(scale, offset, value)
     check_plausible(
         number,
         value,
         value_canonical,
-        unit_display=unit_display,
+        unit_display=units.display,
         censored=censored,
         target=target,
         outcome=outcome,
@@ -96,7 +124,9 @@ def read(
         comparator=comparator,
         censored=censored,
         value=value,
-        unit_display=unit_display,
+        unit_display=units.display,
+        unit_code=units.shown,
+        unit_names=units.names,
         scale=scale,
         offset=offset,
         unit_group=unit_group,

@@ -217,6 +217,7 @@ class Rows:
     censored: npt.NDArray[np.bool_]  # the comparator is not ""
     value: FloatArray
     unit_display: ObjArray
+    unit_code: IntArray  # the displayed unit's position in unit_names (-1: none)
     scale: FloatArray
     offset: FloatArray
     unit_group: IntArray  # rows with the same scale and offset share it (-1: none)
@@ -229,6 +230,7 @@ class Rows:
     status_number: IntArray  # its number in Status (-1: none)
     problem: ObjArray
     open: npt.NDArray[np.bool_]  # no status yet
+    unit_names: tuple[str, ...]  # each displayed unit once
 
     def analyte(self) -> ObjArray:
         """Return the analyte key per row (``None`` where not recognised)."""
@@ -241,8 +243,12 @@ class Rows:
     def stacked(self, other: Rows, layout: Layout) -> Rows:
         """Return both row sets together (input rows, then derived rows) in output order."""
         after = int(self.unit_group.max(initial=-1)) + 1  # the other's groups come after
+        names = [*self.unit_names, *(n for n in other.unit_names if n not in self.unit_names)]
+        renumber = np.array([*(names.index(n) for n in other.unit_names), -1], dtype=np.int64)
         theirs = replace(
-            other, unit_group=np.where(other.unit_group >= 0, other.unit_group + after, -1)
+            other,
+            unit_group=np.where(other.unit_group >= 0, other.unit_group + after, -1),
+            unit_code=renumber[other.unit_code],
         )
         in_background = threaded(len(layout.order))
         placed = {
@@ -250,8 +256,11 @@ class Rows:
                 in_background, layout.place, getattr(self, f.name), getattr(theirs, f.name)
             )
             for f in fields(self)
+            if f.name != "unit_names"
         }
-        return Rows(**{name: soon.result() for name, soon in placed.items()})
+        return Rows(
+            **{name: soon.result() for name, soon in placed.items()}, unit_names=tuple(names)
+        )
 
 
 def apply_affine(scale: FloatArray, offset: FloatArray, values: FloatArray) -> FloatArray:

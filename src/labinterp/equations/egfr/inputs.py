@@ -10,6 +10,7 @@ value per sex; :func:`spline` is the two-slope term of CKD-EPI and EKFC.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Final
 
 import numpy as np
@@ -96,7 +97,7 @@ class Batch:
                 field=field,
             )
         try:
-            factor = conversion(f"{value.units:D}", unit, analyte)
+            factor = conversion(_unit_text(value.units), unit, analyte)
         except UnitError as exc:
             raise type(exc)(
                 f"{field}: {exc.message} Give it as a concentration such as {example}.",
@@ -197,3 +198,9 @@ def spline(ratio: Floats, alpha: Any, beta: Any) -> Floats:
         return np.asarray(
             np.minimum(ratio, 1.0) ** alpha * np.maximum(ratio, 1.0) ** beta, dtype=np.float64
         )
+
+
+@lru_cache(maxsize=64)
+def _unit_text(units: Any) -> str:
+    """Return a pint unit as text, formatted once per unit."""
+    return f"{units:D}"
