@@ -43,6 +43,7 @@ from labinterp.steps.state import (
     CODED_COLUMNS,
     NOTE_BIT,
     BoolArray,
+    FloatArray,
     IntArray,
     LabTexts,
     ObjArray,
@@ -285,9 +286,7 @@ def _derive(run: _Run, rows: Rows, sets: IntArray, egfr_equation: str | None) ->
         comparator=rows.comparator[sources],
         sex=sex_names(rows.sex_number[sources]),
         age=rows.age[sources],
-        height=pd.to_numeric(column(run.frame, "height_cm"), errors="coerce").to_numpy(
-            dtype="float64"
-        )[sources],
+        height=_heights(run.frame, sources),
         value_canonical=rows.value_canonical[sources],
         unit_canonical=reporting_units(run.target)[numbers],
         sets=sets[sources],
@@ -306,6 +305,14 @@ def _derive(run: _Run, rows: Rows, sets: IntArray, egfr_equation: str | None) ->
     placed = rows.stacked(read(frame, None, run.target, blank), layout)
     notes = layout.place(notes, np.zeros(len(derived_from), dtype=np.int64))
     return _Made(placed, layout, notes, derived_from, equation)
+
+
+def _heights(frame: pd.DataFrame, rows: IntArray) -> FloatArray:
+    """Return the height in cm of the given rows (NaN where unknown)."""
+    if "height_cm" not in frame.columns:
+        return np.full(len(rows), np.nan)
+    taken = frame["height_cm"].take(rows)
+    return np.asarray(pd.to_numeric(taken, errors="coerce"), dtype="float64")
 
 
 def _ranges(run: _Run, rows: Rows, texts: LabTexts, notes: IntArray, outcome: Outcome) -> Ranges:
