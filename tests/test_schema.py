@@ -246,3 +246,29 @@ def test_categories_are_objects_whatever_the_partition() -> None:
             assert part[column].cat.categories.dtype == object, column
     joined = pd.concat(parts, ignore_index=True)
     assert joined["unit"].tolist()[2] == "mmol/L" and joined["unit"].isna().sum() == 3
+
+
+def test_interpret_passes_through_input_columns_it_cannot_cast() -> None:
+    """A caller's column with text where the schema declares numbers comes back as given."""
+    frame = pd.DataFrame(
+        {
+            "analyte": ["crp", "crp"],
+            "raw_value": ["3", "4"],
+            "raw_unit": ["mg/L", "mg/L"],
+            "height_cm": ["110", "unknown"],
+            "source_row": ["a", "b"],
+        }
+    )
+    out = labinterp.interpret(frame, derive=False)
+    assert out["height_cm"].tolist() == ["110", "unknown"]
+    assert out["source_row"].tolist() == ["a", "b"]
+    assert out["status"].tolist() == ["ok", "ok"]
+
+
+def test_text_conversion_keeps_numbers_as_written() -> None:
+    """Equal numbers written differently (9 and 9.0) stay apart when made text."""
+    raw = pd.Series([9.0, 9, True, None], dtype=object)
+    frame = pd.DataFrame({"analyte": ["crp"] * 4, "raw_value": raw, "raw_unit": ["mg/L"] * 4})
+    conformed = schema.conform(frame, "results")
+    assert conformed["raw_value"].tolist()[:3] == ["9.0", "9", "True"]
+    assert pd.isna(conformed["raw_value"].iloc[3])

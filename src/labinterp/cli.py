@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from labinterp import schema
 from labinterp.catalogue import profiles
 from labinterp.engine import interpret as interpret_frame
 from labinterp.errors import LabinterpError, ReadError
@@ -231,7 +232,7 @@ def _summary(counts: dict[str, Counter[str]], rows: int, console: Console) -> No
         flags = Table(title="By flag", show_edge=False)
         flags.add_column("flag")
         flags.add_column("rows", justify="right")
-        for flag in ("LL", "L", "N", "H", "HH"):
+        for flag in schema.FLAGS:
             if counts["flag"][flag]:
                 flags.add_row(flag, str(counts["flag"][flag]))
         console.print(flags)

@@ -243,7 +243,8 @@ def interpret(
     out = assemble(columns, made.layout, run.frame.index, index, passing)
     if history:
         out = with_history(out)
-    return schema.conform(finalise_text(out, rendered), "interpreted")
+    # The caller's own columns pass through as they came when they cannot be cast.
+    return schema.conform(finalise_text(out, rendered), "interpreted", keep=frame.columns)
 
 
 @dataclass(frozen=True)

@@ -24,17 +24,17 @@ DictionaryType(dictionary<values=string, indices=int8, ordered=1>)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, replace
 from functools import cache, partial
 from typing import Any, Literal, cast, get_args
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 
 from labinterp import catalogue
+from labinterp.dtypes import TEXT, cast_column, has_dtype
 from labinterp.errors import MissingColumnError, ReadError
 from labinterp.vocab import Sex, Status
 
@@ -86,7 +86,6 @@ HISTORY_NOTES: tuple[str, ...] = (
 )
 
 #: The text dtype of the running pandas: ``str`` (pandas 3), ``object`` before.
-_TEXT: Any = pd.Series(["text"]).dtype
 #: Pandas dtype and Arrow type of the types that are not text or categorical.
 _SCALARS: dict[str, tuple[Any, pa.DataType]] = {
     "float": (np.dtype("float64"), pa.float64()),
@@ -163,7 +162,7 @@ class Column:
     def dtype(self) -> Any:
         """The pandas dtype (a categorical without a vocabulary has no categories yet)."""
         if self.type == "text":
-            return _TEXT
+            return TEXT
         if self.type == "category":
             return _category_dtype(self.vocabulary, self.ordered)
         if self.type == "integer" and not self.nullable:
@@ -432,7 +431,9 @@ def interpreted_order(input_columns: Iterable[str], *, history: bool = False) ->
     return order + [c for c in later if c not in order]
 
 
-def conform(frame: pd.DataFrame, kind: Kind = "interpreted") -> pd.DataFrame:
+def conform(
+    frame: pd.DataFrame, kind: Kind = "interpreted", *, keep: Collection[str] = ()
+) -> pd.DataFrame:
     """Cast the declared columns of a frame to their declared dtypes.
 
     Columns that already have their dtype are not touched (checking costs microseconds
@@ -445,6 +446,8 @@ def conform(frame: pd.DataFrame, kind: Kind = "interpreted") -> pd.DataFrame:
         A results frame or an interpreted frame.
     kind
         ``"results"`` or ``"interpreted"``.
+    keep
+        Columns kept as they are when they cannot be cast (a caller's own, passed through).
 
     Returns
     -------
@@ -462,9 +465,13 @@ def conform(frame: pd.DataFrame, kind: Kind = "interpreted") -> pd.DataFrame:
     changed: dict[str, pd.Series] = {}
     for name in frame.columns:
         spec = declared.get(name)
-        if spec is None or _has_dtype(frame.dtypes[name], spec):
+        if spec is None or has_dtype(frame.dtypes[name], spec):
             continue
-        changed[name] = _cast(frame[name], spec)
+        try:
+            changed[name] = cast_column(frame[name], spec)
+        except ReadError:
+            if name not in keep:
+                raise
     if not changed:
         return frame
     out = frame.copy(deep=False)
@@ -502,7 +509,7 @@ def validate_results(frame: pd.DataFrame) -> pd.DataFrame:
         )
     for name in frame.columns:
         spec = _AS_READ.get(name)
-        if spec is not None and not _has_dtype(frame.dtypes[name], spec):
+        if spec is not None and not has_dtype(frame.dtypes[name], spec):
             raise ReadError(
                 f"Column {name!r} of the results frame has dtype {frame.dtypes[name]}, "
                 f"not {spec.dtype_name}; cast it with labinterp.schema.conform(frame, "
@@ -510,85 +517,3 @@ def validate_results(frame: pd.DataFrame) -> pd.DataFrame:
                 field=name,
             )
     return frame
-
-
-# -- casting -----------------------------------------------------------------------
-
-
-def _has_dtype(dtype: Any, spec: Column) -> bool:
-    if spec.type != "category":
-        return bool(dtype == spec.dtype)
-    if not isinstance(dtype, pd.CategoricalDtype):
-        return False
-    if spec.vocabulary:
-        return bool(dtype == spec.dtype)
-    # Categories as objects in every partition, so that partitions concatenate.
-    return dtype.ordered == spec.ordered and dtype.categories.dtype == object
-
-
-def _cast(series: pd.Series, spec: Column) -> pd.Series:
-    try:
-        if series.dtype == object and not series.notna().any():  # an empty column
-            missing = pd.NaT if spec.type == "datetime" else np.nan
-            values: Any = pd.Series(missing, index=series.index, dtype=spec.dtype)
-        elif spec.type == "category":
-            values = _categorical(series, spec)
-        elif spec.type == "text" and (series.dtype == object or _is_categorical(series)):
-            codes, found = _codes(series)  # each distinct text converted once
-            values = pd.array(found, dtype=_TEXT).take(codes, allow_fill=True)
-        elif spec.type == "text":
-            values = series.astype(_TEXT)
-        elif spec.type == "datetime":
-            values = _datetimes(series, spec)
-        elif spec.type == "boolean" or pd.api.types.is_numeric_dtype(series.dtype):
-            values = series.astype(spec.dtype)
-        else:  # numbers written as text
-            values = pd.to_numeric(series).astype(spec.dtype)
-    except (TypeError, ValueError) as exc:
-        raise ReadError(
-            f"Column {spec.name!r} cannot be read as {spec.dtype_name} ({type(exc).__name__}).",
-            field=spec.name,
-        ) from None
-    return pd.Series(values, index=series.index, name=series.name, copy=False)
-
-
-def _is_categorical(series: pd.Series) -> bool:
-    return isinstance(series.dtype, pd.CategoricalDtype)
-
-
-def _codes(series: pd.Series) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.object_]]:
-    """Return each row's code (-1: missing) and the distinct values, as objects."""
-    if _is_categorical(series):
-        categories: npt.NDArray[np.object_] = np.asarray(series.cat.categories, dtype=object)
-        return np.asarray(series.cat.codes, dtype=np.int64), categories
-    found, uniques = pd.factorize(series, use_na_sentinel=True)
-    return np.asarray(found, dtype=np.int64), np.asarray(uniques, dtype=object)
-
-
-def _categorical(series: pd.Series, spec: Column) -> pd.Categorical[Any]:
-    codes, found = _codes(series)
-    blank = np.array([value == "" for value in found], dtype=bool)
-    if spec.vocabulary is None:
-        keep = np.flatnonzero(~blank)
-        categories = pd.Index(found[keep], dtype=object)
-        mapping = np.full(len(found), -1, dtype=np.int64)
-        mapping[keep] = np.arange(len(keep))
-        dtype = pd.CategoricalDtype(categories, ordered=spec.ordered)
-    else:
-        dtype = spec.dtype
-        mapping = np.asarray(dtype.categories.get_indexer(found), dtype=np.int64)
-        if ((mapping < 0) & ~blank).any():
-            raise ValueError("values outside the declared categories")
-    mapped = np.append(mapping, -1)[np.where(codes < 0, len(found), codes)]
-    return pd.Categorical.from_codes(mapped, dtype=dtype)
-
-
-def _datetimes(series: pd.Series, spec: Column) -> pd.Series:
-    if not pd.api.types.is_datetime64_any_dtype(series.dtype):
-        kind = pd.api.types.infer_dtype(series, skipna=True)
-        if kind not in {"datetime64", "datetime", "date", "empty"}:
-            raise TypeError("not datetimes")  # text is parsed by the readers, not here
-        series = pd.to_datetime(series.astype(object), utc=False)
-    if getattr(series.dt, "tz", None) is not None:
-        series = series.dt.tz_localize(None)  # the wall-clock time, as the readers keep it
-    return series.astype(spec.dtype)

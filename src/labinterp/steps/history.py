@@ -24,8 +24,9 @@ from labinterp.equations.variation import (
     reference_change_value_lognormal,
 )
 from labinterp.perf import factorize_rows
-from labinterp.steps.state import NOTE_BIT, IntArray
+from labinterp.steps.state import CLASSIFIABLE, NOTE_BIT, IntArray
 from labinterp.steps.state import column as column_of
+from labinterp.vocab import Status
 
 __all__ = ["HISTORY_COLUMNS", "history", "superseded", "with_history"]
 
@@ -37,7 +38,7 @@ HISTORY_COLUMNS: tuple[str, ...] = tuple(
 
 RcvForm = Literal["symmetric", "lognormal"]
 
-_COMPARABLE = ["ok", "derived", "no_reference", "missing_context", "indeterminate"]
+_COMPARABLE = [*CLASSIFIABLE, Status.DERIVED.value]  # every result whose value was read
 
 
 def history(

@@ -324,7 +324,8 @@ def derive_results(
 
 
 def _derived_row(ctx: Context, egfr: float, equation: str, sources: tuple[int, ...]) -> Result:
-    # Derived rows are classified on their own, as the frame path's second pass does.
+    # A derived eGFR is classified without the panel's inflammation; no eGFR scheme has
+    # categories for inflammation, so the frame path (which uses its sample set's) agrees.
     derived_ctx = ctx if ctx.inflammation is not None else replace(ctx, inflammation=False)
     row = interpret_result(derived_ctx, egfr, EGFR_UNIT, "auto", key="egfr")
     classify_results([row], derived_ctx, False)
