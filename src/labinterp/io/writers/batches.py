@@ -19,7 +19,7 @@ from typing import Literal
 import pandas as pd
 
 from labinterp.io.writers.csv import CsvOutput, Texts
-from labinterp.io.writers.files import Output, finish, partial_path, write_whole
+from labinterp.io.writers.files import Output, PartialFile, write_whole
 from labinterp.io.writers.jsonl import JsonlOutput
 from labinterp.io.writers.parquet import ParquetOutput
 
@@ -31,7 +31,7 @@ Format = Literal["csv", "parquet", "jsonl", "fhir"]
 FORMATS: tuple[Format, ...] = ("csv", "parquet", "jsonl", "fhir")
 
 
-class FhirOutput:
+class FhirOutput(PartialFile):
     """Collect batches and write them as one FHIR R4 Bundle (JSON) at :meth:`close`.
 
     Needs the ``[fhir]`` extra, imported when the Bundle is written.
@@ -44,8 +44,7 @@ class FhirOutput:
     """
 
     def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self.partial = partial_path(path) if path is not None else None
+        super().__init__(path)
         self._frames: list[pd.DataFrame] = []
 
     def write(self, frame: pd.DataFrame) -> None:
@@ -64,13 +63,7 @@ class FhirOutput:
             return
         with self.partial.open("w", encoding="utf-8") as handle:
             handle.write(text)
-        if self.path is not None:
-            finish(self.partial, self.path)
-
-    def abandon(self) -> None:
-        """Remove the partial file; the target is left as it was."""
-        if self.partial is not None:
-            self.partial.unlink(missing_ok=True)
+        self.finish()
 
 
 def open_output(path: Path | None, format: Format = "csv", *, texts: Texts = "inline") -> Output:

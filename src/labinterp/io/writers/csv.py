@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from labinterp.io.writers.arrow import dictionary_array
-from labinterp.io.writers.files import finish, partial_path, write_whole
+from labinterp.io.writers.files import PartialFile, partial_path, write_whole
 from labinterp.io.writers.safe import FORMULA_START, is_formula
 from labinterp.perf import factorized, shared_pool
 
@@ -195,7 +195,7 @@ def with_text_ids(frame: pd.DataFrame, ids: dict[tuple[str, str], str]) -> pd.Da
     return frame
 
 
-class CsvOutput:
+class CsvOutput(PartialFile):
     """Write a frame as CSV in batches: the header with the first, the rows in order.
 
     Parameters
@@ -213,8 +213,7 @@ class CsvOutput:
             raise ValueError("texts must be 'inline' or 'table'.")
         if texts == "table" and path is None:
             raise ValueError("A texts table needs CSV output to a file.")
-        self.path = path
-        self.partial = partial_path(path) if path is not None else None
+        super().__init__(path)
         # With a texts table: per (column, text), its id; the texts are written at the end.
         self.text_ids: dict[tuple[str, str], str] | None = {} if texts == "table" else None
         self._started = False
@@ -237,13 +236,11 @@ class CsvOutput:
             )
             write_rows(table, partial, header=True)
             os.replace(partial, texts)
-        if self.partial is not None and self.path is not None:
-            finish(self.partial, self.path)
+        self.finish()
 
     def abandon(self) -> None:
         """Remove the partial files; the targets are left as they were."""
-        if self.partial is not None:
-            self.partial.unlink(missing_ok=True)
+        super().abandon()
         if self.text_ids is not None and self.path is not None:
             partial_path(texts_path(self.path)).unlink(missing_ok=True)
 

@@ -15,7 +15,7 @@ from typing import Protocol
 
 import pandas as pd
 
-__all__ = ["Output", "finish", "partial_path", "replaced_when_done", "write_whole"]
+__all__ = ["Output", "PartialFile", "finish", "partial_path", "replaced_when_done", "write_whole"]
 
 
 def partial_path(path: Path) -> Path:
@@ -58,6 +58,30 @@ def replaced_when_done(path: Path) -> Iterator[Path]:
         partial.unlink(missing_ok=True)
         raise
     finish(partial, path)
+
+
+class PartialFile:
+    """The file an output writes, under its partial name until complete.
+
+    Parameters
+    ----------
+    path
+        The file; ``None`` writes to standard output (there is no partial file).
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.partial = partial_path(path) if path is not None else None
+
+    def finish(self) -> None:
+        """Rename the complete partial file into place."""
+        if self.partial is not None and self.path is not None:
+            finish(self.partial, self.path)
+
+    def abandon(self) -> None:
+        """Remove the partial file; the target is left as it was."""
+        if self.partial is not None:
+            self.partial.unlink(missing_ok=True)
 
 
 class Output(Protocol):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from labinterp.io.writers.files import finish, partial_path, write_whole
+from labinterp.io.writers.files import PartialFile, write_whole
 
 __all__ = ["JsonlOutput", "jsonl_text", "write_jsonl"]
 
@@ -35,7 +35,7 @@ def jsonl_text(frame: pd.DataFrame) -> str:
     return text
 
 
-class JsonlOutput:
+class JsonlOutput(PartialFile):
     """Write a frame as JSON lines in batches.
 
     Parameters
@@ -46,8 +46,7 @@ class JsonlOutput:
     """
 
     def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self.partial = partial_path(path) if path is not None else None
+        super().__init__(path)
         self._started = False
 
     def write(self, frame: pd.DataFrame) -> None:
@@ -62,13 +61,7 @@ class JsonlOutput:
 
     def close(self) -> None:
         """Rename the file into place."""
-        if self.partial is not None and self.path is not None:
-            finish(self.partial, self.path)
-
-    def abandon(self) -> None:
-        """Remove the partial file; the target is left as it was."""
-        if self.partial is not None:
-            self.partial.unlink(missing_ok=True)
+        self.finish()
 
 
 def write_jsonl(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from labinterp.errors import ReadError
 from labinterp.io.writers.arrow import dictionary_array, text_array
-from labinterp.io.writers.files import finish, partial_path, write_whole
+from labinterp.io.writers.files import PartialFile, write_whole
 
 __all__ = ["ParquetOutput", "arrow_table", "write_parquet"]
 
@@ -50,7 +50,7 @@ def arrow_table(frame: pd.DataFrame) -> Any:
     return pa.table(columns)
 
 
-class ParquetOutput:
+class ParquetOutput(PartialFile):
     """Write a frame as Parquet in batches, one row group (or more) per batch.
 
     Parameters
@@ -62,8 +62,7 @@ class ParquetOutput:
     """
 
     def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self.partial = partial_path(path) if path is not None else None
+        super().__init__(path)
         self._writer: Any = None
         self._schema: Any = None
 
@@ -83,15 +82,13 @@ class ParquetOutput:
         """Finish the file and rename it into place."""
         if self._writer is not None:
             self._writer.close()
-        if self.partial is not None and self.path is not None:
-            finish(self.partial, self.path)
+        self.finish()
 
     def abandon(self) -> None:
         """Remove the partial file; the target is left as it was."""
         if self._writer is not None:
             self._writer.close()
-        if self.partial is not None:
-            self.partial.unlink(missing_ok=True)
+        super().abandon()
 
 
 def write_parquet(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
