@@ -26,7 +26,7 @@ def failures(interpreted: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     interpreted
-        A frame returned by :func:`interpret`.
+        A frame returned by :func:`labinterp.interpret`.
 
     Returns
     -------
@@ -61,7 +61,7 @@ def findings(interpreted: pd.DataFrame) -> list[Finding]:
     Parameters
     ----------
     interpreted
-        A frame returned by :func:`interpret`.
+        A frame returned by :func:`labinterp.interpret`.
 
     Returns
     -------
