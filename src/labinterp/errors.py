@@ -25,6 +25,10 @@ class ReasonCode(StrEnum):
     NO_REFERENCE = "no_reference"
     MISSING_CONTEXT = "missing_context"
     INDETERMINATE = "indeterminate"
+    CONFLICTING_ANALYTE = "conflicting_analyte"
+    WITHDRAWN = "withdrawn"
+    CANCELLED = "cancelled"
+    LIKELY_UNIT_ERROR = "likely_unit_error"
 
 
 class LabinterpError(Exception):

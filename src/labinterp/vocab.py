@@ -78,3 +78,7 @@ class Status(StrEnum):
     NO_REFERENCE = ReasonCode.NO_REFERENCE.value
     MISSING_CONTEXT = ReasonCode.MISSING_CONTEXT.value
     INDETERMINATE = ReasonCode.INDETERMINATE.value
+    CONFLICTING_ANALYTE = ReasonCode.CONFLICTING_ANALYTE.value
+    WITHDRAWN = ReasonCode.WITHDRAWN.value
+    CANCELLED = ReasonCode.CANCELLED.value
+    LIKELY_UNIT_ERROR = ReasonCode.LIKELY_UNIT_ERROR.value
