@@ -35,10 +35,22 @@ from labinterp.steps.flags import (
     flags,
 )
 from labinterp.steps.history import superseded, with_history
+from labinterp.steps.lab_flag import agreement, lab_flag_codes
 from labinterp.steps.layout import Layout, Passing, assemble, derived_labels
 from labinterp.steps.ranges import People, Ranges, catalogue_ranges, lab_ranges
 from labinterp.steps.read import read
 from labinterp.steps.schemes import Classified, SchemeInputs, apply_schemes, inflamed_sample_sets
+from labinterp.steps.source import (
+    corrected_rows,
+    derived_status,
+    entered_in_error,
+    source_status_codes,
+    status_column,
+    status_notes,
+    uninterpreted,
+    withheld,
+    withhold,
+)
 from labinterp.steps.state import (
     CODED_COLUMNS,
     NOTE_BIT,
@@ -199,18 +211,21 @@ def interpret(
         on_invalid=on_invalid,
     )
     texts, lab_text = LabTexts.of(run.frame, run.coded)
-    rows = read(run.frame, decimal, run.target, lab_text, run.coded)
+    stated, _ = source_status_codes(run.frame)
+    # A result the source withdrew or cancelled is read, then withheld from everything.
+    rows = withhold(read(run.frame, decimal, run.target, lab_text, run.coded), stated)
     sets_in = sample_sets(
         coded_column(run.frame, "patient_id", run.coded), column(run.frame, "collected_at")
     )
-    made = _derive(run, rows, sets_in, egfr_equation) if derive else _Made.of(rows)
+    made = _derive(run, rows, sets_in, egfr_equation, stated) if derive else _Made.of(rows, stated)
     rows = made.rows
+    hidden = withheld(made.source_status)
     passing = Passing(run.frame, made.layout)  # input columns into output order, meanwhile
     outcome = Outcome.resume(rows)
     # Rows read without a problem stay usable for schemes: what is recorded from here on
     # (no range, missing context, indeterminate) leaves the value and unit readable.
     usable = outcome.open()
-    ranges = _ranges(run, rows, texts, made.notes, outcome)
+    ranges = _ranges(run, uninterpreted(rows, hidden), texts, made.notes, outcome)
     flag_coded = _flag(run, rows, ranges, outcome)
     outcome.settle(made.layout.derived, Status.DERIVED)  # the reason a range is missing stays
     if on_invalid == "raise":
@@ -230,7 +245,9 @@ def interpret(
         usable=usable,
     )
     rendered = render(
-        pd.Categorical.from_codes(rows.number, categories=pd.Index(analyte_keys())),
+        pd.Categorical.from_codes(
+            uninterpreted(rows, hidden).number, categories=pd.Index(analyte_keys())
+        ),
         flag_coded,
         classified.scheme_coded,
         classified.category_coded,
@@ -256,20 +273,24 @@ class _Made:
     notes: IntArray  # interpretation-note bits per output row
     derived_from: ObjArray  # per derived row
     equation: ObjArray  # per derived row
+    source_status: IntArray  # per output row, a position in schema.SOURCE_STATUSES
 
     @classmethod
-    def of(cls, rows: Rows, notes: IntArray | None = None) -> _Made:
-        """Return the input rows alone (nothing derived), with their notes."""
+    def of(cls, rows: Rows, stated: IntArray, notes: IntArray | None = None) -> _Made:
+        """Return the input rows alone (nothing derived), with their notes and statuses."""
         n = len(rows.number)
         layout = Layout.of(n, np.zeros(0, dtype=np.int64))
         notes = np.zeros(n, dtype=np.int64) if notes is None else notes
-        return cls(rows, layout, notes, objects(0), objects(0))
+        return cls(rows, layout, notes, objects(0), objects(0), stated)
 
 
-def _derive(run: _Run, rows: Rows, sets: IntArray, egfr_equation: str | None) -> _Made:
+def _derive(
+    run: _Run, rows: Rows, sets: IntArray, egfr_equation: str | None, stated: IntArray
+) -> _Made:
     """Derive eGFR rows from creatinine (and cystatin C) rows; read them; place them.
 
-    Creatinine rows that get no eGFR note why.
+    Creatinine rows that get no eGFR note why; a derived row takes the least final
+    status of its sources.
     """
     n = len(rows.number)
     notes = np.zeros(n, dtype=np.int64)
@@ -279,7 +300,7 @@ def _derive(run: _Run, rows: Rows, sets: IntArray, egfr_equation: str | None) ->
         (rows.number == keys.index("creatinine")) | (rows.number == keys.index("cystatin_c"))
     )
     if not len(sources):
-        return _Made.of(rows)
+        return _Made.of(rows, stated)
     numbers = rows.number[sources]
     basis = Basis(
         analyte=analyte_names(numbers),
@@ -297,7 +318,7 @@ def _derive(run: _Run, rows: Rows, sets: IntArray, egfr_equation: str | None) ->
     noted = np.flatnonzero(pd.notna(derived.notes))
     notes[sources[noted]] = [NOTE_BIT[note] for note in derived.notes[noted]]
     if not len(derived):
-        return _Made.of(rows, notes)
+        return _Made.of(rows, stated, notes)
     frame = derived_rows_frame(run.frame, sources, basis, derived)
     layout = Layout.of(n, frame.pop("_source_position").to_numpy(dtype="int64"))
     derived_from = frame.pop("derived_from").to_numpy(dtype=object)
@@ -305,7 +326,9 @@ def _derive(run: _Run, rows: Rows, sets: IntArray, egfr_equation: str | None) ->
     blank = np.full(len(frame), -1, dtype=np.int64)
     placed = rows.stacked(read(frame, None, run.target, blank), layout)
     notes = layout.place(notes, np.zeros(len(derived_from), dtype=np.int64))
-    return _Made(placed, layout, notes, derived_from, equation)
+    partner = np.where(derived.partner >= 0, stated[sources[derived.partner]], -1)
+    status = derived_status(stated[sources[derived.source]], partner)
+    return _Made(placed, layout, notes, derived_from, equation, layout.place(stated, status))
 
 
 def _heights(frame: pd.DataFrame, rows: IntArray) -> FloatArray:
@@ -433,6 +456,7 @@ def _columns(
         "_notes": ranges.caveats,
         "status": _typed("status", outcome.number),
         "problem": outcome.problem,
+        "source_status": status_column(made.source_status),
         "derived_from": made.layout.derived_column(
             pd.array(made.derived_from, dtype=schema.column("derived_from").dtype)
         ),
@@ -448,12 +472,37 @@ def _columns(
     for name in schema.head():
         if name not in run.frame.columns and name not in columns:
             columns[name] = objects(total)
-    if "corrected" in run.frame.columns:
-        number_in = rows.number[made.layout.where[: len(run.frame)]]
-        replaced = superseded(run.frame, number_in)[made.layout.source]
-        columns["superseded"] = replaced
-        columns["_notes"][replaced] |= NOTE_BIT["superseded"]
+    columns.update(_from_source(run, rows, made, flag, ranges.caveats))
     return columns
+
+
+def _from_source(
+    run: _Run, rows: Rows, made: _Made, flag: pd.Categorical[Any], notes: IntArray
+) -> dict[str, Any]:
+    """Return the columns that weigh what the source said; add its notes to ``_notes``.
+
+    ``agrees_with_lab`` compares the lab's flag with labinterp's; ``superseded`` marks
+    results a later correction or withdrawal replaced; a withheld result has no notes.
+    """
+    n, layout = len(run.frame), made.layout
+    lab = layout.place(
+        lab_flag_codes(column(run.frame, "lab_flag")), np.full(len(layout.positions), -1)
+    )
+    agrees, not_compared = agreement(lab, np.asarray(flag.codes, dtype=np.int64))
+    notes = notes | status_notes(made.source_status)
+    notes[not_compared] |= NOTE_BIT["lab_flag_not_compared"]
+    out: dict[str, Any] = {"agrees_with_lab": agrees}
+    if not {"corrected", *schema.STATUS_COLUMNS}.isdisjoint(run.frame.columns):
+        stated = made.source_status[layout.where[:n]]
+        number_in = rows.number[layout.where[:n]]
+        by_correction = superseded(run.frame, number_in, corrected_rows(run.frame, stated))
+        by_withdrawal = superseded(run.frame, number_in, entered_in_error(stated))
+        notes[by_correction[layout.source]] |= NOTE_BIT["superseded"]
+        notes[by_withdrawal[layout.source]] |= NOTE_BIT["withdrawn_later"]
+        out["superseded"] = (by_correction | by_withdrawal)[layout.source]
+    notes[withheld(made.source_status)] = 0
+    out["_notes"] = notes
+    return out
 
 
 def _typed(name: str, codes: IntArray) -> pd.Categorical[Any]:

@@ -42,6 +42,8 @@ __all__ = [
     "COMPARATORS",
     "FLAGS",
     "HISTORY_NOTES",
+    "SOURCE_STATUSES",
+    "STATUS_COLUMNS",
     "Column",
     "Kind",
     "Step",
@@ -85,6 +87,23 @@ HISTORY_NOTES: tuple[str, ...] = (
     "no_biological_variation",
 )
 
+#: Result statuses as the source gave them, in the FHIR R4 ObservationStatus vocabulary
+#: (HL7 v2 OBX-11 codes are read into it; see :mod:`labinterp.steps.source`).
+SOURCE_STATUSES: tuple[str, ...] = (
+    "registered",
+    "preliminary",
+    "final",
+    "amended",
+    "corrected",
+    "cancelled",
+    "entered-in-error",
+    "unknown",
+)
+
+#: Columns a result's status is read from, the first present one per row winning: the
+#: caller's, the FHIR reader's ``Observation.status``, the HL7 reader's OBX-11.
+STATUS_COLUMNS: tuple[str, ...] = ("source_status", "observation_status", "result_status")
+
 #: The text dtype of the running pandas: ``str`` (pandas 3), ``object`` before.
 #: Pandas dtype and Arrow type of the types that are not text or categorical.
 _SCALARS: dict[str, tuple[Any, pa.DataType]] = {
@@ -110,6 +129,7 @@ _VOCABULARIES: dict[str, Callable[[], tuple[str, ...]]] = {
     "comparator": lambda: COMPARATORS,
     "history_note": lambda: HISTORY_NOTES,
     "status": lambda: tuple(status.value for status in Status),
+    "source_status": lambda: SOURCE_STATUSES,
     "sex": lambda: tuple(sex.value for sex in Sex),
     "analyte": lambda: tuple(catalogue.analytes()),
     "scheme": lambda: tuple(scheme.name for scheme in catalogue.schemes().values()),
@@ -239,6 +259,12 @@ _RESULTS: tuple[Column, ...] = (
     _T("raw_unit", "input", "The unit exactly as written.", _R),
     _T("lab_reference_text", "input", "The lab's own reference range as sent.", _R),
     _T("lab_flag", "input", "The lab's own abnormal flag as sent.", _R),
+    _T(
+        "source_status",
+        "input",
+        "The result's status as the caller gives it (FHIR or HL7 OBX-11 code).",
+        "the caller gives it",
+    ),
     _T("lab_reference_low", "input", "The lab's lower limit as written (CSV).", "CSV input"),
     _T("lab_reference_high", "input", "The lab's upper limit as written (CSV).", "CSV input"),
     _F("height_cm", "input", "Height in cm, for paediatric eGFR.", "the caller gives it"),
@@ -302,11 +328,23 @@ _HEAD: tuple[Column, ...] = (
     _C("reference_source", "ranges", "lab (the lab's own range) or catalogue:<name>."),
     _C("reference_citation", "ranges", "Source key and locator of the range used."),
     replace(_C("flag", "flags", "HL7 0078 flag; empty when none.", "", "flag"), ordered=True),
+    _B(
+        "agrees_with_lab",
+        "flags",
+        "flag agrees with lab_flag; empty: either is missing or not comparable.",
+    ),
     _C("scheme", "schemes", "The classification scheme applied.", "", "scheme"),
     _C("category", "schemes", "The scheme's category for the value.", "", "category"),
     _C("explanation", "explain", "Plain-language explanation in the chosen language."),
     _C("explanation_sources", "explain", "Source keys the explanation and caveats cite."),
     _C("caveats", "context", "Notes on this interpretation, separated by ' | '."),
+    _C(
+        "source_status",
+        "input",
+        "The source's result status (FHIR ObservationStatus); empty: none sent.",
+        "",
+        "source_status",
+    ),
     replace(_C("status", _STATUS, "ok, derived or a reason code.", "", "status"), nullable=False),
     _C("problem", _STATUS, "A sentence a person can act on, when status is not ok."),
     _T("derived_from", "derive", "Derived rows: the source rows ('3', '3;4')."),
@@ -323,7 +361,12 @@ _ADDED: tuple[Column, ...] = (
     _F("eag_mg_dl", "derive", "HbA1c rows: estimated average glucose, mg/dL."),
     _C("equation", "derive", "Derived eGFR rows: the equation (function name)."),
     _T("raw_sex", "input", "The sex as written (copied to derived rows).", "the input has sex"),
-    _B("superseded", "context", "Replaced by a later corrected result.", "the input has corrected"),
+    _B(
+        "superseded",
+        "context",
+        "Replaced by a later corrected (or withdrawn) result.",
+        "the input has corrected or a result status",
+    ),
 )
 _HISTORY: tuple[Column, ...] = (
     _F("previous_value", "history", "The previous result, reporting unit.", _HIST),
@@ -423,7 +466,7 @@ def interpreted_order(input_columns: Iterable[str], *, history: bool = False) ->
         c.name
         for c in _ADDED
         if (c.name != "raw_sex" or "sex" in given)
-        and (c.name != "superseded" or "corrected" in given)
+        and (c.name != "superseded" or not {"corrected", *STATUS_COLUMNS}.isdisjoint(given))
     ]
     head = [c.name for c in _HEAD]
     order = [*head, *(c for c in given if c not in {*head, *added, "sex"}), *added]

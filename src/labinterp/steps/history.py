@@ -218,16 +218,18 @@ def with_history(out: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def superseded(out: pd.DataFrame, number: IntArray) -> npt.NDArray[np.bool_]:
-    """Mark results replaced by a later corrected result of the same test and sample.
+def superseded(
+    out: pd.DataFrame, number: IntArray, replacing: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.bool_]:
+    """Mark results replaced by a later result of the same test and sample.
 
-    A corrected result (HL7 OBX-11 ``C``, FHIR status ``corrected``) supersedes the
+    A corrected result (HL7 OBX-11 ``C``, FHIR status ``corrected``), or one the
+    laboratory withdrew (``entered-in-error``), given in ``replacing``, supersedes the
     earlier results with the same patient, analyte (or code) and collection time in the
     same input. Both rows stay; the earlier one gets ``superseded = True`` and a note,
     and history leaves it out (as does a result derived from it).
     """
-    corrected = out["corrected"].fillna(False).to_numpy(dtype=bool)
-    if not corrected.any():
+    if not replacing.any():
         return np.zeros(len(out), dtype=bool)
     # The same test: the same analyte, or the same code where the analyte is not known.
     code = np.where(number < 0, pd.factorize(column_of(out, "source_code"))[0], -1)
@@ -235,5 +237,5 @@ def superseded(out: pd.DataFrame, number: IntArray) -> npt.NDArray[np.bool_]:
         column_of(out, "patient_id"), number, code, column_of(out, "collected_at")
     )
     position = np.arange(len(out))
-    last_correction = pd.Series(np.where(corrected, position, -1)).groupby(keys).transform("max")
-    return np.asarray(position < last_correction.to_numpy(), dtype=bool)
+    last = pd.Series(np.where(replacing, position, -1)).groupby(keys).transform("max")
+    return np.asarray(position < last.to_numpy(), dtype=bool)

@@ -63,6 +63,10 @@ NOTE_IDS: tuple[str, ...] = (
     "change_significant",
     "change_within_variation",
     "superseded",
+    "withdrawn_later",
+    "preliminary",
+    "status_unknown",
+    "lab_flag_not_compared",
 )
 
 #: Notes about how a row was interpreted, one bit each; texts are ``note.<id>``.
