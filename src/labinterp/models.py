@@ -293,6 +293,9 @@ class Finding(_Frozen):
     Serialise with ``finding.model_dump_json()``. ``equation`` and ``derived_from`` are
     set on derived results (status ``derived``): the equation's function name and the
     ``source_row`` numbers (in a panel, the positions) of the results it was computed from.
+    ``source_status`` is the result's status as the source gave it (FHIR
+    ObservationStatus), ``lab_flag`` the lab's own flag as sent and ``agrees_with_lab``
+    whether the flag agrees with it (``None``: not compared).
     """
 
     analyte: str | None
@@ -314,6 +317,8 @@ class Finding(_Frozen):
     reference_source: str | None = None
     reference_citation: str | None = None
     flag: Flag | None = None
+    lab_flag: str | None = None
+    agrees_with_lab: bool | None = None
     scheme: str | None = None
     category: str | None = None
     explanation: str | None = None
@@ -321,6 +326,7 @@ class Finding(_Frozen):
     caveats: tuple[str, ...] = ()
     equation: str | None = None
     derived_from: tuple[int, ...] = ()
+    source_status: str | None = None
 
 
 class Rule(_Frozen):

@@ -97,6 +97,8 @@ def _finding(record: pd.Series) -> Finding:
         reference_source=get("reference_source"),
         reference_citation=get("reference_citation"),
         flag=Flag(flag_text) if flag_text else None,
+        lab_flag=None if get("lab_flag") is None else str(get("lab_flag")),
+        agrees_with_lab=get("agrees_with_lab"),
         scheme=get("scheme"),
         category=get("category"),
         explanation=get("explanation"),
@@ -104,4 +106,5 @@ def _finding(record: pd.Series) -> Finding:
         caveats=tuple(c for c in (get("caveats") or "").split(CAVEAT_SEPARATOR) if c),
         equation=get("equation"),
         derived_from=tuple(int(p) for p in str(derived_from).split(";")) if derived_from else (),
+        source_status=get("source_status"),
     )

@@ -103,6 +103,8 @@ def interpret_one(
     lang: str = "en",
     scheme: str | None = None,
     audience: str = "patient",
+    source_status: str | None = None,
+    lab_flag: str | None = None,
 ) -> Finding:
     """Interpret one result (for clinic software).
 
@@ -129,6 +131,15 @@ def interpret_one(
         ``"HbA1c_ADA_NGSP"`` under the Nordic profile).
     audience
         ``"patient"`` or ``"clinician"``.
+    source_status
+        The result's status as the source gave it: a FHIR ObservationStatus code
+        (``"final"``, ``"preliminary"``, ``"entered-in-error"``, ...) or an HL7 OBX-11
+        code (``"F"``, ``"P"``, ``"W"``, ...). A withdrawn or cancelled result is not
+        interpreted (status ``withdrawn`` or ``cancelled``); a preliminary one is, with
+        a note.
+    lab_flag
+        The lab's own flag as sent (``"LL"``, ``"H"``, ``"høy"``, ...), compared with
+        the flag in ``agrees_with_lab``.
 
     Returns
     -------
@@ -147,7 +158,14 @@ def interpret_one(
     )
     raw = _raw(value)
     row = interpret_result(
-        ctx, raw, unit, infer_decimal([raw]), reference_text=reference_text, **_identify(analyte)
+        ctx,
+        raw,
+        unit,
+        infer_decimal([raw]),
+        reference_text=reference_text,
+        source_status=source_status,
+        lab_flag=lab_flag,
+        **_identify(analyte),
     )
     classify_results([row], ctx, in_sample_set=False)
     bits = rule_bits_of(rule_row(row), [], row.reference_source, ctx)
@@ -182,7 +200,9 @@ def interpret_panel(
     results
         One mapping per result with ``analyte`` (catalogue key, code or name as
         written), ``value`` (as written, or a number) and ``unit``, and optionally
-        ``reference_text`` (the lab's own range).
+        ``reference_text`` (the lab's own range), ``source_status`` and ``lab_flag``
+        (as for :func:`labinterp.interpret_one`). A withdrawn or cancelled result is
+        kept but not used: no eGFR is derived from it and no context rule sees it.
     sex, age_years
         The patient's sex and age, used to choose ranges and equations.
     collected_at
@@ -254,6 +274,8 @@ def interpret_panel(
             result["unit"],
             decimal,
             reference_text=result.get("reference_text"),
+            source_status=result.get("source_status"),
+            lab_flag=result.get("lab_flag"),
             **_identify(str(result["analyte"])),
         )
         for raw, result in zip(raws, results, strict=True)

@@ -34,6 +34,7 @@ from labinterp.steps.flags import (
     flag_one,
 )
 from labinterp.steps.identify import resolve_analyte
+from labinterp.steps.lab_flag import agreement_one
 from labinterp.steps.plausibility import implausible
 from labinterp.steps.ranges import (
     CATALOGUE_CRITICAL,
@@ -42,6 +43,14 @@ from labinterp.steps.ranges import (
     lab_range,
 )
 from labinterp.steps.schemes import classify_one, inflamed_sample_sets
+from labinterp.steps.source import (
+    derived_status,
+    read_status,
+    status_names,
+    status_notes,
+    withheld,
+    withhold_one,
+)
 from labinterp.steps.state import CLASSIFIABLE, NOTE_BIT
 from labinterp.units import normalise_unit
 from labinterp.values import parse_value
@@ -92,6 +101,14 @@ class Result:
     category: str | None = None
     equation: str | None = None
     derived_from: tuple[int, ...] = ()
+    source_status: int = -1  # a position in schema.SOURCE_STATUSES (-1: none sent)
+    lab_flag: Any = None
+    agrees_with_lab: bool | None = None
+
+    @property
+    def withheld(self) -> bool:
+        """Whether the source withdrew or cancelled the result (not interpreted, not used)."""
+        return bool(withheld(np.array([self.source_status]))[0])
 
     def record(self, code: ReasonCode, problem: str | None) -> None:
         """Record a status and its problem unless one is already recorded."""
@@ -221,9 +238,16 @@ def interpret_result(
     code: Any = None,
     name: Any = None,
     reference_text: Any = None,
+    source_status: Any = None,
+    lab_flag: Any = None,
 ) -> Result:
-    """Run the per-result steps of ``interpret`` up to the flag (not schemes or text)."""
-    row = Result(raw_value=raw_value, raw_unit=raw_unit)
+    """Run the per-result steps of ``interpret`` up to the flag (not schemes or text).
+
+    A result the source withdrew or cancelled is read, then neither given a range nor
+    flagged; the lab's flag is compared with the flag.
+    """
+    row = Result(raw_value=raw_value, raw_unit=raw_unit, lab_flag=lab_flag)
+    row.source_status = read_status(source_status)[0]
     row.analyte, problem = resolve_analyte(key, code, name)
     if problem is not None:
         row.record(ReasonCode.UNKNOWN_ANALYTE, problem)
@@ -232,6 +256,15 @@ def interpret_result(
     if parsed.status is not None:
         row.record(parsed.status, parsed.problem)
     _convert(row, ctx)
+    if row.withheld:
+        row.status, row.problem = withhold_one(row.source_status)
+        return row
+    _flag_result(row, reference_text, ctx)
+    return row
+
+
+def _flag_result(row: Result, reference_text: Any, ctx: Context) -> None:
+    """Choose the range, flag the result and compare the lab's flag with it."""
     lab_used = _lab_range(row, reference_text, ctx)
     _catalogue_range(row, lab_used, ctx)
     if ctx.raw_sex is not None and ctx.sex == "":
@@ -254,7 +287,10 @@ def interpret_result(
         row.record(ReasonCode.INDETERMINATE, CRITICAL_UNDECIDED if flag else FLAG_UNDECIDED)
     if row.status is None:
         row.status = Status.OK.value
-    return row
+    row.agrees_with_lab, not_compared = agreement_one(row.lab_flag, row.flag)
+    if not_compared:
+        row.notes |= NOTE_BIT["lab_flag_not_compared"]
+    row.notes |= int(status_notes(np.array([row.source_status]))[0])
 
 
 def classify_results(rows: Sequence[Result], ctx: Context, in_sample_set: bool) -> None:
@@ -310,24 +346,33 @@ def derive_results(
     for position, note in enumerate(derived.notes):
         if note is not None:
             rows[position].notes |= NOTE_BIT[note]
+    stated = np.array([r.source_status for r in rows], dtype=np.int64)
+    partner = np.where(derived.partner >= 0, stated[derived.partner], -1)
+    status = derived_status(stated[derived.source], partner)
     made = [
         (
             int(i),
-            _derived_row(ctx, float(egfr), str(name), (int(i),) if j < 0 else (int(i), int(j))),
+            _derived_row(
+                ctx, float(egfr), str(name), (int(i),) if j < 0 else (int(i), int(j)), int(s)
+            ),
         )
-        for i, j, name, egfr in zip(
-            derived.source, derived.partner, derived.equation, derived.egfr, strict=True
+        for i, j, name, egfr, s in zip(
+            derived.source, derived.partner, derived.equation, derived.egfr, status, strict=True
         )
     ]
     made.sort(key=lambda item: item[0])  # stable: creatinine eGFR before the pair's
     return made
 
 
-def _derived_row(ctx: Context, egfr: float, equation: str, sources: tuple[int, ...]) -> Result:
+def _derived_row(
+    ctx: Context, egfr: float, equation: str, sources: tuple[int, ...], status: int
+) -> Result:
     # A derived eGFR is classified without the panel's inflammation; no eGFR scheme has
     # categories for inflammation, so the frame path (which uses its sample set's) agrees.
     derived_ctx = ctx if ctx.inflammation is not None else replace(ctx, inflammation=False)
-    row = interpret_result(derived_ctx, egfr, EGFR_UNIT, "auto", key="egfr")
+    row = interpret_result(
+        derived_ctx, egfr, EGFR_UNIT, "auto", key="egfr", source_status=status_names([status])[0]
+    )
     classify_results([row], derived_ctx, False)
     row.raw_value = row.raw_unit = None
     row.status = Status.DERIVED.value
@@ -339,7 +384,11 @@ def _derived_row(ctx: Context, egfr: float, equation: str, sources: tuple[int, .
 def finding(row: Result, rule_bits: int, ctx: Context, text: Text) -> Finding:
     """Return the :class:`~labinterp.models.Finding` of a result, with its texts."""
     explanation, cited = compose_explanation(
-        row.analyte or "", row.flag, row.scheme or "", row.category or "", text
+        "" if row.withheld else row.analyte or "",
+        row.flag,
+        row.scheme or "",
+        row.category or "",
+        text,
     )
     fill = {}
     if row.equation is not None:
@@ -369,6 +418,9 @@ def finding(row: Result, rule_bits: int, ctx: Context, text: Text) -> Finding:
         reference_source=row.reference_source,
         reference_citation=row.reference_citation,
         flag=Flag(row.flag) if row.flag else None,
+        lab_flag=None if row.lab_flag is None else str(row.lab_flag),
+        agrees_with_lab=row.agrees_with_lab,
+        source_status=status_names([row.source_status])[0],
         scheme=row.scheme,
         category=row.category,
         explanation=explanation,
@@ -402,7 +454,7 @@ def rule_bits_of(
 def rule_row(row: Result) -> RuleRow:
     """Return what the context rules need of a result."""
     return RuleRow(
-        analyte=row.analyte,
+        analyte=None if row.withheld else row.analyte,  # nothing may look at a withheld result
         flag=row.flag,
         value_canonical=row.value_canonical,
         derived=row.status == Status.DERIVED.value,

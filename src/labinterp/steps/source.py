@@ -64,6 +64,7 @@ __all__ = [
     "uninterpreted",
     "withheld",
     "withhold",
+    "withhold_one",
 ]
 
 #: HL7 v2 table 0085 (OBX-11, observation result status) in FHIR ObservationStatus terms.
@@ -197,6 +198,20 @@ def withhold(rows: Rows, codes: IntArray) -> Rows:
         problem[mask] = sentence
     still_open[hit] = False
     return replace(rows, status=status, status_number=number, problem=problem, open=still_open)
+
+
+def withhold_one(code: int) -> tuple[str, str]:
+    """Return the status and problem of one result the source withdrew or cancelled.
+
+    The scalar twin of :func:`withhold`.
+
+    Raises
+    ------
+    KeyError
+        When the status does not withhold the result (see :func:`withheld`).
+    """
+    reason, sentence = _WITHHELD[code]
+    return reason.value, sentence
 
 
 def entered_in_error(codes: IntArray) -> BoolArray:

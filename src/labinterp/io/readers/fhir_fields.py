@@ -151,14 +151,22 @@ def code_fields(concept: CodeableConcept | None) -> dict[str, Any]:
 
 
 def interpretation_flag(interpretations: Sequence[CodeableConcept] | None) -> str | None:
-    """Return the code of the first interpretation, preferring HL7 v3/v2 flag codings."""
-    if not interpretations:
-        return None
-    codings = [c for c in interpretations[0].coding or [] if c.code]
-    for coding in codings:
-        if coding.system in (V3_INTERPRETATION_SYSTEM, _V2_0078_SYSTEM):
-            return str(coding.code)
-    return str(codings[0].code) if codings else None
+    """Return the codes of every interpretation, joined with ``~`` as HL7 repetitions are.
+
+    Of each interpretation the HL7 v3 (or v2 table 0078) coding's code is taken, else
+    its first coding's code, else its text, so that ``lab_flag`` holds what was sent.
+    """
+    found: list[str] = []
+    for concept in interpretations or ():
+        codings = [c for c in concept.coding or [] if c.code]
+        flag = next(
+            (c for c in codings if c.system in (V3_INTERPRETATION_SYSTEM, _V2_0078_SYSTEM)),
+            codings[0] if codings else None,
+        )
+        text = str(flag.code) if flag is not None else _clean(concept.text)
+        if text and text not in found:
+            found.append(text)
+    return "~".join(found) or None
 
 
 def _bounds_text(low: str | None, high: str | None, unit: str | None) -> str | None:

@@ -7,7 +7,11 @@ or ``derived``) carry the value as a ``valueQuantity`` with its UCUM unit, the
 flag as an HL7 v3 ObservationInterpretation code, the reference range that was
 used, and the explanation as a note. Rows that could not be interpreted carry
 their raw value as ``valueString`` and the ``problem`` as a note, and no
-interpretation. One Patient resource per patient carries sex and birth date.
+interpretation. ``Observation.status`` is the status the source gave
+(``source_status``): a result the source withdrew is written ``entered-in-error`` and a
+cancelled one ``cancelled``, both without interpretation; a result with no status from
+the source is ``final`` (``corrected`` when marked corrected). One Patient resource per
+patient carries sex and birth date.
 """
 
 from __future__ import annotations

@@ -403,7 +403,9 @@ def observation(
 
     Interpreted rows (``ok``, ``derived``) carry the value with its UCUM unit, the flag,
     the reference range used and the explanation as a note; other rows their raw value
-    as ``valueString`` and the problem as a note.
+    as ``valueString`` and the problem as a note. The status is the source's
+    (``source_status``: a withdrawn result is ``entered-in-error``, with no
+    interpretation), else ``final`` (``corrected`` for a corrected result).
 
     Parameters
     ----------
@@ -431,9 +433,8 @@ def observation(
     status = cell_text(row.get("status"))
     interpreted = status in (Status.OK.value, Status.DERIVED.value)
     number, unit, range_unit = _value_and_unit(row, values) if interpreted else (None, None, None)
-    corrected = row.get("corrected")
     fields: dict[str, Any] = {
-        "status": "corrected" if corrected is True or corrected is np.True_ else "final",
+        "status": _status(row),
         "category": [
             CodeableConcept(
                 coding=[
@@ -458,6 +459,20 @@ def observation(
             f"Unit as sent: {raw_unit}" if raw_unit else None,
         )
     return Observation(**fields)
+
+
+def _status(row: Mapping[str, Any]) -> str:
+    """Observation.status: the source's (``source_status``); without one, as ``corrected`` says.
+
+    A result the source withdrew stays ``entered-in-error`` (and carries no
+    interpretation); with no status from the source a result is ``final``, or
+    ``corrected`` where the ``corrected`` column is true.
+    """
+    stated = cell_text(row.get("source_status"))
+    if stated is not None:
+        return stated
+    corrected = row.get("corrected")
+    return "corrected" if corrected is True or corrected is np.True_ else "final"
 
 
 def _result_fields(
