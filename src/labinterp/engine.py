@@ -34,19 +34,15 @@ from labinterp.steps.flags import (
     at_reporting_resolution,
     flags,
 )
-from labinterp.steps.history import superseded, with_history
-from labinterp.steps.lab_flag import agreement, lab_flag_codes
+from labinterp.steps.history import with_history
 from labinterp.steps.layout import Layout, Passing, assemble, derived_labels
 from labinterp.steps.ranges import People, Ranges, catalogue_ranges, lab_ranges
 from labinterp.steps.read import read
 from labinterp.steps.schemes import Classified, SchemeInputs, apply_schemes, inflamed_sample_sets
 from labinterp.steps.source import (
-    corrected_rows,
     derived_status,
-    entered_in_error,
+    source_columns,
     source_status_codes,
-    status_column,
-    status_notes,
     uninterpreted,
     withheld,
     withhold,
@@ -456,7 +452,6 @@ def _columns(
         "_notes": ranges.caveats,
         "status": _typed("status", outcome.number),
         "problem": outcome.problem,
-        "source_status": status_column(made.source_status),
         "derived_from": made.layout.derived_column(
             pd.array(made.derived_from, dtype=schema.column("derived_from").dtype)
         ),
@@ -472,37 +467,17 @@ def _columns(
     for name in schema.head():
         if name not in run.frame.columns and name not in columns:
             columns[name] = objects(total)
-    columns.update(_from_source(run, rows, made, flag, ranges.caveats))
-    return columns
-
-
-def _from_source(
-    run: _Run, rows: Rows, made: _Made, flag: pd.Categorical[Any], notes: IntArray
-) -> dict[str, Any]:
-    """Return the columns that weigh what the source said; add its notes to ``_notes``.
-
-    ``agrees_with_lab`` compares the lab's flag with labinterp's; ``superseded`` marks
-    results a later correction or withdrawal replaced; a withheld result has no notes.
-    """
-    n, layout = len(run.frame), made.layout
-    lab = layout.place(
-        lab_flag_codes(column(run.frame, "lab_flag")), np.full(len(layout.positions), -1)
+    columns.update(
+        source_columns(
+            run.frame,
+            made.layout,
+            number=rows.number,
+            stated=made.source_status,
+            flag=np.asarray(flag.codes, dtype=np.int64),
+            notes=ranges.caveats,
+        )
     )
-    agrees, not_compared = agreement(lab, np.asarray(flag.codes, dtype=np.int64))
-    notes = notes | status_notes(made.source_status)
-    notes[not_compared] |= NOTE_BIT["lab_flag_not_compared"]
-    out: dict[str, Any] = {"agrees_with_lab": agrees}
-    if not {"corrected", *schema.STATUS_COLUMNS}.isdisjoint(run.frame.columns):
-        stated = made.source_status[layout.where[:n]]
-        number_in = rows.number[layout.where[:n]]
-        by_correction = superseded(run.frame, number_in, corrected_rows(run.frame, stated))
-        by_withdrawal = superseded(run.frame, number_in, entered_in_error(stated))
-        notes[by_correction[layout.source]] |= NOTE_BIT["superseded"]
-        notes[by_withdrawal[layout.source]] |= NOTE_BIT["withdrawn_later"]
-        out["superseded"] = (by_correction | by_withdrawal)[layout.source]
-    notes[withheld(made.source_status)] = 0
-    out["_notes"] = notes
-    return out
+    return columns
 
 
 def _typed(name: str, codes: IntArray) -> pd.Categorical[Any]:

@@ -40,6 +40,9 @@ from labinterp import schema
 from labinterp.errors import ReasonCode
 from labinterp.perf import factorized
 from labinterp.schema import SOURCE_STATUSES, STATUS_COLUMNS
+from labinterp.steps.history import superseded
+from labinterp.steps.lab_flag import agreement, lab_flag_codes
+from labinterp.steps.layout import Layout
 from labinterp.steps.state import (
     NOTE_BIT,
     STATUS_NUMBER,
@@ -57,6 +60,7 @@ __all__ = [
     "derived_status",
     "entered_in_error",
     "read_status",
+    "source_columns",
     "source_status_codes",
     "status_column",
     "status_names",
@@ -284,3 +288,57 @@ def status_column(codes: IntArray) -> pd.Categorical[Any]:
 def status_names(codes: Iterable[int]) -> list[str | None]:
     """Return the status name of each code (``None`` for -1)."""
     return [SOURCE_STATUSES[c] if c >= 0 else None for c in codes]
+
+
+def source_columns(
+    frame: pd.DataFrame,
+    layout: Layout,
+    *,
+    number: IntArray,
+    stated: IntArray,
+    flag: IntArray,
+    notes: IntArray,
+) -> dict[str, Any]:
+    """Return the interpreted columns that weigh what the source said, in output order.
+
+    Parameters
+    ----------
+    frame
+        The input frame.
+    layout
+        Where each output row comes from.
+    number, stated, flag
+        Per output row: the analyte number, the source status code (derived rows: see
+        :func:`derived_status`) and labinterp's flag (a position in
+        :data:`labinterp.schema.FLAGS`; -1 or ``len(FLAGS)``: none).
+    notes
+        The interpretation-note bits so far, per output row.
+
+    Returns
+    -------
+    dict
+        ``source_status``; ``agrees_with_lab`` (the lab's flag compared with
+        labinterp's); ``superseded`` when the input has ``corrected`` or a status
+        column (results a later correction or withdrawal of the same test and sample
+        replaced); ``_notes``: the notes with the status notes, ``superseded``,
+        ``withdrawn_later`` and ``lab_flag_not_compared`` added, and none on a withheld
+        result.
+    """
+    n = len(frame)
+    lab = layout.place(
+        lab_flag_codes(column(frame, "lab_flag")), np.full(len(layout.positions), -1)
+    )
+    agrees, not_compared = agreement(lab, flag)
+    notes = notes | status_notes(stated)
+    notes[not_compared] |= NOTE_BIT["lab_flag_not_compared"]
+    out: dict[str, Any] = {"source_status": status_column(stated), "agrees_with_lab": agrees}
+    if not {"corrected", *STATUS_COLUMNS}.isdisjoint(frame.columns):
+        stated_in, number_in = stated[layout.where[:n]], number[layout.where[:n]]
+        by_correction = superseded(frame, number_in, corrected_rows(frame, stated_in))
+        by_withdrawal = superseded(frame, number_in, entered_in_error(stated_in))
+        notes[by_correction[layout.source]] |= NOTE_BIT["superseded"]
+        notes[by_withdrawal[layout.source]] |= NOTE_BIT["withdrawn_later"]
+        out["superseded"] = (by_correction | by_withdrawal)[layout.source]
+    notes[withheld(stated)] = 0
+    out["_notes"] = notes
+    return out
