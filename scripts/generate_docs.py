@@ -209,6 +209,7 @@ _VOCABULARY_TEXT = {
     "scheme": "the schemes' names",
     "category": "the schemes' categories",
     "history_note": ", ".join(schema.HISTORY_NOTES),
+    "source_status": ", ".join(schema.SOURCE_STATUSES),
 }
 
 

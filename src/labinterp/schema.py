@@ -331,7 +331,7 @@ _HEAD: tuple[Column, ...] = (
     _B(
         "agrees_with_lab",
         "flags",
-        "flag agrees with lab_flag; empty: either is missing or not comparable.",
+        "Whether flag agrees with lab_flag; empty: not compared (see docs).",
     ),
     _C("scheme", "schemes", "The classification scheme applied.", "", "scheme"),
     _C("category", "schemes", "The scheme's category for the value.", "", "category"),

@@ -1,7 +1,7 @@
 """Statuses from the source: FHIR ``Observation.status`` and HL7 v2 OBX-11, read once.
 
 Each result's status as the source gave it is read into the FHIR R4 ObservationStatus
-vocabulary (:data:`labinterp.schema.SOURCE_STATUSES`) from, in this order, the caller's
+vocabulary (``FHIR_R4_ObservationStatus``; :data:`labinterp.schema.SOURCE_STATUSES`) from, in this order, the caller's
 ``source_status`` column, the FHIR reader's ``observation_status`` and the HL7 reader's
 ``result_status`` (OBX-11, HL7 v2 table 0085). What the status means for interpretation:
 
