@@ -331,7 +331,7 @@ _HEAD: tuple[Column, ...] = (
     _B(
         "agrees_with_lab",
         "flags",
-        "Whether flag agrees with lab_flag; empty: not compared (see docs).",
+        "Whether flag agrees with lab_flag; empty: not compared.",
     ),
     _C("scheme", "schemes", "The classification scheme applied.", "", "scheme"),
     _C("category", "schemes", "The scheme's category for the value.", "", "category"),
