@@ -103,6 +103,27 @@ def test_finding_json_has_equation_and_sources() -> None:
     assert panel[1].sources
 
 
+def test_panel_honours_the_source_status_and_compares_the_lab_flag() -> None:
+    """A withdrawn creatinine gives no eGFR; a later correction supersedes; LL vs L disagree."""
+    panel = labinterp.interpret_panel(
+        [
+            {"analyte": "creatinine", "value": "80", "unit": "µmol/L", "source_status": "W"},
+            {"analyte": "magnesium", "value": "0,65", "unit": "mmol/L", "lab_flag": "LL",
+             "reference_text": "0,71-0,94"},
+            {"analyte": "magnesium", "value": "0,66", "unit": "mmol/L", "source_status": "C",
+             "reference_text": "0,71-0,94"},
+        ],
+        sex="K",
+        age_years=54,
+        collected_at="2026-01-15",
+    )  # fmt: skip
+    assert [f.status.value for f in panel] == ["withdrawn", "ok", "ok"]
+    assert panel[0].source_status == "entered-in-error" and panel[0].caveats == ()
+    assert (panel[1].flag, panel[1].lab_flag, panel[1].agrees_with_lab) == ("L", "LL", False)
+    assert any("corrected result" in c for c in panel[1].caveats)
+    assert panel[2].source_status == "corrected"
+
+
 # -- scalar twins of the array functions ------------------------------------------
 
 limit = st.one_of(st.none(), st.floats(-5, 200, allow_nan=False), st.just(math.inf))
@@ -249,6 +270,12 @@ value_text = st.one_of(
     st.floats(0, 400, allow_nan=False),
     st.none(),
 )
+# Statuses as FHIR and HL7 OBX-11 send them (HL7v2_Table0085), and unknown ones.
+STATUSES_SENT = ["final", "preliminary", "corrected", "entered-in-error", "cancelled", "unknown",
+                 "F", "P", "C", "W", "X", "D", "I", "endelig", "", None]  # fmt: skip
+# The lab's own flags (HL7v2_Table0078), words, repetitions and spellings not compared.
+LAB_FLAGS_SENT = ["LL", "L", "N", "H", "HH", "A", "AA", "høy", "low", "L~A", "H~L", "*", "POS",
+                  ""]  # fmt: skip
 result = st.fixed_dictionaries(
     {
         "analyte": st.sampled_from(ANALYTES),
@@ -258,7 +285,9 @@ result = st.fixed_dictionaries(
     optional={
         "reference_text": st.sampled_from(
             ["0,71 - 0,94", "0.71-0.94", "< 5", "60 -", "3.5-5.0 mg/dL", "se kommentar", ""]
-        )
+        ),
+        "source_status": st.sampled_from(STATUSES_SENT),
+        "lab_flag": st.sampled_from(LAB_FLAGS_SENT),
     },
 )
 
@@ -280,13 +309,16 @@ def _frame_findings(results: list[dict[str, Any]], **context: Any) -> list[labin
                 "raw_value": value if value is None or isinstance(value, str) else float(value),
                 "raw_unit": r["unit"],
                 "lab_reference_text": r.get("reference_text"),
+                "source_status": r.get("source_status"),
+                "lab_flag": r.get("lab_flag"),
             }
         )
     frame = pd.DataFrame(
         rows,
         columns=[
             "patient_id", "collected_at", "sex", "age_years", "analyte", "source_code",
-            "source_name", "raw_value", "raw_unit", "lab_reference_text",
+            "source_name", "raw_value", "raw_unit", "lab_reference_text", "source_status",
+            "lab_flag",
         ],
     )  # fmt: skip
     out = labinterp.interpret(
@@ -382,6 +414,8 @@ def test_interpret_one_equals_frame_path(
                 "source_name": None
                 if result["analyte"] in catalogue.analytes()
                 else result["analyte"],
+                "source_status": result.get("source_status"),
+                "lab_flag": result.get("lab_flag"),
             }
         ]
     )
@@ -394,6 +428,8 @@ def test_interpret_one_equals_frame_path(
         age_years=age,
         reference_text=result.get("reference_text"),
         profile=profile,
+        source_status=result.get("source_status"),
+        lab_flag=result.get("lab_flag"),
     )
     _same(got, expected)
 

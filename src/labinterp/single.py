@@ -39,6 +39,7 @@ from labinterp.steps.one import (
     number,
     rule_bits_of,
     rule_row,
+    supersede,
 )
 from labinterp.steps.schemes import checked_schemes
 from labinterp.values import infer_decimal
@@ -282,6 +283,7 @@ def interpret_panel(
     ]
     classify_results(rows, ctx, in_sample_set=True)
     derived = derive_results(rows, ctx, egfr_equation) if derive else []
+    supersede(rows, derived)
     ordered: list[Result] = []
     extra = iter(derived)
     pending = next(extra, None)

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from labinterp.catalogue import (
     RangeCatalogue,
@@ -33,6 +34,7 @@ from labinterp.steps.flags import (
     at_reporting_resolution_one,
     flag_one,
 )
+from labinterp.steps.history import superseded
 from labinterp.steps.identify import resolve_analyte
 from labinterp.steps.lab_flag import agreement_one
 from labinterp.steps.plausibility import implausible
@@ -44,14 +46,16 @@ from labinterp.steps.ranges import (
 )
 from labinterp.steps.schemes import classify_one, inflamed_sample_sets
 from labinterp.steps.source import (
+    corrected_rows,
     derived_status,
+    entered_in_error,
     read_status,
     status_names,
     status_notes,
     withheld,
     withhold_one,
 )
-from labinterp.steps.state import CLASSIFIABLE, NOTE_BIT
+from labinterp.steps.state import CLASSIFIABLE, NOTE_BIT, analyte_number
 from labinterp.units import normalise_unit
 from labinterp.values import parse_value
 from labinterp.vocab import Flag, Status
@@ -67,6 +71,7 @@ __all__ = [
     "number",
     "rule_bits_of",
     "rule_row",
+    "supersede",
 ]
 
 
@@ -103,6 +108,7 @@ class Result:
     derived_from: tuple[int, ...] = ()
     source_status: int = -1  # a position in schema.SOURCE_STATUSES (-1: none sent)
     lab_flag: Any = None
+    source_code: Any = None
     agrees_with_lab: bool | None = None
 
     @property
@@ -246,7 +252,7 @@ def interpret_result(
     A result the source withdrew or cancelled is read, then neither given a range nor
     flagged; the lab's flag is compared with the flag.
     """
-    row = Result(raw_value=raw_value, raw_unit=raw_unit, lab_flag=lab_flag)
+    row = Result(raw_value=raw_value, raw_unit=raw_unit, lab_flag=lab_flag, source_code=code)
     row.source_status = read_status(source_status)[0]
     row.analyte, problem = resolve_analyte(key, code, name)
     if problem is not None:
@@ -362,6 +368,28 @@ def derive_results(
     ]
     made.sort(key=lambda item: item[0])  # stable: creatinine eGFR before the pair's
     return made
+
+
+def supersede(rows: Sequence[Result], derived: Sequence[tuple[int, Result]]) -> None:
+    """Note results of the panel that a later correction or withdrawal replaced.
+
+    The panel is one sample set; the rule is :func:`labinterp.steps.history.superseded`'s,
+    run on the panel's rows, and a derived eGFR is noted with its creatinine.
+    """
+    stated = np.array([r.source_status for r in rows], dtype=np.int64)
+    corrected, withdrawn = corrected_rows(pd.DataFrame(), stated), entered_in_error(stated)
+    if not (corrected.any() or withdrawn.any()):
+        return
+    frame = pd.DataFrame({"source_code": [r.source_code for r in rows]}, dtype=object)
+    number = np.array([analyte_number(r.analyte) if r.analyte else -1 for r in rows])
+    bits = np.zeros(len(rows), dtype=np.int64)
+    bits[superseded(frame, number, corrected)] |= NOTE_BIT["superseded"]
+    bits[superseded(frame, number, withdrawn)] |= NOTE_BIT["withdrawn_later"]
+    for row, bit in zip(rows, bits, strict=True):
+        if not row.withheld:
+            row.notes |= int(bit)
+    for position, row in derived:
+        row.notes |= int(bits[position])
 
 
 def _derived_row(

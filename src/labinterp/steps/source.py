@@ -1,9 +1,10 @@
 """Statuses from the source: FHIR ``Observation.status`` and HL7 v2 OBX-11, read once.
 
 Each result's status as the source gave it is read into the FHIR R4 ObservationStatus
-vocabulary (``FHIR_R4_ObservationStatus``; :data:`labinterp.schema.SOURCE_STATUSES`) from, in this order, the caller's
-``source_status`` column, the FHIR reader's ``observation_status`` and the HL7 reader's
-``result_status`` (OBX-11, HL7 v2 table 0085). What the status means for interpretation:
+vocabulary (``FHIR_R4_ObservationStatus``; :data:`labinterp.schema.SOURCE_STATUSES`) from,
+in this order, the caller's ``source_status`` column, the FHIR reader's
+``observation_status`` and the HL7 reader's ``result_status`` (OBX-11, HL7 v2 table 0085).
+What the status means for interpretation:
 
 - ``entered-in-error`` (HL7 ``W``, ``D``) and ``cancelled`` (``X``, ``N``): the row is
   kept as sent but not interpreted (status ``withdrawn`` or ``cancelled`` with a
