@@ -46,13 +46,13 @@ from labinterp.steps.ranges import (
 )
 from labinterp.steps.schemes import classify_one, inflamed_sample_sets
 from labinterp.steps.source import (
-    corrected_rows,
+    corrected_statuses,
     derived_status,
     entered_in_error,
+    is_withheld,
     read_status,
     status_names,
-    status_notes,
-    withheld,
+    status_note,
     withhold_one,
 )
 from labinterp.steps.state import CLASSIFIABLE, NOTE_BIT, analyte_number
@@ -114,7 +114,7 @@ class Result:
     @property
     def withheld(self) -> bool:
         """Whether the source withdrew or cancelled the result (not interpreted, not used)."""
-        return bool(withheld(np.array([self.source_status]))[0])
+        return is_withheld(self.source_status)
 
     def record(self, code: ReasonCode, problem: str | None) -> None:
         """Record a status and its problem unless one is already recorded."""
@@ -296,7 +296,7 @@ def _flag_result(row: Result, reference_text: Any, ctx: Context) -> None:
     row.agrees_with_lab, not_compared = agreement_one(row.lab_flag, row.flag)
     if not_compared:
         row.notes |= NOTE_BIT["lab_flag_not_compared"]
-    row.notes |= int(status_notes(np.array([row.source_status]))[0])
+    row.notes |= status_note(row.source_status)
 
 
 def classify_results(rows: Sequence[Result], ctx: Context, in_sample_set: bool) -> None:
@@ -377,7 +377,7 @@ def supersede(rows: Sequence[Result], derived: Sequence[tuple[int, Result]]) -> 
     run on the panel's rows, and a derived eGFR is noted with its creatinine.
     """
     stated = np.array([r.source_status for r in rows], dtype=np.int64)
-    corrected, withdrawn = corrected_rows(pd.DataFrame(), stated), entered_in_error(stated)
+    corrected, withdrawn = corrected_statuses(stated), entered_in_error(stated)
     if not (corrected.any() or withdrawn.any()):
         return
     frame = pd.DataFrame({"source_code": [r.source_code for r in rows]}, dtype=object)

@@ -58,13 +58,16 @@ __all__ = [
     "HL7_RESULT_STATUS",
     "WITHDRAWN",
     "corrected_rows",
+    "corrected_statuses",
     "derived_status",
     "entered_in_error",
+    "is_withheld",
     "read_status",
     "source_columns",
     "source_status_codes",
     "status_column",
     "status_names",
+    "status_note",
     "status_notes",
     "uninterpreted",
     "withheld",
@@ -109,8 +112,15 @@ _WITHHELD: Final[Mapping[int, tuple[ReasonCode, str]]] = {
     _CODE["entered-in-error"]: (ReasonCode.WITHDRAWN, WITHDRAWN),
     _CODE["cancelled"]: (ReasonCode.CANCELLED, CANCELLED),
 }
-_PRELIMINARY = (_CODE["registered"], _CODE["preliminary"])
-_CORRECTED = (_CODE["corrected"], _CODE["amended"])
+
+#: Per status code (the last entry for -1, none sent): withheld, corrected, the note bits.
+_IS_WITHHELD = np.zeros(len(SOURCE_STATUSES) + 1, dtype=bool)
+_IS_WITHHELD[list(_WITHHELD)] = True
+_IS_CORRECTED = np.zeros(len(SOURCE_STATUSES) + 1, dtype=bool)
+_IS_CORRECTED[[_CODE["corrected"], _CODE["amended"]]] = True
+_NOTES = np.zeros(len(SOURCE_STATUSES) + 1, dtype=np.int64)
+_NOTES[[_CODE["registered"], _CODE["preliminary"]]] = NOTE_BIT["preliminary"]
+_NOTES[_UNKNOWN] = NOTE_BIT["status_unknown"]
 
 #: How final a status is, for a result derived from several (the least final wins):
 #: not yet final, unknown, final (final, amended, corrected); none sent comes last.
@@ -182,7 +192,12 @@ def source_status_codes(frame: pd.DataFrame) -> tuple[IntArray, BoolArray]:
 
 def withheld(codes: IntArray) -> BoolArray:
     """Mark the results the source withdrew or cancelled (not interpreted, not used)."""
-    return np.isin(codes, list(_WITHHELD))
+    return np.asarray(_IS_WITHHELD[codes], dtype=bool)
+
+
+def is_withheld(code: int) -> bool:
+    """Whether the source withdrew or cancelled a result; the scalar twin of :func:`withheld`."""
+    return bool(_IS_WITHHELD[code])
 
 
 def withhold(rows: Rows, codes: IntArray) -> Rows:
@@ -237,11 +252,17 @@ def uninterpreted(rows: Rows, hidden: BoolArray) -> Rows:
 
 
 def status_notes(codes: IntArray) -> IntArray:
-    """Return the note bits a status gives: ``preliminary`` or ``status_unknown``."""
-    notes = np.zeros(len(codes), dtype=np.int64)
-    notes[np.isin(codes, _PRELIMINARY)] = NOTE_BIT["preliminary"]
-    notes[codes == _UNKNOWN] = NOTE_BIT["status_unknown"]
-    return notes
+    """Return the note bits a status gives: ``preliminary`` or ``status_unknown``.
+
+    ``registered`` and ``preliminary`` give ``preliminary``; ``unknown`` (also for a
+    status not recognised) gives ``status_unknown``.
+    """
+    return np.asarray(_NOTES[codes], dtype=np.int64)
+
+
+def status_note(code: int) -> int:
+    """Return the note bits of one status; the scalar twin of :func:`status_notes`."""
+    return int(_NOTES[code])
 
 
 def derived_status(*sources: IntArray) -> IntArray:
@@ -259,13 +280,18 @@ def derived_status(*sources: IntArray) -> IntArray:
     return _OF_RANK[rank]
 
 
+def corrected_statuses(codes: IntArray) -> BoolArray:
+    """Mark the statuses of a correction: ``corrected`` or ``amended`` (a new array)."""
+    return np.array(_IS_CORRECTED[codes], dtype=bool)
+
+
 def corrected_rows(frame: pd.DataFrame, codes: IntArray) -> BoolArray:
     """Mark corrected results: status ``corrected`` or ``amended``, or a yes in ``corrected``.
 
     A ``corrected`` column holds booleans, or yes/no text (``true``/``false``, ``Y``/``N``,
     ``yes``/``no``, ``1``/``0``, ``ja``/``nei``): only a yes counts (``N`` is no).
     """
-    corrected = np.isin(codes, _CORRECTED)
+    corrected = corrected_statuses(codes)
     if "corrected" in frame.columns:
         coded = factorized(frame["corrected"])
         table = np.array([*(_is_yes(v) for v in coded.uniques), False], dtype=bool)
