@@ -262,7 +262,7 @@ _RESULTS: tuple[Column, ...] = (
     _T(
         "source_status",
         "input",
-        "The result's status as the caller gives it (FHIR or HL7 OBX-11 code).",
+        "The result's status (FHIR or HL7 OBX-11 code); interpret normalises it.",
         "the caller gives it",
     ),
     _T("lab_reference_low", "input", "The lab's lower limit as written (CSV).", "CSV input"),
