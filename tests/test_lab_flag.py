@@ -61,12 +61,12 @@ def test_flags_read(written: str, meant: str) -> None:
     assert read_lab_flag(written) == _code(meant)
 
 
-@pytest.mark.parametrize("written", NOT_COMPARABLE_TEXTS)
-def test_flags_not_comparable(written: str) -> None:
+@pytest.mark.parametrize("written", [*NOT_COMPARABLE_TEXTS, 5, 1.0])
+def test_flags_not_comparable(written: Any) -> None:
     assert read_lab_flag(written) == NOT_COMPARABLE
 
 
-@pytest.mark.parametrize("written", [None, "", "  ", "~", "^", np.nan, 5])
+@pytest.mark.parametrize("written", [None, "", "  ", "~", "^", np.nan, pd.NA])
 def test_no_flag_given(written: Any) -> None:
     assert read_lab_flag(written) == -1
 

@@ -105,7 +105,8 @@ def read_lab_flag(text: Any) -> int:
     True
     """
     if not isinstance(text, str):
-        return -1
+        missing = text is None or text is pd.NA or (isinstance(text, float) and text != text)
+        return -1 if missing else NOT_COMPARABLE  # a number is no flag code
     parts = [part.split("^", 1)[0].strip() for part in text.split("~")]
     given = [part for part in parts if part]
     if not given:
