@@ -30,7 +30,7 @@ __all__ = [
     "FACTOR_PROBLEM",
     "UNDEFINED_PROBLEM",
     "Annotation",
-    "annotations",
+    "known_annotations",
     "read_ucum",
 ]
 
@@ -80,7 +80,7 @@ class Annotation:
 
 
 @lru_cache(maxsize=1)
-def annotations() -> dict[str, Annotation]:
+def known_annotations() -> dict[str, Annotation]:
     """Return the annotations labinterp understands, keyed by their casefolded text."""
     table: dict[str, Annotation] = {}
     source = resources.files("labinterp") / "data" / "ucum_annotations.csv"
@@ -90,13 +90,13 @@ def annotations() -> dict[str, Annotation]:
     return table
 
 
-class _NotUnderstood(Exception):
+class _NotUnderstoodError(Exception):
     """An annotation that is not understood where it stands."""
 
 
 def _without_annotations(code: str) -> tuple[str, str | None]:
     """Return the code without its understood annotations, and the unit to divide by."""
-    known = annotations()
+    known = known_annotations()
     per: str | None = None
     trailing = _TRAILING.search(code)
     if trailing is not None:
@@ -108,7 +108,7 @@ def _without_annotations(code: str) -> tuple[str, str | None]:
         found = known.get(match.group(1).casefold())
         follows_a_unit = match.start() > 0 and code[match.start() - 1] not in _OPERATORS
         if found is None or found.means != "label" or not follows_a_unit:
-            raise _NotUnderstood
+            raise _NotUnderstoodError
         return ""
 
     return _ANNOTATION.sub(label, code), per
@@ -116,7 +116,7 @@ def _without_annotations(code: str) -> tuple[str, str | None]:
 
 @lru_cache(maxsize=2)
 def _reader(registry: Any) -> tuple[Any, Any]:
-    """The UCUM parser and a transformer into ``registry`` (built once, on first use)."""
+    """Build the UCUM parser and a transformer into ``registry``, once, on first use."""
     import ucumvert  # imported on first use: most exports need no UCUM parsing
 
     return ucumvert.get_ucum_parser(), ucumvert.UcumToPintTransformer(ureg=registry)
@@ -148,7 +148,7 @@ def read_ucum(text: str, registry: Any) -> Any | None:
     Examples
     --------
     >>> from labinterp.units import ureg
-    >>> str(read_ucum("mmol/mol{Hb}", ureg))
+    >>> format(read_ucum("mmol/mol{Hb}", ureg), "D")
     'millimole / mole'
     >>> read_ucum("umol/l per litre", ureg) is None
     True
@@ -162,7 +162,7 @@ def read_ucum(text: str, registry: Any) -> Any | None:
     try:
         body, per = _without_annotations(code)
         understood = True
-    except _NotUnderstood:
+    except _NotUnderstoodError:
         body, per, understood = _ANNOTATION.sub("", code), None, False
     if not understood or not body:  # {score}: annotations only, no unit at all
         raise UnknownUnitError(ANNOTATION_PROBLEM)
