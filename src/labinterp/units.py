@@ -92,6 +92,13 @@ class NormalisedUnit:
 
 
 _SPACES = re.compile(r"\s+")
+#: The longest unit text read (units in exports are a few characters; pint's parser takes
+#: quadratic time in the length, so a longer cell is refused without parsing).
+MAX_UNIT_LENGTH: Final = 256
+_UNKNOWN_UNIT: Final = (
+    "The unit is not recognised; add its spelling to unit_aliases.csv "
+    "or convert the export to a standard unit."
+)
 #: Division slash (U+2215) and fraction slash (U+2044), read as "/".
 _SLASHES: Final = str.maketrans({"\u2215": "/", "\u2044": "/"})
 
@@ -124,8 +131,6 @@ def _display_of_unit() -> dict[str, str]:
 
 def _canonical_pint(text: str) -> pint.Unit | None:
     """Return the unit when ``text`` is written as :data:`ureg` writes units, else ``None``."""
-    if len(text) > ucum.MAX_CODE_LENGTH * 4:
-        return None
     try:
         parsed = ureg.parse_units(text)
     except Exception:  # pint raises several unrelated types for bad strings
@@ -181,6 +186,8 @@ def normalise_unit(text: str) -> NormalisedUnit:
     known = _aliases().get(_alias_key(text))
     if known is not None:
         return known
+    if len(text) > MAX_UNIT_LENGTH:  # pint's parser takes quadratic time in the length
+        raise UnknownUnitError(_UNKNOWN_UNIT)
     canonical = _canonical_pint(text)
     if canonical is not None:
         return NormalisedUnit(text, _display_of_unit().get(text, f"{canonical:~P}"))
@@ -192,10 +199,7 @@ def normalise_unit(text: str) -> NormalisedUnit:
     try:
         parsed = ureg.parse_units(candidate)
     except Exception as exc:  # pint raises several unrelated types for bad strings
-        raise UnknownUnitError(
-            "The unit is not recognised; add its spelling to unit_aliases.csv "
-            "or convert the export to a standard unit."
-        ) from exc
+        raise UnknownUnitError(_UNKNOWN_UNIT) from exc
     return NormalisedUnit(_pint_text(parsed), f"{parsed:~P}")
 
 
