@@ -56,7 +56,7 @@ def test_every_unit_of_the_sample_exports_is_recognised_or_refused_with_a_reason
 
 
 def _official_examples() -> list[str]:
-    """The codes of UCUM's table of common units, as ucumvert ships it."""
+    """Return the codes of UCUM's table of common units, as ucumvert ships it."""
     table = resources.files("ucumvert") / "vendor" / "ucum_examples.tsv"
     with table.open(encoding="utf-8") as handle:
         return [row["UCUM_CODE"] for row in csv.DictReader(handle, delimiter="\t")]
