@@ -8,9 +8,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import labinterp
+from labinterp import ucum
 from labinterp.equations import eag_from_hba1c, hba1c_ifcc_to_ngsp, hba1c_ngsp_to_ifcc
-from labinterp.errors import IncompatibleUnitError, UnknownUnitError
-from labinterp.units import normalise_unit
+from labinterp.errors import IncompatibleUnitError, UnitError, UnitsRequiredError, UnknownUnitError
+from labinterp.units import QUANTITY_UNIT_CONFLICT, normalise_unit, ureg
 
 from .conftest import ROOT, load_vectors, vector_id
 
@@ -164,3 +165,168 @@ def test_unit_round_trip_is_identity(case: tuple[str, str, str], value: float) -
     there = labinterp.convert(value, a, b, analyte=analyte)
     back = labinterp.convert(there, b, a, analyte=analyte)
     assert math.isclose(back, value, rel_tol=1e-12, abs_tol=1e-9)
+
+
+# UCUM codes as FHIR valueQuantity.code and HL7 OBX-6 send them for the target analytes,
+# with where each was seen: Synthea R4 bundles and FHIR f205 (tests/data/fhir), the
+# Winpath and NIST HL7 messages (tests/data/hl7), the UCUM_EX column of the NLM flowsheet
+# LOINC extract (shared samples, code-lists) and the codes named in issue 19.
+UCUM_CODES = [
+    # code, analyte, value, to_unit, expected, seen in
+    ("%{HbA1c}", "hba1c", 6.5, "mmol/mol", 47.53, "issue 19 (NGSP percent)"),
+    ("mmol/mol{Hb}", "hba1c", 48, "%", 6.54, "issue 19 (IFCC unit)"),
+    ("%", "hba1c", 6.5, "mmol/mol", 47.53, "Synthea 4548-4; NLM UCUM_EX 4548-4"),
+    ("mL/min/{1.73_m2}", "egfr", 60, "mL/min/1.73m2", 60, "FHIR f205; Synthea 33914-3"),
+    ("mg/dL", "creatinine", 1.0, "umol/L", 88.4, "US Core 2160-0; Synthea 38483-4"),
+    ("umol/l", "creatinine", 88.4, "mg/dL", 1.0, "NLM UCUM_EX 14682-9"),
+    ("ng/mL", "ferritin", 37, "ug/L", 37, "NLM UCUM_EX 2276-4"),
+    ("ng/mL", "vitamin_d_25oh", 20, "nmol/L", 49.92, "NLM UCUM_EX 1989-3"),
+    ("g/dL", "albumin", 3.8, "g/L", 38, "Synthea 1751-7"),
+    ("g/dL", "hemoglobin", 14.0, "g/L", 140, "Synthea 718-7"),
+    ("g/L", "albumin", 38, "g/L", 38, "Winpath ALB"),
+    ("mmol/L", "magnesium", 0.8, "mg/dL", 1.94, "Winpath MG"),
+    ("pmol/L", "ferritin", 224.7, "ug/L", 100.0, "issue 19 (ferritin in pmol/L)"),
+    ("nmol/L", "cystatin_c", 74.9, "mg/L", 1.0, "issue 19 (cystatin C in nmol/L)"),
+    ("mmol/L", "hemoglobin", 7.3, "g/L", 117.6, "issue 19 (Danish haemoglobin)"),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "analyte", "value", "to_unit", "expected", "seen"),
+    UCUM_CODES,
+    ids=[f"{c[0]}:{c[1]}" for c in UCUM_CODES],
+)
+def test_ucum_codes_of_the_target_analytes(
+    code: str, analyte: str, value: float, to_unit: str, expected: float, seen: str
+) -> None:
+    """Each UCUM code the samples send for a target analyte converts to its reporting unit."""
+    got = labinterp.convert(value, code, to_unit, analyte=analyte)
+    assert round(got, _decimals(str(expected))) == expected, seen
+
+
+@pytest.mark.parametrize(
+    ("code", "display"),
+    [
+        ("%{HbA1c}", "%"),
+        ("mmol/mol{Hb}", "mmol/mol"),
+        ("mmol/mol{hb}", "mmol/mol"),
+        ("10*9/L", "10^9/L"),
+        ("10^9/L", "10^9/L"),
+        ("x10^9/L", "10^9/L"),
+        ("10*3/uL", "10*3/uL"),
+        ("[IU]/L", "IU/L"),
+        ("m[IU]/mL", "mIU/mL"),
+        ("iU/mL", "IU/mL"),
+        ("U/L", "U/L"),
+        ("mm[Hg]", "mm[Hg]"),
+        ("Cel", "Cel"),
+        ("mL/min/{1.73_m2}", "mL/min/1.73m²"),
+        ("mmol\u2215L", "mmol/L"),
+    ],
+)
+def test_ucum_codes_are_recognised(code: str, display: str) -> None:
+    """UCUM codes are read by the UCUM grammar; shown as the alias table spells the unit."""
+    assert normalise_unit(code).display == display
+
+
+def test_counts_and_international_units_convert_only_to_their_own_kind() -> None:
+    """10*9/L is a count per litre, [IU]/L an arbitrary unit of its own: never each other."""
+    assert labinterp.convert(5.0, "10*9/L", "10*3/uL") == pytest.approx(5.0)
+    assert labinterp.convert(5.0, "[IU]/L", "m[IU]/mL") == pytest.approx(5.0)
+    with pytest.raises(IncompatibleUnitError):
+        labinterp.convert(5.0, "[IU]/L", "10*9/L")
+    with pytest.raises(IncompatibleUnitError):
+        labinterp.convert(5.0, "[IU]", "%")
+
+
+@pytest.mark.parametrize(
+    ("code", "problem"),
+    [
+        ("mmol/mol{creat}", ucum.ANNOTATION_PROBLEM),  # per mol creatinine: another quantity
+        ("mg/g{creat}", ucum.ANNOTATION_PROBLEM),
+        ("{score}", ucum.ANNOTATION_PROBLEM),  # an annotation alone names no unit
+        ("10*3{RBCs}/uL", ucum.ANNOTATION_PROBLEM),
+        ("mL/{1.73_m2}/min", ucum.ANNOTATION_PROBLEM),  # per-area only as the last component
+        ("mL/min{1.73_m2}", ucum.ANNOTATION_PROBLEM),
+        ("{HbA1c}", ucum.ANNOTATION_PROBLEM),  # a label with no unit to name
+        ("10.L/min", ucum.FACTOR_PROBLEM),
+        ("meq/(24.h)", ucum.FACTOR_PROBLEM),
+        ("[pH]", ucum.UNDEFINED_PROBLEM),  # valid UCUM, never read by pint as picohenry
+        ("[CFU]/mL", ucum.UNDEFINED_PROBLEM),
+    ],
+)
+def test_ucum_codes_labinterp_cannot_use_are_refused_with_their_problem(
+    code: str, problem: str
+) -> None:
+    """An annotation that may change the meaning is never dropped: the unit is refused."""
+    with pytest.raises(UnknownUnitError) as caught:
+        normalise_unit(code)
+    assert caught.value.message == problem
+
+
+def test_egfr_per_body_surface_and_absolute_clearance_stay_apart() -> None:
+    """mL/min/{1.73_m2} is an eGFR; mL/min (an absolute clearance) does not convert to it."""
+    assert labinterp.convert(72.8, "mL/min/{1.73_m2}", "mL/min/1.73m2", analyte="egfr") == 72.8
+    with pytest.raises(IncompatibleUnitError):
+        labinterp.convert(72.8, "mL/min", "mL/min/1.73m2", analyte="egfr")
+
+
+label_codes = st.sampled_from(["%", "mmol/mol", "g/dL", "mmol/L", "umol/L", "ng/mL", "10*9/L"])
+labels = st.sampled_from(
+    [a for a, known in ucum.known_annotations().items() if known.means == "label"]
+)
+
+
+@given(label_codes, labels, st.sampled_from([str, str.upper, str.lower]))
+def test_a_label_annotation_never_changes_the_unit(code: str, label: str, case) -> None:
+    """A label ({HbA1c}, {Hb}) after a unit leaves the unit it follows as it was."""
+    labelled = normalise_unit(f"{code}{{{case(label)}}}")
+    assert ureg.parse_units(labelled.pint) == ureg.parse_units(normalise_unit(code).pint)
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["%{HbA1c}", "mmol/mol{Hb}", "10*9/L", "[IU]/L", "mL/min/{1.73_m2}", "mm[Hg]", "mosm/kg"],
+)
+def test_a_normalised_unit_reads_back_as_the_same_unit(code: str) -> None:
+    """The display and pint forms written to the frame are read back as the same unit."""
+    unit = normalise_unit(code)
+    for written in (unit.display, unit.pint):
+        assert ureg.parse_units(normalise_unit(written).pint) == ureg.parse_units(unit.pint)
+
+
+def test_convert_uses_a_quantitys_own_unit() -> None:
+    """A pint Quantity is converted from its own unit; the result is a Quantity in to_unit."""
+    creatinine = 88.4 * ureg("umol/L")
+    got = labinterp.convert(creatinine, None, "mg/dL", analyte="creatinine")
+    assert isinstance(got, ureg.Quantity)
+    assert got.units == ureg.parse_units("mg/dL")
+    assert got.magnitude == pytest.approx(1.0, rel=1e-4)
+    same = labinterp.convert(creatinine, "µmol/L", "mg/dL", analyte="creatinine")
+    assert same.magnitude == got.magnitude
+    array = labinterp.convert(np.array([1.0, 2.0]) * ureg("g/dL"), None, "g/L")
+    assert array.magnitude.tolist() == pytest.approx([10.0, 20.0])
+
+
+def test_convert_refuses_a_quantity_whose_unit_is_not_from_unit() -> None:
+    """88.4 µmol/L given with from_unit mg/dL is refused, not read as 88.4 mg/dL (7814.7)."""
+    with pytest.raises(UnitError) as caught:
+        labinterp.convert(88.4 * ureg("umol/L"), "mg/dL", "umol/L", analyte="creatinine")
+    assert caught.value.message == QUANTITY_UNIT_CONFLICT
+    assert "88" not in str(caught.value)
+    assert isinstance(caught.value, labinterp.LabinterpError)
+
+
+def test_convert_reads_a_quantity_of_another_registry() -> None:
+    """A Quantity of the caller's own pint registry is read by its unit's name."""
+    import pint
+
+    theirs = pint.UnitRegistry()
+    got = labinterp.convert(1.0 * theirs("mg/dL"), None, "umol/L", analyte="creatinine")
+    assert got.magnitude == pytest.approx(88.4, rel=1e-3)
+
+
+def test_convert_needs_a_unit_for_plain_numbers() -> None:
+    """from_unit=None is only for a Quantity, which carries its unit."""
+    with pytest.raises(UnitsRequiredError):
+        labinterp.convert(1.0, None, "umol/L", analyte="creatinine")  # type: ignore[call-overload]

@@ -27,13 +27,15 @@ import numpy.typing as npt
 import pandas as pd
 import pint
 
-from labinterp.errors import IncompatibleUnitError, UnknownUnitError
+from labinterp import ucum
+from labinterp.errors import IncompatibleUnitError, UnitError, UnitsRequiredError, UnknownUnitError
 
 __all__ = [
     "HBA1C_MASTER_INTERCEPT",
     "HBA1C_MASTER_SLOPE",
     "IFCC_TO_NGSP",
     "NGSP_TO_IFCC",
+    "QUANTITY_UNIT_CONFLICT",
     "Affine",
     "NormalisedUnit",
     "conversion",
@@ -90,11 +92,21 @@ class NormalisedUnit:
 
 
 _SPACES = re.compile(r"\s+")
+#: The longest unit text read (units in exports are a few characters; pint's parser takes
+#: quadratic time in the length, so a longer cell is refused without parsing).
+MAX_UNIT_LENGTH: Final = 256
+_UNKNOWN_UNIT: Final = (
+    "The unit is not recognised; add its spelling to unit_aliases.csv "
+    "or convert the export to a standard unit."
+)
+#: Division slash (U+2215) and fraction slash (U+2044), read as "/".
+_SLASHES: Final = str.maketrans({"\u2215": "/", "\u2044": "/"})
 
 
 def _alias_key(text: str) -> str:
     key = text.strip().casefold()
     key = key.replace("\u00b5", "u").replace("\u03bc", "u").replace("mcg", "ug")
+    key = key.translate(_SLASHES)
     return _SPACES.sub("", key)
 
 
@@ -108,24 +120,55 @@ def _aliases() -> dict[str, NormalisedUnit]:
     return table
 
 
+@lru_cache(maxsize=1)
+def _display_of_unit() -> dict[str, str]:
+    """Return the display spelling of each unit of the alias table, keyed by its pint form."""
+    shown: dict[str, str] = {}
+    for unit in _aliases().values():
+        shown.setdefault(_pint_text(ureg.parse_units(unit.pint)), unit.display)
+    return shown
+
+
+def _canonical_pint(text: str) -> pint.Unit | None:
+    """Return the unit when ``text`` is written as :data:`ureg` writes units, else ``None``."""
+    try:
+        parsed = ureg.parse_units(text)
+    except Exception:  # pint raises several unrelated types for bad strings
+        return None
+    return parsed if _pint_text(parsed) == text else None
+
+
+def _pint_text(unit: pint.Unit) -> str:
+    """Write a unit out in pint's own names (``milligram / liter``), which pint reads back."""
+    return format(unit, "D")
+
+
 @lru_cache(maxsize=4096)
 def normalise_unit(text: str) -> NormalisedUnit:
-    """Recognise a unit string as written in a lab export.
+    """Recognise a unit string as written in a lab export or sent as a UCUM code.
+
+    The spellings labs write come first (``unit_aliases.csv``: ``mmol/l``, ``µmol/L``,
+    ``ml/min/1,73 m2`` ...), then UCUM codes as FHIR and HL7 send them (``%{HbA1c}``,
+    ``10*9/L``, ``[IU]/L``, ``mmol/mol{Hb}``; see :mod:`labinterp.ucum`), then pint's own
+    unit expressions. A text that is a valid UCUM code is read as UCUM only.
 
     Parameters
     ----------
     text
-        The unit as written, e.g. ``"umol/l"``, ``"µmol/L"``, ``"ml/min/1,73 m2"``.
+        The unit as written, e.g. ``"umol/l"``, ``"µmol/L"``, ``"ml/min/1,73 m2"``,
+        ``"mmol/mol{Hb}"``.
 
     Returns
     -------
     NormalisedUnit
-        The pint expression and the normalised display spelling.
+        The pint expression and the normalised display spelling: the alias table's
+        spelling of the same unit where it has one, else a UCUM code as sent.
 
     Raises
     ------
     UnknownUnitError
-        When the string is empty or not a unit labinterp recognises.
+        When the string is empty, not a unit labinterp recognises, or a UCUM code it
+        cannot use (an annotation it does not know, a number factor, an undefined atom).
 
     Examples
     --------
@@ -133,21 +176,31 @@ def normalise_unit(text: str) -> NormalisedUnit:
     'µmol/L'
     >>> normalise_unit("mL/min/{1.73_m2}").display
     'mL/min/1.73m²'
+    >>> normalise_unit("%{HbA1c}").display
+    '%'
+    >>> normalise_unit("[IU]/L").display
+    'IU/L'
     """
     if not isinstance(text, str) or not text.strip():
         raise UnknownUnitError("No unit was given; a result needs a unit to be interpreted.")
     known = _aliases().get(_alias_key(text))
     if known is not None:
         return known
-    candidate = text.strip().replace("\u00b5", "u").replace("\u03bc", "u")
+    if len(text) > MAX_UNIT_LENGTH:  # pint's parser takes quadratic time in the length
+        raise UnknownUnitError(_UNKNOWN_UNIT)
+    canonical = _canonical_pint(text)
+    if canonical is not None:
+        return NormalisedUnit(text, _display_of_unit().get(text, f"{canonical:~P}"))
+    from_ucum = ucum.read_ucum(text, ureg)
+    if from_ucum is not None:
+        pint_text = _pint_text(from_ucum)
+        return NormalisedUnit(pint_text, _display_of_unit().get(pint_text, text.strip()))
+    candidate = text.strip().replace("\u00b5", "u").replace("\u03bc", "u").translate(_SLASHES)
     try:
         parsed = ureg.parse_units(candidate)
     except Exception as exc:  # pint raises several unrelated types for bad strings
-        raise UnknownUnitError(
-            "The unit is not recognised; add its spelling to unit_aliases.csv "
-            "or convert the export to a standard unit."
-        ) from exc
-    return NormalisedUnit(str(parsed), f"{parsed:~P}")
+        raise UnknownUnitError(_UNKNOWN_UNIT) from exc
+    return NormalisedUnit(_pint_text(parsed), f"{parsed:~P}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,6 +340,12 @@ def _scale_conversion(src: str, dst: str) -> Affine:
 
 _T = TypeVar("_T", float, "npt.NDArray[np.float64]", "pd.Series[float]")
 
+#: Message of a Quantity whose own unit is not the ``from_unit`` given with it.
+QUANTITY_UNIT_CONFLICT: Final = (
+    "The value is a pint Quantity whose unit is not from_unit; pass from_unit=None to use "
+    "the Quantity's own unit, or a from_unit that is the same unit."
+)
+
 
 @overload
 def convert(value: float, from_unit: str, to_unit: str, *, analyte: str | None = ...) -> float: ...
@@ -298,16 +357,22 @@ def convert(
 def convert(
     value: pd.Series[float], from_unit: str, to_unit: str, *, analyte: str | None = ...
 ) -> pd.Series[float]: ...
-def convert(value: Any, from_unit: str, to_unit: str, *, analyte: str | None = None) -> Any:
+@overload
+def convert(
+    value: pint.Quantity[Any], from_unit: str | None, to_unit: str, *, analyte: str | None = ...
+) -> pint.Quantity[Any]: ...
+def convert(value: Any, from_unit: str | None, to_unit: str, *, analyte: str | None = None) -> Any:
     """Convert lab values between units.
 
     Parameters
     ----------
     value
-        A number, a sequence, a NumPy array or a pandas Series. Series keep
-        their index.
+        A number, a sequence, a NumPy array, a pandas Series or a pint Quantity. Series
+        keep their index. A Quantity carries its own unit: ``from_unit`` may then be
+        ``None``, and when given it must be the same unit.
     from_unit, to_unit
-        Unit strings as written in exports (``"mg/dL"``, ``"umol/l"``, ``"%"`` ...).
+        Unit strings as written in exports or sent as UCUM codes (``"mg/dL"``,
+        ``"umol/l"``, ``"%"``, ``"mmol/mol{Hb}"`` ...).
     analyte
         Catalogue key (``"creatinine"``, ``"hba1c"`` ...). Required when the
         conversion depends on the substance: mass <-> amount of substance,
@@ -315,8 +380,17 @@ def convert(value: Any, from_unit: str, to_unit: str, *, analyte: str | None = N
 
     Returns
     -------
-    float, numpy.ndarray or pandas.Series
-        The converted value(s), same kind as the input.
+    float, numpy.ndarray, pandas.Series or pint.Quantity
+        The converted value(s), same kind as the input (a Quantity in ``to_unit``).
+
+    Raises
+    ------
+    UnitsRequiredError
+        When ``from_unit`` is ``None`` and the value is not a Quantity.
+    UnitError
+        When a Quantity's own unit is not ``from_unit``
+        (:data:`QUANTITY_UNIT_CONFLICT`); :class:`UnknownUnitError` and
+        :class:`IncompatibleUnitError` (both UnitErrors) as for :func:`conversion`.
 
     Examples
     --------
@@ -324,10 +398,46 @@ def convert(value: Any, from_unit: str, to_unit: str, *, analyte: str | None = N
     88.4
     >>> round(convert(48, "mmol/mol", "%", analyte="hba1c"), 2)
     6.54
+    >>> round(convert(88.4 * ureg("umol/L"), None, "mg/dL", analyte="creatinine"), 2)
+    <Quantity(1.0, 'milligram / deciliter')>
     """
+    if isinstance(value, pint.Quantity):
+        return _convert_quantity(value, from_unit, to_unit, analyte)
+    if from_unit is None:
+        raise UnitsRequiredError(
+            "from_unit=None needs a pint Quantity, which carries its own unit; give the "
+            "unit of the values."
+        )
     transform = conversion(from_unit, to_unit, analyte)
     if isinstance(value, pd.Series):
         return transform(value.astype("float64"))
     if isinstance(value, (int, float, np.floating, np.integer)):
         return float(transform(float(value)))
     return transform(np.asarray(value, dtype="float64"))
+
+
+def _convert_quantity(
+    value: pint.Quantity[Any], from_unit: str | None, to_unit: str, analyte: str | None
+) -> pint.Quantity[Any]:
+    """Convert a Quantity from its own unit, refusing a ``from_unit`` that differs."""
+    own = _unit_in_registry(value.units)
+    if from_unit is not None and ureg.parse_units(normalise_unit(from_unit).pint) != own:
+        raise UnitError(QUANTITY_UNIT_CONFLICT)
+    transform = conversion(_pint_text(own), to_unit, analyte)
+    magnitude = value.magnitude
+    if isinstance(magnitude, (int, float, np.floating, np.integer)):
+        converted: Any = float(transform(float(magnitude)))
+    else:
+        converted = transform(np.asarray(magnitude, dtype="float64"))
+    return ureg.Quantity(converted, ureg.parse_units(normalise_unit(to_unit).pint))
+
+
+def _unit_in_registry(units: Any) -> pint.Unit:
+    """Return a Quantity's unit in :data:`ureg` (the Quantity may come from another registry)."""
+    try:
+        return ureg.parse_units(format(units, "D"))
+    except Exception as exc:  # pint raises several unrelated types for bad strings
+        raise UnknownUnitError(
+            "The Quantity's unit is not a unit labinterp recognises; convert it to a "
+            "standard unit first."
+        ) from exc

@@ -12,16 +12,18 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from labinterp.catalogue import Text, rules
-from labinterp.models import Rule
+from labinterp.catalogue import Text, get_analyte, get_profile, rules
+from labinterp.models import Profile, Rule
 from labinterp.perf import factorize_rows, factorized
 from labinterp.samples import in_sets_of
+from labinterp.units import conversion
 
 __all__ = [
     "RuleRow",
@@ -30,6 +32,7 @@ __all__ = [
     "rule_bits",
     "rule_bits_one",
     "rule_caveats",
+    "threshold_below",
 ]
 
 ObjArray = npt.NDArray[np.object_]
@@ -46,7 +49,7 @@ def fill_placeholders(text: str, values: Mapping[str, str]) -> str:
 class _Columns:
     """The rows the rules look at, with text columns numbered once (categoricals by code)."""
 
-    def __init__(self, columns: Mapping[str, Any]) -> None:
+    def __init__(self, columns: Mapping[str, Any], units: Mapping[str, str]) -> None:
         self.analyte, analyte_names = _numbered(columns["analyte"])
         self.flag, flag_names = _numbered(columns["flag"])
         self.analyte_index = {name: i for i, name in enumerate(analyte_names)}
@@ -57,6 +60,7 @@ class _Columns:
         self.derived = np.asarray(columns["derived"], dtype=bool)
         self.measured = np.asarray(columns["value_canonical"], dtype="float64")
         self._columns = columns
+        self._units = units
         self._found: dict[str | None, npt.NDArray[np.intp]] = {}
         self._sources: tuple[npt.NDArray[np.int64], Sequence[Any]] | None = None
 
@@ -118,14 +122,34 @@ class _Columns:
         other = np.ones(len(others), dtype=bool)
         if rule.with_flags:
             other &= self.has_flag(others, rule.with_flags)
-        if rule.with_below is not None:
+        below = threshold_below(rule, self._units)
+        if below is not None:
             with np.errstate(invalid="ignore"):
-                other &= self.measured[others] < rule.with_below
+                other &= self.measured[others] < below
         # In a sample set that holds such a result.
         return in_sets_of(self.sets, others[other])[idx]
 
 
-def rule_bits(columns: Mapping[str, Any], profile: str) -> npt.NDArray[np.int64]:
+def threshold_below(rule: Rule, units: Mapping[str, str]) -> float | None:
+    """Return a rule's ``with.below`` in the reporting unit of its analyte.
+
+    ``rules.toml`` states the threshold in the analyte's catalogue unit (``analytes.toml``
+    ``unit``); results are compared in the profile's reporting unit (``units``), so the
+    threshold is converted, never compared as written.
+    """
+    if rule.with_below is None or rule.with_analyte is None:
+        return rule.with_below
+    return _threshold(rule.with_analyte, rule.with_below, units.get(rule.with_analyte))
+
+
+@lru_cache(maxsize=256)
+def _threshold(analyte: str, below: float, to_unit: str | None) -> float:
+    if to_unit is None:  # no reporting unit: the analyte's rows hold no converted value
+        return below
+    return float(conversion(get_analyte(analyte).unit, to_unit, analyte)(below))
+
+
+def rule_bits(columns: Mapping[str, Any], profile: str | Profile) -> npt.NDArray[np.int64]:
     """Evaluate the context rules, vectorised per rule: per row, bit *i* for rule *i*.
 
     Parameters
@@ -135,18 +159,20 @@ def rule_bits(columns: Mapping[str, Any], profile: str) -> npt.NDArray[np.int64]
         ``age_years``, ``collected_at``, ``sample_set`` (numbers from
         :func:`labinterp.samples.sample_sets`), ``reference_source``, ``derived``.
     profile
-        The profile's name (for rules limited to profiles).
+        The profile, or its name (for rules limited to profiles, and the reporting units
+        that thresholds are converted to).
 
     Returns
     -------
     numpy.ndarray
         The rule bits per row.
     """
-    rows = _Columns(columns)
+    chosen = get_profile(profile)
+    rows = _Columns(columns, chosen.units)
     # Bits are gathered per analyte's rows, then written to the rows once per analyte.
     bits_of: dict[str | None, npt.NDArray[np.int64]] = {}
     for position, rule in enumerate(rules()):
-        if rule.profiles and profile not in rule.profiles:
+        if rule.profiles and chosen.name not in rule.profiles:
             continue
         idx = rows.rows_of(rule.analyte)
         local = bits_of.setdefault(rule.analyte, np.zeros(len(idx), dtype=np.int64))
@@ -159,7 +185,7 @@ def rule_bits(columns: Mapping[str, Any], profile: str) -> npt.NDArray[np.int64]
 
 
 def rule_caveats(
-    columns: Mapping[str, Any], profile: str, text: Text, values: Mapping[str, Any]
+    columns: Mapping[str, Any], profile: str | Profile, text: Text, values: Mapping[str, Any]
 ) -> tuple[ObjArray, ObjArray, ObjArray, npt.NDArray[np.int64]]:
     """Evaluate the context rules (:func:`rule_bits`) and render their caveats.
 
@@ -246,7 +272,7 @@ def rule_bits_one(
     age: float,
     month: int | None,
     reference_source: str | None,
-    profile: str,
+    profile: str | Profile,
 ) -> int:
     """Evaluate the context rules for one result; the scalar twin of :func:`rule_caveats`.
 
@@ -259,16 +285,18 @@ def rule_bits_one(
         included; empty when the result belongs to none.
     age, month, reference_source, profile
         The patient's age (NaN when unknown), the collection month, where the range
-        came from (``"lab"``, ``"catalogue:<name>"`` or ``None``) and the profile.
+        came from (``"lab"``, ``"catalogue:<name>"`` or ``None``) and the profile (or
+        its name).
 
     Returns
     -------
     int
         Bit *i* set when rule *i* of :func:`rules` applies.
     """
+    chosen = get_profile(profile)
     bits = 0
     for position, rule in enumerate(rules()):
-        if rule.profiles and profile not in rule.profiles:
+        if rule.profiles and chosen.name not in rule.profiles:
             continue
         if rule.analyte is not None and row.analyte != rule.analyte:
             continue
@@ -289,10 +317,11 @@ def rule_bits_one(
             rule.reference_source
         ):
             continue
+        below = threshold_below(rule, chosen.units)
         if rule.with_analyte is not None and not any(
             other.analyte == rule.with_analyte
             and (not rule.with_flags or other.flag in rule.with_flags)
-            and (rule.with_below is None or other.value_canonical < rule.with_below)
+            and (below is None or other.value_canonical < below)
             for other in sample_set
         ):
             continue

@@ -161,7 +161,7 @@ def render(
             "reference_source": source,
             "derived": rows["derived"],
         },
-        profile.name,
+        profile,
         text,
         {"equation": equation, "catalogue": catalogue_title},
     )

@@ -475,7 +475,7 @@ def rule_bits_of(
         age=ctx.age,
         month=ctx.month,
         reference_source=reference_source,
-        profile=ctx.profile.name,
+        profile=ctx.profile,
     )
 
 
