@@ -103,7 +103,8 @@ def read(
     scale, offset, unit_group = convert_groups(
         number, units.pint, units.convertible, target, outcome
     )
-    value_canonical = apply_affine(scale, offset, value)
+    with np.errstate(over="ignore"):  # a huge number converts to an infinity, refused below
+        value_canonical = apply_affine(scale, offset, value)
     check_plausible(
         number,
         value,
