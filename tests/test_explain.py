@@ -67,8 +67,10 @@ def test_translations_have_the_same_keys_and_sources_as_english(lang: str) -> No
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_placeholders_are_only_the_known_ones(lang: str) -> None:
-    """Texts use only the placeholders the code fills ({equation}, {catalogue}; {unit},
-    {source} in problem sentences)."""
+    """Texts use only the placeholders the code fills.
+
+    {equation} and {catalogue} in explanations; {unit} and {source} in problem sentences.
+    """
     import re
 
     known = {"equation", "catalogue", "unit", "source"}

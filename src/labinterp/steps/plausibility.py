@@ -219,7 +219,8 @@ def _limits(name: str, to_unit: str) -> _Limits:
     """Return an analyte's plausibility limits and typical range in ``to_unit``."""
     spec = get_analyte(name)
     affine = conversion(spec.unit, to_unit, name)
-    low, high = affine_or_nan(affine, spec.plausible_low), affine_or_nan(affine, spec.plausible_high)
+    low = affine_or_nan(affine, spec.plausible_low)
+    high = affine_or_nan(affine, spec.plausible_high)
     usual_low = affine_or_nan(affine, spec.usual_low)
     usual_high = affine_or_nan(affine, spec.usual_high)
     return _Limits(
@@ -234,7 +235,7 @@ def _limits(name: str, to_unit: str) -> _Limits:
 
 @lru_cache(maxsize=64)
 def _reported_units(name: str) -> tuple[str, ...]:
-    """The units an analyte is reported in: each profile's, then the catalogue unit."""
+    """Return the units an analyte is reported in: each profile's, then the catalogue unit."""
     return tuple(
         dict.fromkeys(
             [p.units[name] for p in profiles().values() if name in p.units]
@@ -248,10 +249,11 @@ def _usual_units(
 ) -> str | None:
     """Name the other reported units in which the number would be usual (``None``: none).
 
-    Units that give the same number (µg/L and ng/mL) are named once, by the first.
+    The profile's reporting unit comes first; units that give the same number (µg/L
+    and ng/mL) are named once, by the first.
     """
     named: dict[float, str] = {}
-    for candidate in _reported_units(name):
+    for candidate in dict.fromkeys((to_unit, *_reported_units(name))):
         display = normalise_unit(candidate).display
         if display == unit_display:
             continue
