@@ -216,6 +216,8 @@ def _convert(row: Result, ctx: Context) -> None:
         )
         if verdict is not None:
             row.record(*verdict)
+    if math.isinf(row.value) or math.isinf(row.value_canonical):
+        row.value = row.value_canonical = math.nan  # refused above; as in the frame path
 
 
 def interpret_result(

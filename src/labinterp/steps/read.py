@@ -114,6 +114,12 @@ def read(
         target=target,
         outcome=outcome,
     )
+    # A number beyond a float's range is refused above; no number is kept for it (the
+    # raw value keeps what was written), so value columns are finite or NaN.
+    beyond = np.isinf(value) | np.isinf(value_canonical)
+    if beyond.any():
+        value = np.where(beyond, np.nan, value)
+        value_canonical = np.where(beyond, np.nan, value_canonical)
 
     sexes_coded = codes_of(frame, "sex", coded)
     sex_codes, sex_texts = sexes_coded.codes, sexes_coded.uniques
