@@ -222,16 +222,22 @@ def test_bad_input_gets_a_status_and_an_actionable_problem(
     ],
 )
 def test_unit_mix_ups_are_implausible(analyte: str, value: str, unit: str, side: str) -> None:
-    """Values outside the cited plausibility limits are implausible, never flagged."""
+    """Values outside the cited plausibility limits are refused, never flagged.
+
+    Where the number would be usual in another unit of the analyte, the status is
+    likely_unit_error and the problem names that unit; otherwise implausible_value.
+    """
     out = labinterp.interpret(
         frame(analyte=[analyte], raw_value=[value], raw_unit=[unit], sex=["M"], age_years=[50])
     )
-    assert out.loc[0, "status"] == "implausible_value"
     assert side in out.loc[0, "problem"] and pd.isna(out.loc[0, "flag"])
     likely = {"creatinine": "mg/dL", "hba1c": "mmol/mol", "albumin": "g/dL"}.get(analyte)
     if likely:  # the value is never corrected, but the likely unit is named
-        assert f"it would be plausible in {likely}" in out.loc[0, "problem"]
+        assert out.loc[0, "status"] == "likely_unit_error"
+        assert f"but usual in {likely}:" in out.loc[0, "problem"]
         assert out.loc[0, "value"] == float(value.replace(",", "."))
+    else:
+        assert out.loc[0, "status"] == "implausible_value"
 
 
 @pytest.mark.parametrize(
@@ -252,13 +258,13 @@ def test_very_low_ferritin_is_kept(value: str) -> None:
 
 
 def test_implausible_value_is_not_flagged() -> None:
-    """Haemoglobin 13.5 'g/L' (a g/dL value in the wrong unit) is implausible, not low."""
+    """Haemoglobin 13.5 'g/L' (a g/dL value in the wrong unit) is a unit error, not low."""
     out = labinterp.interpret(
         frame(
             analyte=["hemoglobin"], raw_value=["13,5"], raw_unit=["g/L"], sex=["M"], age_years=[50]
         )
     )
-    assert out.loc[0, "status"] == "implausible_value"
+    assert out.loc[0, "status"] == "likely_unit_error"
     assert pd.isna(out.loc[0, "flag"])
 
 

@@ -154,3 +154,49 @@ def test_numeric_columns_parse_as_parse_value_parses_numbers(dtype: str, data: A
     table = parse_values(raw)
     for position, cell in enumerate(raw.astype(object)):
         _assert_row_is(table.iloc[position], parse_value(None if pd.isna(cell) else cell))
+
+
+@pytest.mark.parametrize(
+    ("text", "comparator", "value"),
+    [
+        ("1.5E3", "", 1500.0),
+        ("1,5e3", "", 1500.0),
+        ("2.5e-7", "", 2.5e-7),
+        ("< 1E2", "<", 100.0),
+        ("1.234E3", "", 1234.0),  # a mantissa before an exponent is never thousands
+        ("1E+400", "", math.inf),
+        ("-1E+400", "", -math.inf),
+        ("1E-400", "", 0.0),
+        ("9" * 309, "", math.inf),  # beyond a float's range: an infinity, never an error
+    ],
+)
+def test_exponents_and_overflow_parse(text: str, comparator: str, value: float) -> None:
+    """Exponent notation is read; a number beyond a float's range becomes an infinity."""
+    parsed = parse_value(text)
+    assert (parsed.comparator, parsed.value, parsed.status) == (comparator, value, None)
+
+
+def test_comma_mantissa_with_declared_point_is_still_refused() -> None:
+    """'1,5E3' in a column declared to use decimal points is not guessed."""
+    assert parse_value("1,5E3", decimal=".").status is ReasonCode.AMBIGUOUS_VALUE
+
+
+@settings(max_examples=int(os.environ.get("LABINTERP_FUZZ_EXAMPLES", "150")), deadline=None)
+@given(st.integers(min_value=-(10**6000), max_value=10**6000))
+def test_huge_ints_never_raise(number: int) -> None:
+    """A Python int of any size parses (beyond a float's range: an infinity of its sign)."""
+    parsed = parse_value(number)
+    assert parsed.status is None
+    try:
+        expected = float(number)
+    except OverflowError:
+        expected = math.inf if number > 0 else -math.inf
+    assert parsed.value == expected
+    column = parse_values(pd.Series([number, None], dtype=object))
+    assert column["value"].iloc[0] == parsed.value
+
+
+def test_very_long_values_parse_in_linear_time() -> None:
+    """Ten million digits (or exponent digits) parse at once, to an infinity."""
+    assert parse_value("9" * 10_000_000).value == math.inf
+    assert parse_value("1e" + "9" * 10_000_000).value == math.inf

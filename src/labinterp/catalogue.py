@@ -202,8 +202,9 @@ def get_profile(name: str | Profile) -> Profile:
         raise CatalogueError(f"Unknown profile; use one of: {known}.") from None
 
 
-#: Placeholders the code fills in texts: the eGFR equation's name, the catalogue's title.
-TEXT_PLACEHOLDERS = frozenset({"equation", "catalogue"})
+#: Placeholders the code fills in texts: the eGFR equation's name, the catalogue's title;
+#: in problem sentences, the likely unit and a plausibility limit's source key.
+TEXT_PLACEHOLDERS = frozenset({"equation", "catalogue", "unit", "source"})
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 

@@ -92,6 +92,12 @@ class AnalyteSpec(_Frozen):
     plausible_high: float | None = None
     plausible_high_source: str | None = None
     plausible_high_locator: str | None = None
+    usual_low: float | None = None
+    usual_low_source: str | None = None
+    usual_low_locator: str | None = None
+    usual_high: float | None = None
+    usual_high_source: str | None = None
+    usual_high_locator: str | None = None
 
     @model_validator(mode="after")
     def _cited(self) -> AnalyteSpec:
@@ -101,16 +107,11 @@ class AnalyteSpec(_Frozen):
             raise ValueError("valence needs valence_source")
         if self.scales and not self.scales_source:
             raise ValueError("scales needs scales_source")
-        if self.plausible_low is not None and not (
-            self.plausible_low_source and self.plausible_low_locator
-        ):
-            raise ValueError("plausible_low needs plausible_low_source and plausible_low_locator")
-        if self.plausible_high is not None and not (
-            self.plausible_high_source and self.plausible_high_locator
-        ):
-            raise ValueError(
-                "plausible_high needs plausible_high_source and plausible_high_locator"
-            )
+        for limit in ("plausible_low", "plausible_high", "usual_low", "usual_high"):
+            if getattr(self, limit) is not None and not (
+                getattr(self, f"{limit}_source") and getattr(self, f"{limit}_locator")
+            ):
+                raise ValueError(f"{limit} needs {limit}_source and {limit}_locator")
         return self
 
     @property
@@ -122,6 +123,8 @@ class AnalyteSpec(_Frozen):
             self.scales_source,
             self.plausible_low_source,
             self.plausible_high_source,
+            self.usual_low_source,
+            self.usual_high_source,
         )
         return frozenset(k for k in keys if k)
 

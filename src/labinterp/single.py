@@ -42,7 +42,7 @@ from labinterp.steps.one import (
     supersede,
 )
 from labinterp.steps.schemes import checked_schemes
-from labinterp.values import infer_decimal
+from labinterp.values import infer_decimal, parse_value
 from labinterp.vocab import Sex
 
 __all__ = ["interpret_one", "interpret_panel"]
@@ -82,6 +82,8 @@ def _raw(value: Any) -> Any:
         return value
     try:
         return float(value)
+    except OverflowError:  # an int beyond a float's range: an infinity, refused as implausible
+        return parse_value(value).value
     except (TypeError, ValueError):
         return str(value)
 

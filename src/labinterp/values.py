@@ -1,7 +1,8 @@
 """Parsing of result values as written in lab exports.
 
 Accepted: decimal comma or point, an optional comparator (``<``, ``>``, ``<=``,
-``>=``, ``≤``, ``≥``) with or without spaces, and a leading sign. Everything else
+``>=``, ``≤``, ``≥``) with or without spaces, a leading sign, and a decimal exponent
+(``1.5E3``, as FHIR decimals and spreadsheets write large and small numbers). Everything else
 (blanks, text such as "hemolysert" or "se kommentar") is kept verbatim and gets
 status ``unparsed_value``. A separator that could be either a decimal or a
 thousands separator (``1,234``, ``1.234``) is never guessed: it gets status
@@ -9,10 +10,15 @@ thousands separator (``1,234``, ``1.234``) is never guessed: it gets status
 
 Parsing works on the distinct values of a column, so a million rows with a few
 thousand distinct strings cost a few thousand regular-expression matches.
+
+Parsing never raises on a number's size: a number beyond the range of a float (a
+309-digit value, ``1E+400``, a Python ``int`` such as ``10**400``) becomes an infinity
+of its sign, which the plausibility step refuses (status ``implausible_value``).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -37,7 +43,10 @@ __all__ = [
 
 Decimal = Literal["auto", ",", "."]
 
-_NUMBER = re.compile(r"^(?P<cmp><=|>=|=<|=>|≤|≥|<|>)?\s*(?P<num>[+-]?(?:\d+(?:[.,]\d+)?|[.,]\d+))$")
+_NUMBER = re.compile(
+    r"^(?P<cmp><=|>=|=<|=>|≤|≥|<|>)?\s*(?P<num>[+-]?(?:\d+(?:[.,]\d+)?|[.,]\d+))"
+    r"(?P<exp>[eE][+-]?\d+)?$"
+)
 _THOUSANDS_LIKE = re.compile(r"^[+-]?[1-9]\d{0,2}(?P<sep>[.,])\d{3}$")
 _GROUPED = re.compile(r"^[+-]?\d{1,3}(?:[ \u00a0\u202f.,]\d{3}){1,}(?:[.,]\d+)?$")
 _COMPARATORS = {
@@ -119,7 +128,7 @@ def parse_value(text: object, decimal: Decimal = "auto") -> ParsedValue:
     if text is None or (isinstance(text, float) and np.isnan(text)) or text is pd.NA:
         return ParsedValue("", np.nan, ReasonCode.UNPARSED_VALUE, "No value was given.")
     if isinstance(text, (int, float, np.integer, np.floating)) and not isinstance(text, bool):
-        return ParsedValue("", float(text))
+        return ParsedValue("", _as_float(text))
     raw = _strip(str(text))
     if not raw:
         return ParsedValue("", np.nan, ReasonCode.UNPARSED_VALUE, "No value was given.")
@@ -140,13 +149,25 @@ def parse_value(text: object, decimal: Decimal = "auto") -> ParsedValue:
             "The value is text, not a number; see the raw value and the lab's comment.",
         )
     number = match.group("num")
-    thousands = _THOUSANDS_LIKE.match(number)
+    exponent = match.group("exp") or ""
+    # A mantissa before an exponent is never written with thousands separators.
+    thousands = None if exponent else _THOUSANDS_LIKE.match(number)
     if thousands is not None and thousands.group("sep") != decimal:
         return ParsedValue("", np.nan, ReasonCode.AMBIGUOUS_VALUE, _AMBIGUOUS_SEPARATOR)
     if decimal == "." and "," in number:
         return ParsedValue("", np.nan, ReasonCode.AMBIGUOUS_VALUE, _COMMA_BUT_POINT_DECLARED)
     comparator = _COMPARATORS.get(match.group("cmp") or "", "")
-    return ParsedValue(comparator, float(number.replace(",", ".")))
+    # float() of decimal text never raises on size: beyond a float's range it gives
+    # an infinity (or zero), in time linear in the text's length.
+    return ParsedValue(comparator, float(number.replace(",", ".") + exponent))
+
+
+def _as_float(number: int | float | np.integer[Any] | np.floating[Any]) -> float:
+    """Return a number as a float; one beyond a float's range is an infinity of its sign."""
+    try:
+        return float(number)
+    except OverflowError:  # a Python int (or long double) beyond the range of a float
+        return -math.inf if number < 0 else math.inf
 
 
 def infer_decimal(texts: pd.Series | np.ndarray | list[object]) -> Decimal:

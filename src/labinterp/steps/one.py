@@ -228,10 +228,19 @@ def _convert(row: Result, ctx: Context) -> None:
         row.value_canonical = row.value
     if row.analyte is not None and target is not None:
         row.unit_canonical = normalise_unit(target).display
-        if row.comparator == "":
-            problem = implausible(row.analyte, row.value, row.unit, row.value_canonical, target)
-            if problem is not None:
-                row.record(ReasonCode.IMPLAUSIBLE_VALUE, problem)
+    if row.analyte is not None:
+        verdict = implausible(
+            row.analyte,
+            row.value,
+            row.unit,
+            row.value_canonical,
+            target,
+            censored=row.comparator != "",
+        )
+        if verdict is not None:
+            row.record(*verdict)
+    if math.isinf(row.value) or math.isinf(row.value_canonical):
+        row.value = row.value_canonical = math.nan  # refused above; as in the frame path
 
 
 def interpret_result(

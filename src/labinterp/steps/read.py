@@ -103,7 +103,8 @@ def read(
     scale, offset, unit_group = convert_groups(
         number, units.pint, units.convertible, target, outcome
     )
-    value_canonical = apply_affine(scale, offset, value)
+    with np.errstate(over="ignore"):  # a huge number converts to an infinity, refused below
+        value_canonical = apply_affine(scale, offset, value)
     check_plausible(
         number,
         value,
@@ -113,6 +114,12 @@ def read(
         target=target,
         outcome=outcome,
     )
+    # A number beyond a float's range is refused above; no number is kept for it (the
+    # raw value keeps what was written), so value columns are finite or NaN.
+    beyond = np.isinf(value) | np.isinf(value_canonical)
+    if beyond.any():
+        value = np.where(beyond, np.nan, value)
+        value_canonical = np.where(beyond, np.nan, value_canonical)
 
     sexes_coded = codes_of(frame, "sex", coded)
     sex_codes, sex_texts = sexes_coded.codes, sexes_coded.uniques

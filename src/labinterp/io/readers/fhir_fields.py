@@ -97,10 +97,27 @@ def _clean(text: str | None) -> str | None:
     return cleaned or None
 
 
+#: Longest positional text a decimal with an exponent is written out to; beyond it the
+#: decimal keeps its exponent (``1E+100000000`` is not expanded to 100 million digits).
+_MAX_POSITIONAL = 100
+
+
 def _decimal_text(value: Decimal) -> str:
-    """Write a decimal as written, in positional notation (``1E+2`` becomes ``100``)."""
+    """Write a decimal as written, in positional notation (``1E+2`` becomes ``100``).
+
+    The length of the positional form is worked out from the exponent before anything
+    is expanded; a decimal whose positional form would be longer than
+    :data:`_MAX_POSITIONAL` characters keeps its exponent (``1E+400``), which
+    :func:`labinterp.values.parse_value` reads (as an infinity, refused as implausible).
+    """
     text = str(value)
-    return format(value, "f") if "E" in text or "e" in text else text
+    if "E" not in text and "e" not in text:
+        return text
+    _, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int):  # NaN or Infinity: no positional form
+        return text
+    width = len(digits) + exponent if exponent >= 0 else max(len(digits), -exponent) + 1
+    return format(value, "f") if width <= _MAX_POSITIONAL else text
 
 
 def _unit(quantity: Quantity) -> str | None:

@@ -3,12 +3,17 @@
 The first step of the FHIR reader (:mod:`labinterp.io.readers.fhir`): bytes are decoded
 (UTF-8, or UTF-16 with a BOM), JSON is parsed with every decimal kept as written, and
 the resources are listed with their position in the input; nothing is validated here.
+
+An integer literal too long for Python to convert (more digits than
+``sys.int_info.default_max_str_digits``, 4,300) is refused with a :class:`ReadError`
+naming the entry and the field, never the number.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -46,9 +51,64 @@ def _decode(data: bytes, name: str) -> str:
         ) from exc
 
 
-def _loads(text: str) -> Any:
-    """Parse JSON keeping every decimal as written (``19.0`` stays ``Decimal('19.0')``)."""
-    return json.loads(text, parse_float=Decimal, parse_constant=Decimal)
+class _LongInteger:
+    """Stands in for an integer literal too long to convert; only its length is kept."""
+
+    __slots__ = ("digits",)
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+
+def _integer_limit() -> int:
+    """Digits of the longest integer literal converted (Python's default limit, or less)."""
+    default = sys.int_info.default_max_str_digits
+    current = sys.get_int_max_str_digits()
+    return min(current, default) if current else default
+
+
+def _integer(literal: str) -> int | _LongInteger:
+    digits = len(literal) - literal.startswith("-")
+    return _LongInteger(digits) if digits > _integer_limit() else int(literal)
+
+
+def _loads(text: str) -> tuple[Any, bool]:
+    """Parse JSON keeping every decimal as written (``19.0`` stays ``Decimal('19.0')``).
+
+    Returns the document and whether it holds a :class:`_LongInteger`: an integer
+    literal too long to convert fails the fast parse, and the text is parsed again with
+    a hook that marks it.
+    """
+    try:
+        return json.loads(text, parse_float=Decimal, parse_constant=Decimal), False
+    except json.JSONDecodeError:
+        raise
+    except ValueError:  # an integer beyond Python's int max str digits
+        hooked = json.loads(text, parse_float=Decimal, parse_constant=Decimal, parse_int=_integer)
+        return hooked, True
+
+
+def _long_integers(node: object) -> Iterator[tuple[str, int]]:
+    """Yield the path (``component[0].valueInteger``) and length of each long integer."""
+    stack: list[tuple[str, object]] = [("", node)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, _LongInteger):
+            yield path, item.digits
+        elif isinstance(item, Mapping):
+            stack.extend((f"{path}.{key}" if path else str(key), v) for key, v in item.items())
+        elif isinstance(item, list):
+            stack.extend((f"{path}[{i}]", v) for i, v in enumerate(item))
+
+
+def _refuse_long_integers(node: object, where: str) -> None:
+    """Raise :class:`ReadError` naming the first long integer's field (never its digits)."""
+    for path, digits in _long_integers(node):
+        raise ReadError(
+            f"{where}: the integer in {path or 'the document'} has {digits} digits, more than "
+            f"can be read (at most {_integer_limit()}); it cannot be a result.",
+            field=path or None,
+        )
 
 
 def _json_error(name: str, exc: json.JSONDecodeError) -> ReadError:
@@ -65,7 +125,7 @@ def _looks_like_ndjson(lines: Sequence[str]) -> bool:
     if len(filled) < 2:
         return False
     try:
-        first = _loads(filled[0])
+        first, _ = _loads(filled[0])
     except (json.JSONDecodeError, RecursionError):
         return False
     return isinstance(first, dict)
@@ -84,7 +144,7 @@ def _entries_from_ndjson(lines: Sequence[str], name: str) -> list[Entry]:
         if not line.strip():
             continue
         try:
-            resource = _loads(line)
+            resource, marked = _loads(line)
         except json.JSONDecodeError as exc:
             raise ReadError(
                 f"{name}, line {index + 1}, column {exc.colno}: not valid JSON ({exc.msg}); "
@@ -95,12 +155,27 @@ def _entries_from_ndjson(lines: Sequence[str], name: str) -> list[Entry]:
                 f"{name}, line {index + 1}: not a FHIR resource (no resourceType); "
                 "NDJSON needs one resource per line."
             )
+        if marked:
+            _refuse_long_integers(resource, f"{name}, line {index + 1}")
         items.append(Entry(index, resource, None))
     return items
 
 
-def _entries_from_document(document: object, name: str) -> list[Entry]:
-    """Resources of a parsed JSON document: one resource, a Bundle, or an array of resources."""
+def _entries_from_document(document: object, name: str, marked: bool = False) -> list[Entry]:
+    """Resources of a parsed JSON document: one resource, a Bundle, or an array of resources.
+
+    ``marked``: the document holds integers too long to convert; one in a resource is
+    refused, naming its entry and field.
+    """
+    items = _document_entries(document, name)
+    if marked:
+        where = "item" if isinstance(document, list) else "entry"
+        for item in items:
+            _refuse_long_integers(item.resource, f"{name}, {where} {item.position}")
+    return items
+
+
+def _document_entries(document: object, name: str) -> list[Entry]:
     if isinstance(document, list):
         items = []
         for index, resource in enumerate(document):
@@ -178,7 +253,7 @@ def entries(data: str | bytes | Mapping[str, Any] | list[Any], name: str) -> lis
     if _looks_like_ndjson(lines):
         return _entries_from_ndjson(lines, name)
     try:
-        document = _loads(text)
+        document, marked = _loads(text)
     except json.JSONDecodeError as exc:
         raise _json_error(name, exc) from exc
-    return _entries_from_document(document, name)
+    return _entries_from_document(document, name, marked)

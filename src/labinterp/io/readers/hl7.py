@@ -228,7 +228,9 @@ def _split_segments(text: str, name: str) -> list[_Segment]:
         When a line starts like an OBX segment with another field separator than its
         message declares: joined to the segment before it, its result would be lost.
     """
-    texts: list[str] = []
+    # Each segment's lines, joined once at the end: joining continuation lines one by
+    # one would copy the segment for every line (quadratic time).
+    texts: list[list[str]] = []
     separator = "|"
     for line in _LINE_END.split(_FRAMING.sub("\n", text)):
         if not line.strip():
@@ -237,7 +239,7 @@ def _split_segments(text: str, name: str) -> list[_Segment]:
         if _starts_segment(candidate, separator):
             if candidate[:3] in _HEADERS and len(candidate) > 3:
                 separator = candidate[3]
-            texts.append(candidate)
+            texts.append([candidate])
             continue
         if candidate[:3] == "OBX" and candidate[3:4] in _ASCII_PUNCTUATION:
             raise ReadError(
@@ -247,9 +249,10 @@ def _split_segments(text: str, name: str) -> list[_Segment]:
                 field="MSH-1",
             )
         if texts:
-            texts[-1] += "\n" + line
+            texts[-1].append(line)
         # A line before the first segment is not HL7 (e.g. a title line); it is skipped.
-    return [_Segment(i, t[:3], t) for i, t in enumerate(texts, start=1)]
+    joined = ("\n".join(lines) for lines in texts)
+    return [_Segment(i, t[:3], t) for i, t in enumerate(joined, start=1)]
 
 
 def _group_messages(segments: list[_Segment], name: str) -> list[_Message]:
