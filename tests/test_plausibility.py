@@ -121,7 +121,8 @@ def test_impossible_values_are_implausible(
         ("creatinine", "88", "mg/dL", plausibility.LIKELY_UNIT_ABOVE, "µmol/L", "us"),
         # albumin 10-60 g/L, haemoglobin 30-250 g/L (ExeterDiabetes_EHRBiomarkr)
         ("albumin", "3,8", "g/L", plausibility.LIKELY_UNIT_BELOW, "g/dL", "no"),
-        ("hemoglobin", "13,5", "g/L", plausibility.LIKELY_UNIT_BELOW, "g/dL", "se"),
+        # 13.5 is also usual in mmol/L (Danish units, 1 mmol/L = 16.1145 g/L, ICSH1995)
+        ("hemoglobin", "13,5", "g/L", plausibility.LIKELY_UNIT_BELOW, "mmol/L, g/dL", "se"),
     ],
 )
 def test_likely_unit_mix_ups_name_the_unit(
