@@ -224,9 +224,9 @@ def interpret_result(
 ) -> Result:
     """Run the per-result steps of ``interpret`` up to the flag (not schemes or text)."""
     row = Result(raw_value=raw_value, raw_unit=raw_unit)
-    row.analyte, problem = resolve_analyte(key, code, name)
-    if problem is not None:
-        row.record(ReasonCode.UNKNOWN_ANALYTE, problem)
+    row.analyte, reason, problem = resolve_analyte(key, code, name)
+    if reason is not None:
+        row.record(reason, problem)
     parsed = parse_value(raw_value, decimal)
     row.comparator, row.value = parsed.comparator, parsed.value
     if parsed.status is not None:
