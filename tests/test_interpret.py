@@ -273,7 +273,7 @@ def test_code_and_name_disagreeing_is_not_guessed() -> None:
         )
     )
     assert out.loc[0, "status"] == "conflicting_analyte"
-    assert "do not point to the same analyte" in out.loc[0, "problem"]
+    assert "point to different analytes" in out.loc[0, "problem"]
 
 
 def test_on_invalid_raise_names_row_not_value() -> None:

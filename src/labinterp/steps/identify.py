@@ -26,15 +26,15 @@ __all__ = ["Identified", "identify", "is_missing", "lookup_analyte", "resolve_an
 
 #: Problem of an ``analyte`` value that is no key, code or name (``problem.analyte_not_known``).
 ANALYTE_NOT_KNOWN = (
-    "The analyte column holds a value that is not an analyte key, code or name in the "
-    "catalogue; use a key listed by labinterp.analytes(), a LOINC or NPU code, or map the "
-    "lab's own codes with code_map=."
+    "The test in the analyte column is not one labinterp knows (no analyte key, code or "
+    "name in its catalogue), so the result was not interpreted; correct the value, or map "
+    "the lab's own codes with code_map=."
 )
 
 #: Problem of identifiers that disagree (``problem.conflicting_analyte``).
 CONFLICTING_ANALYTE = (
-    "The row's analyte, code and name do not point to the same analyte, so nothing was "
-    "interpreted; correct the one that is wrong."
+    "The columns that identify this result (analyte, code, name) point to different "
+    "analytes, so it was not interpreted; correct the one that is wrong."
 )
 
 _UNRECOGNISED = (

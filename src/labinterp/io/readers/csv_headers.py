@@ -50,8 +50,8 @@ def check_columns(columns: Mapping[str, str] | None) -> dict[str, str]:
     wrong = sorted({str(field) for field in (columns or {}).values() if field not in fields})
     if wrong:
         raise ReadError(
-            f"columns= names {', '.join(map(repr, wrong))}, which no column can fill; "
-            f"use one of these fields: {', '.join(fields)}.",
+            f"not a field a column can fill: {', '.join(map(repr, wrong))}; the fields "
+            f"are: {', '.join(fields)}.",
             field="columns",
         )
     checked: dict[str, str] = {}
