@@ -179,8 +179,7 @@ def lookup_name(name: str) -> str | None:
 #: Dropped from headers before they are compared: whitespace, underscores, dots, hyphens
 #: and dashes, zero-width characters and the byte-order mark.
 _HEADER_DROPPED = re.compile(r"[\s_.\-\u2010-\u2015\u2212\u200b-\u200d\ufeff]+")
-#: Letters that carry no combining mark in Unicode, read as Nordic exports spell them
-#: without the letter: ø as o (as ö), æ as ae, œ as oe.
+#: Letters without a Unicode decomposition, read as exports write them without the letter.
 _HEADER_LETTERS = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "đ": "d", "ł": "l"})
 
 
@@ -189,8 +188,8 @@ def header_key(text: str) -> str:
 
     Case, whitespace, underscores, hyphens (and other dashes), dots, zero-width
     characters and diacritics are ignored: the text is decomposed (NFKD) and its
-    combining marks dropped, so ``å``, ``ä`` and ``ö`` read as ``a``, ``a`` and ``o``;
-    ``ø`` reads as ``o`` and ``æ`` as ``ae``, which have no decomposition.
+    combining marks dropped (``å``, ``ä``, ``ö`` read as ``a``, ``a``, ``o``); ``ø``
+    reads as ``o`` and ``æ`` as ``ae``, which have no decomposition.
 
     Examples
     --------
@@ -206,13 +205,12 @@ def header_key(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def column_fields() -> Mapping[str, ColumnField]:
-    """Return the header synonyms of each results-frame field (``columns.toml``), in order.
+    """Return each results-frame field with its CSV header synonyms (``columns.toml``).
 
     Raises
     ------
     CatalogueError
-        When an entry is malformed, or one header is listed for two fields (see
-        :func:`index_headers`).
+        When an entry is malformed or a header is listed for two fields.
     """
     fields = _load_keyed("columns.toml", ColumnField, key_field="field")
     index_headers(fields.values())
@@ -220,17 +218,7 @@ def column_fields() -> Mapping[str, ColumnField]:
 
 
 def index_headers(fields: Iterable[ColumnField]) -> dict[str, str]:
-    """Return each normalised header (:func:`header_key`) with the field it fills.
-
-    Parameters
-    ----------
-    fields
-        Fields and their synonyms, as in ``columns.toml``.
-
-    Returns
-    -------
-    dict
-        ``{normalised header: field}``.
+    """Return ``{normalised header: field}`` for the synonyms of ``fields``.
 
     Raises
     ------
@@ -240,11 +228,9 @@ def index_headers(fields: Iterable[ColumnField]) -> dict[str, str]:
     index: dict[str, str] = {}
     for spec in fields:
         for synonym in spec.synonyms:
-            key = header_key(synonym)
-            if not key:
+            if not (key := header_key(synonym)):
                 raise CatalogueError(f"columns.toml, [{spec.field}]: {synonym!r} is no header.")
-            claimed = index.setdefault(key, spec.field)
-            if claimed != spec.field:
+            if (claimed := index.setdefault(key, spec.field)) != spec.field:
                 raise CatalogueError(
                     f"columns.toml: the header {synonym!r} is listed for both {claimed} and "
                     f"{spec.field}; a header can fill one field only."

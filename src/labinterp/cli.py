@@ -102,7 +102,7 @@ def _column_map(values: list[str] | None) -> dict[str, str]:
         header, equals, field = value.rpartition("=")
         if not equals or not header.strip():
             raise typer.BadParameter(
-                "write HEADER=field, e.g. --column 'Prøvesvar=raw_value'; fields: "
+                "write HEADER=field, e.g. --column 'Måling=raw_value'; fields: "
                 f"{', '.join(column_fields())}."
             )
         mapping[header] = field.strip()
@@ -126,7 +126,7 @@ ColumnOpt = Annotated[
         callback=_check_column_map,
         help=(
             "Map a CSV column to a field (repeat for several), e.g. "
-            "--column 'Prøvesvar=raw_value'. Fields: " + ", ".join(column_fields()) + "."
+            "--column 'Måling=raw_value'. Fields: " + ", ".join(column_fields()) + "."
         ),
     ),
 ]

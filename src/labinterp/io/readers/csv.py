@@ -162,7 +162,7 @@ def read_csv(
         A path, an open file (text or binary), or bytes.
     columns
         Explicit mapping from the file's header names to results-frame fields
-        (``{"Prøvesvar": "raw_value"}``); applied before the header synonyms of
+        (``{"Måling": "raw_value"}``); applied before the header synonyms of
         ``data/columns.toml`` (``labinterp.catalogue.column_fields()``). Headers are
         compared ignoring case, spaces, underscores, hyphens, dots and diacritics.
     delimiter

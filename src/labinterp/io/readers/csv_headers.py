@@ -43,8 +43,8 @@ def check_columns(columns: Mapping[str, str] | None) -> dict[str, str]:
 
     Examples
     --------
-    >>> check_columns({"Prøvesvar": "raw_value"})
-    {'provesvar': 'raw_value'}
+    >>> check_columns({"Måling": "raw_value"})
+    {'maling': 'raw_value'}
     """
     fields = catalogue.column_fields()
     wrong = sorted({str(field) for field in (columns or {}).values() if field not in fields})
