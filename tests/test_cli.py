@@ -210,3 +210,69 @@ def test_summary_lists_only_statuses_that_occur(tmp_path) -> None:
     assert "unknown_analyte" in result.output and "ok" in result.output
     for absent in ("ambiguous_value", "implausible_value", "derived", "unparsed_value"):
         assert absent not in result.output
+
+
+# -- --column and the unused-column warning -------------------------------------------
+
+OWN_HEADERS = "patient_id;Kjønn;Alder;Analyse;Måling;Enhet;Kommentar\n" + "".join(
+    f"P{i};K;54;P-Magnesium;0,8{i};mmol/L;note {i}\n" for i in range(9)
+)
+
+
+def test_column_option_maps_a_header(tmp_path, monkeypatch) -> None:
+    """--column HEADER=field maps a site's own header; the rest is named once, not per batch."""
+    import labinterp.cli as cli
+
+    export = tmp_path / "export.csv"
+    export.write_text(OWN_HEADERS, encoding="utf-8")
+    monkeypatch.setattr(cli, "CHUNK_ROWS", 2)  # several batches
+    out = tmp_path / "out.csv"
+    args = ["interpret", str(export), "-o", str(out), "--column", "måling = raw_value"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(out, dtype=str)
+    assert (written["status"] == "ok").all() and len(written) == 9
+    assert written["raw_value"].tolist()[:2] == ["0,80", "0,81"]
+    assert written["Kommentar"].tolist()[0] == "note 0"  # passed through unchanged
+    assert result.output.count("not used for interpretation") == 1
+    assert "warning:" in result.output and "'Kommentar'" in result.output
+    assert "note 0" not in result.output
+
+
+def test_column_option_refuses_what_is_not_a_field(tmp_path) -> None:
+    """A field name that is not one, or a mapping without '=', exits 2 naming the fields."""
+    export = tmp_path / "export.csv"
+    export.write_text(OWN_HEADERS, encoding="utf-8")
+    for bad in ("Måling=raw_valeu", "Måling"):
+        result = runner.invoke(app, ["interpret", str(export), "--column", bad])
+        assert result.exit_code == 2, result.output
+        for field in ("patient_id", "raw_value", "lab_flag"):
+            assert field in result.output, (bad, field)
+
+
+def test_column_option_on_hl7_input_says_it_is_for_csv(tmp_path) -> None:
+    """--column with HL7 v2 input is a one-line error, not a traceback."""
+    message = DATA / "hl7" / "winpath_incremental_orders_05_oru_r01.txt"
+    result = runner.invoke(app, ["interpret", str(message), "--column", "a=raw_value"])
+    assert result.exit_code == 2
+    assert "applies to CSV input only" in result.output and "Traceback" not in result.output
+
+
+def test_report_takes_column_options(tmp_path) -> None:
+    """The report command maps headers with --column too, and names the unused ones."""
+    export = tmp_path / "export.csv"
+    export.write_text(OWN_HEADERS, encoding="utf-8")
+    out = tmp_path / "report.html"
+    args = [
+        "report",
+        str(export),
+        "--patient",
+        "P3",
+        "-o",
+        str(out),
+        "--column",
+        "Måling=raw_value",
+    ]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert out.exists() and "'Kommentar'" in result.output

@@ -8,7 +8,7 @@ from types import ModuleType
 
 import pytest
 
-from labinterp import schema
+from labinterp import catalogue, schema
 
 from .conftest import ROOT
 
@@ -45,6 +45,7 @@ def test_pages_name_the_command_that_generates_them() -> None:
 def test_check_reports_a_stale_page(tmp_path) -> None:
     """A stale page is reported; writing makes every page current and keeps the prose."""
     for page in GENERATE.PAGES:
+        (tmp_path / page).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / page).write_text(GENERATE.render(page), encoding="utf-8")
     assert GENERATE.stale_pages(tmp_path) == []
     (tmp_path / "sources.md").write_text("# stale\n", encoding="utf-8")
@@ -71,3 +72,14 @@ def test_results_frame_page_lists_every_declared_column() -> None:
         for column in schema.columns(kind):
             assert f"| `{column.name}` | " in page, column.name
     assert "| `flag` | category (ordered: LL &lt; L &lt; N &lt; H &lt; HH) |" in page
+
+
+def test_csv_page_lists_every_header_synonym() -> None:
+    """docs/formats/csv.md has one row per field of columns.toml with each of its synonyms."""
+    page = (ROOT / "docs" / "formats" / "csv.md").read_text(encoding="utf-8")
+    table = page[page.index(GENERATE.COLUMNS_BEGIN) : page.index(GENERATE.END)]
+    for spec in catalogue.column_fields().values():
+        row = next(line for line in table.splitlines() if line.startswith(f"| `{spec.field}` |"))
+        for synonym in spec.synonyms[1:]:
+            assert synonym in row, (spec.field, synonym)
+    assert "| field | English | Norwegian | Swedish | Danish | system exports |" in table

@@ -10,6 +10,7 @@ import pytest
 import labinterp
 from labinterp.catalogue import biological_variation
 from labinterp.equations import reference_change_value
+from labinterp.errors import LabinterpWarning
 from labinterp.steps.history import HISTORY_COLUMNS
 
 from .conftest import DATA, EXAMPLES
@@ -102,10 +103,11 @@ def test_real_sample_with_repeated_results() -> None:
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    frame = module.read_mimic_labevents(
-        DATA / "mimic-iv-demo" / "labevents_target_analytes.csv",
-        DATA / "mimic-iv-demo" / "patients.csv",
-    )
+    with pytest.warns(LabinterpWarning, match="'comments'"):  # MIMIC's unused columns
+        frame = module.read_mimic_labevents(
+            DATA / "mimic-iv-demo" / "labevents_target_analytes.csv",
+            DATA / "mimic-iv-demo" / "patients.csv",
+        )
     out = labinterp.interpret(frame, profile="us", derive=False, history=True)
     for analyte in ("creatinine", "magnesium"):
         rows = out[(out["analyte"] == analyte) & (out["status"] == "ok")]

@@ -269,7 +269,7 @@ def test_implausible_value_is_not_flagged() -> None:
 
 
 def test_code_and_name_disagreeing_is_not_guessed() -> None:
-    """When the code says magnesium and the name says creatinine, the analyte is unknown."""
+    """When the code says magnesium and the name says creatinine, the row says they conflict."""
     out = labinterp.interpret(
         frame(
             source_code=["NPU02647"],
@@ -278,7 +278,8 @@ def test_code_and_name_disagreeing_is_not_guessed() -> None:
             raw_unit=["mmol/L"],
         )
     )
-    assert out.loc[0, "status"] == "unknown_analyte"
+    assert out.loc[0, "status"] == "conflicting_analyte"
+    assert "point to different analytes" in out.loc[0, "problem"]
 
 
 def test_on_invalid_raise_names_row_not_value() -> None:

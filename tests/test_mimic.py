@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 import labinterp
+from labinterp.errors import LabinterpWarning
 
 from .conftest import DATA, EXAMPLES
 
@@ -25,11 +26,20 @@ def _example() -> ModuleType:
     return module
 
 
+#: MIMIC-IV labevents columns that fill no field: named once when the file is read.
+UNUSED = (
+    "'labevent_id', 'hadm_id', 'specimen_id', 'order_provider_id', 'storetime', "
+    "'valuenum' (raw_value is filled by 'value'), 'priority', 'comments'."
+)
+
+
 @pytest.fixture(scope="module")
 def interpreted() -> pd.DataFrame:
-    frame = _example().read_mimic_labevents(
-        MIMIC / "labevents_target_analytes.csv", MIMIC / "patients.csv"
-    )
+    with pytest.warns(LabinterpWarning) as caught:
+        frame = _example().read_mimic_labevents(
+            MIMIC / "labevents_target_analytes.csv", MIMIC / "patients.csv"
+        )
+    assert [str(w.message).split(": ", 1)[1].split(" To use")[0] for w in caught] == [UNUSED]
     return labinterp.interpret(frame, profile="us")
 
 

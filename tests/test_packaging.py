@@ -49,6 +49,7 @@ def test_wheel_contains_data_files(wheel: Path) -> None:
         "labinterp/data/profiles/no.toml",
         "labinterp/data/text/en.toml",
         "labinterp/data/unit_aliases.csv",
+        "labinterp/data/columns.toml",
         "labinterp/py.typed",
     ):
         assert required in names, required

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import time
 import typing
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,7 +16,7 @@ import pytest
 import labinterp
 from labinterp import catalogue, schema
 from labinterp.dates import complete_context
-from labinterp.errors import MissingColumnError, ReadError
+from labinterp.errors import LabinterpWarning, MissingColumnError, ReadError
 from labinterp.vocab import Flag, Status
 
 from .conftest import DATA, EXAMPLES
@@ -23,10 +24,16 @@ from .conftest import DATA, EXAMPLES
 STEPS = set(typing.get_args(schema.Step))
 
 
+def _read_naming(path: Path, unused: str) -> pd.DataFrame:
+    """Read a CSV export whose column ``unused`` is named as not used for interpretation."""
+    with pytest.warns(LabinterpWarning, match=unused):
+        return labinterp.read_csv(path)
+
+
 def _inputs() -> list[tuple[str, pd.DataFrame, dict[str, str]]]:
     found = [
         ("nordic", labinterp.read_csv(EXAMPLES / "nordic_export.csv"), {"decimal": ","}),
-        ("nordic_wide", labinterp.read_csv(EXAMPLES / "nordic_wide.csv"), {}),
+        ("nordic_wide", _read_naming(EXAMPLES / "nordic_wide.csv", "Kommentar"), {}),
         ("us", labinterp.read_csv(EXAMPLES / "us_export.csv"), {"profile": "us"}),
     ]
     for path in sorted((DATA / "hl7").glob("*.[th]*")):

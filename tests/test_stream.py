@@ -17,6 +17,7 @@ import labinterp
 import labinterp.cli as cli
 from labinterp import stream
 from labinterp.cli import app
+from labinterp.errors import LabinterpWarning
 from labinterp.io.writers import csv as csv_writer
 
 from .conftest import EXAMPLES
@@ -176,8 +177,11 @@ def test_a_quoted_line_break_at_a_batch_end_is_kept_whole(tmp_path: Path) -> Non
         "P2;S-Magnesium;0,90;mmol/L;none\n",
         encoding="utf-8",
     )
-    whole = labinterp.read_csv(export)
-    batches = [frame for frame, _ in stream.iter_csv(export, batch_lines=1)]
+    with pytest.warns(LabinterpWarning, match="'Kommentar'"):
+        whole = labinterp.read_csv(export)
+    with pytest.warns(LabinterpWarning, match="'Kommentar'") as caught:
+        batches = [frame for frame, _ in stream.iter_csv(export, batch_lines=1)]
+    assert len(caught) == 1  # named once per read, not once per batch
     assert sum(len(b) for b in batches) == len(whole) == 2
     assert pd.concat(batches, ignore_index=True)["patient_id"].tolist() == ["P1", "P2"]
 

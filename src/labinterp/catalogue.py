@@ -14,12 +14,13 @@ import re
 import tomllib
 import unicodedata
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -29,6 +30,7 @@ from labinterp.models import (
     AnalyteSpec,
     BiologicalVariation,
     CatalogueInfo,
+    ColumnField,
     Profile,
     ReferenceRange,
     Rule,
@@ -43,8 +45,12 @@ __all__ = [
     "Text",
     "analytes",
     "biological_variation",
+    "column_fields",
     "get_analyte",
     "get_profile",
+    "header_key",
+    "header_synonyms",
+    "index_headers",
     "load_range_catalogue",
     "lookup_code",
     "lookup_name",
@@ -76,7 +82,7 @@ def _validation_message(path: object, where: str, exc: ValidationError) -> str:
     return f"{path}, {where}: {problems}"
 
 
-_Keyed = TypeVar("_Keyed", Source, AnalyteSpec, Scheme)
+_Keyed = TypeVar("_Keyed", Source, AnalyteSpec, Scheme, ColumnField)
 
 
 @lru_cache(maxsize=1)
@@ -168,6 +174,74 @@ def lookup_code(code: str) -> str | None:
 def lookup_name(name: str) -> str | None:
     """Return the analyte key for a name or alias as written in exports, or ``None``."""
     return _name_index().get(name_key(name))
+
+
+#: Dropped from headers before they are compared: whitespace, underscores, dots, hyphens
+#: and dashes, zero-width characters and the byte-order mark.
+_HEADER_DROPPED = re.compile(r"[\s_.\-\u2010-\u2015\u2212\u200b-\u200d\ufeff]+")
+#: Letters without a Unicode decomposition, read as exports write them without the letter.
+_HEADER_LETTERS = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "đ": "d", "ł": "l"})
+
+
+def header_key(text: str) -> str:
+    """Normalise a CSV header for comparison.
+
+    Case, whitespace, underscores, hyphens (and other dashes), dots, zero-width
+    characters and diacritics are ignored: the text is decomposed (NFKD) and its
+    combining marks dropped (``å``, ``ä``, ``ö`` read as ``a``, ``a``, ``o``); ``ø``
+    reads as ``o`` and ``æ`` as ``ae``, which have no decomposition.
+
+    Examples
+    --------
+    >>> header_key("Ref. Range") == header_key("ref_range") == header_key("RefRange")
+    True
+    >>> header_key("Prøvetakingstidspunkt"), header_key("Födelseår"), header_key("Værdi")
+    ('provetakingstidspunkt', 'fodelsear', 'vaerdi')
+    """
+    decomposed = unicodedata.normalize("NFKD", str(text).casefold())
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return _HEADER_DROPPED.sub("", bare.translate(_HEADER_LETTERS))
+
+
+@lru_cache(maxsize=1)
+def column_fields() -> Mapping[str, ColumnField]:
+    """Return each results-frame field with its CSV header synonyms (``columns.toml``).
+
+    Raises
+    ------
+    CatalogueError
+        When an entry is malformed or a header is listed for two fields.
+    """
+    fields = _load_keyed("columns.toml", ColumnField, key_field="field")
+    index_headers(fields.values())
+    return fields
+
+
+def index_headers(fields: Iterable[ColumnField]) -> dict[str, str]:
+    """Return ``{normalised header: field}`` for the synonyms of ``fields``.
+
+    Raises
+    ------
+    CatalogueError
+        When a header is empty once normalised, or two fields claim the same header.
+    """
+    index: dict[str, str] = {}
+    for spec in fields:
+        for synonym in spec.synonyms:
+            if not (key := header_key(synonym)):
+                raise CatalogueError(f"columns.toml, [{spec.field}]: {synonym!r} is no header.")
+            if (claimed := index.setdefault(key, spec.field)) != spec.field:
+                raise CatalogueError(
+                    f"columns.toml: the header {synonym!r} is listed for both {claimed} and "
+                    f"{spec.field}; a header can fill one field only."
+                )
+    return index
+
+
+@lru_cache(maxsize=1)
+def header_synonyms() -> Mapping[str, str]:
+    """Return ``{normalised header: field}`` for every synonym in ``columns.toml``."""
+    return MappingProxyType(index_headers(column_fields().values()))
 
 
 @lru_cache(maxsize=1)

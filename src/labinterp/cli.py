@@ -9,22 +9,25 @@ the messages and exit codes.
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from labinterp import schema
-from labinterp.catalogue import profiles
+from labinterp.catalogue import column_fields, profiles
 from labinterp.engine import interpret as interpret_frame
-from labinterp.errors import LabinterpError, ReadError
+from labinterp.errors import LabinterpError, LabinterpWarning, ReadError
+from labinterp.io.readers.csv_headers import check_columns
 from labinterp.io.readers.detect import read
 from labinterp.io.writers.batches import BatchWriter
 from labinterp.io.writers.csv import texts_path
@@ -90,6 +93,43 @@ CodeMapOpt = Annotated[
     Path | None,
     typer.Option(help="CSV with columns code,analyte for a lab's local codes (CSV input)."),
 ]
+
+
+def _column_map(values: list[str] | None) -> dict[str, str]:
+    """Read ``--column HEADER=field`` options into ``{header: field}``."""
+    mapping: dict[str, str] = {}
+    for value in values or []:
+        header, equals, field = value.rpartition("=")
+        if not equals or not header.strip():
+            raise typer.BadParameter(
+                "write HEADER=field, e.g. --column 'Måling=raw_value'; fields: "
+                f"{', '.join(column_fields())}."
+            )
+        mapping[header] = field.strip()
+    try:
+        check_columns(mapping)
+    except ReadError as exc:
+        raise typer.BadParameter(exc.message) from None
+    return mapping
+
+
+def _check_column_map(values: list[str] | None) -> list[str] | None:
+    _column_map(values)
+    return values
+
+
+ColumnOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--column",
+        metavar="HEADER=FIELD",
+        callback=_check_column_map,
+        help=(
+            "Map a CSV column to a field (repeat for several), e.g. "
+            "--column 'Måling=raw_value'. Fields: " + ", ".join(column_fields()) + "."
+        ),
+    ),
+]
 HistoryOpt = Annotated[
     bool, typer.Option("--history", help="Add changes and reference change values.")
 ]
@@ -145,6 +185,36 @@ def main(
 
 def _error(console: Console, message: str, *, soft_wrap: bool = False) -> None:
     console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=soft_wrap)
+
+
+@contextlib.contextmanager
+def _warnings_shown(console: Console) -> Iterator[None]:
+    """Show each distinct labinterp warning once, as a ``warning:`` line on the console."""
+    shown: set[str] = set()
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", LabinterpWarning)
+        passed = warnings.showwarning
+
+        def show(
+            message: Warning | str,
+            category: type[Warning],
+            filename: str,
+            lineno: int,
+            file: TextIO | None = None,
+            line: str | None = None,
+        ) -> None:
+            if not issubclass(category, LabinterpWarning):
+                passed(message, category, filename, lineno, file, line)
+            elif str(message) not in shown:
+                shown.add(str(message))
+                console.print(
+                    f"[yellow]warning:[/yellow] {escape(str(message))}",
+                    highlight=False,
+                    soft_wrap=True,
+                )
+
+        warnings.showwarning = show
+        yield
 
 
 @contextlib.contextmanager
@@ -260,8 +330,9 @@ def _closing_notes(
         )
 
 
+# A command's parameters are its command-line options, one each.
 @app.command()
-def interpret(
+def interpret(  # noqa: PLR0913
     input_path: InputArg,
     output: OutputOpt = None,
     profile: ProfileOpt = DEFAULT_PROFILE,
@@ -274,6 +345,7 @@ def interpret(
     strict: StrictOpt = False,
     in_memory: InMemoryOpt = False,
     texts: TextsOpt = TextsOption.inline,
+    column: ColumnOpt = None,
 ) -> None:
     """Interpret every row of INPUT and write the interpreted frame.
 
@@ -294,13 +366,16 @@ def interpret(
         "history": history,
         "on_invalid": "raise" if strict else "record",
     }
+    read_options: dict[str, Any] = {"code_map": code_map} if code_map else {}
+    if column:
+        read_options["columns"] = _column_map(column)
     writer = BatchWriter(output, output_format.value, texts=texts.value)
     grouping = Grouping()
-    with _stop_on_failure(writer, console, output):
+    with _stop_on_failure(writer, console, output), _warnings_shown(console):
         counts, rows = _run(
             input_path,
             in_memory=in_memory,
-            read_options={"code_map": code_map} if code_map else {},
+            read_options=read_options,
             options=options,
             writer=writer,
             grouping=grouping,
@@ -325,15 +400,18 @@ def report_command(
     profile: ProfileOpt = DEFAULT_PROFILE,
     lang: ReportLangOpt = "en",
     audience: ReportAudienceOpt = "patient",
+    column: ColumnOpt = None,
 ) -> None:
     """Write one patient's results, explanations and trends as a standalone HTML file."""
     console = Console(stderr=True)
+    options = {"columns": _column_map(column)} if column else {}
     try:
-        frame = read(input_path)
-        result = interpret_frame(
-            frame, profile=profile.value, lang=lang, audience=audience, history=True
-        )
-        written = report(result, patient_id=patient).to_html(output)
+        with _warnings_shown(console):
+            frame = read(input_path, **options)
+            result = interpret_frame(
+                frame, profile=profile.value, lang=lang, audience=audience, history=True
+            )
+            written = report(result, patient_id=patient).to_html(output)
     except (LabinterpError, LookupError) as exc:
         message = exc.message if isinstance(exc, LabinterpError) else str(exc)
         _error(console, message, soft_wrap=True)

@@ -18,6 +18,7 @@ __all__ = [
     "AnalyteSpec",
     "BiologicalVariation",
     "CatalogueInfo",
+    "ColumnField",
     "Finding",
     "Profile",
     "ReferenceRange",
@@ -281,6 +282,27 @@ class Scheme(_Frozen):
         if self.high_from_reference:
             labels.append(self.high_from_reference)
         return tuple(dict.fromkeys(labels))
+
+
+class ColumnField(_Frozen):
+    """One results-frame field and the CSV headers that fill it (``columns.toml``).
+
+    The headers are listed by where they are written: English, Norwegian bokmål,
+    Swedish, Danish, and the column names of lab-system and database exports. The
+    field's own name is always one of them.
+    """
+
+    field: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    en: tuple[str, ...] = ()
+    nb: tuple[str, ...] = ()
+    sv: tuple[str, ...] = ()
+    da: tuple[str, ...] = ()
+    exports: tuple[str, ...] = ()
+
+    @property
+    def synonyms(self) -> tuple[str, ...]:
+        """Every header of the field, its own name first, as listed."""
+        return (self.field, *self.en, *self.nb, *self.sv, *self.da, *self.exports)
 
 
 class TextEntry(_Frozen):

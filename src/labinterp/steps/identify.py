@@ -1,13 +1,18 @@
-"""Identify: which catalogue analyte each result is, from its key, code or name.
+"""Identify: which catalogue analyte each result is, from its analyte, code and name.
 
-An explicit ``analyte`` key wins; otherwise the code and then the name are looked up,
-and a code and a name that point to different analytes are refused. The lookup runs
-once per distinct (analyte, code, name) combination.
+A row may identify its analyte in three columns: ``analyte`` (a catalogue key, a code
+or a name), ``source_code`` (a code) and ``source_name`` (a name, or a key or code
+written where a name is expected). Each value is resolved as whichever it is. When two
+of them point to different analytes, the row is ``conflicting_analyte``: nothing is
+picked. An ``analyte`` value that is neither key, code nor name is ``unknown_analyte``,
+whatever the other columns say; an unrecognised name beside a known code is not (lab
+names vary, codes are the lab's identification). The lookup runs once per distinct
+(analyte, code, name) combination.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -17,15 +22,20 @@ from labinterp.errors import ReasonCode
 from labinterp.perf import ColumnCodes, factorize_rows, objects
 from labinterp.steps.state import IntArray, Outcome, analyte_keys, coded_column
 
-__all__ = ["identify", "is_missing", "resolve_analyte"]
+__all__ = ["Identified", "identify", "is_missing", "lookup_analyte", "resolve_analyte"]
 
-_UNKNOWN_KEY = "The analyte key is not in the catalogue; use a key listed by labinterp.analytes()."
-
-
-_CODE_NAME_CONFLICT = (
-    "The code and the name point to different analytes; give the analyte explicitly."
+#: Problem of an ``analyte`` value that is no key, code or name (``problem.analyte_not_known``).
+ANALYTE_NOT_KNOWN = (
+    "The test in the analyte column is not one labinterp knows (no analyte key, code or "
+    "name in its catalogue), so the result was not interpreted; correct the value, or map "
+    "the lab's own codes with code_map=."
 )
 
+#: Problem of identifiers that disagree (``problem.conflicting_analyte``).
+CONFLICTING_ANALYTE = (
+    "The columns that identify this result (analyte, code, name) point to different "
+    "analytes, so it was not interpreted; correct the one that is wrong."
+)
 
 _UNRECOGNISED = (
     "The analyte is not recognised from its code or name; pass an analyte column or "
@@ -33,25 +43,58 @@ _UNRECOGNISED = (
 )
 
 
-def resolve_analyte(key: Any, code: Any, name: Any) -> tuple[str | None, str | None]:
-    """Return the catalogue key of one result and, when there is none, the problem.
+class Identified(NamedTuple):
+    """The analyte of one result, or why there is none."""
 
-    An explicit ``analyte`` key wins; otherwise the code and then the name are looked
-    up, and a code and a name that point to different analytes are refused.
+    analyte: str | None
+    reason: ReasonCode | None = None
+    problem: str | None = None
+
+
+def lookup_analyte(text: str) -> str | None:
+    """Return the analyte a key, a code or a name stands for (``None``: none).
+
+    Examples
+    --------
+    >>> [lookup_analyte(t) for t in ("magnesium", "NPU02647", "S-Magnesium", "Natrium")]
+    ['magnesium', 'magnesium', 'magnesium', None]
     """
-    key = None if is_missing(key) else key
-    given = key if isinstance(key, str) and key in analytes() else ("?" if key else None)
+    if text in analytes():
+        return text
+    return lookup_code(text) or lookup_name(text)
+
+
+def resolve_analyte(key: Any, code: Any, name: Any) -> Identified:
+    """Return the catalogue key of one result and, when there is none, the reason and problem.
+
+    Parameters
+    ----------
+    key
+        The ``analyte`` column's value: a catalogue key, a code or a name.
+    code
+        The ``source_code`` column's value: a code.
+    name
+        The ``source_name`` column's value: a name, or a key or code.
+
+    Returns
+    -------
+    Identified
+        The analyte; or ``unknown_analyte`` (nothing recognised, or an ``analyte``
+        value that is no key, code or name) or ``conflicting_analyte`` (two columns
+        point to different analytes), each with its problem sentence.
+    """
+    blank = is_missing(key) or (isinstance(key, str) and not key.strip())
+    given = None if blank or not isinstance(key, str) else lookup_analyte(key.strip())
+    if not blank and given is None:
+        return Identified(None, ReasonCode.UNKNOWN_ANALYTE, ANALYTE_NOT_KNOWN)
     coded = lookup_code(code) if isinstance(code, str) else None
-    named = lookup_name(name) if isinstance(name, str) else None
-    if given == "?":
-        return None, _UNKNOWN_KEY
-    if given is not None:
-        return given, None
-    if coded and named and coded != named:
-        return None, _CODE_NAME_CONFLICT
-    if coded or named:
-        return coded or named, None
-    return None, _UNRECOGNISED
+    named = lookup_analyte(name.strip()) if isinstance(name, str) else None
+    found = {a for a in (given, coded, named) if a is not None}
+    if len(found) > 1:
+        return Identified(None, ReasonCode.CONFLICTING_ANALYTE, CONFLICTING_ANALYTE)
+    if found:
+        return Identified(found.pop())
+    return Identified(None, ReasonCode.UNKNOWN_ANALYTE, _UNRECOGNISED)
 
 
 def is_missing(value: Any) -> bool:
@@ -74,11 +117,12 @@ def identify(frame: pd.DataFrame, outcome: Outcome, coded: ColumnCodes | None) -
     ]
     resolved = [resolve_analyte(*combination) for combination in zip(*values, strict=True)]
     keys = analyte_keys()
-    numbers = np.array([keys.index(a) if a else -1 for a, _ in resolved], dtype=np.int64)
+    numbers = np.array([keys.index(r.analyte) if r.analyte else -1 for r in resolved], np.int64)
     number = numbers[codes] if len(codes) else np.zeros(0, dtype=np.int64)
-    unknown = number < 0
-    if unknown.any():
-        problem = objects(len(number))
-        problem[unknown] = np.array([p for _, p in resolved], dtype=object)[codes[unknown]]
-        outcome.record(unknown, ReasonCode.UNKNOWN_ANALYTE, problem)
+    reasons = np.array([r.reason for r in resolved], dtype=object)
+    problems = np.array([r.problem for r in resolved], dtype=object)
+    for reason in (ReasonCode.CONFLICTING_ANALYTE, ReasonCode.UNKNOWN_ANALYTE):
+        hit = (reasons == reason)[codes]  # compared once per distinct combination
+        if hit.any():
+            outcome.record(hit, reason, problems[codes])
     return number

@@ -263,9 +263,9 @@ def interpret_result(
     """
     row = Result(raw_value=raw_value, raw_unit=raw_unit, lab_flag=lab_flag, source_code=code)
     row.source_status = read_status(source_status)[0]
-    row.analyte, problem = resolve_analyte(key, code, name)
-    if problem is not None:
-        row.record(ReasonCode.UNKNOWN_ANALYTE, problem)
+    row.analyte, reason, problem = resolve_analyte(key, code, name)
+    if reason is not None:
+        row.record(reason, problem)
     parsed = parse_value(raw_value, decimal)
     row.comparator, row.value = parsed.comparator, parsed.value
     if parsed.status is not None:

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -22,127 +21,31 @@ from labinterp import catalogue
 from labinterp.dates import complete_context
 from labinterp.errors import ReadError, UnknownAnalyteError
 from labinterp.io.readers.csv_fields import decode_keeping_utf8, detect_delimiter, read_fields
+from labinterp.io.readers.csv_headers import map_headers, warn_unused
 from labinterp.io.readers.source import load_source
 
 __all__ = ["HEADER_ALIASES", "apply_code_map", "parse_csv", "read_csv"]
 
-#: Header names (case-insensitive, as written in exports) mapped to glossary columns.
-HEADER_ALIASES: Mapping[str, str] = {
-    # patient
-    "patient_id": "patient_id",
-    "patient": "patient_id",
-    "patient id": "patient_id",
-    "pasient-id": "patient_id",
-    "pasient_id": "patient_id",
-    "pasientid": "patient_id",
-    "pasient": "patient_id",
-    "patient-id": "patient_id",
-    "mrn": "patient_id",
-    "subject_id": "patient_id",
-    # sex
-    "sex": "sex",
-    "gender": "sex",
-    "kjønn": "sex",
-    "kjonn": "sex",
-    "kön": "sex",
-    "kon": "sex",
-    "køn": "sex",
-    # age and dates
-    "age": "age_years",
-    "age_years": "age_years",
-    "alder": "age_years",
-    "ålder": "age_years",
-    "birth_date": "birth_date",
-    "date of birth": "birth_date",
-    "dob": "birth_date",
-    "fødselsdato": "birth_date",
-    "födelsedatum": "birth_date",
-    "fødselsdag": "birth_date",
-    "collected_at": "collected_at",
-    "collection date": "collected_at",
-    "sample date": "collected_at",
-    "prøvedato": "collected_at",
-    "prøvetakingsdato": "collected_at",
-    "provtagningsdatum": "collected_at",
-    "provdatum": "collected_at",
-    "prøvetagningsdato": "collected_at",
-    "charttime": "collected_at",
-    # analyte identity
-    "analyte": "analyte",
-    "source_code": "source_code",
-    "code": "source_code",
-    "kode": "source_code",
-    "kod": "source_code",
-    "npu": "source_code",
-    "npu-kode": "source_code",
-    "npu-kod": "source_code",
-    "nlk-kode": "source_code",
-    "loinc": "source_code",
-    "analysekode": "source_code",
-    "analyskod": "source_code",
-    "source_code_system": "source_code_system",
-    "code_system": "source_code_system",
-    "source_name": "source_name",
-    "test": "source_name",
-    "test name": "source_name",
-    "analyse": "source_name",
-    "analys": "source_name",
-    "analysenavn": "source_name",
-    "analysnamn": "source_name",
-    "undersøgelse": "source_name",
-    "komponent": "source_name",
-    # value, unit, range, flag
-    "raw_value": "raw_value",
-    "value": "raw_value",
-    "result": "raw_value",
-    "resultat": "raw_value",
-    "svar": "raw_value",
-    "verdi": "raw_value",
-    "värde": "raw_value",
-    "værdi": "raw_value",
-    "raw_unit": "raw_unit",
-    "unit": "raw_unit",
-    "units": "raw_unit",
-    "enhet": "raw_unit",
-    "enhed": "raw_unit",
-    "lab_reference_text": "lab_reference_text",
-    "reference range": "lab_reference_text",
-    "reference interval": "lab_reference_text",
-    "ref range": "lab_reference_text",
-    "referanseområde": "lab_reference_text",
-    "referanseomrade": "lab_reference_text",
-    "referanseverdi": "lab_reference_text",
-    "referensintervall": "lab_reference_text",
-    "referensområde": "lab_reference_text",
-    "referenceinterval": "lab_reference_text",
-    "reference_low": "lab_reference_low",
-    "ref_range_lower": "lab_reference_low",
-    "lower limit": "lab_reference_low",
-    "nedre grense": "lab_reference_low",
-    "nedre referansegrense": "lab_reference_low",
-    "undre gräns": "lab_reference_low",
-    "reference_high": "lab_reference_high",
-    "ref_range_upper": "lab_reference_high",
-    "upper limit": "lab_reference_high",
-    "øvre grense": "lab_reference_high",
-    "øvre referansegrense": "lab_reference_high",
-    "övre gräns": "lab_reference_high",
-    "lab_flag": "lab_flag",
-    "flag": "lab_flag",
-    "abnormal flag": "lab_flag",
-    "flagg": "lab_flag",
-    "markering": "lab_flag",
-    "avvik": "lab_flag",
-}
+
+class _HeaderSynonyms(Mapping[str, str]):
+    """``{normalised header: field}`` of ``data/columns.toml``, read on first use."""
+
+    def __getitem__(self, key: str) -> str:
+        return catalogue.header_synonyms()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(catalogue.header_synonyms())
+
+    def __len__(self) -> int:
+        return len(catalogue.header_synonyms())
 
 
-#: Glossary columns a header can map to; never taken for wide-form result columns.
-GLOSSARY_INPUTS = frozenset(HEADER_ALIASES.values())
+#: Header synonyms, normalised (:func:`labinterp.catalogue.header_key`), with the field
+#: each fills: :func:`labinterp.catalogue.header_synonyms`, read from ``columns.toml``.
+HEADER_ALIASES: Mapping[str, str] = _HeaderSynonyms()
 
-
-def _header_key(name: str) -> str:
-    return " ".join(unicodedata.normalize("NFC", str(name)).strip().casefold().split())
-
+#: The file line of the first data row: a file read in parts warns only for its first part.
+_FIRST_DATA_LINE = 2
 
 _UNIT_IN_HEADER = re.compile(r"^(?P<name>.*?)\s*[\(\[](?P<unit>[^\)\]]+)[\)\]]\s*$")
 
@@ -258,8 +161,10 @@ def read_csv(
     source
         A path, an open file (text or binary), or bytes.
     columns
-        Explicit mapping from the file's header names to glossary columns
-        (``{"Prøvesvar": "raw_value"}``); applied before the built-in aliases.
+        Explicit mapping from the file's header names to results-frame fields
+        (``{"Måling": "raw_value"}``); applied before the header synonyms of
+        ``data/columns.toml`` (``labinterp.catalogue.column_fields()``). Headers are
+        compared ignoring case, spaces, underscores, hyphens, dots and diacritics.
     delimiter
         Field delimiter; detected (``;``, ``,``, tab, ``|``) when ``None``.
     encoding
@@ -280,8 +185,8 @@ def read_csv(
     Returns
     -------
     pandas.DataFrame
-        Values, units and ranges as text exactly as written, glossary column
-        names where recognised, other columns kept as written, dates parsed,
+        Values, units and ranges as text exactly as written, field names where
+        a header is recognised, other columns kept as written, dates parsed,
         ``age_years`` derived from birth and collection dates when absent, and
         ``source_row`` = the 1-based line number in the file (the header is
         line 1). Wide files add ``source_column``, the header of the result's
@@ -291,7 +196,14 @@ def read_csv(
     ------
     ReadError
         When the file cannot be opened, decoded or parsed, or has no
-        result-value column; the message names the file and position.
+        result-value column (the message names the file and position), or when
+        ``columns`` names a field no column can fill.
+
+    Warns
+    -----
+    LabinterpWarning
+        Once per read, naming the columns that are not used for interpretation
+        (they pass through unchanged) and how to map them.
 
     Examples
     --------
@@ -336,7 +248,8 @@ def parse_csv(
         As for :func:`read_csv`.
     first_line
         The file line number of the first data row (2 when the text starts with the
-        header; larger for later chunks of a file read in parts).
+        header; larger for later chunks of a file read in parts). The columns not
+        used for interpretation are named only when it is 2, so once per file.
 
     Returns
     -------
@@ -345,14 +258,18 @@ def parse_csv(
     """
     text, utf8 = _text(data if isinstance(data, bytes) else data.encode("utf-8"), name, encoding)
     sep = delimiter or detect_delimiter(text)
-    frame = _glossary_names(read_fields(text, sep, name, utf8), columns)
+    frame = read_fields(text, sep, name, utf8)
+    headers = [str(c) for c in frame.columns]
+    header_map = map_headers(headers, columns, name)
+    frame = frame.rename(columns=header_map.fields)
     wide_columns = {
         c: found
         for c in frame.columns
-        if c not in GLOSSARY_INPUTS and (found := _analyte_column(str(c))) is not None
+        if c not in header_map.fields.values() and (found := _analyte_column(str(c))) is not None
     }
     wanted_wide = shape == "wide" or (shape == "auto" and "raw_value" not in frame.columns)
-    if wanted_wide and wide_columns:
+    melted = wanted_wide and bool(wide_columns)
+    if melted:
         frame = _melt_wide(frame, wide_columns, first_line)
     elif "raw_value" not in frame.columns or shape == "wide":
         raise ReadError(
@@ -371,6 +288,8 @@ def parse_csv(
         frame["lab_reference_text"] = _joined_limits(frame)
     if code_map is not None:
         frame = apply_code_map(frame, code_map)
+    if first_line == _FIRST_DATA_LINE:  # the file's first part: once per read, not per batch
+        warn_unused(header_map, header_map.unused(headers, wide_columns if melted else ()))
     return complete_context(frame, sex_map=sex_map)
 
 
@@ -392,23 +311,6 @@ def _text(data: bytes, name: str, encoding: str | None) -> tuple[str, bytes | No
     if not text.strip():
         raise ReadError(f"{name}: the file is empty.")
     return text, utf8
-
-
-def _glossary_names(frame: pd.DataFrame, columns: Mapping[str, str] | None) -> pd.DataFrame:
-    """Rename headers to glossary columns: ``columns`` first, then the built-in aliases.
-
-    The first header that maps to a glossary column takes it; later ones keep their names.
-    """
-    explicit = {_header_key(k): v for k, v in (columns or {}).items()}
-    rename: dict[str, str] = {}
-    taken: set[str] = set()
-    for column in frame.columns:
-        key = _header_key(column)
-        target = explicit.get(key) or HEADER_ALIASES.get(key)
-        if target and target not in taken:
-            rename[column] = target
-            taken.add(target)
-    return frame.rename(columns=rename)
 
 
 def _joined_limits(frame: pd.DataFrame) -> pd.Series:

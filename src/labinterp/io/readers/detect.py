@@ -16,6 +16,10 @@ __all__ = ["Format", "detect_format", "read"]
 
 Format = Literal["csv", "hl7", "fhir"]
 
+#: Options only the CSV reader takes.
+_CSV_OPTIONS = ("columns", "code_map", "delimiter", "encoding", "shape", "sex_map")
+_FORMAT_NAMES = {"hl7": "HL7 v2", "fhir": "FHIR"}
+
 _MLLP_START = b"\x0b"
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 
@@ -90,7 +94,8 @@ def read(source: str | os.PathLike[str] | IO[Any] | bytes, **options: Any) -> pd
     Raises
     ------
     ReadError
-        When the input cannot be read at all.
+        When the input cannot be read at all, or a CSV option (``columns=``,
+        ``code_map=``, ...) is given for HL7 v2 or FHIR input.
     """
     data, name = load_source(source)
     kind = detect_format(data, name)
@@ -98,6 +103,13 @@ def read(source: str | os.PathLike[str] | IO[Any] | bytes, **options: Any) -> pd
         from labinterp.io.readers.csv import parse_csv
 
         return parse_csv(data, name=name, **options)
+    given = sorted(k for k in _CSV_OPTIONS if options.get(k) is not None)
+    if given:
+        raise ReadError(
+            f"{name}: {', '.join(f'{k}=' for k in given)} applies to CSV input only; "
+            f"this input is {_FORMAT_NAMES[kind]}."
+        )
+    options = {k: v for k, v in options.items() if k not in _CSV_OPTIONS}
     parse: Callable[..., pd.DataFrame]
     try:
         if kind == "hl7":
