@@ -30,6 +30,7 @@ from labinterp.io.writers.batches import BatchWriter
 from labinterp.io.writers.csv import texts_path
 from labinterp.io.writers.html import report
 from labinterp.stream import Grouping, patient_batches, read_batches
+from labinterp.times import time_zone
 from labinterp.values import infer_decimal
 
 app = typer.Typer(
@@ -111,6 +112,17 @@ TextsOpt = Annotated[
             "texts on every row; "
             "'table' writes an id on each row and each text once to a companion file "
             "(out.csv -> out.texts.csv)."
+        ),
+    ),
+]
+TimezoneOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--timezone",
+        help=(
+            "IANA time zone of times written without a UTC offset (e.g. America/Chicago); "
+            "default: the profile's (no: Europe/Oslo, se: Europe/Stockholm, "
+            "dk: Europe/Copenhagen; us: none, such times stay floating)."
         ),
     ),
 ]
@@ -260,6 +272,16 @@ def _closing_notes(
         )
 
 
+def _checked_zone(timezone: str | None, console: Console) -> str | None:
+    """Return the --timezone value, or stop with a message when it is not an IANA zone."""
+    try:
+        time_zone(timezone)
+    except ValueError as exc:
+        _error(console, str(exc))
+        raise typer.Exit(code=2) from None
+    return timezone
+
+
 @app.command()
 def interpret(
     input_path: InputArg,
@@ -274,6 +296,7 @@ def interpret(
     strict: StrictOpt = False,
     in_memory: InMemoryOpt = False,
     texts: TextsOpt = TextsOption.inline,
+    timezone: TimezoneOpt = None,
 ) -> None:
     """Interpret every row of INPUT and write the interpreted frame.
 
@@ -293,6 +316,7 @@ def interpret(
         "catalogue": catalogue,
         "history": history,
         "on_invalid": "raise" if strict else "record",
+        "timezone": _checked_zone(timezone, console),
     }
     writer = BatchWriter(output, output_format.value, texts=texts.value)
     grouping = Grouping()
@@ -325,13 +349,20 @@ def report_command(
     profile: ProfileOpt = DEFAULT_PROFILE,
     lang: ReportLangOpt = "en",
     audience: ReportAudienceOpt = "patient",
+    timezone: TimezoneOpt = None,
 ) -> None:
     """Write one patient's results, explanations and trends as a standalone HTML file."""
     console = Console(stderr=True)
+    zone = _checked_zone(timezone, console)
     try:
         frame = read(input_path)
         result = interpret_frame(
-            frame, profile=profile.value, lang=lang, audience=audience, history=True
+            frame,
+            profile=profile.value,
+            lang=lang,
+            audience=audience,
+            history=True,
+            timezone=zone,
         )
         written = report(result, patient_id=patient).to_html(output)
     except (LabinterpError, LookupError) as exc:
