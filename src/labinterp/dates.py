@@ -13,7 +13,7 @@ never picked silently. Sex codes are read through an explicit map. Readers call
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -29,7 +29,6 @@ from labinterp.times import (
     TIME_FOLD,
     TIME_GAP,
     localize,
-    offset_text,
     parse_times,
     time_zone,
 )
@@ -159,15 +158,14 @@ class _Problems:
             kept = given.notna().to_numpy(dtype=bool)
             self.text[kept] = given.to_numpy(dtype=object)[kept]
 
-    def add(self, mask: npt.ArrayLike, sentence: str | Sequence[str]) -> None:
-        """Record a sentence (or one per row, aligned with ``mask``'s rows) where ``mask``."""
+    def add(self, mask: npt.ArrayLike, sentence: str) -> None:
+        """Record a sentence where ``mask``, after the sentences already there."""
         where = np.flatnonzero(np.asarray(mask, dtype=bool))
         if not len(where):
             return
-        sentences = [sentence] * len(where) if isinstance(sentence, str) else list(sentence)
-        pairs = pd.factorize(pd.Series(list(zip(self.text[where], sentences, strict=True))))
-        joined = [_joined(before, new) for before, new in pairs[1]]
-        self.text[where] = np.asarray(joined, dtype=object)[pairs[0]]
+        codes, before = pd.factorize(pd.Series(self.text[where], dtype=object))
+        joined = np.asarray([_joined(b, sentence) for b in before] + [sentence], dtype=object)
+        self.text[where] = joined[codes]  # code -1 (no sentence yet): the last entry
 
     def series(self, index: pd.Index) -> pd.Series:
         return pd.Series(self.text, index=index, dtype=object, copy=False)
@@ -330,11 +328,14 @@ def _complete_times(
     offset = offset.astype("Int64")
     if zone is not None:
         offset, gap, fold = localize(wall, offset, zone)
-        for mask, sentence in ((gap, TIME_GAP), (fold, TIME_FOLD)):
-            shown = [offset_text(float(m)) for m in offset.to_numpy(dtype="float64")[mask]]
-            problems.add(mask, [sentence.format(zone=zone.key, offset=o) for o in shown])
+        problems.add(gap, TIME_GAP)
+        problems.add(fold, TIME_FOLD)
     out["collected_at"] = wall
-    out["collected_at_offset"] = offset
+    if "collected_at_offset" in out.columns:
+        out["collected_at_offset"] = offset
+    else:  # beside the time it belongs to
+        where = list(out.columns).index("collected_at") + 1
+        out.insert(where, "collected_at_offset", offset)
     floating = offset.isna() & wall.notna() & (wall != wall.dt.normalize())
     return np.asarray(floating.to_numpy(dtype=bool), dtype=bool)
 

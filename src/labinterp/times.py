@@ -70,13 +70,13 @@ MAX_OFFSET_MINUTES = 14 * 60
 
 #: problem.time_gap: a local time the clocks skipped.
 TIME_GAP = (
-    "collected_at is a local time that the clocks skipped when they went forward in {zone}; "
-    "it was read with the UTC offset in force before the change ({offset})."
+    "collected_at is a local time that the clocks skipped when they went forward; it was "
+    "read with the UTC offset in force before the change (see collected_at_offset)."
 )
 #: problem.time_fold: a local time the clocks repeated.
 TIME_FOLD = (
-    "collected_at is a local time that occurred twice when the clocks went back in {zone}; "
-    "the first occurrence ({offset}) was taken."
+    "collected_at is a local time that occurred twice when the clocks went back; the first "
+    "occurrence, the earlier instant, was taken (see collected_at_offset)."
 )
 #: problem.offset_disagrees: an offset in the text and another in collected_at_offset.
 OFFSET_DISAGREES = (
