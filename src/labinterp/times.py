@@ -124,6 +124,10 @@ def parse_times(texts: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
         return texts.astype("datetime64[ns]"), offset, pd.Series(False, index=texts.index)
     # Exports repeat the same times many times: parse each distinct value once.
     codes, uniques = pd.factorize(texts, use_na_sentinel=True)
+    if any(isinstance(u, datetime) and u.tzinfo is not None for u in uniques):
+        # Equal instants with other offsets are equal objects: tell them apart as text.
+        written = texts.map(lambda v: v.isoformat() if isinstance(v, datetime) else v)
+        codes, uniques = pd.factorize(written, use_na_sentinel=True)
     wall, offset, failed = _parse_distinct(pd.Series(np.asarray(uniques, dtype=object)))
     taken = np.where(codes < 0, len(uniques), codes)  # the last entry: missing
     walls = np.append(wall.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))
