@@ -144,7 +144,7 @@ def refused_ages(ages: npt.ArrayLike) -> tuple[npt.NDArray[np.bool_], npt.NDArra
     """
     age = np.asarray(ages, dtype="float64")
     with np.errstate(invalid="ignore"):
-        year_like = age >= YEAR_LIKE_AGE
+        year_like = np.isfinite(age) & (age >= YEAR_LIKE_AGE)
         out_of_range = ~year_like & ((age < 0) | (age > MAX_AGE_YEARS) | np.isinf(age))
     return np.asarray(year_like, dtype=bool), np.asarray(out_of_range, dtype=bool)
 
