@@ -226,6 +226,7 @@ def _from_birth_year(
     fractional = np.isfinite(whole) & (np.mod(whole, 1) != 0)
     problems.add(unreadable | fractional, BIRTH_YEAR_UNREADABLE)
     whole = np.where(fractional | (whole < 1) | (whole > 9998), np.nan, whole)
+    frame["birth_year"] = pd.Series(whole, index=frame.index).astype("Int64")  # as declared
     if "collected_at" not in frame.columns:
         return whole, np.full(len(frame), np.nan), np.zeros(len(frame), dtype=bool)
     collected = frame["collected_at"]
