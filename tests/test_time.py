@@ -24,6 +24,8 @@ from labinterp.io.writers.csv import write_rows
 from labinterp.io.writers.fhir import to_fhir
 from labinterp.io.writers.jsonl import jsonl_text
 
+from .conftest import DATA
+
 runner = CliRunner()
 
 NORDIC = {"no": "Europe/Oslo", "se": "Europe/Stockholm", "dk": "Europe/Copenhagen"}
@@ -384,3 +386,28 @@ def test_reading_then_writing_keeps_the_instant(moment: datetime, offset: int, z
     if moment.time() != datetime.min.time():  # a naive time of day: the zone's instant
         local = moment.replace(tzinfo=ZoneInfo(zone), fold=0)
         assert before.iloc[1] == pd.Timestamp(local.astimezone(UTC).replace(tzinfo=None))
+
+
+# -- real samples ------------------------------------------------------------------------
+
+
+def test_real_hl7_sample_keeps_its_offset() -> None:
+    """NIST ORU test case 1 (OBR-7 200808151030-0700) keeps -07:00 through FHIR output."""
+    frame = labinterp.read_hl7(DATA / "hl7" / "nist_ORU_R01_2.5.1_SampleTestCase1.hl7")
+    out = labinterp.interpret(frame, profile="us", derive=False)
+    assert set(out["collected_at_offset"].dropna()) == {-420}
+    written = {str(o.effectiveDateTime) for o in _observations(to_fhir(out))}
+    assert written == {"2008-08-15 10:30:00-07:00"}
+
+
+def test_real_synthea_bundle_keeps_utc() -> None:
+    """A Synthea bundle's +00:00 times are read as UTC instants and written as the same."""
+    frame = labinterp.read_fhir(
+        DATA / "fhir" / "Tom_Goodwin_e20de9eb-6f2d-4871-a43f-bbede53293ed.json"
+    )
+    out = labinterp.interpret(frame, profile="us", derive=False)
+    assert (out["collected_at_offset"].dropna() == 0).all()
+    assert out["collected_at_offset"].notna().sum() == frame["collected_at"].notna().sum()
+    sent = pd.to_datetime(frame["collected_at"])
+    written = pd.Series([o.effectiveDateTime for o in _observations(to_fhir(out))])
+    assert (pd.to_datetime(written, utc=True).dt.tz_localize(None) == sent.to_numpy()).all()
