@@ -130,7 +130,9 @@ def test_csv_pieces_written_in_order_equal_one_write(
 
     frame = labinterp.interpret(labinterp.read_csv(EXAMPLES / "nordic_export.csv"))
     whole = tmp_path / "whole.csv"
-    table = pa.table({str(c): csv_writer.csv_column(frame[c]) for c in frame.columns})
+    table = pa.table(
+        {str(c): csv_writer.csv_column(frame[c], frame.get(f"{c}_offset")) for c in frame.columns}
+    )
     pa_csv.write_csv(table, whole)
     monkeypatch.setattr(csv_writer, "CSV_PIECE_ROWS", rows)
     pieces = tmp_path / "pieces.csv"

@@ -116,7 +116,9 @@ def test_rows_per_code(name: str) -> None:
 
 def test_columns_are_stable() -> None:
     """The frame has the documented columns in order, then age_years."""
-    assert list(_read(F204).columns) == [*FHIR_COLUMNS, "age_years"]
+    at = FHIR_COLUMNS.index("collected_at") + 1
+    expected = [*FHIR_COLUMNS[:at], "collected_at_offset", *FHIR_COLUMNS[at:], "age_years"]
+    assert list(_read(F204).columns) == expected
 
 
 def test_f204_local_code_passes_through() -> None:
@@ -259,7 +261,9 @@ def test_non_observation_resources_skipped() -> None:
     """A Bundle without Observations gives an empty frame with the standard columns."""
     frame = parse_fhir(_bundle({"resourceType": "Patient", "id": "p1", "gender": "female"}))
     assert len(frame) == 0
-    assert list(frame.columns) == [*FHIR_COLUMNS, "age_years"]
+    at = FHIR_COLUMNS.index("collected_at") + 1
+    expected = [*FHIR_COLUMNS[:at], "collected_at_offset", *FHIR_COLUMNS[at:], "age_years"]
+    assert list(frame.columns) == expected
 
 
 def test_ndjson_bulk_export() -> None:
@@ -299,7 +303,7 @@ def test_ndjson_crlf_and_line_separator_inside_strings() -> None:
     ],
 )
 def test_collection_time_keeps_wall_clock(written: str, expected: pd.Timestamp) -> None:
-    """An effectiveDateTime keeps the wall-clock time as written; the offset is dropped."""
+    """An effectiveDateTime keeps the wall-clock time as written (its offset beside it)."""
     resource = dict(_json(US_CORE), effectiveDateTime=written)
     assert parse_fhir(resource).loc[0, "collected_at"] == expected
 
@@ -575,12 +579,20 @@ def test_infinite_range_limit_skipped() -> None:
 
 
 def test_effective_time_gets_zone() -> None:
-    """A naive collection time is written with the offset of the given zone."""
-    out = labinterp.interpret(_lab_frame([("Ferritin", "40", "ug/L")]), profile="no", derive=False)
-    utc = _observations(to_fhir(out))[0]
-    oslo = _observations(to_fhir(out, timezone="Europe/Oslo"))[0]
-    assert str(utc.effectiveDateTime) == "2024-03-01 08:15:00+00:00"
+    """A naive collection time is read in the profile's zone and written with its offset.
+
+    Under a profile without a zone the time stays floating: to_fhir writes it in the zone it
+    is given, or else the date alone with a note giving the local time.
+    """
+    frame = _lab_frame([("Ferritin", "40", "ug/L")])
+    oslo = _observations(to_fhir(labinterp.interpret(frame, profile="no", derive=False)))[0]
     assert str(oslo.effectiveDateTime) == "2024-03-01 08:15:00+01:00"
+    out = labinterp.interpret(frame, profile="us", derive=False)
+    chicago = _observations(to_fhir(out, timezone="America/Chicago"))[0]
+    assert str(chicago.effectiveDateTime) == "2024-03-01 08:15:00-06:00"
+    floating = _observations(to_fhir(out))[0]
+    assert str(floating.effectiveDateTime) == "2024-03-01"
+    assert any("08:15:00 local time" in str(n.text) for n in floating.note or [])
 
 
 def test_corrected_status() -> None:

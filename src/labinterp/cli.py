@@ -33,6 +33,7 @@ from labinterp.io.writers.batches import BatchWriter
 from labinterp.io.writers.csv import texts_path
 from labinterp.io.writers.html import report
 from labinterp.stream import Grouping, patient_batches, read_batches
+from labinterp.times import time_zone
 from labinterp.values import infer_decimal
 
 app = typer.Typer(
@@ -151,6 +152,17 @@ TextsOpt = Annotated[
             "texts on every row; "
             "'table' writes an id on each row and each text once to a companion file "
             "(out.csv -> out.texts.csv)."
+        ),
+    ),
+]
+TimezoneOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--timezone",
+        help=(
+            "IANA time zone of times written without a UTC offset (e.g. America/Chicago); "
+            "default: the profile's (no: Europe/Oslo, se: Europe/Stockholm, "
+            "dk: Europe/Copenhagen; us: none, such times stay floating)."
         ),
     ),
 ]
@@ -330,6 +342,16 @@ def _closing_notes(
         )
 
 
+def _checked_zone(timezone: str | None, console: Console) -> str | None:
+    """Return the --timezone value, or stop with a message when it is not an IANA zone."""
+    try:
+        time_zone(timezone)
+    except ValueError as exc:
+        _error(console, str(exc))
+        raise typer.Exit(code=2) from None
+    return timezone
+
+
 # A command's parameters are its command-line options, one each.
 @app.command()
 def interpret(  # noqa: PLR0913
@@ -346,6 +368,7 @@ def interpret(  # noqa: PLR0913
     in_memory: InMemoryOpt = False,
     texts: TextsOpt = TextsOption.inline,
     column: ColumnOpt = None,
+    timezone: TimezoneOpt = None,
 ) -> None:
     """Interpret every row of INPUT and write the interpreted frame.
 
@@ -365,6 +388,7 @@ def interpret(  # noqa: PLR0913
         "catalogue": catalogue,
         "history": history,
         "on_invalid": "raise" if strict else "record",
+        "timezone": _checked_zone(timezone, console),
     }
     read_options: dict[str, Any] = {"code_map": code_map} if code_map else {}
     if column:
@@ -401,15 +425,22 @@ def report_command(
     lang: ReportLangOpt = "en",
     audience: ReportAudienceOpt = "patient",
     column: ColumnOpt = None,
+    timezone: TimezoneOpt = None,
 ) -> None:
     """Write one patient's results, explanations and trends as a standalone HTML file."""
     console = Console(stderr=True)
+    zone = _checked_zone(timezone, console)
     options = {"columns": _column_map(column)} if column else {}
     try:
         with _warnings_shown(console):
             frame = read(input_path, **options)
             result = interpret_frame(
-                frame, profile=profile.value, lang=lang, audience=audience, history=True
+                frame,
+                profile=profile.value,
+                lang=lang,
+                audience=audience,
+                history=True,
+                timezone=zone,
             )
             written = report(result, patient_id=patient).to_html(output)
     except (LabinterpError, LookupError) as exc:

@@ -63,6 +63,7 @@ from labinterp.steps.state import (
     column,
     sex_names,
 )
+from labinterp.times import instants, time_zone
 from labinterp.values import Decimal
 from labinterp.vocab import Status
 
@@ -71,7 +72,9 @@ __all__ = ["interpret"]
 OnInvalid = Literal["record", "raise"]
 
 #: Context columns that are parsed (dates) or derived (age) before interpretation.
-_CONTEXT_COLUMNS = frozenset({"collected_at", "birth_date", "age_years"})
+_CONTEXT_COLUMNS = frozenset(
+    {"collected_at", "collected_at_offset", "birth_date", "birth_year", "age_years"}
+)
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,7 @@ def _start(
     lang: str,
     audience: str,
     on_invalid: str,
+    timezone: str | None,
 ) -> _Run:
     """Check the frame and the options; complete the context columns."""
     if not isinstance(frame, pd.DataFrame):
@@ -117,7 +121,12 @@ def _start(
     chosen = get_profile(profile)
     text = Text(lang, audience)  # fails early on an unknown language or audience
     cat = load_range_catalogue(catalogue if catalogue is not None else chosen.catalogue)
-    out = complete_context(frame) if _CONTEXT_COLUMNS & set(frame.columns) else frame.copy()
+    zone = time_zone(timezone if timezone is not None else chosen.time.zone)
+    out = (
+        complete_context(frame, timezone=zone, warn_floating=True)
+        if _CONTEXT_COLUMNS & set(frame.columns)
+        else frame.copy()
+    )
     if "source_row" not in out.columns:
         out["source_row"] = np.arange(len(frame), dtype="int64")
     return _Run(chosen, cat, text, out, ColumnCodes(out, CODED_COLUMNS))
@@ -137,6 +146,7 @@ def interpret(
     egfr_equation: str | None = None,
     audience: str = "patient",
     history: bool = False,
+    timezone: str | None = None,
 ) -> pd.DataFrame:
     """Interpret a results frame.
 
@@ -182,6 +192,13 @@ def interpret(
         Add the serial-change columns of :func:`labinterp.history` (previous value,
         change, reference change value, ``significant_change``) and a caveat saying
         whether a change is significant.
+    timezone
+        The IANA time zone (``"Europe/Oslo"``, ``"America/Chicago"``) of collection
+        times written without a UTC offset; ``None`` takes the profile's (``no``:
+        Europe/Oslo, ``se``: Europe/Stockholm, ``dk``: Europe/Copenhagen; ``us`` names
+        none, so such times stay floating local times, with one
+        :class:`~labinterp.errors.LabinterpWarning`). Offsets written in the source are
+        always kept; ``collected_at_offset`` holds them (see :mod:`labinterp.times`).
 
     Returns
     -------
@@ -195,6 +212,8 @@ def interpret(
     ------
     MissingColumnError
         When the frame has no ``raw_value`` column or nothing to identify analytes.
+    ValueError
+        When ``timezone`` is not an IANA time zone.
     InvalidResultError
         With ``on_invalid="raise"``, for the first row that is not ``ok``.
     """
@@ -205,14 +224,14 @@ def interpret(
         lang=lang,
         audience=audience,
         on_invalid=on_invalid,
+        timezone=timezone,
     )
     texts, lab_text = LabTexts.of(run.frame, run.coded)
     stated, _ = source_status_codes(run.frame)
     # A result the source withdrew or cancelled is read, then withheld from everything.
     rows = withhold(read(run.frame, decimal, run.target, lab_text, run.coded), stated)
-    sets_in = sample_sets(
-        coded_column(run.frame, "patient_id", run.coded), column(run.frame, "collected_at")
-    )
+    moments = instants(column(run.frame, "collected_at"), column(run.frame, "collected_at_offset"))
+    sets_in = sample_sets(coded_column(run.frame, "patient_id", run.coded), moments)
     made = _derive(run, rows, sets_in, egfr_equation, stated) if derive else _Made.of(rows, stated)
     rows = made.rows
     hidden = withheld(made.source_status)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -21,6 +22,7 @@ __all__ = [
     "ColumnField",
     "Finding",
     "Profile",
+    "ProfileTime",
     "ReferenceRange",
     "Rule",
     "Scheme",
@@ -206,6 +208,25 @@ class CatalogueInfo(_Frozen):
     description: str | None = None
 
 
+class ProfileTime(_Frozen):
+    """How a profile reads times: the IANA zone of times written without a UTC offset.
+
+    ``zone`` is ``None`` where the country spans several zones (``us``): such times stay
+    floating wall-clock times unless the caller names a zone.
+    """
+
+    zone: str | None = None
+
+    @model_validator(mode="after")
+    def _known_zone(self) -> ProfileTime:
+        if self.zone is not None:
+            try:
+                ZoneInfo(self.zone)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError("time.zone must be an IANA time zone name") from exc
+        return self
+
+
 class Profile(_Frozen):
     """A country profile: reporting units, range catalogue and defaults."""
 
@@ -219,6 +240,7 @@ class Profile(_Frozen):
     schemes: tuple[str, ...] = ()
     resolution: dict[str, float] = Field(default_factory=dict)
     resolution_source: str | None = None
+    time: ProfileTime = Field(default_factory=ProfileTime)
 
     @model_validator(mode="after")
     def _resolution_cited(self) -> Profile:

@@ -22,7 +22,9 @@ IntArray = npt.NDArray[np.int64]
 def sample_sets(patient: Any, collected: Any) -> IntArray:
     """Return sample-set numbers (same patient and collection time); -1 where one is missing.
 
-    ``patient`` may be given already factorized (:class:`Coded`).
+    ``patient`` may be given already factorized (:class:`Coded`). ``collected`` are the
+    collection instants (:func:`labinterp.times.instants`), so one sample written with two
+    UTC offsets (``08:10+01:00``, ``07:10Z``) is one set.
     """
     patients = patient if isinstance(patient, Coded) else factorized(pd.Series(patient))
     times = pd.Series(collected)

@@ -9,9 +9,11 @@ steps add. Other columns of a frame pass through with their own dtypes.
 Dtypes are chosen, not inferred: coded text is categorical (``flag`` ordered
 ``LL < L < N < H < HH``); "no value" is missing (``NA``, ``NaN``, ``NaT``), never ``""``;
 a yes/no that can be unknown is a nullable ``"boolean"``; an integer that can be missing
-is ``"Int64"``; measures are ``float64``; times are ``datetime64[ns]``, naive (a time-zone
-offset is dropped and the wall-clock time kept, as the readers do). Free text has the text
-dtype of the running pandas (``str`` from pandas 3, ``object`` before).
+is ``"Int64"``; measures are ``float64``; times are ``datetime64[ns]`` wall-clock times as
+the source wrote them, and ``collected_at_offset`` holds the UTC offset of
+``collected_at`` in minutes east of UTC (missing: a floating local time), so each time is
+an instant (:mod:`labinterp.times`). Free text has the text dtype of the running pandas
+(``str`` from pandas 3, ``object`` before).
 
 Examples
 --------
@@ -85,6 +87,7 @@ HISTORY_NOTES: tuple[str, ...] = (
     "same_time",
     "censored",
     "no_biological_variation",
+    "floating_time",
 )
 
 #: Result statuses as the source gave them, in the FHIR R4 ObservationStatus vocabulary
@@ -250,7 +253,14 @@ _RESULTS: tuple[Column, ...] = (
     _T("sex", "input", "Sex as written (female/male, F/M, K/M, kvinne/mann, ...).", _R),
     _F("age_years", "input", "Age at sampling in years (else from the two dates).", _R),
     _D("birth_date", "input", "Date of birth.", _R),
-    _D("collected_at", "input", "Sample collection time.", _R),
+    _I("birth_year", "input", "Year of birth (an age is estimated from it for adults).", _R),
+    _D("collected_at", "input", "Sample collection time, wall clock as written.", _R),
+    _I(
+        "collected_at_offset",
+        "input",
+        "UTC offset of collected_at, minutes east of UTC; empty: floating local time.",
+        "the input has collected_at",
+    ),
     _T("source_code", "input", "The lab's code for the test (NPU, NLK, LOINC, local).", _R),
     _T("source_code_system", "input", "The code system of source_code, as written.", _R),
     _T("source_name", "input", "The lab's name for the test, as written.", _R),
@@ -299,7 +309,7 @@ _HEAD: tuple[Column, ...] = (
     replace(_in("source_row", "Position in the input; empty on derived rows."), nullable=True),
     _in("patient_id"),
     _C("sex", "values", "female or male; empty when missing or not recognised.", "", "sex"),
-    *map(_in, ("age_years", "birth_date", "collected_at")),
+    *map(_in, ("age_years", "birth_date", "collected_at", "collected_at_offset")),
     *map(_in, ("source_code", "source_code_system", "source_name")),
     _C("analyte", "identify", "Catalogue analyte key; empty when not known.", "", "analyte"),
     _in("raw_value"),
@@ -371,6 +381,12 @@ _ADDED: tuple[Column, ...] = (
 _HISTORY: tuple[Column, ...] = (
     _F("previous_value", "history", "The previous result, reporting unit.", _HIST),
     _D("previous_collected_at", "history", "When the previous result was collected.", _HIST),
+    _I(
+        "previous_collected_at_offset",
+        "history",
+        "UTC offset of previous_collected_at, minutes east of UTC.",
+        _HIST,
+    ),
     _F("change_abs", "history", "Change from the previous result.", _HIST),
     _F("change_pct", "history", "Change in % of the previous result.", _HIST),
     _F("rcv_pct", "history", "Symmetric reference change value, %.", _HIST),
@@ -460,7 +476,8 @@ def interpreted_order(input_columns: Iterable[str], *, history: bool = False) ->
         ``raw_sex``), the added columns, the history columns and ``caveat_rules``.
     """
     given = list(dict.fromkeys(input_columns))
-    if {"collected_at", "birth_date", "age_years"} & set(given) and "read_problem" not in given:
+    context = {"collected_at", "collected_at_offset", "birth_date", "birth_year", "age_years"}
+    if context & set(given) and "read_problem" not in given:
         given.append("read_problem")  # the context columns are completed first
     added = [
         c.name

@@ -26,6 +26,7 @@ from labinterp.catalogue import (
     get_profile,
     load_range_catalogue,
 )
+from labinterp.dates import AGE_LIKE_YEAR, AGE_OUT_OF_RANGE, refused_ages
 from labinterp.errors import InvalidResultError
 from labinterp.models import Finding, Profile
 from labinterp.steps.one import (
@@ -68,12 +69,29 @@ def _context(
         catalogue=load_range_catalogue(chosen.catalogue),
         raw_sex=raw_sex,
         sex=parsed.value if parsed is not None else "",
-        age=number(age_years),
+        age=_age(age_years),
         height_cm=number(height_cm),
         month=month_of(collected_at),
         schemes=names,
         inflammation=inflammation,
     )
+
+
+def _age(age_years: Any) -> float:
+    """Return the age as a number (NaN: none), refusing the ages every path refuses.
+
+    Raises
+    ------
+    InvalidResultError
+        When the age looks like a year, or is below 0 or above 125 years
+        (:func:`labinterp.dates.refused_ages`).
+    """
+    age = number(age_years)
+    year_like, out_of_range = refused_ages([age])
+    if year_like[0] or out_of_range[0]:
+        sentence = AGE_LIKE_YEAR if year_like[0] else AGE_OUT_OF_RANGE
+        raise InvalidResultError(sentence, field="age_years")
+    return age
 
 
 def _raw(value: Any) -> Any:
@@ -148,6 +166,13 @@ def interpret_one(
     -------
     Finding
         A frozen model; ``finding.model_dump_json()`` serialises it.
+
+    Raises
+    ------
+    InvalidResultError
+        When ``age_years`` looks like a year or is below 0 or above 125 years (the
+        rule of :func:`labinterp.dates.refused_ages`; the frame path leaves such an
+        age missing and says why in ``read_problem``).
 
     Examples
     --------
@@ -229,7 +254,8 @@ def interpret_panel(
         When ``results`` is not a list (a DataFrame goes to :func:`labinterp.interpret`).
     InvalidResultError
         When a result is not a mapping or has no ``analyte``, ``value`` or ``unit`` key,
-        or ``collected_at`` cannot be read.
+        ``collected_at`` cannot be read, or ``age_years`` is refused (it looks like a
+        year, or is below 0 or above 125 years).
 
     Examples
     --------

@@ -2,7 +2,8 @@
 
 Only like is compared with like: results of the same patient and analyte, both in the
 profile's reporting unit, reported results with reported results and derived results
-with derived results from the same equation. Results are ordered by ``collected_at``.
+with derived results from the same equation. Results are ordered by their collection
+instant (``collected_at`` with its ``collected_at_offset``: :func:`labinterp.times.instants`).
 The reference change value (RCV) combines the analyte's within-subject biological
 variation (CVI) and an analytical variation (CVA) from
 ``data/biological_variation.toml``; a laboratory's own CVA can be passed instead.
@@ -26,6 +27,7 @@ from labinterp.equations.variation import (
 from labinterp.perf import factorize_rows
 from labinterp.steps.state import CLASSIFIABLE, NOTE_BIT, IntArray
 from labinterp.steps.state import column as column_of
+from labinterp.times import instants
 from labinterp.vocab import Status
 
 __all__ = ["HISTORY_COLUMNS", "history", "superseded", "with_history"]
@@ -71,7 +73,9 @@ def history(
         Indexed like ``interpreted``, with :data:`HISTORY_COLUMNS`. Rows without a
         previous result of the same kind have missing values there. ``history_note``
         says ``unit_changed`` or ``code_changed`` (the method may differ) when the
-        previous result was reported differently, ``same_time`` when both results
+        previous result was reported differently, ``floating_time`` when one of the two
+        times has a UTC offset and the other none (their order is then as if the floating
+        time were UTC), ``same_time`` when both results
         have the same collection time (duplicates are kept and compared in file
         order), ``censored`` for ``<``/``>`` values (not compared), and
         ``no_biological_variation`` when no CVI is known. Rows marked
@@ -87,7 +91,7 @@ def history(
         return out
     frame = _series_frame(rows)
     grouped = frame.groupby(["patient", "analyte", "series"], sort=False)
-    previous = grouped[["value", "at", "unit", "code"]].shift(1)
+    previous = grouped[["value", "at", "wall", "offset", "unit", "code"]].shift(1)
     has_previous = previous["value"].notna()
     change_abs = frame["value"] - previous["value"]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -103,7 +107,8 @@ def history(
     index = frame.index[has_previous.to_numpy()]
     for column, values in (
         ("previous_value", previous["value"]),
-        ("previous_collected_at", previous["at"]),
+        ("previous_collected_at", previous["wall"]),
+        ("previous_collected_at_offset", previous["offset"]),
         ("change_abs", change_abs),
         ("change_pct", change_pct),
         ("rcv_pct", rcv),
@@ -123,6 +128,7 @@ def _empty_history(index: pd.Index) -> pd.DataFrame:
     out = pd.DataFrame(index=index)
     out["previous_value"] = np.nan
     out["previous_collected_at"] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
+    out["previous_collected_at_offset"] = pd.Series(pd.NA, index=out.index, dtype="Int64")
     for column in ("change_abs", "change_pct", "rcv_pct", "rcv_up_pct", "rcv_down_pct"):
         out[column] = np.nan
     out["significant_change"] = pd.array([pd.NA] * len(index), dtype="boolean")
@@ -154,7 +160,9 @@ def _series_frame(rows: pd.DataFrame) -> pd.DataFrame:
             "patient": rows["patient_id"].astype("string"),
             "analyte": rows["analyte"].astype("string"),
             "series": series.astype("string"),
-            "at": pd.to_datetime(rows["collected_at"]),
+            "at": instants(rows["collected_at"], column_of(rows, "collected_at_offset")),
+            "wall": pd.to_datetime(rows["collected_at"]).astype("datetime64[ns]"),
+            "offset": pd.to_numeric(column_of(rows, "collected_at_offset")).astype("Int64"),
             "value": rows["value_canonical"].astype("float64"),
             "unit": rows["raw_unit"].astype("string"),
             "code": rows["source_code"].astype("string")
@@ -196,6 +204,10 @@ def _notes(
     note[code_changed.fillna(False).astype(bool)] = "code_changed"
     unit_changed = has_previous & previous["unit"].notna() & (previous["unit"] != frame["unit"])
     note[unit_changed.fillna(False).astype(bool)] = "unit_changed"
+    # One of the two times is floating (no offset) and the other an instant: their order
+    # is as if the floating time were UTC, which may be wrong by the unknown offset.
+    floating = previous["offset"].isna() != frame["offset"].isna()
+    note[(has_previous & floating).fillna(False).astype(bool)] = "floating_time"
     same_time = has_previous & (previous["at"] == frame["at"])
     note[same_time.fillna(False).astype(bool)] = "same_time"
     return note
@@ -233,9 +245,8 @@ def superseded(
         return np.zeros(len(out), dtype=bool)
     # The same test: the same analyte, or the same code where the analyte is not known.
     code = np.where(number < 0, pd.factorize(column_of(out, "source_code"))[0], -1)
-    keys, _ = factorize_rows(
-        column_of(out, "patient_id"), number, code, column_of(out, "collected_at")
-    )
+    moment = instants(column_of(out, "collected_at"), column_of(out, "collected_at_offset"))
+    keys, _ = factorize_rows(column_of(out, "patient_id"), number, code, moment)
     position = np.arange(len(out))
     last = pd.Series(np.where(replacing, position, -1)).groupby(keys).transform("max")
     return np.asarray(position < last.to_numpy(), dtype=bool)

@@ -96,7 +96,16 @@ class Layout:
 
 #: Input columns a derived row copies from the row it was derived from.
 _COPIED_CONTEXT = frozenset(
-    {"patient_id", "age_years", "birth_date", "collected_at", "height_cm", "raw_sex"}
+    {
+        "patient_id",
+        "age_years",
+        "birth_date",
+        "birth_year",
+        "collected_at",
+        "collected_at_offset",
+        "height_cm",
+        "raw_sex",
+    }
 )
 
 

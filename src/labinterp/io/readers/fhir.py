@@ -190,8 +190,9 @@ def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     frame["source_row"] = frame["source_row"].astype("int64")
     for column in ("component_index", "component_of"):
         frame[column] = frame[column].astype("Int64")
-    for column in ("birth_date", "collected_at"):
-        frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
+    frame["birth_date"] = pd.to_datetime(frame["birth_date"]).astype("datetime64[ns]")
+    # Timestamps with their UTC offsets: complete_context keeps each offset.
+    frame["collected_at"] = frame["collected_at"].astype(object)
     frame["corrected"] = frame["corrected"].astype("bool")
     for column in _TEXT_COLUMNS:
         # Object dtype with None for missing text, the same under pandas 2 and 3.

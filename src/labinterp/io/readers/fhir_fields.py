@@ -2,7 +2,8 @@
 
 Each function reads one part of an Observation (or of its subject's Patient) as the
 results frame writes it: text exactly as sent, decimals with the digits the sender wrote,
-dates as naive timestamps. :mod:`labinterp.io.readers.fhir` puts the parts into rows.
+dates as timestamps (a dateTime with its UTC offset). :mod:`labinterp.io.readers.fhir`
+puts the parts into rows.
 """
 
 from __future__ import annotations
@@ -268,11 +269,11 @@ def has_value(holder: Observation | ObservationComponent) -> bool:
 
 
 def timestamp(value: object, column: str) -> tuple[pd.Timestamp | None, str | None]:
-    """Convert a FHIR date or dateTime to a naive timestamp, or say why it cannot be.
+    """Convert a FHIR date or dateTime to a timestamp, or say why it cannot be.
 
-    The offset is dropped and the wall-clock time kept as written, the same rule as
-    for CSV and HL7 v2 input (:mod:`labinterp.dates`). Partial dates (``2013``,
-    ``2013-04``) are not used.
+    A dateTime keeps its UTC offset (the timestamp carries it; :mod:`labinterp.times`
+    splits it into the wall-clock time and ``collected_at_offset``); a date is a naive
+    timestamp at midnight. Partial dates (``2013``, ``2013-04``) are not used.
     """
     if value is None:
         return None, None
@@ -280,8 +281,6 @@ def timestamp(value: object, column: str) -> tuple[pd.Timestamp | None, str | No
         return None, (f"{column} is a partial date (year, or year and month); it was not used.")
     if not isinstance(value, dt.date):
         return None, None
-    if isinstance(value, dt.datetime) and value.tzinfo is not None:
-        value = value.replace(tzinfo=None)
     try:
         stamp = pd.Timestamp(value).as_unit("ns")
     except (ValueError, OverflowError, pd.errors.OutOfBoundsDatetime):

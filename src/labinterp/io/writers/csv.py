@@ -1,7 +1,10 @@
 """Write interpreted frames as CSV with Arrow's writer, texts inline or in a texts table.
 
 Every text field is quoted, booleans are ``true``/``false``, numbers are in their shortest
-round-trip form and dates are ISO (the date alone when every time is midnight). Text
+round-trip form and dates are ISO (the date alone when every time is midnight). A time with
+a UTC offset beside it (``collected_at`` and ``collected_at_offset``) is written with that
+offset (``2026-03-01 08:10:00+01:00``), a floating one without
+(:func:`labinterp.times.time_texts`). Text
 cells that a spreadsheet would run as a formula get a leading ``'``
 (:mod:`labinterp.io.writers.safe`).
 
@@ -27,6 +30,7 @@ from labinterp.io.writers.arrow import dictionary_array
 from labinterp.io.writers.files import PartialFile, partial_path, write_whole
 from labinterp.io.writers.safe import FORMULA_START, is_formula
 from labinterp.perf import factorized, shared_pool
+from labinterp.times import time_texts
 
 __all__ = [
     "CSV_PIECE_ROWS",
@@ -70,7 +74,7 @@ def texts_path(output: Path) -> Path:
     return output.with_name(f"{output.stem}.texts.csv")
 
 
-def csv_column(values: pd.Series) -> Any:
+def csv_column(values: pd.Series, offset: pd.Series | None = None) -> Any:
     """Return a column as an Arrow array of CSV text, made safe once per distinct value.
 
     Text cells that a spreadsheet would run as a formula get a leading quote
@@ -80,6 +84,9 @@ def csv_column(values: pd.Series) -> Any:
     ----------
     values
         A column of an interpreted frame.
+    offset
+        For a time column, its UTC offsets in minutes east of UTC (the column
+        ``<name>_offset``): each time is written with its own offset.
 
     Returns
     -------
@@ -94,6 +101,9 @@ def csv_column(values: pd.Series) -> Any:
         uniques: Any = values.cat.categories
     elif pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
         return pa.array(values, from_pandas=True)
+    elif pd.api.types.is_datetime64_any_dtype(values) and offset is not None:
+        codes, uniques = pd.factorize(pd.Series(time_texts(values, offset, sep=" ")))
+        return dictionary_array(codes, [str(u) for u in uniques])
     elif pd.api.types.is_datetime64_any_dtype(values):
         # As pandas writes them: the date alone when every time is midnight.
         codes, moments = pd.factorize(values, use_na_sentinel=True)
@@ -109,6 +119,12 @@ def csv_column(values: pd.Series) -> Any:
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
     # Arrow's writer writes dictionary arrays as their texts: each text is formatted once.
     return dictionary_array(codes, [f"'{u}" if is_formula(u) else str(u) for u in uniques])
+
+
+def _offsets(frame: pd.DataFrame, name: str) -> pd.Series | None:
+    """Return the UTC offsets of a time column (its ``<name>_offset`` column), if any."""
+    found = f"{name}_offset"
+    return frame[found] if found in frame.columns else None
 
 
 def _formatters() -> ThreadPoolExecutor:
@@ -134,7 +150,7 @@ def write_rows(frame: pd.DataFrame, target: str | os.PathLike[str] | None, *, he
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
-    table = pa.table({str(c): csv_column(frame[c]) for c in frame.columns})
+    table = pa.table({str(c): csv_column(frame[c], _offsets(frame, str(c))) for c in frame.columns})
 
     def formatted(start: int) -> Any:
         sink = pa.BufferOutputStream()

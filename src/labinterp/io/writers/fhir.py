@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -42,6 +42,7 @@ from labinterp.io.writers.fhir_resources import (
     patient_entries,
 )
 from labinterp.io.writers.files import replaced_when_done
+from labinterp.times import localize, time_zone
 
 __all__ = ["FLAG_DISPLAY", "to_fhir", "to_fhir_json", "write_fhir"]
 
@@ -53,7 +54,7 @@ def to_fhir(
     interpreted: pd.DataFrame,
     *,
     values: Values = "reported",
-    timezone: str = "UTC",
+    timezone: str | None = None,
 ) -> Bundle:
     """Build a FHIR R4 ``collection`` Bundle of Observations from an interpreted frame.
 
@@ -68,9 +69,13 @@ def to_fhir(
         (``value_canonical``/``unit_canonical``); where that unit differs from the
         reported one the converted value is written to six significant digits.
     timezone
-        IANA zone of naive ``collected_at`` times (``"Europe/Oslo"``); the FHIR
-        readers of labinterp give UTC times, hence the default. A naive time at
-        midnight is written as a date only.
+        IANA zone (``"America/Chicago"``) of floating ``collected_at`` times, those
+        without a ``collected_at_offset`` (the frame was interpreted without a zone).
+        Every other time is written with its own offset, the one it was read with
+        (``08:10+01:00`` stays ``08:10+01:00``). Without a zone a floating time is
+        written as its date, with a note giving the local time; a floating midnight
+        is a date. Daylight-saving gaps and folds are read as
+        :func:`labinterp.times.localize` says.
 
     Returns
     -------
@@ -97,22 +102,36 @@ def to_fhir(
     if values not in ("reported", "canonical"):
         raise ValueError("values must be 'reported' or 'canonical'.")
     try:
-        zone = ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+        zone = time_zone(timezone)
+    except ValueError as exc:
         raise ValueError(f"Unknown time zone {timezone!r}; use an IANA name.") from exc
     subjects, patients = patient_entries(interpreted)
     records: list[dict[str, Any]] = [
-        {str(k): v for k, v in r.items()} for r in interpreted.to_dict("records")
+        {str(k): v for k, v in r.items()}
+        for r in _with_offsets(interpreted, zone).to_dict("records")
     ]
-    entries = _observation_entries(records, values=values, zone=zone, subjects=subjects)
+    entries = _observation_entries(records, values=values, subjects=subjects)
     return Bundle(type="collection", entry=[*entries, *patients] or None)
+
+
+def _with_offsets(interpreted: pd.DataFrame, zone: ZoneInfo | None) -> pd.DataFrame:
+    """Return the frame with the offsets of its floating times in ``zone`` filled in."""
+    if zone is None or "collected_at" not in interpreted.columns:
+        return interpreted
+    wall = pd.to_datetime(interpreted["collected_at"]).astype("datetime64[ns]")
+    given = (
+        interpreted["collected_at_offset"]
+        if "collected_at_offset" in interpreted.columns
+        else pd.Series(pd.NA, index=interpreted.index)
+    )
+    offset, _, _ = localize(wall, pd.to_numeric(given).astype("Int64"), zone)
+    return interpreted.assign(collected_at_offset=offset)
 
 
 def _observation_entries(
     records: list[dict[str, Any]],
     *,
     values: Values,
-    zone: ZoneInfo,
     subjects: Mapping[str, Reference],
 ) -> list[BundleEntry]:
     """Return one Observation entry per row, in row order, each with a new ``urn:uuid``.
@@ -133,7 +152,6 @@ def _observation_entries(
             resource = observation(
                 record,
                 values=values,
-                zone=zone,
                 subject=subjects.get(patient_id) if patient_id else None,
                 derived_from=derived_from(record.get("derived_from"), by_source_row),
             )
@@ -183,7 +201,7 @@ def to_fhir_json(
     interpreted: pd.DataFrame,
     *,
     values: Values = "reported",
-    timezone: str = "UTC",
+    timezone: str | None = None,
     indent: int | None = None,
 ) -> str:
     """Serialise :func:`to_fhir`'s Bundle as FHIR JSON, keeping decimals as written.
@@ -227,7 +245,7 @@ def write_fhir(
     path: str | os.PathLike[str],
     *,
     values: Values = "reported",
-    timezone: str = "UTC",
+    timezone: str | None = None,
     indent: int | None = None,
 ) -> Path:
     """Write an interpreted frame as a FHIR R4 Bundle (JSON) to a file.

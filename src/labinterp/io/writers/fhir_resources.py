@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -31,6 +30,7 @@ from fhir.resources.R4B.reference import Reference
 from labinterp import catalogue
 from labinterp.errors import UnitError, UnknownAnalyteError
 from labinterp.io.readers.fhir import LOINC_SYSTEM, UCUM_SYSTEM, V3_INTERPRETATION_SYSTEM
+from labinterp.times import offset_text
 from labinterp.units import conversion, normalise_unit
 from labinterp.vocab import Status
 
@@ -290,21 +290,41 @@ def _reference_range(
     )
 
 
-def _effective(value: Any, zone: ZoneInfo) -> str | None:
-    """Format a FHIR dateTime: a date at naive midnight, else a time with its offset."""
+def _stamp(value: Any) -> pd.Timestamp | None:
     if not _present(value):
         return None
     try:
         stamp = pd.Timestamp(value)
     except (TypeError, ValueError):
         return None
-    if pd.isna(stamp):
-        return None
-    if stamp.tzinfo is None:
-        if stamp == stamp.normalize():
-            return str(stamp.date().isoformat())
-        stamp = stamp.tz_localize(zone)
-    return str(stamp.isoformat())
+    return None if pd.isna(stamp) else stamp
+
+
+def _effective(value: Any, offset: Any) -> tuple[str | None, str | None]:
+    """Format a collection time as a FHIR dateTime, with a note when its time is not in it.
+
+    A time with its UTC offset is written with that same offset (``08:10+01:00`` stays
+    ``08:10+01:00``). A floating time (no offset) cannot be a FHIR dateTime with a time of
+    day, which needs an offset: the date alone is written, and the note says the time.
+    A floating midnight is a date.
+
+    Returns
+    -------
+    (str or None, str or None)
+        The dateTime, and the note (``None`` when the dateTime says everything).
+    """
+    stamp = _stamp(value)
+    if stamp is None:
+        return None, None
+    if _present(offset):
+        return stamp.isoformat() + offset_text(float(offset)), None
+    day = stamp.date().isoformat()
+    if stamp == stamp.normalize():
+        return day, None
+    return day, (
+        f"Collected at {stamp.time().isoformat()} local time; the time zone is not known, "
+        "so effectiveDateTime gives the date only."
+    )
 
 
 # -- patients -----------------------------------------------------------------------
@@ -357,11 +377,11 @@ def patient_entries(frame: pd.DataFrame) -> tuple[dict[str, Reference], list[Bun
         born = next((b for b in _column(group, "birth_date") if _present(b)), None)
         if sex is None and born is None:
             continue
-        birth = _effective(born, ZoneInfo("UTC")) if born is not None else None
+        birth = _stamp(born)
         patient = Patient(
             id=resource_id,
             gender=sex,
-            birthDate=birth[:10] if birth else None,
+            birthDate=birth.date().isoformat() if birth is not None else None,
             identifier=[Identifier(value=text)] if resource_id is None else None,
         )
         entries.append(BundleEntry(fullUrl=full_url, resource=patient))
@@ -395,7 +415,6 @@ def observation(
     row: Mapping[str, Any],
     *,
     values: Values,
-    zone: ZoneInfo,
     subject: Reference | None,
     derived_from: list[Reference] | None,
 ) -> Observation:
@@ -413,8 +432,6 @@ def observation(
         One row of an interpreted frame.
     values
         ``"reported"`` or ``"canonical"`` (see :func:`labinterp.io.writers.fhir.to_fhir`).
-    zone
-        The time zone of naive collection times.
     subject
         The patient's reference, if any.
     derived_from
@@ -432,6 +449,7 @@ def observation(
     """
     status = cell_text(row.get("status"))
     interpreted = status in (Status.OK.value, Status.DERIVED.value)
+    when, time_note = _effective(row.get("collected_at"), row.get("collected_at_offset"))
     number, unit, range_unit = _value_and_unit(row, values) if interpreted else (None, None, None)
     fields: dict[str, Any] = {
         "status": _status(row),
@@ -444,7 +462,7 @@ def observation(
         ],
         "code": _code(row, unit, interpreted),
         "subject": subject,
-        "effectiveDateTime": _effective(row.get("collected_at"), zone),
+        "effectiveDateTime": when,
         "derivedFrom": derived_from,
     }
     if interpreted and number is not None and unit is not None:
@@ -458,6 +476,8 @@ def observation(
             cell_text(row.get("problem")),
             f"Unit as sent: {raw_unit}" if raw_unit else None,
         )
+    if time_note is not None:
+        fields["note"] = [*(fields.get("note") or []), Annotation(text=time_note)]
     return Observation(**fields)
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from labinterp import catalogue
 from labinterp.io.writers.files import replaced_when_done
+from labinterp.times import instants, time_texts
 
 __all__ = ["Report", "report"]
 
@@ -77,7 +78,13 @@ class Report:
     def _latest(self) -> pd.DataFrame:
         rows = self._rows[self._rows["analyte"].notna()]
         if "collected_at" in rows.columns:
-            rows = rows.sort_values("collected_at", kind="stable", na_position="first")
+            # In order of the collection instants; each time shown with its own offset.
+            offset = rows.get("collected_at_offset")
+            shown = time_texts(rows["collected_at"], offset, sep=" ")
+            rows = rows.assign(
+                _at=instants(rows["collected_at"], offset),
+                _when=pd.Series(shown, index=rows.index, dtype=object),
+            ).sort_values("_at", kind="stable", na_position="first")
         series = (
             rows["equation"].astype(object).fillna("reported") if "equation" in rows else "reported"
         )
@@ -149,7 +156,7 @@ class Report:
             body.append(
                 f"<tr><td>{name}</td><td>{shown}</td><td>{_esc(row.get('unit_canonical'))}</td>"
                 f'<td>{_range_text(row)}</td><td class="flag-{flag}">{flag}</td>'
-                f"<td>{_esc(row.get('category'))}</td><td>{_esc(row.get('collected_at'))}</td>"
+                f"<td>{_esc(row.get('category'))}</td><td>{_esc(row.get('_when'))}</td>"
                 f"<td>{_esc(row.get('explanation'))}{caveats}{problem}</td></tr>"
             )
             keys |= {k for k in str(row.get("explanation_sources") or "").split("; ") if k}

@@ -1,4 +1,9 @@
-"""Write interpreted frames as JSON lines: one JSON object per row, dates in ISO form."""
+"""Write interpreted frames as JSON lines: one JSON object per row, dates in ISO form.
+
+A time with a UTC offset beside it (``collected_at`` and ``collected_at_offset``) is written
+with that offset (``"2026-03-01T08:10:00+01:00"``), a floating one without
+(:func:`labinterp.times.time_texts`).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from labinterp.io.writers.files import PartialFile, write_whole
+from labinterp.times import time_texts
 
 __all__ = ["JsonlOutput", "jsonl_text", "write_jsonl"]
 
@@ -31,7 +37,15 @@ def jsonl_text(frame: pd.DataFrame) -> str:
     >>> print(jsonl_text(pd.DataFrame({"analyte": ["ferritin"], "value": [12.5]})), end="")
     {"analyte":"ferritin","value":12.5}
     """
-    text: str = frame.to_json(orient="records", lines=True, force_ascii=False, date_format="iso")
+    timed = {
+        str(name): pd.Series(
+            time_texts(frame[name], frame[f"{name}_offset"]), index=frame.index, dtype=object
+        )
+        for name in frame.columns
+        if f"{name}_offset" in frame.columns and pd.api.types.is_datetime64_any_dtype(frame[name])
+    }
+    written = frame.assign(**timed) if timed else frame
+    text: str = written.to_json(orient="records", lines=True, force_ascii=False, date_format="iso")
     return text
 
 
