@@ -98,11 +98,11 @@ def test_interpreted_columns_are_declared_and_ordered(inputs) -> None:
 
 
 def test_interpreted_order_for_a_bare_frame() -> None:
-    """Without context columns there is no read_problem; sex passes as raw_sex."""
+    """Without context columns there is no read_problem; sex and analyte pass as raw_*."""
     bare = schema.interpreted_order(["analyte", "raw_value", "raw_unit", "batch", "sex"])
     assert bare.index("batch") == bare.index("derived_from") + 1
     assert "read_problem" not in bare and "superseded" not in bare
-    assert bare[-2:] == ["raw_sex", "caveat_rules"]
+    assert bare[-3:] == ["raw_sex", "raw_analyte", "caveat_rules"]
     with_history = schema.interpreted_order(["raw_value", "age_years"], history=True)
     assert with_history.index("read_problem") == with_history.index("derived_from") + 1
     assert with_history[-2:] == ["history_note", "caveat_rules"]

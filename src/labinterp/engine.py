@@ -483,6 +483,8 @@ def _columns(
     }
     if "sex" in run.frame.columns:
         columns["raw_sex"] = run.frame["sex"]  # its place among the columns; in order later
+    if "analyte" in run.frame.columns:
+        columns["raw_analyte"] = run.frame["analyte"]  # likewise
     for name in schema.head():
         if name not in run.frame.columns and name not in columns:
             columns[name] = objects(total)

@@ -371,6 +371,12 @@ _ADDED: tuple[Column, ...] = (
     _F("eag_mg_dl", "derive", "HbA1c rows: estimated average glucose, mg/dL."),
     _C("equation", "derive", "Derived eGFR rows: the equation (function name)."),
     _T("raw_sex", "input", "The sex as written (copied to derived rows).", "the input has sex"),
+    _T(
+        "raw_analyte",
+        "input",
+        "The analyte column as written (a key, code or name); empty on derived rows.",
+        "the input has analyte",
+    ),
     _B(
         "superseded",
         "context",
@@ -473,7 +479,7 @@ def interpreted_order(input_columns: Iterable[str], *, history: bool = False) ->
     -------
     list of str
         The head (always), the input columns that are not in it (``sex`` passes as
-        ``raw_sex``), the added columns, the history columns and ``caveat_rules``.
+        ``raw_sex``, ``analyte`` as ``raw_analyte``), the added columns, the history columns and ``caveat_rules``.
     """
     given = list(dict.fromkeys(input_columns))
     context = {"collected_at", "collected_at_offset", "birth_date", "birth_year", "age_years"}
@@ -483,6 +489,7 @@ def interpreted_order(input_columns: Iterable[str], *, history: bool = False) ->
         c.name
         for c in _ADDED
         if (c.name != "raw_sex" or "sex" in given)
+        and (c.name != "raw_analyte" or "analyte" in given)
         and (c.name != "superseded" or not {"corrected", *STATUS_COLUMNS}.isdisjoint(given))
     ]
     head = [c.name for c in _HEAD]

@@ -143,6 +143,8 @@ def assemble(
     }
     if passing.raw_sex is not None:
         columns["raw_sex"] = passing.raw_sex.result()
+    if "analyte" in passing.columns:  # the interpretation writes analyte; as written:
+        columns["raw_analyte"] = passing.columns["analyte"].result()
     index = input_index if layout.identity else input_index.append(derived_index).take(layout.order)
     frame: dict[str, Any] = {}
     for name, values in {**passed, **columns}.items():
