@@ -119,7 +119,8 @@ def _recorded() -> Iterator[str]:
         ("creatinine", 30000.0, "µmol/L", "umol/L"),  # above, no unit fits
     ):
         yield str(implausible(name, value, unit, value, to_unit))
-    for column, written in (("collected_at", "2026-13-45"), ("birth_date", "x"), ("age_years", "?")):
+    unreadable = (("collected_at", "2026-13-45"), ("birth_date", "x"), ("age_years", "?"))
+    for column, written in unreadable:
         yield str(complete_context(pd.DataFrame({column: [written]})).loc[0, "read_problem"])
     yield str(timestamp("2013", "birth_date")[1])
     yield str(timestamp(dt.date(1, 1, 1), "collected_at")[1])
@@ -334,8 +335,10 @@ def test_parameters_are_carried_over_verbatim() -> None:
 
 
 def test_sentences_joined_by_a_space_are_written_one_by_one() -> None:
-    """A reader's cell of several sentences is written sentence by sentence; English if one is
-    unknown, so that a cell is never half translated."""
+    """A reader's cell of several sentences is written sentence by sentence.
+
+    If one of them has no entry the cell stays English, so it is never half translated.
+    """
     partial = "{} is a partial date (year, or year and month); it was not used."
     joined = f"{partial.format('birth_date')} {partial.format('collected_at')}"
     assert problem_text(joined, Text("nb", "patient")) == (

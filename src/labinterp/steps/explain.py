@@ -210,11 +210,12 @@ def finalise_text(out: pd.DataFrame, rendered: Rendered) -> pd.DataFrame:
     out["caveat_rules"] = _categorical(codes, applied, out.index)
     problem_codes, problems = problem_table(out["problem"], text)
     out["problem"] = _categorical(problem_codes, problems, out.index)
-    if "read_problem" in out.columns:  # the readers' problems, in the same language
+    if "read_problem" in out.columns and out["read_problem"].notna().any():
+        # The readers' problems (an unreadable date, ...), in the same language.
         read_codes, read_problems = problem_table(out["read_problem"], text)
-        out["read_problem"] = pd.Series(
-            np.append(read_problems, None)[read_codes], index=out.index, dtype=object
-        )
+        written = objects(len(read_problems) + 1)  # a last entry for rows without one
+        written[:-1] = read_problems
+        out["read_problem"] = written[read_codes]
     return out.drop(columns="_notes")
 
 
