@@ -393,9 +393,16 @@ def test_panel_equals_frame_path(
     sex=st.sampled_from([None, "K", "M", "x"]),
     age=st.sampled_from([None, 5.0, 45.0, 95.0]),
     profile=st.sampled_from(["no", "us"]),
+    lang=st.sampled_from(["en", "nb", "sv"]),
+    audience=st.sampled_from(["patient", "clinician"]),
 )
 def test_interpret_one_equals_frame_path(
-    result: dict[str, Any], sex: str | None, age: float | None, profile: str
+    result: dict[str, Any],
+    sex: str | None,
+    age: float | None,
+    profile: str,
+    lang: str,
+    audience: str,
 ) -> None:
     frame = pd.DataFrame(
         [
@@ -419,7 +426,9 @@ def test_interpret_one_equals_frame_path(
             }
         ]
     )
-    expected = labinterp.findings(labinterp.interpret(frame, profile=profile, derive=False))[0]
+    expected = labinterp.findings(
+        labinterp.interpret(frame, profile=profile, derive=False, lang=lang, audience=audience)
+    )[0]
     got = labinterp.interpret_one(
         result["analyte"],
         result["value"],
@@ -430,6 +439,8 @@ def test_interpret_one_equals_frame_path(
         profile=profile,
         source_status=result.get("source_status"),
         lab_flag=result.get("lab_flag"),
+        lang=lang,
+        audience=audience,
     )
     _same(got, expected)
 

@@ -41,6 +41,8 @@ from labinterp.models import (
 
 __all__ = [
     "AUDIENCES",
+    "PLACEHOLDER",
+    "PROBLEM_PREFIX",
     "RangeCatalogue",
     "Text",
     "analytes",
@@ -276,17 +278,23 @@ def get_profile(name: str | Profile) -> Profile:
         raise CatalogueError(f"Unknown profile; use one of: {known}.") from None
 
 
-#: Placeholders the code fills in texts: the eGFR equation's name, the catalogue's title;
-#: in problem sentences, the likely unit and a plausibility limit's source key.
-TEXT_PLACEHOLDERS = frozenset({"equation", "catalogue", "unit", "source"})
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+#: Placeholders the code fills in texts: the eGFR equation's name, the catalogue's title.
+#: Problem sentences (``problem.<id>``) name theirs freely: the recorded English sentence
+#: gives their values.
+TEXT_PLACEHOLDERS = frozenset({"equation", "catalogue"})
+#: A placeholder in a text: ``{name}``.
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+#: Text keys of problem sentences: ``problem.<id>``.
+PROBLEM_PREFIX = "problem."
 
 
 @lru_cache(maxsize=8)
 def text_catalogue(lang: str = "en") -> Mapping[str, TextEntry]:
     """Return the explanation texts of one language keyed by dotted path.
 
-    Keys are ``"<analyte>.about"``, ``"<analyte>.flag.<FLAG>"`` and ``"_flag.<FLAG>"``.
+    Keys are ``"<analyte>.about"``, ``"<analyte>.flag.<FLAG>"``, ``"_flag.<FLAG>"``,
+    ``"category.<scheme>.<label>"``, ``"caveat.<rule>"``, ``"note.<id>"``,
+    ``"equation.<key>"`` and ``"problem.<id>"``, each followed by the audience.
     """
     path = _DATA / "text" / f"{lang}.toml"
     if not path.is_file():
@@ -309,17 +317,27 @@ def text_catalogue(lang: str = "en") -> Mapping[str, TextEntry]:
 
     walk("", _read_toml(path))
     known_keys = set(sources())
+    english = text_catalogue("en") if lang != "en" else out
     for key, entry in out.items():
         missing = sorted(set(entry.sources) - known_keys)
         if missing:
             raise CatalogueError(f"{path}, [{key}]: unknown source key(s) {', '.join(missing)}.")
-        unknown = sorted(set(_PLACEHOLDER.findall(entry.text)) - TEXT_PLACEHOLDERS)
+        if key.startswith(PROBLEM_PREFIX):
+            allowed = _placeholders(english[key].text) if key in english else set()
+            use = "those of the English sentence"
+        else:
+            allowed, use = set(TEXT_PLACEHOLDERS), ", ".join(sorted(TEXT_PLACEHOLDERS))
+        unknown = sorted(_placeholders(entry.text) - allowed)
         if unknown:
             raise CatalogueError(
                 f"{path}, [{key}]: placeholder(s) {', '.join(unknown)} are never filled; "
-                f"use only {', '.join(sorted(TEXT_PLACEHOLDERS))}."
+                f"use only {use}."
             )
     return out
+
+
+def _placeholders(text: str) -> set[str]:
+    return set(PLACEHOLDER.findall(text))
 
 
 def _reference_ranges_root() -> Traversable | Path:

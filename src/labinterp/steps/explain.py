@@ -1,36 +1,51 @@
-"""Explain: the explanation of each result and its caveats, from the text catalogues.
+"""Explain: the explanation of each result, its caveats and its problem, from the texts.
 
 Text lives in ``data/text/<lang>.toml`` (one entry per key and audience, each citing
 its sources). The explanation is the analyte's ``about`` text, then the flag's, then
 the category's; the caveats are the context rules' (:mod:`labinterp.steps.context`)
 followed by the interpretation notes. Each distinct combination is composed once.
-Nothing here holds a threshold or a sentence of its own.
+The steps record problems as English sentences; each distinct one is put in the
+output's language here, from its ``problem.<id>`` entry. Nothing here holds a
+threshold or a sentence of its own.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from labinterp.catalogue import RangeCatalogue, Text, schemes
+from labinterp.catalogue import (
+    PLACEHOLDER,
+    PROBLEM_PREFIX,
+    RangeCatalogue,
+    Text,
+    schemes,
+    text_catalogue,
+)
 from labinterp.models import Profile, TextEntry
-from labinterp.perf import factorize_rows
-from labinterp.steps.context import rule_caveats
+from labinterp.perf import factorize_rows, objects
+from labinterp.steps.context import fill_placeholders, rule_caveats
 from labinterp.steps.state import NOTE_BIT, IntArray, ObjArray
 
 __all__ = [
     "CAVEAT_SEPARATOR",
+    "ProblemSentences",
     "Rendered",
     "caveat_parts",
     "compose_explanation",
     "equation_name",
     "explanation_table",
     "finalise_text",
+    "problem_sentences",
+    "problem_table",
+    "problem_text",
     "render",
 ]
 
@@ -171,7 +186,7 @@ def render(
 
 
 def finalise_text(out: pd.DataFrame, rendered: Rendered) -> pd.DataFrame:
-    """Attach explanations and caveats (rule caveats, then interpretation notes)."""
+    """Attach explanations and caveats (rule caveats, then notes); write the problems."""
     text, explained, cited_table = rendered.text, rendered.explained, rendered.cited
     notes = out["_notes"].fillna(0).to_numpy(dtype=np.int64)
     # Join once per distinct (rules, notes, explanation sources) combination.
@@ -193,13 +208,21 @@ def finalise_text(out: pd.DataFrame, rendered: Rendered) -> pd.DataFrame:
     out["explanation_sources"] = _categorical(codes, sources, out.index)
     out["caveats"] = _categorical(codes, caveats, out.index)
     out["caveat_rules"] = _categorical(codes, applied, out.index)
+    problem_codes, problems = problem_table(out["problem"], text)
+    out["problem"] = _categorical(problem_codes, problems, out.index)
+    if "read_problem" in out.columns and out["read_problem"].notna().any():
+        # The readers' problems (an unreadable date, ...), in the same language.
+        read_codes, read_problems = problem_table(out["read_problem"], text)
+        written = objects(len(read_problems) + 1)  # a last entry for rows without one
+        written[:-1] = read_problems
+        out["read_problem"] = written[read_codes]
     return out.drop(columns="_notes")
 
 
 def _categorical(codes: npt.NDArray[np.int64], table: ObjArray, index: pd.Index) -> pd.Series:
-    """Build a categorical column from row codes into a small table of texts (None: missing)."""
+    """Build a categorical column from row codes (-1: missing) into a small table of texts."""
     table_codes, categories = pd.factorize(table, use_na_sentinel=True)
-    row_codes = np.asarray(table_codes, dtype=np.int64)[codes]
+    row_codes = np.append(np.asarray(table_codes, dtype=np.int64), -1)[codes]
     values = pd.Categorical.from_codes(row_codes, categories=pd.Index(categories, dtype=object))
     return pd.Series(values, index=index)
 
@@ -220,3 +243,148 @@ def caveat_parts(
             parts.append(entry.text)
             keys.extend(entry.sources)
     return parts, list(dict.fromkeys(keys))
+
+
+# -- problem sentences -------------------------------------------------------------------
+
+#: A placeholder's value: the shortest text that lets the sentence match, never across the
+#: end of a sentence (so that sentences joined by a space stay apart).
+_PARAMETER = r"(?:(?!\. ).)+?"
+
+#: Joins the sentences of one problem (a reader may record several in one cell).
+_SENTENCES_JOINED = " "
+
+
+@dataclass(frozen=True)
+class ProblemSentences:
+    """The English problem sentences (``problem.<id>``), to recognise a recorded one by.
+
+    A sentence without placeholders is found as it is; one with ``{name}`` placeholders
+    by a pattern compiled once, each placeholder taking the text it stands for in the
+    recorded sentence.
+    """
+
+    exact: Mapping[str, str]  # English sentence -> problem id
+    patterns: tuple[tuple[re.Pattern[str], str], ...]  # with their id, most literal text first
+
+    def match(self, sentence: str) -> tuple[str, dict[str, str]] | None:
+        """Return the problem id of one recorded English sentence and its parameters."""
+        key = self.exact.get(sentence)
+        if key is not None:
+            return key, {}
+        for pattern, key in self.patterns:
+            found = pattern.fullmatch(sentence)
+            if found is not None:
+                return key, found.groupdict()
+        return None
+
+    def split(self, recorded: str) -> list[tuple[str, dict[str, str]]] | None:
+        """Return the id and parameters of each sentence of a problem (``None``: one unknown).
+
+        ``recorded`` is one sentence or several joined by a space; each is taken as the
+        shortest text from where the previous one ended that is a problem sentence.
+        """
+        whole = self.match(recorded)
+        if whole is not None:
+            return [whole]
+        parts: list[tuple[str, dict[str, str]]] = []
+        start = 0
+        while start < len(recorded):
+            found = [
+                (m.end(), key, m.groupdict())
+                for pattern, key in self._joined
+                if (m := pattern.match(recorded, start)) is not None
+            ]
+            if not found:
+                return None
+            end, key, values = min(found, key=lambda f: f[0])
+            parts.append((key, values))
+            start = end + len(_SENTENCES_JOINED)
+        return parts
+
+    @cached_property
+    def _joined(self) -> tuple[tuple[re.Pattern[str], str], ...]:
+        """Every sentence as a pattern that ends where the next sentence is joined on."""
+        end = f"(?={re.escape(_SENTENCES_JOINED)}|\\Z)"
+        return (
+            *((re.compile(re.escape(s) + end), k) for s, k in self.exact.items()),
+            *((re.compile(p.pattern + end, re.DOTALL), k) for p, k in self.patterns),
+        )
+
+
+def _sentence_pattern(template: str) -> re.Pattern[str]:
+    """Compile a sentence with ``{name}`` placeholders into a pattern with named groups."""
+    out: list[str] = []
+    seen: set[str] = set()
+    at = 0
+    for found in PLACEHOLDER.finditer(template):
+        name = found.group(1)
+        out.append(re.escape(template[at : found.start()]))
+        out.append(f"(?P={name})" if name in seen else f"(?P<{name}>{_PARAMETER})")
+        seen.add(name)
+        at = found.end()
+    out.append(re.escape(template[at:]))
+    return re.compile("".join(out), re.DOTALL)
+
+
+@lru_cache(maxsize=1)
+def problem_sentences() -> ProblemSentences:
+    """Return the English problem sentences of the text catalogue, ready to match.
+
+    Both audiences' English sentences are recognised; sentences with placeholders are
+    tried in order of their literal text, longest first, so the most specific wins.
+    """
+    exact: dict[str, str] = {}
+    templates: dict[str, str] = {}
+    for full, entry in text_catalogue("en").items():
+        if full.startswith(PROBLEM_PREFIX):
+            key = full.removeprefix(PROBLEM_PREFIX).rpartition(".")[0]
+            kind = templates if PLACEHOLDER.search(entry.text) else exact
+            kind.setdefault(entry.text, key)
+    order = sorted(templates, key=lambda t: -len(PLACEHOLDER.sub("", t)))
+    return ProblemSentences(exact, tuple((_sentence_pattern(t), templates[t]) for t in order))
+
+
+def problem_text(recorded: str, text: Text) -> str:
+    """Return a recorded problem in the text's language and audience.
+
+    Each English sentence of ``recorded`` is matched to its ``problem.<id>`` entry and
+    written from that entry in the text's language (English where the language lacks
+    it), its placeholders filled with the parameters as recorded. A problem with a
+    sentence that has no entry stays as recorded, in English.
+
+    Examples
+    --------
+    >>> from labinterp.catalogue import Text
+    >>> problem_text("No value was given.", Text("sv", "patient"))
+    'Inget värde angavs.'
+    """
+    parts = problem_sentences().split(recorded)
+    if parts is None:
+        return recorded
+    written = []
+    for key, values in parts:
+        entry = text.get(f"{PROBLEM_PREFIX}{key}")
+        if entry is None:
+            return recorded
+        written.append(fill_placeholders(entry.text, values))
+    return _SENTENCES_JOINED.join(written)
+
+
+def problem_table(values: Any, text: Text) -> tuple[IntArray, ObjArray]:
+    """Put a column of recorded problems in the text's language, once per distinct problem.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        Per row, the number of its problem (-1: none); per number, the problem written
+        (``None`` for an empty text; a value that is not text is kept as it is).
+    """
+    codes, distinct = pd.factorize(values, use_na_sentinel=True)
+    table = objects(len(distinct))
+    for i, recorded in enumerate(distinct):
+        if not isinstance(recorded, str):
+            table[i] = recorded  # not a sentence: kept as it is
+        elif recorded:
+            table[i] = problem_text(recorded, text)
+    return np.asarray(codes, dtype=np.int64), table

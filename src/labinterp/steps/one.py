@@ -27,7 +27,12 @@ from labinterp.models import Finding, Profile
 from labinterp.steps.context import RuleRow, render_rules, rule_bits_one
 from labinterp.steps.convert import group_conversion, unit_info
 from labinterp.steps.derive import EGFR_UNIT, Basis, derive_egfr
-from labinterp.steps.explain import caveat_parts, compose_explanation, equation_name
+from labinterp.steps.explain import (
+    caveat_parts,
+    compose_explanation,
+    equation_name,
+    problem_text,
+)
 from labinterp.steps.flags import (
     CRITICAL_UNDECIDED,
     FLAG_UNDECIDED,
@@ -438,7 +443,7 @@ def finding(row: Result, rule_bits: int, ctx: Context, text: Text) -> Finding:
     return Finding.model_construct(
         analyte=row.analyte,
         status=Status(str(row.status)),
-        problem=row.problem,
+        problem=problem_text(row.problem, text) if row.problem else row.problem,
         raw_value=None if row.raw_value is None else str(row.raw_value),
         raw_unit=row.raw_unit,
         comparator=row.comparator or None,
