@@ -70,6 +70,10 @@ def _string(node: ast.expr) -> str | None:
     return None
 
 
+#: Sentence constants that are exception messages, not problem sentences.
+EXCEPTION_MESSAGES = frozenset({"units.py:QUANTITY_UNIT_CONFLICT"})
+
+
 def _sentence_constants() -> dict[str, str]:
     """Return every module-level constant of the recording modules that is a sentence."""
     found: dict[str, str] = {}
@@ -87,7 +91,7 @@ def _sentence_constants() -> dict[str, str]:
             names = [t.id for t in targets if isinstance(t, ast.Name) and t.id.isupper()]
             if text and names and re.fullmatch(r"[A-Z{].* .*\.", text, re.DOTALL):
                 found[f"{path.relative_to(SRC)}:{names[0]}"] = text
-    return found
+    return {where: text for where, text in found.items() if where not in EXCEPTION_MESSAGES}
 
 
 def _recorded() -> Iterator[str]:
@@ -98,7 +102,7 @@ def _recorded() -> Iterator[str]:
         (None, magnesium_code, "Ferritin"),
         (None, None, "Blodsukker etter middag"),
     ):
-        yield str(resolve_analyte(key, code, name)[1])
+        yield str(resolve_analyte(key, code, name).problem)
     for raw, decimal in (
         (None, "auto"),
         ("  ", "auto"),
@@ -118,7 +122,9 @@ def _recorded() -> Iterator[str]:
         ("magnesium", -1.0, "mmol/L", "mmol/L"),  # below, no unit fits
         ("creatinine", 30000.0, "µmol/L", "umol/L"),  # above, no unit fits
     ):
-        yield str(implausible(name, value, unit, value, to_unit))
+        found = implausible(name, value, unit, value, to_unit)
+        assert found is not None, name
+        yield found[1]
     unreadable = (("collected_at", "2026-13-45"), ("birth_date", "x"), ("age_years", "?"))
     for column, written in unreadable:
         yield str(complete_context(pd.DataFrame({column: [written]})).loc[0, "read_problem"])
@@ -234,13 +240,11 @@ CASES = {
         "till namnet bland katalogens alternativa namn (aliases).",
     ),
     "implausible_value": (
-        {"analyte": "creatinine", "raw_value": "1,2", "raw_unit": "µmol/L"},
-        "Verdien er lavere enn det som er rimelig for creatinine i denne enheten "
-        "(Reditus_CreatininePlusC502), og det betyr som regel at enheten er forvekslet; i mg/dL "
-        "ville verdien vært rimelig: kontroller enheten i kilden.",
-        "Värdet är lägre än vad som är rimligt för creatinine i den här enheten "
-        "(Reditus_CreatininePlusC502), vilket oftast betyder att enheten har förväxlats; i mg/dL "
-        "skulle värdet vara rimligt: kontrollera enheten i källan.",
+        {"analyte": "creatinine", "raw_value": "-5", "raw_unit": "µmol/L"},
+        "Verdien er under null, og det kan dette resultatet aldri være. Kontroller verdien og "
+        "fortegnet i originalsvaret.",
+        "Värdet är under noll, vilket det här resultatet aldrig kan vara. Kontrollera värdet och "
+        "dess tecken i originalsvaret.",
     ),
     "missing_context": (
         {"analyte": "creatinine", "raw_value": "80", "raw_unit": "µmol/L", "sex": None},
