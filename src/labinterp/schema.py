@@ -479,7 +479,8 @@ def interpreted_order(input_columns: Iterable[str], *, history: bool = False) ->
     -------
     list of str
         The head (always), the input columns that are not in it (``sex`` passes as
-        ``raw_sex``, ``analyte`` as ``raw_analyte``), the added columns, the history columns and ``caveat_rules``.
+        ``raw_sex``, ``analyte`` as ``raw_analyte``), the added columns, the history
+        columns and ``caveat_rules``.
     """
     given = list(dict.fromkeys(input_columns))
     context = {"collected_at", "collected_at_offset", "birth_date", "birth_year", "age_years"}
