@@ -416,3 +416,16 @@ def test_english_output_is_as_recorded_on_the_examples() -> None:
         assert problem_sentences().split(en) is not None, en
         assert nb != en
     assert isinstance(norwegian["problem"].dtype, pd.CategoricalDtype)
+
+
+def test_every_problem_entry_is_a_sentence_the_code_records() -> None:
+    """No stale entry: the fixed parts of each English problem sentence are in the code."""
+    code = "\n".join(path.read_text(encoding="utf-8") for path in SRC.rglob("*.py"))
+    code = re.sub(r"\"\s*\n\s*f?\"", "", code)  # implicitly joined string literals
+    stale = []
+    for key, entry in catalogue.text_catalogue("en").items():
+        if key.startswith("problem.") and key.endswith(".clinician"):
+            parts = [p.strip() for p in re.split(r"\{\w+\}", entry.text) if len(p.strip()) > 12]
+            if any(part not in code for part in parts):
+                stale.append(key)
+    assert not stale
