@@ -273,7 +273,7 @@ def test_text_table_needs_csv_written_to_a_file(
 
 
 def _stray_quote_export(path: Path, records: int = 40) -> Path:
-    """A Nordic export whose comments hold a stray quote early and a quoted line break later."""
+    """Write a Nordic export whose comments hold a stray quote, then a quoted line break."""
     lines = ["Pasient-ID;Kjønn;Alder;Analyse;Resultat;Enhet;Kommentar"]
     for n in range(records):
         comment = {3: "5'11\"", records - 5: '"hemolysert\nny prøve"'}.get(n, "")
@@ -338,8 +338,10 @@ def test_streamed_source_row_is_the_line_a_record_starts_on(tmp_path: Path, newl
 
 
 def test_a_trailing_delimiter_is_judged_by_the_first_row_in_every_batch(tmp_path: Path) -> None:
-    """Rows ending in an empty field are read so in every batch; a later row without it
-    is refused when streamed exactly as in memory, naming its line."""
+    """Rows ending in an empty field are read so in every batch.
+
+    A later row without it is refused when streamed exactly as in memory, naming its line.
+    """
     rows = [f"P{n};S-Magnesium;0,8{n};mmol/L;" for n in range(6)]
     rows[4] = rows[4].rstrip(";")  # line 6 lacks the trailing delimiter
     export = tmp_path / "export.csv"
