@@ -22,6 +22,7 @@ from labinterp.io.readers.csv_records import (
     Layout,
     header_record,
     is_blank,
+    one_line_records,
     record_layout,
     record_starts,
     unreadable_record,
@@ -246,11 +247,9 @@ def _arrow_fields(
         # of a header that repeats a name or leaves one empty.
         return None
     data = text.encode("utf-8") if utf8 is None else utf8
-    found = record_starts(data, sep)
-    if found.open_quote or found.lone_returns:
-        return None
+    if data.find(b"\r") >= 0 and data.count(b"\r") != data.count(b"\r\n"):
+        return None  # a carriage return outside a line ending: Arrow reads it differently
     body = len(text[: header.end].encode("utf-8"))
-    lines = found.lines[found.starts >= body]
     columns = [*names, _TRAILING] if layout.fields > len(names) else names
     try:
         table = pacsv.read_csv(
@@ -269,8 +268,14 @@ def _arrow_fields(
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    if table.num_rows != len(lines):
-        return None
+    lines = one_line_records(data, body, table.num_rows, sep)
+    if lines is not None:
+        lines = lines + header.lines
+    else:
+        found = record_starts(data, sep)
+        lines = found.lines[found.starts >= body]
+        if found.open_quote or table.num_rows != len(lines):
+            return None
     if len(columns) > len(names):
         if table.column(_TRAILING).null_count != table.num_rows:
             return None

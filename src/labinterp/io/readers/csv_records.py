@@ -25,6 +25,7 @@ __all__ = [
     "RecordStarts",
     "header_record",
     "is_blank",
+    "one_line_records",
     "record_breaks",
     "record_layout",
     "record_starts",
@@ -87,39 +88,41 @@ def record_breaks(data: bytes, sep: str) -> RecordBreaks:
         lone_returns = len(lone)
         if lone_returns:
             breaks = np.sort(np.concatenate([breaks, lone]))
-    index = np.arange(len(breaks))
+    lines = np.arange(1, len(breaks) + 1)
     open_quote = False
     if b'"' in data:
         quotes = np.flatnonzero(arr == _QUOTE)
-        toggles = quotes[_toggling(arr, quotes, sep)]
-        index = index[np.searchsorted(toggles, breaks) % 2 == 0]
+        toggles = _toggles(arr, quotes, sep)
+        outside = np.searchsorted(toggles, breaks) % 2 == 0
+        breaks, lines = breaks[outside], lines[outside]
         open_quote = len(toggles) % 2 == 1
-    return RecordBreaks(breaks[index] + 1, index + 1, open_quote, lone_returns)
+    return RecordBreaks(breaks + 1, lines, open_quote, lone_returns)
 
 
-def _toggling(arr: np.ndarray, quotes: np.ndarray, sep: str) -> np.ndarray:
-    """Return which quotes open or close a quoted field (an escaped ``""`` counts twice).
+def _toggles(arr: np.ndarray, quotes: np.ndarray, sep: str) -> np.ndarray:
+    """Return the quotes that open or close a quoted field (an escaped ``""`` counts twice).
 
     Outside a quoted field a quote opens one only at the start of a field; inside,
     every quote toggles (a ``""`` pair closes and reopens, with nothing between).
     When every quote that counting would take for an opening one is at the start of
-    a field or right after a closing quote, counting is exact; otherwise the quotes
-    in unquoted fields are found one after another, each with one search.
+    a field or right after a closing quote, counting is exact (the usual case, checked
+    on those quotes alone); otherwise the quotes in unquoted fields are found one after
+    another, each with one search.
     """
-    previous = arr[np.maximum(quotes - 1, 0)]
-    at_start = (quotes == 0) | (previous == _LF) | (previous == _CR)
-    marker = sep.encode("utf-8")
-    follows = quotes >= len(marker)
-    for back, byte in enumerate(reversed(marker), start=1):
-        follows &= arr[np.maximum(quotes - back, 0)] == byte
-    at_start |= follows
+    opening = quotes[0::2]
+    fine = _at_field_start(arr, opening, sep)
+    if not fine.all():
+        escaped = np.flatnonzero(~fine)
+        escaped = escaped[escaped > 0]
+        fine[escaped] = quotes[2 * escaped - 1] == opening[escaped] - 1
+    if fine.all():
+        return quotes
+    at_start = _at_field_start(arr, quotes, sep)
     ok = at_start.copy()
     ok[1:] |= quotes[1:] - quotes[:-1] == 1  # right after the previous quote
-    toggles = np.ones(len(quotes), dtype=bool)
-    if at_start[0] and ok[0::2].all():
-        return toggles
     # Quotes that may stand in an unquoted field, by the parity of their position.
     suspects = (np.flatnonzero(~ok[0::2]) * 2, np.flatnonzero(~ok[1::2]) * 2 + 1)
+    toggles = np.ones(len(quotes), dtype=bool)
     at = 0  # the next quote, outside any quoted field, not right after a closing quote
     while at < len(quotes):
         if not at_start[at]:
@@ -133,7 +136,21 @@ def _toggling(arr: np.ndarray, quotes: np.ndarray, sep: str) -> np.ndarray:
         at = int(ahead[found])
         toggles[at] = False
         at += 1
-    return toggles
+    return quotes[toggles]
+
+
+def _at_field_start(arr: np.ndarray, positions: np.ndarray, sep: str) -> np.ndarray:
+    """Tell which positions start a field: after a line break, the delimiter, or at 0."""
+    previous = arr[positions - 1]  # positions[0] may be 0: its answer is set below
+    start: np.ndarray = (previous == _LF) | (previous == _CR)
+    marker = sep.encode("utf-8")
+    follows = positions >= len(marker)
+    for back, byte in enumerate(reversed(marker), start=1):
+        follows &= arr[positions - back] == byte
+    start |= follows
+    if len(positions) and positions[0] == 0:
+        start[0] = True
+    return start
 
 
 class RecordStarts(NamedTuple):
@@ -182,6 +199,51 @@ def record_starts(data: bytes, sep: str) -> RecordStarts:
         starts = np.append(starts, tail)
         lines = np.append(lines, int(found.lines[-1]) + 1 if len(ends) else 1)
     return RecordStarts(starts, lines, found.open_quote, found.lone_returns)
+
+
+def one_line_records(data: bytes, start: int, rows: int, sep: str) -> np.ndarray | None:
+    """Give the lines of ``rows`` records from ``start`` when each is one line (no scan).
+
+    When the bytes from ``start`` hold no blank line and exactly ``rows`` lines, and a
+    reader found ``rows`` records there, each record is one line: records do not share
+    lines, and each takes at least one. Only the last line can then leave a quoted
+    field open, so only it is scanned.
+
+    Parameters
+    ----------
+    data
+        CSV bytes; ``start`` is the start of a record.
+    start
+        Where the records begin.
+    rows
+        How many records a reader found from ``start``.
+    sep
+        The field delimiter.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        ``1 .. rows``, each record's line counted from ``start``; ``None`` when the
+        lines are not one per record (or hold a lone carriage return or an unclosed
+        quoted field): :func:`record_starts` then finds them.
+    """
+    arr = np.frombuffer(data, dtype=np.uint8)[start:]
+    feeds = np.flatnonzero(arr == _LF)
+    last = int(feeds[-1]) + 1 if len(feeds) else 0  # where the last line starts
+    if last == len(arr) and len(feeds):
+        last = int(feeds[-2]) + 1 if len(feeds) > 1 else 0
+    if len(feeds) + (len(arr) > 0 and arr[-1] != _LF) != rows:
+        return None
+    begins = np.concatenate([[0], feeds[:-1] + 1])[: len(feeds)]
+    lengths = feeds - begins
+    if ((lengths == 0) | ((lengths == 1) & (arr[feeds - 1] == _CR))).any():
+        return None  # a blank line
+    if data.find(b"\r", start) >= 0 and data.count(b"\r", start) != data.count(b"\r\n", start):
+        return None
+    tail = data[start + last :]
+    if b'"' in tail and record_breaks(tail, sep).open_quote:
+        return None
+    return np.arange(1, rows + 1)
 
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
