@@ -464,3 +464,28 @@ def test_both_readers_give_the_same_fields_and_lines(
     expected = [r for r in expected if not csv_records.is_blank(r)]
     read = fast.frame.astype(object).where(fast.frame.notna(), "").values.tolist()
     assert read == expected[1:]
+
+
+def test_arrows_blocks_read_stray_quotes_as_the_csv_module_does() -> None:
+    """A file of megabytes: Arrow reads it in blocks, each cut at a record end.
+
+    Quotes inside unquoted fields and quoted fields holding delimiters, ``""`` and line
+    breaks fall across Arrow's block boundaries; its fields and lines equal the csv
+    module's.
+    """
+    comments = ["", "5'11\"", 'x"y', '"a;b"', '"first\nsecond ""quoted"""', '"p"q', "z"]
+    rows = [
+        f"P{n:06d};{n % 97};{comments[n * 3 % len(comments)]};{comments[n % len(comments)]}"
+        for n in range(120_000)
+    ]
+    text = "Pasient-ID;Resultat;Kommentar;Merknad\n" + "\n".join(rows) + "\n"
+    assert len(text) > 2_000_000  # Arrow's blocks are 1 MB
+    assert csv_fields.read_fields_arrow(text, ";") is not None
+    fast = csv_fields.read_fields(text, ";", "<t>")
+    slow = csv_fields.read_fields_csv(text, ";", "<t>")
+    pd.testing.assert_frame_equal(fast.frame, slow.frame)
+    assert fast.lines.tolist() == slow.lines.tolist()
+    assert fast.frame["Pasient-ID"].tolist() == [f"P{n:06d}" for n in range(120_000)]
+    assert fast.lines[-1] == 120_001 + sum(n % len(comments) == 4 for n in range(120_000)) + sum(
+        n * 3 % len(comments) == 4 for n in range(120_000)
+    )

@@ -346,7 +346,7 @@ def _check_row(row: list[str], layout: Layout, name: str, line: int) -> None:
     """Refuse a row that does not fit the layout: no field may move to another column."""
     columns = len(layout.names)
     if len(row) != layout.fields:
-        expected = f"the header names {columns} columns"
+        expected = f"the header names {columns} column{'s' * (columns != 1)}"
         if layout.fields > columns:
             expected = f"the first row has {layout.fields} ({columns} and an empty one at the end)"
         raise ReadError(
