@@ -158,10 +158,11 @@ def read_fields(
     Records are read as Python's csv module reads them (:func:`read_fields_csv`).
     Arrow's multi-threaded reader reads them faster where it reads the same
     (:func:`read_fields_arrow`): it declines, and the csv module reads, a file with
-    rows that do not fit the layout, a carriage return that ends no CRLF, a quoted
-    field left open, one column, or a delimiter that is not ASCII. Blank lines (and
-    lines of spaces) are not records. Property tests hold both readers equal to
-    Python's csv module.
+    rows that do not fit the layout, a header that repeats a name or leaves one empty
+    (named as pandas names them), a carriage return that ends no CRLF, a quoted field
+    left open, one column, or a delimiter that is not ASCII. Blank lines (and lines of
+    white space) are not records. Property tests hold both readers equal to Python's
+    csv module.
 
     Parameters
     ----------
@@ -209,8 +210,9 @@ def read_fields_arrow(
 ) -> pd.DataFrame | None:
     """Read with Arrow's CSV reader; ``None`` when the file needs the csv module's reader.
 
-    The rows' lines are found by :func:`labinterp.io.readers.csv_records.record_starts`,
-    which reads records as Python's csv module does; Arrow's rows must match them.
+    The rows' lines are counted by :mod:`labinterp.io.readers.csv_records`, which reads
+    records as Python's csv module does (``one_line_records`` when every record is one
+    line, else ``record_starts``); Arrow's rows must match them.
 
     Parameters
     ----------

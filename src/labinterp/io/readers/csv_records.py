@@ -273,7 +273,7 @@ class Layout(NamedTuple):
 
 
 def is_blank(row: list[str]) -> bool:
-    """Tell whether a row is a blank line (nothing, or only spaces), which is no record."""
+    """Tell whether a row is a blank line (nothing, or white space only): no record."""
     return not row or (len(row) == 1 and not row[0].strip())
 
 
