@@ -141,13 +141,15 @@ def _toggles(arr: np.ndarray, quotes: np.ndarray, sep: str) -> np.ndarray:
 
 def _at_field_start(arr: np.ndarray, positions: np.ndarray, sep: str) -> np.ndarray:
     """Tell which positions start a field: after a line break, the delimiter, or at 0."""
-    previous = arr[positions - 1]  # positions[0] may be 0: its answer is set below
-    start: np.ndarray = (previous == _LF) | (previous == _CR)
     marker = sep.encode("utf-8")
-    follows = positions >= len(marker)
-    for back, byte in enumerate(reversed(marker), start=1):
-        follows &= arr[positions - back] == byte
-    start |= follows
+    before = np.zeros(256, dtype=bool)  # bytes a field starts after
+    before[[_LF, _CR, *marker[-1:]]] = True
+    start: np.ndarray = before[arr[positions - 1]]  # positions[0] may be 0: set below
+    if len(marker) > 1:  # a delimiter of several bytes: all of them before the position
+        follows = positions >= len(marker)
+        for back, byte in enumerate(reversed(marker), start=1):
+            follows &= arr[positions - back] == byte
+        start &= follows | (arr[positions - 1] == _LF) | (arr[positions - 1] == _CR)
     if len(positions) and positions[0] == 0:
         start[0] = True
     return start
