@@ -14,15 +14,20 @@ import json
 import os
 import re
 import string
+import tempfile
 import warnings
+from unittest import mock
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import labinterp
-from labinterp.errors import LabinterpError, LabinterpWarning, UnitError
+from labinterp import stream
+from labinterp.errors import LabinterpError, LabinterpWarning, ReadError, UnitError
+from labinterp.io.readers.csv_fields import read_fields
 from labinterp.range_text import parse_range_text
 from labinterp.units import normalise_unit
 from labinterp.values import parse_value
@@ -215,3 +220,138 @@ def _observation_positions(document: object) -> set[int]:
             if isinstance(entry, dict) and observation(entry.get("resource"))
         }
     return {0} if observation(document) else set()
+
+
+#: Column tags: every cell of a column starts with its tag, so a field that moved to
+#: another column shows.
+TAGS = "ABCD"
+#: Headers that name nothing but the result column, so the fields are kept as written.
+NAMES = ["Resultat", "x1", "x2", "x3"]
+
+
+def _cell(tag: str) -> st.SearchStrategy[str]:
+    """Write a cell of the column tagged ``tag`` as a file holds it.
+
+    Empty; unquoted text with quotes inside (``5'11"``); a quoted field holding
+    delimiters, ``""``, line breaks and carriage returns; or a quoted field with text
+    after its closing quote (read on, as Python's csv module does).
+    """
+    plain = st.text(alphabet="ab1 µ'\"", max_size=5).map(lambda t: tag + t)
+    quoted = st.text(alphabet="ab1µ'\";,\t|\n\r", max_size=6).map(
+        lambda t: '"' + (tag + t).replace('"', '""') + '"'
+    )
+    after = st.tuples(st.sampled_from("ab"), st.text(alphabet='ab"', max_size=2)).map(
+        lambda p: f'"{tag}"{p[0]}{p[1]}'
+    )
+    return st.one_of(st.just(""), plain, quoted, after)
+
+
+@st.composite
+def _exports(draw: st.DrawFn) -> tuple[bytes, str, int | None]:
+    """Generate a long export, its delimiter, and the line of the row it breaks (if any).
+
+    Blank lines and lines of spaces between records and before the header; LF, CRLF or
+    CR line ends; a delimiter at the end of every row, of the header, or both. A broken
+    file has one row (not the first) with one field more or fewer, or ends in a quoted
+    field that is never closed.
+    """
+    sep = draw(st.sampled_from([";", ",", "\t", "|"]))
+    k = draw(st.integers(2, 4))
+    rows = draw(st.lists(st.tuples(*(_cell(t) for t in TAGS[:k])), min_size=1, max_size=10))
+    newline = draw(st.sampled_from(["\n", "\r\n", "\r"]))
+    trailing = draw(st.sampled_from(["", "rows", "header", "both"]))
+    fault = draw(st.sampled_from([None, None, "extra", "fewer", "open"]))
+    at = draw(st.integers(1, max(1, len(rows) - 1)))
+    if len(rows) < 2 or (fault == "fewer" and k < 3):
+        fault = None
+    header = sep.join(NAMES[:k]) + sep * (trailing in ("header", "both"))
+    lines = [""] * draw(st.integers(0, 2)) + [header]
+    bad_line = None
+    for n, row in enumerate(rows):
+        lines += draw(st.lists(st.sampled_from(["", " "]), max_size=2))
+        fields = list(row) + [""] * (trailing in ("rows", "both"))
+        if n == at and fault is not None:
+            broken = {
+                "extra": [*fields, "Z"],
+                "fewer": [*row[:-1]] + [""] * (trailing in ("rows", "both")),
+                "open": [*row[:-1], f'"{TAGS[k - 1]}open'],
+            }
+            lines.append(sep.join(broken[fault]))
+            bad_line = _line_of(lines, newline)
+            if fault == "open":
+                break
+            continue
+        lines.append(sep.join(fields))
+    text = newline.join(lines) + draw(st.sampled_from(["", newline]))
+    return text.encode(draw(st.sampled_from(["utf-8", "utf-8-sig"]))), sep, bad_line
+
+
+def _line_of(lines: list[str], newline: str) -> int:
+    """Count the file line where the last of ``lines`` starts (quoted line breaks too)."""
+    before = newline.join(lines[:-1]) + newline
+    return len(list(io.StringIO(before, newline=""))) + 1
+
+
+def _read_by_pythons_csv(data: bytes, sep: str) -> tuple[list[str], list[list[str]], list[int]]:
+    """Read the header, rows and their start lines as Python's csv module does.
+
+    Blank lines and lines of spaces are no records; a delimiter at the end of every row
+    (and of the header) leaves an empty last field, dropped.
+    """
+    reader = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=sep)
+    records, start = [], 1
+    for row in reader:
+        line, start = start, reader.line_num + 1
+        if row and not (len(row) == 1 and not row[0].strip()):
+            records.append((line, row))
+    header, rows = records[0][1], [row for _, row in records[1:]]
+    if header[-1] == "":
+        header = header[:-1]
+    rows = [row[: len(header)] for row in rows]
+    return header, rows, [line for line, _ in records[1:]]
+
+
+@FUZZ
+@given(_exports(), st.integers(1, 64), st.data())
+def test_streamed_and_in_memory_reads_find_the_records_pythons_csv_module_finds(
+    export: tuple[bytes, str, int | None], block: int, data: st.DataObject
+) -> None:
+    """No field moves to another column, no record splits, every batch size agrees.
+
+    The in-memory read (Arrow's reader or the csv module's) gives exactly the fields,
+    their order and the start lines Python's csv module reads; the streamed read, in
+    batches of any number of lines (1 included) and blocks of 1 to 64 bytes, gives
+    exactly the in-memory frame. A broken row is refused by both with the same message
+    naming its line.
+    """
+    content, sep, bad_line = export
+    with tempfile.TemporaryDirectory() as folder, warnings.catch_warnings():
+        warnings.simplefilter("ignore", LabinterpWarning)
+        path = os.path.join(folder, "export.csv")
+        with open(path, "wb") as handle:
+            handle.write(content)
+        lines = content.count(b"\n") + content.count(b"\r") + 1
+        sizes = [1, data.draw(st.integers(1, lines + 1), label="batch_lines")]
+        with mock.patch.object(stream, "_BLOCK_BYTES", block):
+            if bad_line is not None:
+                with pytest.raises(ReadError) as whole_error:
+                    labinterp.read_csv(path, delimiter=sep)
+                assert f", line {bad_line}:" in str(whole_error.value)
+                for size in sizes:
+                    with pytest.raises(ReadError) as streamed_error:
+                        list(stream.iter_csv(path, batch_lines=size, delimiter=sep))
+                    assert str(streamed_error.value) == str(whole_error.value)
+                return
+            whole = labinterp.read_csv(path, delimiter=sep)
+            for size in sizes:
+                batches = [f for f, _ in stream.iter_csv(path, batch_lines=size, delimiter=sep)]
+                streamed = pd.concat([b for b in batches if len(b)], ignore_index=True)
+                pd.testing.assert_frame_equal(streamed, whole)
+    fields = read_fields(content.decode("utf-8-sig"), sep, "<t>")
+    header, rows, starts = _read_by_pythons_csv(content, sep)
+    assert list(fields.frame.columns) == header == NAMES[: len(header)]
+    read = fields.frame.astype(object).where(fields.frame.notna(), "").values.tolist()
+    assert read == rows
+    assert fields.lines.tolist() == whole["source_row"].tolist() == starts
+    for column, tag in zip(header, TAGS, strict=False):
+        assert fields.frame[column].dropna().str.startswith(tag).all()

@@ -4,12 +4,12 @@ import os
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import labinterp
 from labinterp.errors import LabinterpWarning, ReadError
-from labinterp.io.readers import csv_fields
+from labinterp.io.readers import csv_fields, csv_records
 
 NORDIC = "Analyse;Resultat;Enhet;Referanseområde;Kjønn\nP-Magnesium;0,82;µmol/L;0,71 - 0,94;K\n"
 
@@ -287,3 +287,208 @@ def test_arrow_reader_reads_what_pythons_csv_reader_reads(
         dtype="str",
     )
     pd.testing.assert_frame_equal(arrow, expected, check_index_type=False)
+
+
+@pytest.mark.parametrize("header_end", ["", ";"])
+def test_a_delimiter_at_the_end_of_every_row_moves_no_field(header_end: str) -> None:
+    """A trailing delimiter on every data row (and maybe the header) is dropped.
+
+    Long and wide exports: every field stays in its column and no column is added.
+    """
+    long = labinterp.read_csv(
+        f"Pasient-ID;Kjønn;Alder;Analyse;Resultat;Enhet{header_end}\n"
+        "P001;K;54;P-Kreatinin;78;µmol/L;\nP002;M;61;P-Magnesium;0,9;mmol/L;\n".encode()
+    )
+    assert long[["patient_id", "sex", "source_name", "raw_value", "raw_unit"]].values.tolist() == [
+        ["P001", "K", "P-Kreatinin", "78", "µmol/L"],
+        ["P002", "M", "P-Magnesium", "0,9", "mmol/L"],
+    ]
+    assert long["age_years"].tolist() == [54, 61]
+    assert not [c for c in long.columns if str(c).startswith("Unnamed")]
+    wide = labinterp.read_csv(
+        f"Pasient-ID;Kjønn;Alder;P-Kreatinin (µmol/L);P-Magnesium (mmol/L){header_end}\n"
+        "P001;K;54;70;0,9;\n".encode()
+    )
+    assert wide[["patient_id", "source_name", "raw_value"]].values.tolist() == [
+        ["P001", "P-Kreatinin", "70"],
+        ["P001", "P-Magnesium", "0,9"],
+    ]
+
+
+def test_a_delimiter_at_the_end_of_the_header_only_names_no_column() -> None:
+    """A header ending in a delimiter over rows without one: the rows fit the header."""
+    frame = labinterp.read_csv(b"Analyse;Resultat;Enhet;\nCRP;<5;mg/L\n")
+    assert frame[["source_name", "raw_value", "raw_unit"]].values.tolist() == [
+        ["CRP", "<5", "mg/L"]
+    ]
+    assert list(frame.columns)[:4] == ["source_row", "source_name", "raw_value", "raw_unit"]
+    assert not [c for c in frame.columns if str(c).startswith("Unnamed")]
+
+
+@pytest.mark.parametrize(
+    ("data", "line", "words"),
+    [
+        (b"Analyse;Resultat;Enhet\nCRP;5;mg/L\nCRP;SECRET;mg/L;x\n", 3, "4 fields where"),
+        (b"Analyse;Resultat;Enhet\nCRP;5;mg/L\nCRP;SECRET\n", 3, "2 fields where"),
+        (b"Analyse;Resultat;Enhet\nCRP;SECRET\nCRP;5;mg/L\n", 2, "2 fields where"),
+        (b"Analyse;Resultat\nCRP;5;\nCRP;SECRET\n", 3, "2 fields where the first row has 3"),
+        (b"Analyse;Resultat\nCRP;5;\nCRP;5;SECRET\n", 3, "a value after"),
+        (b'Analyse;Resultat\n\n\nCRP;5\nCRP;"SECRET\n5\n', 5, "never closed"),
+        (b'Analyse;Resultat\r\nCRP;"a\r\nb"\r\nCRP;SECRET;x\r\n', 4, "3 fields where"),
+    ],
+)
+def test_a_row_that_does_not_fit_the_header_is_refused_naming_its_line(
+    data: bytes, line: int, words: str
+) -> None:
+    """More or fewer fields than the header, or a quoted field never closed: ReadError.
+
+    The message names the file line (quoted line breaks and blank lines counted) and
+    never a cell's content. Without this, a shorter or longer row would put its fields
+    in other columns, and an unclosed quote would swallow the rows after it.
+    """
+    with pytest.raises(ReadError, match=words) as info:
+        labinterp.read_csv(data)
+    assert f"<bytes>, line {line}:" in str(info.value)
+    assert "SECRET" not in str(info.value)
+
+
+@pytest.mark.filterwarnings("ignore:.*not used for interpretation:labinterp.errors.LabinterpWarning")
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_source_row_is_the_line_where_the_record_starts(newline: str) -> None:
+    """Blank lines (before the header too), lines of spaces and quoted line breaks count.
+
+    The header is line 1 when the file starts with it; ``source_row`` is the line of
+    the file where each record starts, in long and in wide exports.
+    """
+    lines = [
+        "Pasient-ID;Analyse;Resultat",
+        "P1;A;1",
+        "",
+        "",
+        "P2;B;2",
+        'P3;"x',
+        'y";3',
+        "  ",
+        "P4;C;4",
+    ]
+    frame = labinterp.read_csv(newline.join(lines).encode())
+    assert frame[["source_row", "patient_id"]].values.tolist() == [
+        [2, "P1"],
+        [5, "P2"],
+        [6, "P3"],
+        [9, "P4"],
+    ]
+    assert labinterp.read_csv(newline.join(["", "", *lines]).encode())["source_row"].tolist() == [
+        4,
+        7,
+        8,
+        11,
+    ]
+    wide = labinterp.read_csv(
+        newline.join(["Pasient-ID;Merknad;HbA1c [mmol/mol]", "", 'S1;"a', 'b";48']).encode()
+    )
+    assert wide[["source_row", "raw_value"]].values.tolist() == [[3, "48"]]
+
+
+@pytest.mark.filterwarnings("ignore:.*not used for interpretation:labinterp.errors.LabinterpWarning")
+def test_a_quote_inside_an_unquoted_field_is_an_ordinary_character() -> None:
+    """``5'11"`` and ``x"y`` are text; a quoted field after them keeps its line break."""
+    frame = labinterp.read_csv(
+        b'Pasient-ID;Resultat;Kommentar\nP1;1;5\'11"\nP2;2;x"y\nP3;3;"a\nb"\nP4;4;"q"r\n'
+    )
+    assert frame["Kommentar"].tolist() == ["5'11\"", 'x"y', "a\nb", "qr"]
+    assert frame["source_row"].tolist() == [2, 3, 4, 6]
+
+
+@pytest.mark.parametrize(
+    ("header", "first_row", "names", "fields"),
+    [
+        (["a", "b"], ["1", "2"], ("a", "b"), 2),
+        (["a", "b"], ["1", "2", ""], ("a", "b"), 3),  # every row ends in a delimiter
+        (["a", "b", ""], ["1", "2", ""], ("a", "b"), 3),  # the header too
+        (["a", "b", ""], ["1", "2"], ("a", "b"), 2),  # only the header
+        (["a", "b", ""], ["1", "2", "3"], ("a", "b", ""), 3),  # an unnamed column
+        (["a", "b"], ["1", "2", "3"], ("a", "b"), 2),  # refused at the first row
+        (["a", "b", ""], None, ("a", "b"), 2),
+    ],
+)
+def test_the_layout_follows_the_header_and_the_first_row(
+    header: list[str], first_row: list[str] | None, names: tuple[str, ...], fields: int
+) -> None:
+    """Which empty last field is a trailing delimiter, decided once for the whole file."""
+    assert csv_records.record_layout(header, first_row) == csv_records.Layout(names, fields)
+
+
+def test_the_delimiter_is_one_character() -> None:
+    """A delimiter of several characters is refused (records could not be found)."""
+    with pytest.raises(ReadError, match="one character"):
+        labinterp.read_csv(b"Analyse::Resultat\nCRP::5\n", delimiter="::")
+
+
+@settings(max_examples=int(os.environ.get("LABINTERP_FUZZ_EXAMPLES", "150")), deadline=None)
+@given(
+    st.sampled_from([";", ",", "\t"]),
+    st.integers(2, 4).flatmap(
+        lambda k: st.tuples(
+            st.lists(st.text(alphabet="abcxyz", min_size=1, max_size=4), min_size=k, max_size=k),
+            st.lists(st.lists(FIELD, min_size=k, max_size=k), max_size=8),
+        )
+    ),
+    st.sampled_from(["\n", "\r\n"]),
+    st.lists(st.sampled_from(["5'11\"", 'a"b', "", " "]), max_size=3),
+)
+def test_both_readers_give_the_same_fields_and_lines(
+    sep: str, table: tuple[list[str], list[list[str]]], newline: str, strays: list[str]
+) -> None:
+    """Arrow's reader (where it reads) and the csv module's give equal fields and lines.
+
+    Rows written by Python's csv writer, with blank lines, lines of spaces, and rows
+    whose first field holds a stray quote (written as it is, unquoted) between them.
+    """
+    header, rows = table
+    # With "\n" line ends Python's writer leaves a lone "\r" unquoted: it ends a record.
+    assume(newline == "\r\n" or not any("\r" in field for row in rows for field in row))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=sep, lineterminator=newline)
+    writer.writerow(header)
+    for n, row in enumerate(rows):
+        writer.writerow(row)
+        if n < len(strays) and strays[n].strip():
+            buffer.write(strays[n] + sep)  # unquoted, the rest of the row as written
+            writer.writerow(row[1:])
+        elif n < len(strays):
+            buffer.write(strays[n] + newline)
+    text = buffer.getvalue()
+    fast = csv_fields.read_fields(text, sep, "<t>")
+    slow = csv_fields.read_fields_csv(text, sep, "<t>")
+    pd.testing.assert_frame_equal(fast.frame, slow.frame)
+    assert fast.lines.tolist() == slow.lines.tolist()
+    expected = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=sep)]
+    expected = [r for r in expected if not csv_records.is_blank(r)]
+    read = fast.frame.astype(object).where(fast.frame.notna(), "").values.tolist()
+    assert read == expected[1:]
+
+
+def test_arrows_blocks_read_stray_quotes_as_the_csv_module_does() -> None:
+    """A file of megabytes: Arrow reads it in blocks, each cut at a record end.
+
+    Quotes inside unquoted fields and quoted fields holding delimiters, ``""`` and line
+    breaks fall across Arrow's block boundaries; its fields and lines equal the csv
+    module's.
+    """
+    comments = ["", "5'11\"", 'x"y', '"a;b"', '"first\nsecond ""quoted"""', '"p"q', "z"]
+    rows = [
+        f"P{n:06d};{n % 97};{comments[n * 3 % len(comments)]};{comments[n % len(comments)]}"
+        for n in range(120_000)
+    ]
+    text = "Pasient-ID;Resultat;Kommentar;Merknad\n" + "\n".join(rows) + "\n"
+    assert len(text) > 2_000_000  # Arrow's blocks are 1 MB
+    assert csv_fields.read_fields_arrow(text, ";") is not None
+    fast = csv_fields.read_fields(text, ";", "<t>")
+    slow = csv_fields.read_fields_csv(text, ";", "<t>")
+    pd.testing.assert_frame_equal(fast.frame, slow.frame)
+    assert fast.lines.tolist() == slow.lines.tolist()
+    assert fast.frame["Pasient-ID"].tolist() == [f"P{n:06d}" for n in range(120_000)]
+    assert fast.lines[-1] == 120_001 + sum(n % len(comments) == 4 for n in range(120_000)) + sum(
+        n * 3 % len(comments) == 4 for n in range(120_000)
+    )

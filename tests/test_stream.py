@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import io
+import itertools
 import os
+import re
 from pathlib import Path
 from unittest import mock
 
@@ -17,7 +20,8 @@ import labinterp
 import labinterp.cli as cli
 from labinterp import stream
 from labinterp.cli import app
-from labinterp.errors import LabinterpWarning
+from labinterp.errors import LabinterpWarning, ReadError
+from labinterp.io.readers.csv_records import record_breaks
 from labinterp.io.writers import csv as csv_writer
 
 from .conftest import EXAMPLES
@@ -139,33 +143,50 @@ def test_a_large_csv_run_suggests_parquet(tmp_path: Path, monkeypatch: pytest.Mo
 
 _CSV_PIECES = st.lists(
     st.one_of(
-        st.sampled_from(["a", "b;c", "1,5", ";", '""']),
-        st.builds(lambda t: f'"{t}"', st.sampled_from(["x", "y\nz", "q;\n\nr", 'p""\ns'])),
-        st.just("\n"),
-        st.just("\r\n"),
+        st.sampled_from(["a", "b;c", "1,5", ";", '""', "5'11\"", 'x"', ' "', '"q"r']),
+        st.builds(
+            lambda t: f'"{t}"',
+            st.sampled_from(["x", "y\nz", "q;\n\nr", 'p""\ns', "c\r\nd", "e\rf"]),
+        ),
+        st.sampled_from(["\n", "\r\n", "\r"]),
     ),
     max_size=60,
 )
 
 
+def _record_ends(data: bytes, sep: str) -> set[int]:
+    """Where Python's csv module ends each record of ``data`` (byte offsets)."""
+    text = data.decode("latin-1")
+    offsets = list(itertools.accumulate(len(line) for line in io.StringIO(text, newline="")))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    return {offsets[reader.line_num - 1] for _ in reader}
+
+
 @settings(max_examples=EXAMPLES_FUZZ, deadline=None)
 @given(_CSV_PIECES, st.integers(1, 5), st.integers(1, 16))
-def test_pieces_end_at_record_ends_and_lose_nothing(
+def test_pieces_end_where_pythons_csv_module_ends_a_record(
     parts: list[str], lines: int, block: int
 ) -> None:
-    """A file is cut into pieces of whole lines that never end inside a quoted field."""
+    """A file is cut into pieces of whole records, as Python's csv module reads records.
+
+    Quotes inside unquoted fields (``5'11"``, ``x"``) are ordinary characters; quoted
+    fields hold delimiters, ``""`` and line breaks (LF, CRLF, a lone CR), read in blocks
+    of 1 to 16 bytes. Each piece but the last ends at the first record end after its
+    first ``lines`` line breaks and comes with the number of line breaks it holds.
+    """
     data = "".join(parts).encode()
     with mock.patch.object(stream, "_BLOCK_BYTES", block):
-        pieces = list(stream._pieces(io.BytesIO(data), lines))
-    assert b"".join(pieces) == data
-    for piece in pieces[:-1]:
-        assert piece.endswith(b"\n") and piece.count(b'"') % 2 == 0
-        assert piece.count(b"\n") >= lines
-        # It ends at the first record end after its first `lines` line breaks.
-        breaks = [i for i, c in enumerate(piece) if c == ord("\n")]
-        shorter = [e for e in breaks[lines - 1 : -1] if piece[: e + 1].count(b'"') % 2 == 0]
-        assert not shorter
-    assert all(pieces)
+        pieces = list(stream._pieces(io.BytesIO(data), lines, ";"))
+    assert b"".join(piece for piece, _ in pieces) == data
+    assert all(piece for piece, _ in pieces)
+    ends = _record_ends(data, ";")
+    at = 0
+    for piece, count in pieces[:-1]:
+        breaks = [m.end() for m in re.finditer(rb"\r\n|\r|\n", piece)]
+        assert count == len(breaks) >= lines
+        assert at + len(piece) in ends
+        assert not [b for b in breaks[lines - 1 : -1] if at + b in ends]
+        at += len(piece)
 
 
 def test_a_quoted_line_break_at_a_batch_end_is_kept_whole(tmp_path: Path) -> None:
@@ -252,3 +273,120 @@ def test_text_table_needs_csv_written_to_a_file(
     result = runner.invoke(app, ["interpret", str(export), "--texts", "table", *extra])
     assert result.exit_code == 2 and "--texts table needs CSV output" in result.output
     assert not list(tmp_path.iterdir())
+
+
+def _stray_quote_export(path: Path, records: int = 40) -> Path:
+    """Write a Nordic export whose comments hold a stray quote, then a quoted line break."""
+    lines = ["Pasient-ID;Kjønn;Alder;Analyse;Resultat;Enhet;Kommentar"]
+    for n in range(records):
+        comment = {3: "5'11\"", records - 5: '"hemolysert\nny prøve"'}.get(n, "")
+        lines.append(f"P{n:03d};K;54;P-Kreatinin;{60 + n};µmol/L;{comment}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_stray_quote_does_not_split_a_later_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ``"`` inside an unquoted field (5'11") is an ordinary character when streaming.
+
+    A quoted line break far after it stays in its record: the streamed CLI writes the
+    same rows, patient ids and lines as the in-memory one, one row per record.
+    """
+    export = _stray_quote_export(tmp_path / "stray.csv")
+    whole, streamed = tmp_path / "whole.csv", tmp_path / "streamed.csv"
+    result = runner.invoke(app, ["interpret", str(export), "--in-memory", "-o", str(whole)])
+    assert result.exit_code == 0, result.output
+    monkeypatch.setattr(cli, "CHUNK_ROWS", 3)
+    result = runner.invoke(app, ["interpret", str(export), "-o", str(streamed)])
+    assert result.exit_code == 0, result.output
+    expected, got = pd.read_csv(whole, dtype=str), pd.read_csv(streamed, dtype=str)
+    pd.testing.assert_frame_equal(got, expected)
+    inputs = got[got["status"] != "derived"]
+    assert inputs["patient_id"].tolist() == [f"P{n:03d}" for n in range(40)]
+    assert inputs["source_row"].astype(int).tolist() == [*range(2, 38), *range(38 + 1, 42 + 1)]
+
+
+@pytest.mark.filterwarnings("ignore:.*not used for interpretation:labinterp.errors.LabinterpWarning")
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_streamed_source_row_is_the_line_a_record_starts_on(tmp_path: Path, newline: str) -> None:
+    """Blank lines (before the header too), quoted line breaks and every batch size.
+
+    The streamed ``source_row`` is the file line where each record starts, as in memory.
+    """
+    text = newline.join(
+        [
+            "",
+            "Pasient-ID;Analyse;Resultat;Kommentar",
+            "P1;S-Magnesium;0,82;",
+            "",
+            "",
+            'P2;S-Magnesium;0,90;"first line',
+            'second ""line"""',
+            "P3;S-Magnesium;0,70;5'11\"",
+            "  ",
+            "P4;S-Magnesium;0,75;x",
+        ]
+    )
+    export = tmp_path / "export.csv"
+    export.write_bytes(text.encode("utf-8"))
+    whole = labinterp.read_csv(export)
+    assert whole["source_row"].tolist() == [3, 6, 8, 10]
+    assert whole["Kommentar"].tolist()[1:3] == [
+        'first line\nsecond "line"'.replace("\n", newline),
+        "5'11\"",
+    ]
+    for lines in range(1, 12):
+        batches = [frame for frame, _ in stream.iter_csv(export, batch_lines=lines)]
+        pd.testing.assert_frame_equal(pd.concat(batches, ignore_index=True), whole)
+
+
+def test_a_trailing_delimiter_is_judged_by_the_first_row_in_every_batch(tmp_path: Path) -> None:
+    """Rows ending in an empty field are read so in every batch.
+
+    A later row without it is refused when streamed exactly as in memory, naming its line.
+    """
+    rows = [f"P{n};S-Magnesium;0,8{n};mmol/L;" for n in range(6)]
+    rows[4] = rows[4].rstrip(";")  # line 6 lacks the trailing delimiter
+    export = tmp_path / "export.csv"
+    export.write_text("Pasient-ID;Analyse;Resultat;Enhet\n" + "\n".join(rows) + "\n")
+    with pytest.raises(ReadError) as whole:
+        labinterp.read_csv(export)
+    assert "line 6:" in str(whole.value)
+    for lines in (1, 2, 4):
+        with pytest.raises(ReadError) as streamed:
+            list(stream.iter_csv(export, batch_lines=lines))
+        assert str(streamed.value) == str(whole.value)
+    rows[4] += ";"
+    export.write_text("Pasient-ID;Analyse;Resultat;Enhet\n" + "\n".join(rows) + "\n")
+    batches = [frame for frame, _ in stream.iter_csv(export, batch_lines=1)]
+    streamed_frame = pd.concat(batches, ignore_index=True)
+    pd.testing.assert_frame_equal(streamed_frame, labinterp.read_csv(export))
+    assert streamed_frame["raw_unit"].eq("mmol/L").all()
+    assert streamed_frame["patient_id"].tolist() == [f"P{n}" for n in range(6)]
+
+
+@pytest.mark.filterwarnings("ignore:.*not used for interpretation:labinterp.errors.LabinterpWarning")
+def test_a_delimiter_records_cannot_be_found_by_is_read_whole(tmp_path: Path) -> None:
+    """A delimiter given that is not one ASCII character: the file is one batch."""
+    export = tmp_path / "export.csv"
+    export.write_text(
+        'Analyse¦Resultat¦Kommentar\nS-Magnesium¦0,82¦5\'11"\nS-Magnesium¦0,9¦"a\nb"\n',
+        encoding="utf-8",
+    )
+    batches = [frame for frame, _ in stream.iter_csv(export, batch_lines=1, delimiter="¦")]
+    assert len(batches) == 1
+    pd.testing.assert_frame_equal(batches[0], labinterp.read_csv(export, delimiter="¦"))
+    assert batches[0]["Kommentar"].tolist() == ["5'11\"", "a\nb"]
+
+
+def test_record_ends_past_many_stray_quotes_in_linear_time() -> None:
+    """200,000 records each with a stray quote and a quoted field: one pass, not quadratic.
+
+    A search per stray quote over all the quotes would take minutes here.
+    """
+    records = 200_000
+    data = ('P1;5\'11";"a;b";x""\n' * records).encode()
+    found = record_breaks(data, ";")
+    assert len(found.ends) == records and not found.open_quote
+    assert found.ends[-1] == len(data)

@@ -22,7 +22,8 @@ import pandas as pd
 
 from labinterp.errors import ReadError
 from labinterp.io.readers.csv import parse_csv
-from labinterp.io.readers.csv_fields import decode, detect_delimiter
+from labinterp.io.readers.csv_fields import SNIFF_CHARS, decode, detect_delimiter
+from labinterp.io.readers.csv_records import Layout, header_record, record_breaks, record_layout
 from labinterp.io.readers.detect import detect_format, read
 
 __all__ = ["BATCH_LINES", "Grouping", "iter_csv", "patient_batches", "read_batches"]
@@ -36,12 +37,21 @@ def iter_csv(
 ) -> Iterator[tuple[pd.DataFrame, int]]:
     """Read a CSV export in batches of lines.
 
+    Each batch ends where a record ends, exactly as reading the whole file finds
+    records (:func:`labinterp.io.readers.csv_records.record_breaks`): a line break
+    inside a quoted field never ends a batch, and a ``"`` inside an unquoted field
+    (``5'11"``) is an ordinary character. Every batch is read with the layout of the
+    file's first data row (:func:`labinterp.io.readers.csv_records.record_layout`),
+    so a batch reads its rows as the whole file would. A delimiter that is not one
+    ASCII character, or an encoding in which ``"`` and line breaks are not ASCII
+    bytes, cannot be cut safely: such a file is read whole, as one batch.
+
     Parameters
     ----------
     path
         The file.
     batch_lines
-        Lines per batch.
+        Lines per batch (a batch ends at the first record end after that many lines).
     **options
         Passed to :func:`labinterp.io.readers.csv.parse_csv` (``columns=``, ``code_map=`` ...).
 
@@ -62,19 +72,34 @@ def iter_csv(
     except OSError as exc:
         raise ReadError(f"{source}: cannot be opened ({exc.strerror}).") from exc
     with handle:
-        header = handle.readline()
-        if not header.strip():
+        head = handle.read(_HEAD_BYTES)
+        sample = _decoded(head, options.get("encoding"))
+        if not sample.strip():
             raise ReadError(f"{source}: the file is empty.")
-        sample = decode(header + b"".join(handle.readline() for _ in range(50)))
+        sep = options["delimiter"] = options.get("delimiter") or detect_delimiter(sample)
+        if not _cuttable(sep, options.get("encoding")):
+            whole = head + handle.read()
+            yield parse_csv(whole, name=str(source), **options), len(whole)
+            return
+        header, header_lines = _header_bytes(handle, head, sep, options.get("encoding"), source)
         handle.seek(len(header))
-        options.setdefault("delimiter", detect_delimiter(sample))
-        first_line = 2
-        consumed = len(header)
-        for piece in _pieces(handle, batch_lines):
+        first_line = header_lines + 1
+        consumed, layout, reported = len(header), None, False
+        for piece, lines in _pieces(handle, batch_lines, sep):
             consumed += len(piece)
-            frame = parse_csv(header + piece, name=str(source), first_line=first_line, **options)
-            first_line += piece.count(b"\n")
-            yield frame, consumed
+            layout = layout or _layout(header + piece, sep, options.get("encoding"), source)
+            if layout is not None:  # (a piece of blank lines holds no row)
+                frame = parse_csv(
+                    header + piece,
+                    name=str(source),
+                    first_line=first_line,
+                    layout=layout,
+                    report_unused=not reported,
+                    **options,
+                )
+                reported = True
+                yield frame, consumed
+            first_line += lines
 
 
 def read_batches(
@@ -130,16 +155,72 @@ def read_batches(
 #: Bytes read from the file at a time.
 _BLOCK_BYTES = 1 << 22
 
+#: Bytes of the file's start the delimiter is guessed from (enough for SNIFF_CHARS).
+_HEAD_BYTES = 4 * SNIFF_CHARS
 
-def _pieces(handle: BinaryIO, lines: int) -> Iterator[bytes]:
-    """Yield the rest of a file in pieces of ``lines`` lines, read in large blocks.
 
-    A piece never ends inside a quoted field (a quoted field may hold line breaks):
-    it ends at a line break after an even number of ``"`` characters. The last piece
-    holds what is left.
+def _decoded(data: bytes, encoding: str | None) -> str:
+    """Decode a file's start, for guessing its delimiter and layout."""
+    if encoding is None:
+        return decode(data)
+    try:
+        return data.decode(encoding, errors="replace")
+    except LookupError:
+        return ""  # parse_csv names the unknown encoding
+
+
+def _cuttable(sep: str, encoding: str | None) -> bool:
+    """Tell whether records can be found in the bytes.
+
+    They can when the delimiter, the quote and line breaks are one ASCII byte each in
+    the file's encoding.
+    """
+    marks = f'"\r\n{sep}'
+    if len(sep) != 1 or not sep.isascii():
+        return False
+    try:
+        return encoding is None or marks.encode(encoding) == marks.encode("ascii")
+    except (LookupError, UnicodeError):
+        return False
+
+
+def _header_bytes(
+    handle: BinaryIO, head: bytes, sep: str, encoding: str | None, source: Path
+) -> tuple[bytes, int]:
+    """Return the bytes up to the end of the header record, and the line breaks they hold.
+
+    Blank lines before the header are part of them.
+    """
+    data, skip = head, 3 if head.startswith(b"\xef\xbb\xbf") else 0
+    while True:
+        found = record_breaks(data[skip:], sep)
+        for end, lines in zip(found.ends.tolist(), found.lines.tolist(), strict=True):
+            text = _decoded(data[: skip + end], encoding)
+            if header_record(text, sep, str(source), first_row=False) is not None:
+                return data[: skip + end], lines
+        block = handle.read(_BLOCK_BYTES)
+        if not block:
+            return data, 0  # the header is the whole file
+        data += block
+
+
+def _layout(text: bytes, sep: str, encoding: str | None, source: Path) -> Layout | None:
+    """Decide the layout from the header and the first data row (``None`` before one)."""
+    header = header_record(_decoded(text, encoding), sep, str(source))
+    if header is None or header.first_row is None:
+        return None
+    return record_layout(header.fields, header.first_row)
+
+
+def _pieces(handle: BinaryIO, lines: int, sep: str) -> Iterator[tuple[bytes, int]]:
+    """Yield the rest of a file in pieces of at least ``lines`` lines, read in large blocks.
+
+    A piece ends at the first record end (:func:`record_breaks`) after its first
+    ``lines`` line breaks; it is yielded with the number of line breaks it holds.
+    The last piece holds what is left.
     """
     held: list[bytes] = []
-    counted = 0  # line breaks in ``held``
+    counted = 0  # line feeds in ``held``
     while True:
         block = handle.read(_BLOCK_BYTES)
         if block:
@@ -150,40 +231,20 @@ def _pieces(handle: BinaryIO, lines: int) -> Iterator[bytes]:
         buffer = b"".join(held)
         if not block:
             if buffer:
-                yield buffer
+                yield buffer, 0
             return
-        start = 0
-        for end in _record_ends(buffer, lines):
-            yield buffer[start:end]
-            start = end
+        # A carriage return at the end may be the first half of a CRLF.
+        found = record_breaks(buffer[:-1] if buffer.endswith(b"\r") else buffer, sep)
+        start = line = 0
+        while True:
+            i = int(np.searchsorted(found.lines, line + lines))
+            if i == len(found.lines):
+                break
+            end, breaks = int(found.ends[i]), int(found.lines[i])
+            yield buffer[start:end], breaks - line
+            start, line = end, breaks
         rest = buffer[start:]
         held, counted = ([rest], rest.count(b"\n")) if rest else ([], 0)
-
-
-def _record_ends(buffer: bytes, lines: int) -> list[int]:
-    """Return where each run of ``lines`` whole lines ends, past quoted line breaks.
-
-    ``buffer`` starts at the start of a record.
-    """
-    data = np.frombuffer(buffer, dtype=np.uint8)
-    breaks = np.flatnonzero(data == _NEWLINE)
-    if b'"' in buffer:
-        # Quotes before each line break (files seldom hold many quotes).
-        quotes = np.searchsorted(np.flatnonzero(data == _QUOTE), breaks)
-        ends = np.flatnonzero(quotes % 2 == 0)  # line breaks that end a record
-    else:  # no quoted fields: every line break ends a record
-        ends = np.arange(len(breaks))
-    cuts: list[int] = []
-    line = 0  # lines before the next piece
-    while True:
-        i = int(np.searchsorted(ends, line + lines - 1))
-        if i == len(ends):
-            return cuts
-        cuts.append(int(breaks[ends[i]]) + 1)
-        line = int(ends[i]) + 1
-
-
-_NEWLINE, _QUOTE = ord("\n"), ord('"')
 
 
 @dataclass

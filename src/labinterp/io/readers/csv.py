@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from labinterp import catalogue
@@ -22,6 +23,7 @@ from labinterp.dates import complete_context
 from labinterp.errors import ReadError, UnknownAnalyteError
 from labinterp.io.readers.csv_fields import decode_keeping_utf8, detect_delimiter, read_fields
 from labinterp.io.readers.csv_headers import map_headers, warn_unused
+from labinterp.io.readers.csv_records import Layout
 from labinterp.io.readers.source import load_source
 
 __all__ = ["HEADER_ALIASES", "apply_code_map", "parse_csv", "read_csv"]
@@ -45,7 +47,6 @@ class _HeaderSynonyms(Mapping[str, str]):
 HEADER_ALIASES: Mapping[str, str] = _HeaderSynonyms()
 
 #: The file line of the first data row: a file read in parts warns only for its first part.
-_FIRST_DATA_LINE = 2
 
 _UNIT_IN_HEADER = re.compile(r"^(?P<name>.*?)\s*[\(\[](?P<unit>[^\)\]]+)[\)\]]\s*$")
 
@@ -65,11 +66,10 @@ def _analyte_column(header: str) -> tuple[str, str | None] | None:
 
 
 def _melt_wide(
-    frame: pd.DataFrame, result_columns: dict[str, tuple[str, str | None]], first_line: int = 2
+    frame: pd.DataFrame, result_columns: dict[str, tuple[str, str | None]], lines: np.ndarray
 ) -> pd.DataFrame:
     """Turn one row per sample into one row per result; empty cells are not results."""
     context = [c for c in frame.columns if c not in result_columns]
-    lines = pd.RangeIndex(first_line, len(frame) + first_line).to_numpy()
     frame = frame.assign(source_row=lines)
     parts = []
     for position, (column, (name, unit)) in enumerate(result_columns.items()):
@@ -189,15 +189,15 @@ def read_csv(
         a header is recognised, other columns kept as written, dates parsed,
         ``age_years`` derived from birth and collection dates when absent, and
         ``source_row`` = the 1-based line number in the file (the header is
-        line 1). Wide files add ``source_column``, the header of the result's
-        column.
+        line 1; blank lines and line breaks inside quoted fields are counted).
+        Wide files add ``source_column``, the header of the result's column.
 
     Raises
     ------
     ReadError
-        When the file cannot be opened, decoded or parsed, or has no
-        result-value column (the message names the file and position), or when
-        ``columns`` names a field no column can fill.
+        When the file cannot be opened, decoded or parsed, has a row whose fields
+        do not fit the header, or has no result-value column (the message names the
+        file and position), or when ``columns`` names a field no column can fill.
 
     Warns
     -----
@@ -234,7 +234,9 @@ def parse_csv(
     shape: Literal["auto", "long", "wide"] = "auto",
     code_map: Mapping[str, str] | str | os.PathLike[str] | None = None,
     sex_map: Mapping[str, str] | None = None,
-    first_line: int = 2,
+    first_line: int | None = None,
+    layout: Layout | None = None,
+    report_unused: bool = True,
 ) -> pd.DataFrame:
     """Parse CSV text or bytes; see :func:`read_csv` for the options.
 
@@ -247,9 +249,15 @@ def parse_csv(
     columns, delimiter, encoding, shape, code_map, sex_map
         As for :func:`read_csv`.
     first_line
-        The file line number of the first data row (2 when the text starts with the
-        header; larger for later chunks of a file read in parts). The columns not
-        used for interpretation are named only when it is 2, so once per file.
+        The file's line number of the line after the header, for a text that is the
+        header followed by a later part of the file; ``None`` when the text is the
+        whole file.
+    layout
+        The file's layout decided from its first rows, for a later part of a file
+        read in parts (see :func:`labinterp.io.readers.csv_records.record_layout`).
+    report_unused
+        Whether to name the columns not used for interpretation (a file read in
+        parts names them with its first part only, so once per file).
 
     Returns
     -------
@@ -258,7 +266,8 @@ def parse_csv(
     """
     text, utf8 = _text(data if isinstance(data, bytes) else data.encode("utf-8"), name, encoding)
     sep = delimiter or detect_delimiter(text)
-    frame = read_fields(text, sep, name, utf8)
+    fields = read_fields(text, sep, name, utf8, first_line=first_line, layout=layout)
+    frame = fields.frame
     headers = [str(c) for c in frame.columns]
     header_map = map_headers(headers, columns, name)
     frame = frame.rename(columns=header_map.fields)
@@ -270,7 +279,7 @@ def parse_csv(
     wanted_wide = shape == "wide" or (shape == "auto" and "raw_value" not in frame.columns)
     melted = wanted_wide and bool(wide_columns)
     if melted:
-        frame = _melt_wide(frame, wide_columns, first_line)
+        frame = _melt_wide(frame, wide_columns, fields.lines)
     elif "raw_value" not in frame.columns or shape == "wide":
         raise ReadError(
             f"{name}, line 1: no result-value column was recognised; name it "
@@ -279,16 +288,14 @@ def parse_csv(
             "('Kreatinin (µmol/L)')."
         )
     else:
-        # 1-based physical line numbers assume one line per record (no embedded newlines).
-        lines = pd.RangeIndex(first_line, len(frame) + first_line).to_numpy()
-        frame.insert(0, "source_row", lines)
+        frame.insert(0, "source_row", fields.lines)
     if "lab_reference_text" not in frame.columns and (
         {"lab_reference_low", "lab_reference_high"} & set(frame.columns)
     ):
         frame["lab_reference_text"] = _joined_limits(frame)
     if code_map is not None:
         frame = apply_code_map(frame, code_map)
-    if first_line == _FIRST_DATA_LINE:  # the file's first part: once per read, not per batch
+    if report_unused:
         warn_unused(header_map, header_map.unused(headers, wide_columns if melted else ()))
     return complete_context(frame, sex_map=sex_map)
 

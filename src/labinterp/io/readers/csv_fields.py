@@ -1,27 +1,42 @@
 """CSV bytes to a frame of text fields: the encoding, the delimiter and the field reader.
 
 The steps below the CSV reader (:mod:`labinterp.io.readers.csv`) that the streamed
-reader (:mod:`labinterp.stream`) also uses: it decodes and sniffs a file's start once
-and reads the rest in pieces.
+reader (:mod:`labinterp.stream`) also uses: it decodes and sniffs a file's start once,
+cuts the rest into pieces where records end
+(:func:`labinterp.io.readers.csv_records.record_breaks`) and reads each piece with the
+layout of the file's first rows.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from labinterp.errors import ReadError
+from labinterp.io.readers.csv_records import (
+    Header,
+    Layout,
+    header_record,
+    is_blank,
+    one_line_records,
+    record_layout,
+    record_starts,
+    unreadable_record,
+)
 
 __all__ = [
     "SNIFF_CHARS",
+    "Fields",
     "decode",
     "decode_keeping_utf8",
     "detect_delimiter",
     "read_fields",
     "read_fields_arrow",
+    "read_fields_csv",
 ]
 
 #: How much of the text the delimiter is guessed from (its first 50 lines at most).
@@ -88,7 +103,7 @@ def detect_delimiter(text: str) -> str:
 
     Python's :class:`csv.Sniffer` decides from the first 50 whole lines of the first
     :data:`SNIFF_CHARS` characters; when it cannot, the delimiter that occurs most in
-    the header line is taken, and ``,`` when none does.
+    the header line (the first line that is not blank) is taken, and ``,`` when none does.
 
     Parameters
     ----------
@@ -113,104 +128,141 @@ def detect_delimiter(text: str) -> str:
     try:
         return csv.Sniffer().sniff(sample, delimiters=";,\t|").delimiter
     except csv.Error:
-        header = text.splitlines()[0] if text else ""
+        header = next((line for line in lines if line.strip()), "")
         counts = {d: header.count(d) for d in (";", "\t", ",", "|")}
         best = max(counts, key=lambda d: counts[d])
         return best if counts[best] else ","
 
 
-def read_fields(text: str, sep: str, name: str, utf8: bytes | None = None) -> pd.DataFrame:
-    """Read CSV text into a frame of text fields, empty fields missing.
+class Fields(NamedTuple):
+    """The data rows of a CSV text as text columns, and the line each row starts on."""
 
-    Arrow's multi-threaded reader reads well-formed files; anything it refuses (ragged
-    rows, a header with repeated or empty names, one column, a carriage return that
-    ends no line, a delimiter of several characters) is read by pandas, which also
-    words the error for a file that cannot be read. A property test holds Arrow's
-    reading equal to that of Python's csv module wherever Arrow's reader is used.
+    #: One text column per header name (pandas' names for repeated or empty ones),
+    #: empty fields missing.
+    frame: pd.DataFrame
+    #: The 1-based line of the file where each row's record starts.
+    lines: np.ndarray
+
+
+def read_fields(
+    text: str,
+    sep: str,
+    name: str,
+    utf8: bytes | None = None,
+    *,
+    first_line: int | None = None,
+    layout: Layout | None = None,
+) -> Fields:
+    """Read CSV text into text fields, empty fields missing, with each row's line.
+
+    Records are read as Python's csv module reads them (:func:`read_fields_csv`).
+    Arrow's multi-threaded reader reads them faster where it reads the same
+    (:func:`read_fields_arrow`): it declines, and the csv module reads, a file with
+    rows that do not fit the layout, a header that repeats a name or leaves one empty
+    (named as pandas names them), a carriage return that ends no CRLF, a quoted field
+    left open, one column, or a delimiter that is not ASCII. Blank lines (and lines of
+    white space) are not records. Property tests hold both readers equal to Python's
+    csv module.
 
     Parameters
     ----------
     text
-        The CSV text, header first.
+        The CSV text, header first (blank lines before it are skipped).
     sep
-        The field delimiter.
+        The field delimiter, one character.
     name
         How to name the input in error messages.
     utf8
         ``text`` encoded as UTF-8, when at hand (spares encoding it again).
+    first_line
+        The file's line number of the line after the header record, when ``text`` is
+        the header followed by a later part of the file; ``None`` when ``text`` is the
+        file from its first line.
+    layout
+        The file's layout, when decided from its first rows (a part read later);
+        ``None``: decided from ``text`` (:func:`record_layout`).
 
     Returns
     -------
-    pandas.DataFrame
-        One text column per header name, empty fields missing.
+    Fields
+        The text columns and the 1-based file line where each row starts (the header
+        is on line 1 when the file starts with it).
 
     Raises
     ------
     ReadError
-        When the text is not readable CSV; the message names the line, never a cell.
+        When the text is not readable CSV: a row whose number of fields does not fit
+        the header, a quoted field left open. The message names the line, never a cell.
     """
-    if len(sep) == 1:
-        frame = read_fields_arrow(text, sep, utf8)
-        if frame is not None:
-            return frame
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=sep,
-            dtype=str,
-            keep_default_na=False,
-            na_values=[],
-            skip_blank_lines=True,
-            engine="python" if len(sep) > 1 else "c",
-        )
-    except (pd.errors.ParserError, ValueError) as exc:
-        where = str(exc).split("\n")[0]
-        # pandas' message names the line and the field count, never cell contents.
-        raise ReadError(f"{name}: not a readable CSV file ({where}).") from exc
-    for column in frame.columns:
-        frame[column] = frame[column].replace("", None)
-    return frame
+    if len(sep) != 1:
+        raise ReadError(f"{name}: the delimiter must be one character, not {len(sep)}.")
+    header = header_record(text, sep, name, first_row=layout is None)
+    if header is None:
+        raise ReadError(f"{name}: the file holds no header line.")
+    layout = layout or record_layout(header.fields, header.first_row)
+    shift = 0 if first_line is None else first_line - header.lines - 1
+    fields = _arrow_fields(text, sep, utf8, layout, header, shift=shift)
+    return fields or _csv_fields(text, sep, name, layout, header, shift=shift)
 
 
-def read_fields_arrow(text: str, sep: str, utf8: bytes | None = None) -> pd.DataFrame | None:
-    """Read with Arrow's CSV reader; ``None`` when the file needs pandas' reader.
+def read_fields_arrow(
+    text: str, sep: str, utf8: bytes | None = None, *, layout: Layout | None = None
+) -> pd.DataFrame | None:
+    """Read with Arrow's CSV reader; ``None`` when the file needs the csv module's reader.
+
+    The rows' lines are counted by :mod:`labinterp.io.readers.csv_records`, which reads
+    records as Python's csv module does (``one_line_records`` when every record is one
+    line, else ``record_starts``); Arrow's rows must match them.
 
     Parameters
     ----------
-    text, sep, utf8
+    text, sep, utf8, layout
         As for :func:`read_fields`.
 
     Returns
     -------
     pandas.DataFrame or None
         The fields as Arrow-backed text columns, or ``None`` for a file Arrow's reader
-        would read differently from Python's csv module (see :func:`read_fields`).
+        would read differently from Python's csv module, that breaks the layout, or
+        whose header repeats a name or leaves one empty (see :func:`read_fields`).
     """
+    header = header_record(text, sep, "<text>")
+    if header is None:
+        return None
+    layout = layout or record_layout(header.fields, header.first_row)
+    fields = _arrow_fields(text, sep, utf8, layout, header, shift=0)
+    return None if fields is None else fields.frame
+
+
+def _arrow_fields(
+    text: str, sep: str, utf8: bytes | None, layout: Layout, header: Header, *, shift: int
+) -> Fields | None:
+    """:func:`read_fields_arrow`, with each row's line (in ``text``, plus ``shift``)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    returns = text.count("\r")
-    if returns and returns != text.count("\r\n"):
+    if not sep.isascii():
+        return None
+    names = list(layout.names)
+    if len(names) < 2 or _column_names(layout.names) != names or _TRAILING in names:
+        # In a one-column file a line of spaces is no record; pandas names the columns
+        # of a header that repeats a name or leaves one empty.
+        return None
+    data = text.encode("utf-8") if utf8 is None else utf8
+    if data.find(b"\r") >= 0 and data.count(b"\r") != data.count(b"\r\n"):
         return None  # a carriage return outside a line ending: Arrow reads it differently
-    first = text.lstrip("\r\n").split("\n", 1)[0].rstrip("\r")
-    try:
-        header = next(csv.reader([first], delimiter=sep, quotechar='"'))
-    except (csv.Error, StopIteration):
-        return None
-    if len(header) < 2 or len(set(header)) != len(header) or not all(h.strip() for h in header):
-        # pandas renames repeated and empty names, and in a one-column file skips
-        # lines of white space
-        return None
+    body = len(text[: header.end].encode("utf-8"))
+    columns = [*names, _TRAILING] if layout.fields > len(names) else names
     try:
         table = pacsv.read_csv(
-            io.BytesIO(text.encode("utf-8") if utf8 is None else utf8),
-            read_options=pacsv.ReadOptions(use_threads=True),
+            pa.BufferReader(pa.py_buffer(memoryview(data)[body:])),
+            read_options=pacsv.ReadOptions(use_threads=True, column_names=columns),
             parse_options=pacsv.ParseOptions(
                 delimiter=sep, quote_char='"', double_quote=True, newlines_in_values=True
             ),
             convert_options=pacsv.ConvertOptions(
                 # Large strings: the storage of pandas' Arrow-backed strings (no cast).
-                column_types=dict.fromkeys(header, pa.large_string()),
+                column_types=dict.fromkeys(columns, pa.large_string()),
                 null_values=[""],
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
@@ -218,8 +270,116 @@ def read_fields_arrow(text: str, sep: str, utf8: bytes | None = None) -> pd.Data
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    if table.column_names != header:
-        return None
+    lines = one_line_records(data, body, table.num_rows, sep)
+    if lines is not None:
+        lines = lines + header.lines
+    else:
+        found = record_starts(data, sep)
+        lines = found.lines[found.starts >= body]
+        if found.open_quote or table.num_rows != len(lines):
+            return None
+    if len(columns) > len(names):
+        if table.column(_TRAILING).null_count != table.num_rows:
+            return None
+        table = table.select(names)
+    return Fields(_text_frame(table), lines + shift)
+
+
+def read_fields_csv(text: str, sep: str, name: str, *, layout: Layout | None = None) -> Fields:
+    """Read with Python's csv module, checking every row against the layout.
+
+    Parameters
+    ----------
+    text, sep, name, layout
+        As for :func:`read_fields`.
+
+    Returns
+    -------
+    Fields
+        The fields, with each row's line in ``text``.
+
+    Raises
+    ------
+    ReadError
+        For a row that does not fit the layout (more or fewer fields than the header,
+        or a value after the last column) and a quoted field left open, naming the line.
+    """
+    header = header_record(text, sep, name)
+    if header is None:
+        raise ReadError(f"{name}: the file holds no header line.")
+    layout = layout or record_layout(header.fields, header.first_row)
+    return _csv_fields(text, sep, name, layout, header, shift=0)
+
+
+def _csv_fields(
+    text: str, sep: str, name: str, layout: Layout, header: Header, *, shift: int
+) -> Fields:
+    """:func:`read_fields_csv`, with each row's line (in ``text``, plus ``shift``)."""
+    import pyarrow as pa
+
+    if '"' in text:
+        found = record_starts(text.encode("utf-8", errors="surrogatepass"), sep)
+        if found.open_quote:
+            line = int(found.lines[-1]) + shift
+            raise ReadError(f"{name}, line {line}: a quoted field is never closed.")
+    names = _column_names(layout.names)
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    reader = csv.reader(io.StringIO(text[header.end :], newline=""), delimiter=sep)
+    start = header.lines + 1 + shift
+    try:
+        for row in reader:
+            line, start = start, header.lines + reader.line_num + 1 + shift
+            if is_blank(row):
+                continue
+            _check_row(row, layout, name, line)
+            rows.append(row[: len(names)])
+            lines.append(line)
+    except csv.Error as exc:
+        raise unreadable_record(name, header.lines + reader.line_num + shift, exc) from exc
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+    table = pa.table(
+        [pa.array([v or None for v in c], pa.large_string()) for c in columns], names=names
+    )
+    return Fields(_text_frame(table), np.array(lines, dtype=np.int64))
+
+
+def _check_row(row: list[str], layout: Layout, name: str, line: int) -> None:
+    """Refuse a row that does not fit the layout: no field may move to another column."""
+    columns = len(layout.names)
+    if len(row) != layout.fields:
+        expected = f"the header names {columns} column{'s' * (columns != 1)}"
+        if layout.fields > columns:
+            expected = f"the first row has {layout.fields} ({columns} and an empty one at the end)"
+        raise ReadError(
+            f"{name}, line {line}: {len(row)} fields where {expected}; a field would be "
+            "put in the wrong column, so the file is not read."
+        )
+    if layout.fields > columns and row[-1] != "":
+        raise ReadError(
+            f"{name}, line {line}: a value after the header's {columns} columns, where "
+            "the first row ends in an empty field."
+        )
+
+
+#: Arrow's name for the empty field after the last column (no header name can be it).
+_TRAILING = "\x00trailing field"
+
+
+def _column_names(names: tuple[str, ...]) -> list[str]:
+    """Name columns as pandas does: ``Unnamed: 2`` for an empty name, ``a.1`` for a repeat."""
+    if len(set(names)) == len(names) and all(names):
+        return list(names)
+    line = io.StringIO()
+    csv.writer(line, quoting=csv.QUOTE_ALL).writerow(names)
+    line.seek(0)
+    return [str(c) for c in pd.read_csv(line, dtype=str, nrows=0).columns]
+
+
+def _text_frame(table: object) -> pd.DataFrame:
+    """Turn an Arrow table of large strings into a frame of Arrow-backed text columns."""
     text_type = pd.StringDtype("pyarrow", na_value=np.nan)
-    frame: pd.DataFrame = table.to_pandas(types_mapper=lambda _: text_type)
+    frame: pd.DataFrame = table.to_pandas(  # type: ignore[attr-defined]
+        types_mapper=lambda _: text_type
+    )
     return frame
