@@ -13,6 +13,9 @@ from labinterp.io.readers import csv_fields, csv_records
 
 NORDIC = "Analyse;Resultat;Enhet;Referanseområde;Kjønn\nP-Magnesium;0,82;µmol/L;0,71 - 0,94;K\n"
 
+#: The warning naming columns not used for interpretation (these files have some).
+UNUSED_COLUMNS = "ignore:.*not used for interpretation:labinterp.errors.LabinterpWarning"
+
 
 @pytest.mark.parametrize(
     ("encoding", "prefix"),
@@ -352,7 +355,7 @@ def test_a_row_that_does_not_fit_the_header_is_refused_naming_its_line(
     assert "SECRET" not in str(info.value)
 
 
-@pytest.mark.filterwarnings("ignore:.*not used for interpretation:labinterp.errors.LabinterpWarning")
+@pytest.mark.filterwarnings(UNUSED_COLUMNS)
 @pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
 def test_source_row_is_the_line_where_the_record_starts(newline: str) -> None:
     """Blank lines (before the header too), lines of spaces and quoted line breaks count.
@@ -390,7 +393,7 @@ def test_source_row_is_the_line_where_the_record_starts(newline: str) -> None:
     assert wide[["source_row", "raw_value"]].values.tolist() == [[3, "48"]]
 
 
-@pytest.mark.filterwarnings("ignore:.*not used for interpretation:labinterp.errors.LabinterpWarning")
+@pytest.mark.filterwarnings(UNUSED_COLUMNS)
 def test_a_quote_inside_an_unquoted_field_is_an_ordinary_character() -> None:
     """``5'11"`` and ``x"y`` are text; a quoted field after them keeps its line break."""
     frame = labinterp.read_csv(

@@ -29,6 +29,9 @@ from .conftest import EXAMPLES
 runner = CliRunner()
 EXAMPLES_FUZZ = int(os.environ.get("LABINTERP_FUZZ_EXAMPLES", "150"))
 
+#: The warning naming columns not used for interpretation (these files have some).
+UNUSED_COLUMNS = "ignore:.*not used for interpretation:labinterp.errors.LabinterpWarning"
+
 
 def _grouped_export(path: Path, patients: int = 40) -> Path:
     """Write the Nordic example repeated for many patients, each patient's rows together."""
@@ -307,7 +310,7 @@ def test_a_stray_quote_does_not_split_a_later_record(
     assert inputs["source_row"].astype(int).tolist() == [*range(2, 38), *range(38 + 1, 42 + 1)]
 
 
-@pytest.mark.filterwarnings("ignore:.*not used for interpretation:labinterp.errors.LabinterpWarning")
+@pytest.mark.filterwarnings(UNUSED_COLUMNS)
 @pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
 def test_streamed_source_row_is_the_line_a_record_starts_on(tmp_path: Path, newline: str) -> None:
     """Blank lines (before the header too), quoted line breaks and every batch size.
@@ -366,7 +369,7 @@ def test_a_trailing_delimiter_is_judged_by_the_first_row_in_every_batch(tmp_path
     assert streamed_frame["patient_id"].tolist() == [f"P{n}" for n in range(6)]
 
 
-@pytest.mark.filterwarnings("ignore:.*not used for interpretation:labinterp.errors.LabinterpWarning")
+@pytest.mark.filterwarnings(UNUSED_COLUMNS)
 def test_a_delimiter_records_cannot_be_found_by_is_read_whole(tmp_path: Path) -> None:
     """A delimiter given that is not one ASCII character: the file is one batch."""
     export = tmp_path / "export.csv"
