@@ -154,6 +154,7 @@ def test_completing_twice_changes_nothing() -> None:
 
 REFUSED = [(1958, dates.AGE_LIKE_YEAR), (1900, dates.AGE_LIKE_YEAR), (-1, dates.AGE_OUT_OF_RANGE)]
 REFUSED += [(125.5, dates.AGE_OUT_OF_RANGE), (float("inf"), dates.AGE_OUT_OF_RANGE)]
+REFUSED += [(10**400, dates.AGE_OUT_OF_RANGE)]  # an int beyond a float's range: no OverflowError
 
 
 @pytest.mark.parametrize(("age", "sentence"), REFUSED)

@@ -32,6 +32,7 @@ from labinterp.times import (
     parse_times,
     time_zone,
 )
+from labinterp.values import as_float
 
 __all__ = [
     "AGE_DISAGREES_BIRTH_DATE",
@@ -192,6 +193,8 @@ def _ages(values: pd.Series) -> tuple[pd.Series, npt.NDArray[np.bool_]]:
         return pd.Series(numbers, index=values.index), np.zeros(len(values), dtype=bool)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     distinct = pd.Series(np.asarray(uniques, dtype=object))
+    # an int beyond a float's range is an infinity (then refused), never an OverflowError
+    distinct = distinct.map(lambda v: as_float(v) if type(v) is int else v)
     parsed = pd.to_numeric(distinct, errors="coerce")
     written = distinct.astype("string").str.strip()
     bad = (written.notna() & (written != "") & parsed.isna()).to_numpy(dtype=bool)

@@ -35,6 +35,7 @@ from labinterp.perf import objects
 __all__ = [
     "ParsedColumn",
     "ParsedValue",
+    "as_float",
     "infer_decimal",
     "parse_column",
     "parse_value",
@@ -128,7 +129,7 @@ def parse_value(text: object, decimal: Decimal = "auto") -> ParsedValue:
     if text is None or (isinstance(text, float) and np.isnan(text)) or text is pd.NA:
         return ParsedValue("", np.nan, ReasonCode.UNPARSED_VALUE, "No value was given.")
     if isinstance(text, (int, float, np.integer, np.floating)) and not isinstance(text, bool):
-        return ParsedValue("", _as_float(text))
+        return ParsedValue("", as_float(text))
     raw = _strip(str(text))
     if not raw:
         return ParsedValue("", np.nan, ReasonCode.UNPARSED_VALUE, "No value was given.")
@@ -162,8 +163,14 @@ def parse_value(text: object, decimal: Decimal = "auto") -> ParsedValue:
     return ParsedValue(comparator, float(number.replace(",", ".") + exponent))
 
 
-def _as_float(number: int | float | np.integer[Any] | np.floating[Any]) -> float:
-    """Return a number as a float; one beyond a float's range is an infinity of its sign."""
+def as_float(number: int | float | np.integer[Any] | np.floating[Any]) -> float:
+    """Return a number as a float; one beyond a float's range is an infinity of its sign.
+
+    Examples
+    --------
+    >>> as_float(10**400)
+    inf
+    """
     try:
         return float(number)
     except OverflowError:  # a Python int (or long double) beyond the range of a float

@@ -62,7 +62,7 @@ from labinterp.steps.source import (
 )
 from labinterp.steps.state import CLASSIFIABLE, NOTE_BIT, analyte_number
 from labinterp.units import normalise_unit
-from labinterp.values import parse_value
+from labinterp.values import as_float, parse_value
 from labinterp.vocab import Flag, Status
 
 __all__ = [
@@ -151,6 +151,8 @@ def number(value: Any) -> float:
     """Return a number given as any value (NaN when it is none)."""
     if value is None or isinstance(value, bool):
         return math.nan
+    if isinstance(value, int):  # beyond a float's range: an infinity, refused where checked
+        return as_float(value)
     try:
         return float(value)
     except (TypeError, ValueError):
