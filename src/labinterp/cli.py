@@ -114,9 +114,9 @@ def _column_map(values: list[str] | None) -> dict[str, str]:
     return mapping
 
 
-def _check_column_map(values: list[str] | None) -> list[str] | None:
+def _check_column_map(values: list[str] | None) -> list[str]:
     _column_map(values)
-    return values
+    return list(values or ())  # a list, never None: typer's list conversion takes its len()
 
 
 ColumnOpt = Annotated[

@@ -176,6 +176,8 @@ def read_ucum(text: str, registry: Any) -> Any | None:
             quantity = quantity / registry(per)
     except Exception as exc:  # lark wraps pint's errors for an undefined atom
         raise UnknownUnitError(UNDEFINED_PROBLEM) from exc
+    if not isinstance(quantity, registry.Quantity):  # "1": a plain number in some versions
+        quantity = registry.Quantity(quantity)
     if quantity.magnitude != 1:
         raise UnknownUnitError(FACTOR_PROBLEM)
     return quantity.units
