@@ -115,8 +115,11 @@ def _aliases() -> dict[str, NormalisedUnit]:
     table: dict[str, NormalisedUnit] = {}
     source = resources.files("labinterp") / "data" / "unit_aliases.csv"
     with source.open(encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            table[_alias_key(row["spelling"])] = NormalisedUnit(row["pint"], row["display"])
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        table[_alias_key(row["spelling"])] = NormalisedUnit(row["pint"], row["display"])
+    for row in rows:  # the table's own pint spellings (profiles' reporting units) too
+        table.setdefault(_alias_key(row["pint"]), NormalisedUnit(row["pint"], row["display"]))
     return table
 
 
