@@ -50,6 +50,7 @@ from labinterp.steps.source import (
 from labinterp.steps.state import (
     CODED_COLUMNS,
     NOTE_BIT,
+    STATUS_NUMBER,
     BoolArray,
     FloatArray,
     IntArray,
@@ -377,11 +378,14 @@ def _ranges(run: _Run, rows: Rows, texts: LabTexts, notes: IntArray, outcome: Ou
 def _flag(run: _Run, rows: Rows, ranges: Ranges, outcome: Outcome) -> pd.Categorical[Any]:
     """Flag each open row against its range; record the undecidable; the rest are ok."""
     open_rows = outcome.open()
+    # A row whose range waits for its sex or age is still flagged beyond the critical
+    # limits every band agrees on (only LL or HH).
+    undecided = outcome.number == STATUS_NUMBER[Status.MISSING_CONTEXT.value]
     compared = at_reporting_resolution(
         run.profile, rows.number, rows.value_canonical, rows.scale, rows.offset
     )
     result = flags(
-        np.where(open_rows, compared, np.nan),
+        np.where(open_rows | undecided, compared, np.nan),
         rows.comparator,
         ranges.low,
         ranges.high,
@@ -390,6 +394,7 @@ def _flag(run: _Run, rows: Rows, ranges: Ranges, outcome: Outcome) -> pd.Categor
         ranges.critical_low,
         ranges.critical_high,
         censored=rows.censored,
+        range_known=~undecided,
     )
     undecided = result.indeterminate & open_rows
     partial = undecided & (result.code != len(FLAG_ORDER))  # with a flag

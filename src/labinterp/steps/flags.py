@@ -2,7 +2,8 @@
 
 Boundaries are taken as the range states them (``low_inclusive``,
 ``high_inclusive``). A result strictly below ``critical_low`` is ``LL``; strictly
-above ``critical_high`` is ``HH``.
+above ``critical_high`` is ``HH``. Where the reference range is undecided but the
+critical limits are known (``range_known`` False), only ``LL`` and ``HH`` are given.
 
 Censored values (``<5``, ``>90``) stand for an interval of possible true values.
 The flag is given only when every value in that interval has the same flag:
@@ -120,6 +121,7 @@ def flags(
     critical_high: FloatArray,
     *,
     censored: BoolArray | None = None,
+    range_known: BoolArray | None = None,
 ) -> FlagResult:
     """Compute HL7 0078 flags for results against their ranges.
 
@@ -137,6 +139,10 @@ def flags(
         Critical limits; NaN where none.
     censored
         Where ``comparator`` is not ``""``, when already known (saves comparing text).
+    range_known
+        False where the reference range is undecided (the sex or age it depends on is
+        missing) and only critical limits are known: such a result is flagged ``LL`` or
+        ``HH`` beyond them, and otherwise not at all. ``None``: known everywhere.
 
     Returns
     -------
@@ -198,6 +204,8 @@ def flags(
     )
     usable = has_range & ~np.isnan(value)
     code[~usable] = none
+    if range_known is not None:
+        code[~np.asarray(range_known, dtype=bool) & (code != _LL) & (code != _HH)] = none
     indeterminate = usable & (lo_cat != hi_cat)
     flag = np.array([*FLAG_ORDER, ""], dtype=object)[code]
     return FlagResult(flag=flag, indeterminate=indeterminate, code=code)
@@ -245,12 +253,14 @@ def flag_one(
     high_inclusive: bool,
     critical_low: float | None,
     critical_high: float | None,
+    *,
+    range_known: bool = True,
 ) -> tuple[str, bool]:
     """Compute the flag of one result; the scalar twin of :func:`flags`.
 
     Clinic software interprets one result at a time, where array set-up would cost
     more than the work. The rules are those of :func:`flags` (a property test checks
-    that both agree on random inputs).
+    that both agree on random inputs); ``range_known`` is as there.
 
     Returns
     -------
@@ -285,7 +295,10 @@ def flag_one(
     else:
         lo_cat = hi_cat = exact
     if lo_cat == hi_cat:
-        return FLAG_ORDER[lo_cat], False
+        critical = lo_cat in (_LL, _HH)
+        return (FLAG_ORDER[lo_cat] if range_known or critical else ""), False
+    if not range_known:
+        return "", True
     if lo_cat <= _L and hi_cat <= _L:
         return "L", True
     if lo_cat >= _H and hi_cat >= _H:

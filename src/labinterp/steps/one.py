@@ -294,8 +294,11 @@ def _flag_result(row: Result, reference_text: Any, ctx: Context) -> None:
     compared = at_reporting_resolution_one(
         ctx.profile, row.analyte, row.value_canonical, row.scale, row.offset
     )
+    # A result whose range waits for its sex or age is still flagged beyond the
+    # critical limits every band agrees on (only LL or HH).
+    undecided = row.status == Status.MISSING_CONTEXT.value
     flag, indeterminate = flag_one(
-        compared if row.status is None else math.nan,
+        compared if row.status is None or undecided else math.nan,
         row.comparator,
         row.low,
         row.high,
@@ -303,6 +306,7 @@ def _flag_result(row: Result, reference_text: Any, ctx: Context) -> None:
         row.high_inclusive,
         row.critical_low,
         row.critical_high,
+        range_known=not undecided,
     )
     row.flag = flag
     if indeterminate and row.status is None:

@@ -3,12 +3,14 @@
 A lab range text is read once per distinct (text, analyte, unit factor); the catalogue
 choice is made once per (analyte, sex, age band, lab range used) group with
 :func:`choose_catalogue_range`, which the single-result path calls too. Where the lab's
-range was used, only the catalogue's critical limits are taken.
+range was used, only the catalogue's critical limits are taken. Where the sex or age
+is missing, a critical limit every catalogue row that could apply agrees on is still
+taken (the range stays undecided): see :func:`agreed_critical_limits`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +20,7 @@ import pandas as pd
 
 from labinterp.catalogue import RangeCatalogue
 from labinterp.errors import ReasonCode, UnitError
+from labinterp.models import ReferenceRange
 from labinterp.perf import factorize_rows, objects
 from labinterp.range_text import LabRange, parse_range_text
 from labinterp.steps.convert import affine_or_nan
@@ -33,14 +36,16 @@ from labinterp.steps.state import (
     analyte_names,
     present,
 )
-from labinterp.units import conversion
+from labinterp.units import Affine, conversion
 
 __all__ = [
     "CATALOGUE_CRITICAL",
+    "CRITICAL_CITATION",
     "LAB_CITATION",
     "CatalogueChoice",
     "People",
     "Ranges",
+    "agreed_critical_limits",
     "catalogue_ranges",
     "choose_catalogue_range",
     "lab_range",
@@ -223,6 +228,9 @@ _NO_REFERENCE = (
 
 LAB_CITATION = "reference range supplied by the laboratory"
 
+#: Where a citation names the source of the critical limits apart from the range's.
+CRITICAL_CITATION = "critical limits"
+
 
 @dataclass(frozen=True)
 class CatalogueChoice:
@@ -254,6 +262,11 @@ def choose_catalogue_range(
     range was used, only the first covering row with critical limits counts, for its
     critical limits (the lab's range text carries none).
 
+    When no row covers the result because its sex or age is unknown, a critical limit
+    is still taken where every row that could apply (every sex when the sex is
+    unknown, every age band when the age is unknown) states the same limit; see
+    :func:`agreed_critical_limits`. The reference range itself stays undecided.
+
     Parameters
     ----------
     cat
@@ -273,6 +286,7 @@ def choose_catalogue_range(
     """
     has_sex, has_age = sex != "", not np.isnan(age)
     missing_sex = missing_age = False
+    possible: list[tuple[ReferenceRange, Affine]] = []
     for spec in cat.for_analyte(name):
         try:
             affine = conversion(spec.unit, to_unit, name)
@@ -282,6 +296,8 @@ def choose_catalogue_range(
         if not lab_used and ((spec.sex != "any" and not has_sex) or (needs_age and not has_age)):
             missing_sex |= spec.sex != "any" and not has_sex
             missing_age |= not missing_sex
+        if _could_apply(spec, sex, age):
+            possible.append((spec, affine))
         covered = (
             (spec.sex == "any" or sex == spec.sex)
             and (spec.age_min is None or (has_age and age >= spec.age_min))
@@ -297,7 +313,7 @@ def choose_catalogue_range(
             return CatalogueChoice(
                 critical_low=critical_low,
                 critical_high=critical_high,
-                citation=f"{LAB_CITATION}; critical limits: {spec.source}, {spec.locator}",
+                citation=f"{LAB_CITATION}; {CRITICAL_CITATION}: {spec.source}, {spec.locator}",
                 critical_note=True,
             )
         return CatalogueChoice(
@@ -311,12 +327,86 @@ def choose_catalogue_range(
             citation=f"{spec.source}, {spec.locator}",
         )
     if lab_used:
-        return CatalogueChoice()
-    if missing_sex:
-        return CatalogueChoice(problem=(ReasonCode.MISSING_CONTEXT, _NEEDS_SEX))
-    if missing_age:
-        return CatalogueChoice(problem=(ReasonCode.MISSING_CONTEXT, _NEEDS_AGE))
-    return CatalogueChoice(problem=(ReasonCode.NO_REFERENCE, _NO_REFERENCE))
+        problem = None
+    elif missing_sex or missing_age:
+        problem = (ReasonCode.MISSING_CONTEXT, _NEEDS_SEX if missing_sex else _NEEDS_AGE)
+    else:
+        return CatalogueChoice(problem=(ReasonCode.NO_REFERENCE, _NO_REFERENCE))
+    if has_sex and has_age:  # every row that could apply covers the result: none has limits
+        return CatalogueChoice(problem=problem)
+    return _critical_only(possible, lab_used=lab_used, problem=problem)
+
+
+def _critical_only(
+    possible: Sequence[tuple[ReferenceRange, Affine]],
+    *,
+    lab_used: bool,
+    problem: tuple[ReasonCode, str] | None,
+) -> CatalogueChoice:
+    """Return the critical limits every possible row agrees on, without a range."""
+    critical_low, critical_high, cited = agreed_critical_limits(possible)
+    if cited is None:
+        return CatalogueChoice(problem=problem)
+    return CatalogueChoice(
+        critical_low=critical_low,
+        critical_high=critical_high,
+        citation=f"{LAB_CITATION}; {cited}" if lab_used else cited,
+        critical_note=lab_used,
+        problem=problem,
+    )
+
+
+def _could_apply(spec: ReferenceRange, sex: str, age: float) -> bool:
+    """Whether a catalogue row could apply to a result: it covers what is known."""
+    known_age = not np.isnan(age)
+    return (
+        (spec.sex == "any" or sex in ("", spec.sex))
+        and (spec.age_min is None or not known_age or age >= spec.age_min)
+        and (spec.age_max is None or not known_age or age < spec.age_max)
+    )
+
+
+def _same(value: float) -> float | None:
+    """Return a limit as a key where equal limits meet (NaN, no limit: ``None``)."""
+    return None if np.isnan(value) else float(f"{value:.12g}")
+
+
+def agreed_critical_limits(
+    rows: Sequence[tuple[ReferenceRange, Affine]],
+) -> tuple[float, float, str | None]:
+    """Return the critical limits every given catalogue row states alike, and their citation.
+
+    Each limit is taken on its own: the lower limit where every row has the same
+    lower limit, the upper likewise; a row without a limit disagrees with one that has
+    it. The citation names each source the limits came from (its first row's locator).
+
+    Parameters
+    ----------
+    rows
+        The catalogue rows that could apply to a result, each with the conversion of
+        its unit to the reporting unit.
+
+    Returns
+    -------
+    (float, float, str or None)
+        The lower and upper critical limit (NaN: none agreed) and the citation
+        (``None`` when no limit is agreed).
+    """
+    lows = {_same(affine_or_nan(affine, spec.critical_low)) for spec, affine in rows}
+    highs = {_same(affine_or_nan(affine, spec.critical_high)) for spec, affine in rows}
+    low = lows.pop() if len(lows) == 1 else None
+    high = highs.pop() if len(highs) == 1 else None
+    if low is None and high is None:
+        return np.nan, np.nan, None
+    first: dict[str, str] = {}
+    for spec, _ in rows:
+        first.setdefault(spec.source, spec.locator)
+    sources = "; ".join(f"{source}, {locator}" for source, locator in first.items())
+    return (
+        np.nan if low is None else low,
+        np.nan if high is None else high,
+        f"{CRITICAL_CITATION}, the same in every band that could apply: {sources}",
+    )
 
 
 def _age_bands(cat: RangeCatalogue, number: IntArray, age: FloatArray) -> npt.NDArray[np.int64]:
