@@ -336,7 +336,12 @@ _HEAD: tuple[Column, ...] = (
     _F("critical_low", "ranges", "Critical lower limit: strictly below is LL."),
     _F("critical_high", "ranges", "Critical upper limit: strictly above is HH."),
     _C("reference_source", "ranges", "lab (the lab's own range) or catalogue:<name>."),
-    _C("reference_citation", "ranges", "Source key and locator of the range used."),
+    _C(
+        "reference_citation",
+        "ranges",
+        "Source key and locator of the range used; after 'critical limits', the source of "
+        "critical limits taken from the catalogue beside the lab's range or without a range.",
+    ),
     replace(_C("flag", "flags", "HL7 0078 flag; empty when none.", "", "flag"), ordered=True),
     _B(
         "agrees_with_lab",
