@@ -251,3 +251,40 @@ def test_cli_translated_output(tmp_path, lang: str) -> None:
     assert result.exit_code == 0, result.output
     text = pd.read_csv(out)["explanation"].dropna().iloc[0]
     assert any(e.text in text for e in catalogue.text_catalogue(lang).values())
+
+
+def _catalogue_text(lang: str) -> dict[str, dict]:
+    with (TEXT_DIR / f"{lang}.toml").open("rb") as fh:
+        return _leaves(tomllib.load(fh))
+
+
+#: Magnesium entries whose clinician text states where body magnesium is.
+MG_DISTRIBUTION_KEYS = ("magnesium.about", "magnesium.flag.N", "caveat.mg_serum_fraction")
+#: "extracellular" in each language (Jahnen-Dechent2012: about 1 % of body Mg).
+EXTRACELLULAR = {"en": "extracellular", "nb": "ekstracellulært", "sv": "extracellulärt"}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("key", MG_DISTRIBUTION_KEYS)
+def test_mg_clinician_text_one_percent_is_extracellular(lang: str, key: str) -> None:
+    """About 1 % of body Mg is extracellular, about 0.3 % in serum (Jahnen-Dechent2012, Elin1987).
+
+    Serum is never said to hold 1 % of body magnesium.
+    """
+    entry = _catalogue_text(lang)[f"{key}.clinician"]
+    text = entry["text"]
+    assert EXTRACELLULAR[lang] in text
+    assert "0.3 %" in text or "0,3 %" in text
+    wrong = ("serum holds about 1 %", "serum inneholder ca. 1 %", "serum innehåller omkring 1 %")
+    assert not any(w in text for w in wrong)
+    assert not text.startswith(("Serum Mg reflects about 1", "S-Mg"))
+    assert {"Jahnen-Dechent2012", "Elin1987"} <= set(entry["sources"])
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("key", ["magnesium.about", "caveat.mg_serum_fraction"])
+def test_mg_patient_text_keeps_one_percent_outside_cells(lang: str, key: str) -> None:
+    """The patient texts place the 1 % in the blood and other body fluids, not in serum alone."""
+    text = _catalogue_text(lang)[f"{key}.patient"]["text"]
+    assert "1 %" in text
+    assert "serum" not in text.lower()
