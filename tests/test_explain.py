@@ -288,3 +288,49 @@ def test_mg_patient_text_keeps_one_percent_outside_cells(lang: str, key: str) ->
     text = _catalogue_text(lang)[f"{key}.patient"]["text"]
     assert "1 %" in text
     assert "serum" not in text.lower()
+
+
+#: "age and sex" in each language; the bedside Schwartz equation uses neither (Schwartz2009).
+AGE_AND_SEX = {"en": "age and sex", "nb": "alder og kjønn", "sv": "ålder och kön"}
+HEIGHT = {"en": "height", "nb": "høyde", "sv": "längd"}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_equation_caveat_says_schwartz_uses_creatinine_and_height(lang: str) -> None:
+    """The equation caveat does not say every eGFR is based on creatinine, age and sex.
+
+    Bedside Schwartz (Schwartz2009) is eGFR = 0.413 × height / creatinine: no sex, no age.
+    """
+    entries = _catalogue_text(lang)
+    caveat = entries["caveat.egfr_equation.patient"]
+    creatinine = "creatinine" if lang == "en" else "kreatinin"
+    assert f"{creatinine}, {AGE_AND_SEX[lang]}" not in caveat["text"]
+    assert "Schwartz" in caveat["text"] and HEIGHT[lang] in caveat["text"]
+    assert "Schwartz2009" in caveat["sources"]
+    for audience in AUDIENCES:
+        name = entries[f"equation.egfr_schwartz_bedside.{audience}"]["text"]
+        assert HEIGHT[lang] in name and AGE_AND_SEX[lang] not in name
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_schwartz_row_explanation_does_not_claim_sex(lang: str) -> None:
+    """A child's derived bedside-Schwartz eGFR is never described as based on sex."""
+    rows = pd.DataFrame(
+        [
+            {
+                "analyte": "creatinine",
+                "raw_value": "45",
+                "raw_unit": "umol/L",
+                "sex": "K",
+                "age_years": 8,
+                "height_cm": 128,
+            }
+        ]
+    )
+    out = labinterp.interpret(rows, lang=lang)
+    derived = out[out["status"] == "derived"]
+    assert derived["equation"].tolist() == ["egfr_schwartz_bedside"]
+    caveats = str(derived["caveats"].iloc[0])
+    assert "Schwartz" in caveats
+    assert f"kreatinin, {AGE_AND_SEX[lang]}" not in caveats
+    assert f"creatinine, {AGE_AND_SEX[lang]}" not in caveats
