@@ -334,3 +334,36 @@ def test_schwartz_row_explanation_does_not_claim_sex(lang: str) -> None:
     assert "Schwartz" in caveats
     assert f"kreatinin, {AGE_AND_SEX[lang]}" not in caveats
     assert f"creatinine, {AGE_AND_SEX[lang]}" not in caveats
+
+
+AGE_WORD = {"en": "age", "nb": "alder", "sv": "ålder"}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_cystatin_c_text_matches_age_partitioned_ranges(lang: str) -> None:
+    """Cystatin C texts say the intervals depend on age, as the catalogue's ranges do.
+
+    The clinician text quotes the catalogue's own bands (Unilabs_CystatinC, Mayo_CSTCE).
+    """
+    ranges = pd.concat(
+        pd.read_csv(ROOT / "reference_ranges" / name / "ranges.csv") for name in ("nordic", "us")
+    )
+    cys = ranges[ranges["analyte"] == "cystatin_c"]
+    assert cys["age_min"].nunique() > 2  # the catalogue partitions cystatin C by age
+    entries = _catalogue_text(lang)
+    clinician = entries["cystatin_c.about.clinician"]["text"]
+    patient = entries["cystatin_c.about.patient"]["text"]
+    assert "< 5 %" not in clinician
+    assert AGE_WORD[lang] in patient.lower() and AGE_WORD[lang] in clinician.lower()
+    sep = "." if lang == "en" else ","
+    for source, age_min in (
+        ("Unilabs_CystatinC", 1),
+        ("Unilabs_CystatinC", 70),
+        ("Mayo_CSTCE", 50),
+    ):
+        band = cys[(cys["source"] == source) & (cys["age_min"] == age_min)].iloc[0]
+        low, high = (f"{v:.2f}".replace(".", sep) for v in (band["low"], band["high"]))
+        assert f"{low}–{high}" in clinician
+    assert {"Unilabs_CystatinC", "Mayo_CSTCE"} <= set(
+        entries["cystatin_c.about.clinician"]["sources"]
+    )
