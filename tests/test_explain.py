@@ -367,3 +367,35 @@ def test_cystatin_c_text_matches_age_partitioned_ranges(lang: str) -> None:
     assert {"Unilabs_CystatinC", "Mayo_CSTCE"} <= set(
         entries["cystatin_c.about.clinician"]["sources"]
     )
+
+
+def test_swedish_texts_do_not_speak_of_norway() -> None:
+    """Swedish readers are not told about Norwegian laboratories or Norway's criteria.
+
+    Swedish laboratories report P-Magnesium, so no Swedish text writes S-Mg.
+    """
+    for key, entry in _catalogue_text("sv").items():
+        text = entry["text"].lower()
+        assert not any(word in text for word in ("norsk", "norska", "norge", "norway")), key
+        assert "s-mg" not in text, key
+
+
+def test_swedish_hba1c_diagnosis_cites_swedish_source() -> None:
+    """HbA1c >= 48 mmol/mol is a diagnostic criterion for adults in Sweden since 2014.
+
+    Source: Lakartidningen2013_HbA1cDiagnos (decision of Svensk förening för diabetologi).
+    """
+    entry = _catalogue_text("sv")["category.HbA1c_Nordic_IFCC.diabetes_range.clinician"]
+    assert "≥ 48 mmol/mol" in entry["text"] and "Sverige" in entry["text"]
+    assert "Lakartidningen2013_HbA1cDiagnos" in entry["sources"]
+
+
+def test_norwegian_texts_make_no_swedish_claims_as_norwegian() -> None:
+    """Norwegian texts name Sweden only where they attribute a Swedish source as Swedish."""
+    for key, entry in _catalogue_text("nb").items():
+        text = entry["text"].lower()
+        if "sverige" in text or "svensk" in text:
+            assert "i sverige" in text or "svensk preparatomtale" in text, key
+        if "i sverige" in text:
+            assert "Lakartidningen2013_HbA1cDiagnos" in entry["sources"], key
+        assert "p-mg" not in text, key
