@@ -251,3 +251,151 @@ def test_cli_translated_output(tmp_path, lang: str) -> None:
     assert result.exit_code == 0, result.output
     text = pd.read_csv(out)["explanation"].dropna().iloc[0]
     assert any(e.text in text for e in catalogue.text_catalogue(lang).values())
+
+
+def _catalogue_text(lang: str) -> dict[str, dict]:
+    with (TEXT_DIR / f"{lang}.toml").open("rb") as fh:
+        return _leaves(tomllib.load(fh))
+
+
+#: Magnesium entries whose clinician text states where body magnesium is.
+MG_DISTRIBUTION_KEYS = ("magnesium.about", "magnesium.flag.N", "caveat.mg_serum_fraction")
+#: "extracellular" in each language (Jahnen-Dechent2012: about 1 % of body Mg).
+EXTRACELLULAR = {"en": "extracellular", "nb": "ekstracellulært", "sv": "extracellulärt"}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("key", MG_DISTRIBUTION_KEYS)
+def test_mg_clinician_text_one_percent_is_extracellular(lang: str, key: str) -> None:
+    """About 1 % of body Mg is extracellular, about 0.3 % in serum (Jahnen-Dechent2012, Elin1987).
+
+    Serum is never said to hold 1 % of body magnesium.
+    """
+    entry = _catalogue_text(lang)[f"{key}.clinician"]
+    text = entry["text"]
+    assert EXTRACELLULAR[lang] in text
+    assert "0.3 %" in text or "0,3 %" in text
+    wrong = ("serum holds about 1 %", "serum inneholder ca. 1 %", "serum innehåller omkring 1 %")
+    assert not any(w in text for w in wrong)
+    assert not text.startswith(("Serum Mg reflects about 1", "S-Mg"))
+    assert {"Jahnen-Dechent2012", "Elin1987"} <= set(entry["sources"])
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("key", ["magnesium.about", "caveat.mg_serum_fraction"])
+def test_mg_patient_text_keeps_one_percent_outside_cells(lang: str, key: str) -> None:
+    """The patient texts place the 1 % in the blood and other body fluids, not in serum alone."""
+    text = _catalogue_text(lang)[f"{key}.patient"]["text"]
+    assert "1 %" in text
+    assert "serum" not in text.lower()
+
+
+#: "age and sex" in each language; the bedside Schwartz equation uses neither (Schwartz2009).
+AGE_AND_SEX = {"en": "age and sex", "nb": "alder og kjønn", "sv": "ålder och kön"}
+HEIGHT = {"en": "height", "nb": "høyde", "sv": "längd"}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_equation_caveat_says_schwartz_uses_creatinine_and_height(lang: str) -> None:
+    """The equation caveat does not say every eGFR is based on creatinine, age and sex.
+
+    Bedside Schwartz (Schwartz2009) is eGFR = 0.413 × height / creatinine: no sex, no age.
+    """
+    entries = _catalogue_text(lang)
+    caveat = entries["caveat.egfr_equation.patient"]
+    creatinine = "creatinine" if lang == "en" else "kreatinin"
+    assert f"{creatinine}, {AGE_AND_SEX[lang]}" not in caveat["text"]
+    assert "Schwartz" in caveat["text"] and HEIGHT[lang] in caveat["text"]
+    assert "Schwartz2009" in caveat["sources"]
+    for audience in AUDIENCES:
+        name = entries[f"equation.egfr_schwartz_bedside.{audience}"]["text"]
+        assert HEIGHT[lang] in name and AGE_AND_SEX[lang] not in name
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_schwartz_row_explanation_does_not_claim_sex(lang: str) -> None:
+    """A child's derived bedside-Schwartz eGFR is never described as based on sex."""
+    rows = pd.DataFrame(
+        [
+            {
+                "analyte": "creatinine",
+                "raw_value": "45",
+                "raw_unit": "umol/L",
+                "sex": "K",
+                "age_years": 8,
+                "height_cm": 128,
+            }
+        ]
+    )
+    out = labinterp.interpret(rows, lang=lang)
+    derived = out[out["status"] == "derived"]
+    assert derived["equation"].tolist() == ["egfr_schwartz_bedside"]
+    caveats = str(derived["caveats"].iloc[0])
+    assert "Schwartz" in caveats
+    assert f"kreatinin, {AGE_AND_SEX[lang]}" not in caveats
+    assert f"creatinine, {AGE_AND_SEX[lang]}" not in caveats
+
+
+AGE_WORD = {"en": "age", "nb": "alder", "sv": "ålder"}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_cystatin_c_text_matches_age_partitioned_ranges(lang: str) -> None:
+    """Cystatin C texts say the intervals depend on age, as the catalogue's ranges do.
+
+    The clinician text quotes the catalogue's own bands (Unilabs_CystatinC, Mayo_CSTCE).
+    """
+    ranges = pd.concat(
+        pd.read_csv(ROOT / "reference_ranges" / name / "ranges.csv") for name in ("nordic", "us")
+    )
+    cys = ranges[ranges["analyte"] == "cystatin_c"]
+    assert cys["age_min"].nunique() > 2  # the catalogue partitions cystatin C by age
+    entries = _catalogue_text(lang)
+    clinician = entries["cystatin_c.about.clinician"]["text"]
+    patient = entries["cystatin_c.about.patient"]["text"]
+    assert "< 5 %" not in clinician
+    assert AGE_WORD[lang] in patient.lower() and AGE_WORD[lang] in clinician.lower()
+    sep = "." if lang == "en" else ","
+    for source, age_min in (
+        ("Unilabs_CystatinC", 1),
+        ("Unilabs_CystatinC", 70),
+        ("Mayo_CSTCE", 50),
+    ):
+        band = cys[(cys["source"] == source) & (cys["age_min"] == age_min)].iloc[0]
+        low, high = (f"{v:.2f}".replace(".", sep) for v in (band["low"], band["high"]))
+        assert f"{low}–{high}" in clinician
+    assert {"Unilabs_CystatinC", "Mayo_CSTCE"} <= set(
+        entries["cystatin_c.about.clinician"]["sources"]
+    )
+
+
+def test_swedish_texts_do_not_speak_of_norway() -> None:
+    """Swedish readers are not told about Norwegian laboratories or Norway's criteria.
+
+    Swedish laboratories report P-Magnesium, so no Swedish text writes S-Mg.
+    """
+    for key, entry in _catalogue_text("sv").items():
+        text = entry["text"].lower()
+        assert not any(word in text for word in ("norsk", "norska", "norge", "norway")), key
+        assert "s-mg" not in text, key
+
+
+def test_swedish_hba1c_diagnosis_cites_swedish_source() -> None:
+    """HbA1c >= 48 mmol/mol is a diagnostic criterion for adults in Sweden since 2014.
+
+    Source: Lakartidningen2013_HbA1cDiagnos (decision of Svensk förening för diabetologi).
+    """
+    entry = _catalogue_text("sv")["category.HbA1c_Nordic_IFCC.diabetes_range.clinician"]
+    assert "≥ 48 mmol/mol" in entry["text"] and "Sverige" in entry["text"]
+    assert "Lakartidningen2013_HbA1cDiagnos" in entry["sources"]
+
+
+def test_norwegian_texts_make_no_swedish_claims_as_norwegian() -> None:
+    """Norwegian texts name Sweden only where they attribute a Swedish source as Swedish."""
+    for key, entry in _catalogue_text("nb").items():
+        text = entry["text"].lower()
+        if "sverige" in text or "svensk" in text:
+            assert "i sverige" in text or "svensk preparatomtale" in text, key
+        if "i sverige" in text:
+            assert "Lakartidningen2013_HbA1cDiagnos" in entry["sources"], key
+        assert "p-mg" not in text, key
