@@ -381,12 +381,19 @@ class Rule(_Frozen):
 
     Every condition given must hold; ``with`` (flattened into ``with_analyte``,
     ``with_flags`` and ``with_below``) asks for another result of the same sample set.
+    ``direction`` is the way the caveat says the value is pushed (``"low"``: made lower,
+    ``"high"``: made higher): the caveat is never attached to a result flagged the other
+    way (``H``/``HH`` for ``"low"``, ``L``/``LL`` for ``"high"``). ``compared`` asks
+    whether the value was read and compared with a range (not, for example, an
+    ``implausible_value`` or ``incompatible_unit`` row).
     """
 
     id: str
     sources: tuple[str, ...]
     analyte: str | None = None
     flags: tuple[str, ...] = ()
+    direction: Literal["low", "high"] | None = None
+    compared: bool | None = None
     derived: bool | None = None
     age_outside: tuple[float, float] | None = None
     months: tuple[int, ...] = ()
