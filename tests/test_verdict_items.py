@@ -155,3 +155,105 @@ def test_indeterminate_rows_were_compared() -> None:
     )
     assert finding.status.value == "indeterminate"
     assert any(COMPARED in c for c in finding.caveats)
+
+
+# --- race-adjusted eGFR is kept, not flagged or staged ----------------------------------
+
+MAN = {"sex": "M", "age_years": 50, "patient_id": "p", "collected_at": "2024-06-01T08:00"}
+BLACK_MDRD = "48643-1"  # GFR/1.73 sq M predicted among blacks (MDRD), NLM flowsheet
+BLACK_CKD_EPI = "88293-6"  # GFR/1.73 sq M predicted among blacks (CKD-EPI)
+
+
+@pytest.mark.parametrize(
+    "identity",
+    [
+        {"source_code": BLACK_MDRD},
+        {"source_code": BLACK_CKD_EPI},
+        {"source_name": "GFR Est MDRD Afric American"},
+        {"analyte": "egfr", "source_code": BLACK_MDRD},
+    ],
+)
+def test_race_adjusted_egfr_is_kept_but_not_flagged_or_staged(identity: dict[str, str]) -> None:
+    """No race in eGFR (Inker2021; Delgado2021): the row stays, with a reason, unflagged."""
+    rows = [
+        {
+            **MAN,
+            **identity,
+            "raw_value": "25",
+            "raw_unit": "mL/min/1.73m2",
+            "lab_reference_text": ">60",
+        },
+        {**MAN, "analyte": "magnesium", "raw_value": "1.30", "raw_unit": "mmol/L"},
+    ]
+    out = labinterp.interpret(pd.DataFrame(rows), profile="us")
+    assert len(out) == 2
+    row = out.iloc[0]
+    assert row["analyte"] == "egfr" and row["status"] == "race_adjusted"
+    assert row["value_canonical"] == 25.0  # kept as sent
+    assert pd.isna(row["flag"]) and pd.isna(row["scheme"]) and pd.isna(row["category"])
+    assert "adjustment for race" in row["problem"]
+    # Another result does not read it as a kidney function (mg_kidney needs eGFR < 30).
+    assert out.iloc[1]["flag"] in ("H", "HH")
+    assert "mg_kidney" not in str(out.iloc[1]["caveat_rules"])
+    nb = labinterp.interpret(pd.DataFrame(rows), profile="us", lang="nb")
+    assert "justering for rase" in nb.iloc[0]["problem"]
+
+
+def test_race_adjusted_egfr_single_path() -> None:
+    """interpret_one and interpret_panel say the same as the frame path."""
+    finding = labinterp.interpret_one(
+        BLACK_MDRD, "25", "mL/min/1.73m2", sex="M", age_years=50, reference_text=">60"
+    )
+    assert finding.analyte == "egfr" and finding.status.value == "race_adjusted"
+    assert finding.flag is None and finding.category is None and finding.value == 25.0
+    assert finding.problem is not None and "adjustment for race" in finding.problem
+    panel = labinterp.interpret_panel(
+        [
+            {"analyte": BLACK_MDRD, "value": "25", "unit": "mL/min/1.73m2"},
+            {"analyte": "magnesium", "value": "1.30", "unit": "mmol/L"},
+        ],
+        sex="M",
+        age_years=50,
+        profile="us",
+    )
+    assert panel[0].status.value == "race_adjusted"
+    assert not any("kidney function is severely reduced" in c for c in panel[1].caveats)
+
+
+def test_race_free_egfr_codes_are_interpreted() -> None:
+    """The 'non-black' codes are the equations without the race factor: read as eGFR."""
+    for code in ("48642-3", "88294-4", "62238-1"):
+        out = labinterp.interpret(
+            pd.DataFrame(
+                [{**MAN, "source_code": code, "raw_value": "55", "raw_unit": "mL/min/1.73m2"}]
+            ),
+            profile="us",
+        )
+        assert out["status"].iloc[0] == "ok" and out["category"].iloc[0] == "G3a", code
+
+
+def test_race_adjusted_entries_must_be_listed_codes_or_names() -> None:
+    """A race_adjusted entry that is not among the analyte's codes or aliases is refused."""
+    from pydantic import ValidationError
+
+    from labinterp import catalogue
+    from labinterp.models import AnalyteSpec
+
+    spec = catalogue.get_analyte("egfr")
+    assert {BLACK_MDRD, BLACK_CKD_EPI} <= set(spec.race_adjusted)
+    with pytest.raises(ValidationError):
+        AnalyteSpec.model_validate({**spec.model_dump(), "race_adjusted": ("99999-9",)})
+
+
+def test_an_implausible_egfr_does_not_count_as_low() -> None:
+    """A context rule reads another result only when its value was read and compared."""
+    rows = [
+        {**MAN, "analyte": "egfr", "raw_value": "-5", "raw_unit": "mL/min/1.73m2"},
+        {**MAN, "analyte": "magnesium", "raw_value": "1.30", "raw_unit": "mmol/L"},
+    ]
+    out = labinterp.interpret(pd.DataFrame(rows))
+    assert out["status"].iloc[0] == "implausible_value"
+    assert "mg_kidney" not in str(out["caveat_rules"].iloc[1])
+    rows[0]["raw_value"] = "25"
+    out = labinterp.interpret(pd.DataFrame(rows))
+    assert "mg_kidney" in str(out["caveat_rules"].iloc[1])

@@ -89,6 +89,9 @@ class AnalyteSpec(_Frozen):
     npu: tuple[str, ...] = ()
     nlk: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
+    #: Codes and names (among ``loinc``/``npu``/``nlk`` and ``aliases``) of results whose
+    #: value includes a race coefficient: identified, but not interpreted.
+    race_adjusted: tuple[str, ...] = ()
     plausible_low: float | None = None
     plausible_low_source: str | None = None
     plausible_low_locator: str | None = None
@@ -115,6 +118,9 @@ class AnalyteSpec(_Frozen):
                 getattr(self, f"{limit}_source") and getattr(self, f"{limit}_locator")
             ):
                 raise ValueError(f"{limit} needs {limit}_source and {limit}_locator")
+        unlisted = set(self.race_adjusted) - set(self.codes) - set(self.aliases)
+        if unlisted:
+            raise ValueError(f"race_adjusted lists codes or names not listed: {sorted(unlisted)}")
         return self
 
     @property

@@ -128,7 +128,7 @@ class _Columns:
 
     def _with(self, rule: Rule, idx: npt.NDArray[np.intp]) -> BoolArray:
         others = self.rows_of(rule.with_analyte)
-        other = np.ones(len(others), dtype=bool)
+        other = self.compared[others].copy()  # a value not read (or race-adjusted) says nothing
         if rule.with_flags:
             other &= self.has_flag(others, rule.with_flags)
         below = threshold_below(rule, self._units)
@@ -340,6 +340,7 @@ def rule_bits_one(
         below = threshold_below(rule, chosen.units)
         if rule.with_analyte is not None and not any(
             other.analyte == rule.with_analyte
+            and other.compared
             and (not rule.with_flags or other.flag in rule.with_flags)
             and (below is None or other.value_canonical < below)
             for other in sample_set
