@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from labinterp import catalogue, schema
+from labinterp.models import Rule
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -139,6 +140,56 @@ def schemes_page() -> str:
     return "\n".join(lines)
 
 
+#: How ``direction`` and ``compared`` read in the rules page.
+_DIRECTION = {
+    "low": "flag is not H/HH (the caveat speaks of a lower value)",
+    "high": "flag is not L/LL (the caveat speaks of a higher value)",
+}
+_COMPARED = {
+    True: "the value was read and compared with its range",
+    False: "the value could not be compared with a range",
+}
+
+
+def _own_conditions(rule: Rule) -> list[str]:
+    """Return the conditions on the result itself: direction, derived, compared."""
+    conditions = []
+    if rule.direction is not None:
+        conditions.append(_DIRECTION[rule.direction])
+    if rule.derived is not None:
+        conditions.append("the result is derived" if rule.derived else "the result is reported")
+    if rule.compared is not None:
+        conditions.append(_COMPARED[rule.compared])
+    return conditions
+
+
+def _rule_conditions(rule: Rule) -> list[str]:
+    """Return a rule's conditions as phrases, in the order ``rules.toml`` documents them."""
+    conditions = []
+    if rule.analyte:
+        conditions.append(f"analyte is `{rule.analyte}`")
+    if rule.flags:
+        conditions.append(f"flag is {'/'.join(rule.flags)}")
+    conditions += _own_conditions(rule)
+    if rule.age_outside:
+        low, high = rule.age_outside
+        conditions.append(f"age below {low:g} or above {high:g} years")
+    if rule.months:
+        conditions.append(f"collected in month {', '.join(str(m) for m in rule.months)}")
+    if rule.profiles:
+        conditions.append(f"profile {', '.join(rule.profiles)}")
+    if rule.reference_source:
+        conditions.append(f"reference source is {rule.reference_source}")
+    if rule.with_analyte:
+        other = f"`{rule.with_analyte}`"
+        if rule.with_flags:
+            other += f" flagged {'/'.join(rule.with_flags)}"
+        if rule.with_below is not None:
+            other += f" below {rule.with_below:g}"
+        conditions.append(f"the same sample set has {other}")
+    return conditions
+
+
 def rules_page() -> str:
     """Render ``rules.toml`` (with the English clinician caveats) as ``docs/rules.md``.
 
@@ -158,29 +209,7 @@ def rules_page() -> str:
         "",
     ]
     for rule in catalogue.rules():
-        conditions = []
-        if rule.analyte:
-            conditions.append(f"analyte is `{rule.analyte}`")
-        if rule.flags:
-            conditions.append(f"flag is {'/'.join(rule.flags)}")
-        if rule.derived is not None:
-            conditions.append("the result is derived" if rule.derived else "the result is reported")
-        if rule.age_outside:
-            low, high = rule.age_outside
-            conditions.append(f"age below {low:g} or above {high:g} years")
-        if rule.months:
-            conditions.append(f"collected in month {', '.join(str(m) for m in rule.months)}")
-        if rule.profiles:
-            conditions.append(f"profile {', '.join(rule.profiles)}")
-        if rule.reference_source:
-            conditions.append(f"reference source is {rule.reference_source}")
-        if rule.with_analyte:
-            other = f"`{rule.with_analyte}`"
-            if rule.with_flags:
-                other += f" flagged {'/'.join(rule.with_flags)}"
-            if rule.with_below is not None:
-                other += f" below {rule.with_below:g}"
-            conditions.append(f"the same sample set has {other}")
+        conditions = _rule_conditions(rule)
         entry = text.get(f"caveat.{rule.id}")
         lines.append(f"## `{rule.id}`")
         lines.append("")

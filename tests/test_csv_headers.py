@@ -351,7 +351,11 @@ def test_resolution_is_the_one_analyte_named_or_a_conflict(
     if len(named) > 1:
         assert found == (None, "conflicting_analyte", CONFLICTING_ANALYTE)
     elif named:
-        assert found.analyte == named.pop() and found.reason is None
+        # A race-adjusted eGFR keeps its analyte and says why it is not interpreted.
+        race = {t for spec in catalogue.analytes().values() for t in spec.race_adjusted}
+        adjusted = bool({given_key, given_code, given_name} & race)
+        assert found.analyte == named.pop()
+        assert found.reason == ("race_adjusted" if adjusted else None)
     else:
         assert found.analyte is None and found.reason == "unknown_analyte"
 

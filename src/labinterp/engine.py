@@ -267,7 +267,9 @@ def interpret(
         flag_coded,
         classified.scheme_coded,
         classified.category_coded,
-        rows=_rule_inputs(run, rows, made, passing=passing, sets=sets, ranges=ranges),
+        rows=_rule_inputs(
+            run, rows, made, passing=passing, sets=sets, ranges=ranges, usable=usable
+        ),
         profile=run.profile,
         cat=run.catalogue,
         text=run.text,
@@ -546,6 +548,7 @@ def _rule_inputs(
     passing: Passing,
     sets: IntArray,
     ranges: Ranges,
+    usable: BoolArray,
 ) -> dict[str, Any]:
     """Return the row-aligned arrays the context rules need besides analyte and flag."""
     layout = made.layout
@@ -562,6 +565,7 @@ def _rule_inputs(
         "sample_set": sets,
         "reference_source": ranges.sources(run.catalogue),
         "derived": layout.derived,
+        "compared": usable,  # read without a problem: compared with its range, if any
         "equation": pd.Categorical.from_codes(
             layout.place(np.full(n, -1, dtype=np.int64), equation_codes),
             categories=pd.Index(equation_names),

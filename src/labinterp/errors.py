@@ -29,6 +29,7 @@ class ReasonCode(StrEnum):
     WITHDRAWN = "withdrawn"
     CANCELLED = "cancelled"
     LIKELY_UNIT_ERROR = "likely_unit_error"
+    RACE_ADJUSTED = "race_adjusted"
 
 
 class LabinterpError(Exception):

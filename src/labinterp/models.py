@@ -89,6 +89,9 @@ class AnalyteSpec(_Frozen):
     npu: tuple[str, ...] = ()
     nlk: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
+    #: Codes and names (among ``loinc``/``npu``/``nlk`` and ``aliases``) of results whose
+    #: value includes a race coefficient: identified, but not interpreted.
+    race_adjusted: tuple[str, ...] = ()
     plausible_low: float | None = None
     plausible_low_source: str | None = None
     plausible_low_locator: str | None = None
@@ -115,6 +118,9 @@ class AnalyteSpec(_Frozen):
                 getattr(self, f"{limit}_source") and getattr(self, f"{limit}_locator")
             ):
                 raise ValueError(f"{limit} needs {limit}_source and {limit}_locator")
+        unlisted = set(self.race_adjusted) - set(self.codes) - set(self.aliases)
+        if unlisted:
+            raise ValueError(f"race_adjusted lists codes or names not listed: {sorted(unlisted)}")
         return self
 
     @property
@@ -381,12 +387,19 @@ class Rule(_Frozen):
 
     Every condition given must hold; ``with`` (flattened into ``with_analyte``,
     ``with_flags`` and ``with_below``) asks for another result of the same sample set.
+    ``direction`` is the way the caveat says the value is pushed (``"low"``: made lower,
+    ``"high"``: made higher): the caveat is never attached to a result flagged the other
+    way (``H``/``HH`` for ``"low"``, ``L``/``LL`` for ``"high"``). ``compared`` asks
+    whether the value was read and compared with a range (not, for example, an
+    ``implausible_value`` or ``incompatible_unit`` row).
     """
 
     id: str
     sources: tuple[str, ...]
     analyte: str | None = None
     flags: tuple[str, ...] = ()
+    direction: Literal["low", "high"] | None = None
+    compared: bool | None = None
     derived: bool | None = None
     age_outside: tuple[float, float] | None = None
     months: tuple[int, ...] = ()

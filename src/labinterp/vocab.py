@@ -82,3 +82,4 @@ class Status(StrEnum):
     WITHDRAWN = ReasonCode.WITHDRAWN.value
     CANCELLED = ReasonCode.CANCELLED.value
     LIKELY_UNIT_ERROR = ReasonCode.LIKELY_UNIT_ERROR.value
+    RACE_ADJUSTED = ReasonCode.RACE_ADJUSTED.value

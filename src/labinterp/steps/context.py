@@ -1,6 +1,7 @@
 """Context: which context rules (``rules.toml``) apply to each result, and their caveats.
 
-A rule names an analyte and conditions (flag, derived, age, month, profile, where the
+A rule names an analyte and conditions (flag, the direction its caveat speaks of,
+derived, whether the value was compared with a range, age, month, profile, where the
 range came from, another result of the same sample set). :func:`rule_caveats` evaluates
 every rule vectorised over the rows; :func:`rule_bits_one` is its scalar twin for the
 single-result path, held equal by property tests. Caveat texts are ``caveat.<rule id>``
@@ -40,6 +41,9 @@ BoolArray = npt.NDArray[np.bool_]
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
+#: The flags a caveat of each direction does not fit (``Rule.direction``).
+_AGAINST: dict[str, tuple[str, ...]] = {"low": ("H", "HH"), "high": ("L", "LL")}
+
 
 def fill_placeholders(text: str, values: Mapping[str, str]) -> str:
     """Fill ``{name}`` placeholders from ``values``; unknown ones stay as written."""
@@ -58,6 +62,7 @@ class _Columns:
         self.sets = np.asarray(columns["sample_set"], dtype=np.int64)
         self.age = np.asarray(columns["age_years"], dtype="float64")
         self.derived = np.asarray(columns["derived"], dtype=bool)
+        self.compared = np.asarray(columns["compared"], dtype=bool)
         self.measured = np.asarray(columns["value_canonical"], dtype="float64")
         self._columns = columns
         self._units = units
@@ -96,8 +101,12 @@ class _Columns:
         keep = np.ones(len(idx), dtype=bool)
         if rule.flags:
             keep &= self.has_flag(idx, rule.flags)
+        if rule.direction is not None:
+            keep &= ~self.has_flag(idx, _AGAINST[rule.direction])
         if rule.derived is not None:
             keep &= self.derived[idx] == rule.derived
+        if rule.compared is not None:
+            keep &= self.compared[idx] == rule.compared
         if rule.age_outside is not None:
             low, high = rule.age_outside
             with np.errstate(invalid="ignore"):
@@ -119,7 +128,7 @@ class _Columns:
 
     def _with(self, rule: Rule, idx: npt.NDArray[np.intp]) -> BoolArray:
         others = self.rows_of(rule.with_analyte)
-        other = np.ones(len(others), dtype=bool)
+        other = self.compared[others].copy()  # a value not read (or race-adjusted) says nothing
         if rule.with_flags:
             other &= self.has_flag(others, rule.with_flags)
         below = threshold_below(rule, self._units)
@@ -157,7 +166,9 @@ def rule_bits(columns: Mapping[str, Any], profile: str | Profile) -> npt.NDArray
     columns
         Row-aligned arrays: ``analyte``, ``flag``, ``value_canonical``,
         ``age_years``, ``collected_at``, ``sample_set`` (numbers from
-        :func:`labinterp.samples.sample_sets`), ``reference_source``, ``derived``.
+        :func:`labinterp.samples.sample_sets`), ``reference_source``, ``derived`` and
+        ``compared`` (the value was read, so it was compared with a range if it had one:
+        false for a problem found while reading, such as ``implausible_value``).
     profile
         The profile, or its name (for rules limited to profiles, and the reporting units
         that thresholds are converted to).
@@ -263,6 +274,19 @@ class RuleRow:
     flag: str
     value_canonical: float
     derived: bool
+    #: The value was read, so it was compared with a range if it had one.
+    compared: bool = True
+
+
+def _fits_row(rule: Rule, row: RuleRow) -> bool:
+    """Return whether the result's own fields (analyte, flag, derived, compared) fit the rule."""
+    return not (
+        (rule.analyte is not None and row.analyte != rule.analyte)
+        or (rule.flags and row.flag not in rule.flags)
+        or (rule.direction is not None and row.flag in _AGAINST[rule.direction])
+        or (rule.derived is not None and row.derived != rule.derived)
+        or (rule.compared is not None and row.compared != rule.compared)
+    )
 
 
 def rule_bits_one(
@@ -298,11 +322,7 @@ def rule_bits_one(
     for position, rule in enumerate(rules()):
         if rule.profiles and chosen.name not in rule.profiles:
             continue
-        if rule.analyte is not None and row.analyte != rule.analyte:
-            continue
-        if rule.flags and row.flag not in rule.flags:
-            continue
-        if rule.derived is not None and row.derived != rule.derived:
+        if not _fits_row(rule, row):
             continue
         if rule.age_outside is not None and not (
             age < rule.age_outside[0] or age > rule.age_outside[1]
@@ -320,6 +340,7 @@ def rule_bits_one(
         below = threshold_below(rule, chosen.units)
         if rule.with_analyte is not None and not any(
             other.analyte == rule.with_analyte
+            and other.compared
             and (not rule.with_flags or other.flag in rule.with_flags)
             and (below is None or other.value_canonical < below)
             for other in sample_set

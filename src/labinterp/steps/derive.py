@@ -116,8 +116,7 @@ def _creatinine_plan(basis: Basis, adult: str) -> tuple[IntArray, list[str], Obj
     notes[censored] = "no_egfr_censored"
     rows = creatinine & ~censored
     age = basis.age
-    has_sex = (basis.sex == "female") | (basis.sex == "male")
-    missing = rows & (~has_sex | ~np.isfinite(age))
+    missing = rows & ~np.isfinite(age)  # the age chooses the equation
     notes[missing] = "no_egfr_context"
     rows &= ~missing
     # One position per name, also when the adult equation is the children's.
@@ -130,7 +129,18 @@ def _creatinine_plan(basis: Basis, adult: str) -> tuple[IntArray, list[str], Obj
     chosen[with_height] = names.index(_CHILD_WITH_HEIGHT)
     chosen[child & ~with_height & equation(_CHILD).applies_at(age)] = names.index(_CHILD)
     notes[rows & (chosen < 0)] = "no_egfr_age"
+    # Sex is needed only by the equations that declare it (bedside Schwartz does not).
+    has_sex = (basis.sex == "female") | (basis.sex == "male")
+    needs_sex = np.array([_needs_sex(name) for name in names] + [False])
+    no_sex = rows & needs_sex[chosen] & ~has_sex
+    notes[no_sex] = "no_egfr_context"
+    chosen[no_sex] = -1
     return chosen, names, notes
+
+
+def _needs_sex(name: str) -> bool:
+    """Return whether an equation declares sex among its inputs."""
+    return "sex" in equation(name).inputs
 
 
 def _creatinine_egfr(
@@ -206,7 +216,7 @@ def _cr_cys_egfr(basis: Basis, name: str) -> tuple[IntArray, IntArray, FloatArra
 
 
 def derive_egfr(basis: Basis, adult: str | None, cr_cys: str | None) -> Derived:
-    """Derive eGFR for every creatinine row with a usable value, age and sex.
+    """Derive eGFR for every creatinine row with a usable value, age and the inputs of its equation.
 
     Parameters
     ----------

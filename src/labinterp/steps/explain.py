@@ -152,7 +152,8 @@ def render(
 
     ``rows`` holds the row-aligned arrays the rules need besides the analyte and flag:
     ``value_canonical``, ``age_years``, ``collected_at``, ``sample_set``,
-    ``reference_source``, ``derived`` and ``equation``.
+    ``reference_source``, ``derived``, ``compared`` (the value was read, so only such a
+    row is said to have been compared with its range) and ``equation``.
     """
     explained, explanation, cited = explanation_table(analyte, flag, scheme, category, text)
     # Placeholder values as categoricals: factorized by their codes, not their text.
@@ -175,6 +176,7 @@ def render(
             "sample_set": rows["sample_set"],
             "reference_source": source,
             "derived": rows["derived"],
+            "compared": rows["compared"],
         },
         profile,
         text,

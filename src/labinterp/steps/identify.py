@@ -6,18 +6,21 @@ written where a name is expected). Each value is resolved as whichever it is. Wh
 of them point to different analytes, the row is ``conflicting_analyte``: nothing is
 picked. An ``analyte`` value that is neither key, code nor name is ``unknown_analyte``,
 whatever the other columns say; an unrecognised name beside a known code is not (lab
-names vary, codes are the lab's identification). The lookup runs once per distinct
-(analyte, code, name) combination.
+names vary, codes are the lab's identification). A code or name the catalogue lists as
+``race_adjusted`` (an eGFR with a race coefficient) keeps its analyte and is
+``race_adjusted``: not flagged, staged or used by other results. The lookup runs once
+per distinct (analyte, code, name) combination.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from labinterp.catalogue import analytes, lookup_code, lookup_name
+from labinterp.catalogue import analytes, lookup_code, lookup_name, name_key
 from labinterp.errors import ReasonCode
 from labinterp.perf import ColumnCodes, factorize_rows, objects
 from labinterp.steps.state import IntArray, Outcome, analyte_keys, coded_column
@@ -35,6 +38,15 @@ ANALYTE_NOT_KNOWN = (
 CONFLICTING_ANALYTE = (
     "The columns that identify this result (analyte, code, name) point to different "
     "analytes, so it was not interpreted; correct the one that is wrong."
+)
+
+#: Problem of an eGFR with a race coefficient (``problem.race_adjusted``); labinterp uses
+#: no race in eGFR (Inker2021, Delgado2021).
+RACE_ADJUSTED = (
+    "This eGFR was calculated with an adjustment for race, which current recommendations "
+    "no longer use, so it was not marked as high or low or given a stage. Use an eGFR "
+    "calculated without race (CKD-EPI 2021); labinterp derives one from the creatinine "
+    "when age and sex are known."
 )
 
 _UNRECOGNISED = (
@@ -81,7 +93,8 @@ def resolve_analyte(key: Any, code: Any, name: Any) -> Identified:
     Identified
         The analyte; or ``unknown_analyte`` (nothing recognised, or an ``analyte``
         value that is no key, code or name) or ``conflicting_analyte`` (two columns
-        point to different analytes), each with its problem sentence.
+        point to different analytes), each with its problem sentence; a race-adjusted
+        eGFR keeps its analyte with ``race_adjusted`` and its problem sentence.
     """
     blank = is_missing(key) or (isinstance(key, str) and not key.strip())
     given = None if blank or not isinstance(key, str) else lookup_analyte(key.strip())
@@ -93,8 +106,29 @@ def resolve_analyte(key: Any, code: Any, name: Any) -> Identified:
     if len(found) > 1:
         return Identified(None, ReasonCode.CONFLICTING_ANALYTE, CONFLICTING_ANALYTE)
     if found:
+        if any(_race_adjusted(v) for v in (key, code, name)):
+            return Identified(found.pop(), ReasonCode.RACE_ADJUSTED, RACE_ADJUSTED)
         return Identified(found.pop())
     return Identified(None, ReasonCode.UNKNOWN_ANALYTE, _UNRECOGNISED)
+
+
+@lru_cache(maxsize=1)
+def _race_adjusted_index() -> tuple[frozenset[str], frozenset[str]]:
+    """Return the race-adjusted codes (as compared) and names (as :func:`name_key` reads)."""
+    listed = [entry for spec in analytes().values() for entry in spec.race_adjusted]
+    codes = {c for spec in analytes().values() for c in spec.codes}
+    return (
+        frozenset(e.strip().casefold() for e in listed if e in codes),
+        frozenset(name_key(e) for e in listed if e not in codes),
+    )
+
+
+def _race_adjusted(value: Any) -> bool:
+    """Whether a key, code or name is one the catalogue lists as race-adjusted."""
+    if not isinstance(value, str):
+        return False
+    codes, names = _race_adjusted_index()
+    return value.strip().casefold() in codes or name_key(value) in names
 
 
 def is_missing(value: Any) -> bool:
@@ -121,7 +155,11 @@ def identify(frame: pd.DataFrame, outcome: Outcome, coded: ColumnCodes | None) -
     number = numbers[codes] if len(codes) else np.zeros(0, dtype=np.int64)
     reasons = np.array([r.reason for r in resolved], dtype=object)
     problems = np.array([r.problem for r in resolved], dtype=object)
-    for reason in (ReasonCode.CONFLICTING_ANALYTE, ReasonCode.UNKNOWN_ANALYTE):
+    for reason in (
+        ReasonCode.CONFLICTING_ANALYTE,
+        ReasonCode.UNKNOWN_ANALYTE,
+        ReasonCode.RACE_ADJUSTED,
+    ):
         hit = (reasons == reason)[codes]  # compared once per distinct combination
         if hit.any():
             outcome.record(hit, reason, problems[codes])

@@ -506,4 +506,5 @@ def rule_row(row: Result) -> RuleRow:
         flag=row.flag,
         value_canonical=row.value_canonical,
         derived=row.status == Status.DERIVED.value,
+        compared=row.status in CLASSIFIABLE or row.status == Status.DERIVED.value,
     )
