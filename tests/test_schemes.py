@@ -410,3 +410,29 @@ def test_ferritin_who_under_5(value: str, inflamed: bool, expected: str | None) 
     if not inflamed:
         one = labinterp.interpret_one("ferritin", value, "ug/L", sex="F", age_years=3)
         assert one.category == got
+
+
+def test_hba1c_under_18_says_why_on_both_paths() -> None:
+    """A child's HbA1c gets no category and a note citing the adult criteria (Mayo_HBA1C)."""
+    frame = pd.DataFrame(
+        {
+            "analyte": ["hba1c", "hba1c"],
+            "raw_value": ["50", "50"],
+            "raw_unit": ["mmol/mol", "mmol/mol"],
+            "sex": ["F", "F"],
+            "age_years": [16, 40],
+        }
+    )
+    out = labinterp.interpret(frame, audience="clinician")
+    one = labinterp.interpret_one(
+        "hba1c", "50", "mmol/mol", sex="F", age_years=16, audience="clinician"
+    )
+    adult = labinterp.interpret_one(
+        "hba1c", "50", "mmol/mol", sex="F", age_years=40, audience="clinician"
+    )
+    text = "No scheme category: the diagnostic cut-offs are given for adults"
+    assert text in out["caveats"].iloc[0]
+    assert text not in out["caveats"].iloc[1]
+    assert any(c.startswith(text) for c in one.caveats)
+    assert not any(c.startswith(text) for c in adult.caveats)
+    assert pd.isna(out["category"].iloc[0]) and one.category is None

@@ -25,12 +25,14 @@ from labinterp.errors import CatalogueError, UnitError
 from labinterp.models import Scheme, SchemeCategory
 from labinterp.samples import in_sets_of
 from labinterp.steps.flags import fixed_precision
+from labinterp.steps.state import NOTE_BIT
 from labinterp.units import conversion
 
 __all__ = [
     "INFLAMMATION_RULE",
     "Classified",
     "SchemeInputs",
+    "age_note_one",
     "apply_schemes",
     "categorise",
     "categorise_one",
@@ -122,6 +124,18 @@ def _cut_sets(scheme: Scheme) -> list[_Cut]:
     if young is not None:
         cuts.append(_Cut(young.unit, young.categories, young.inflamed_categories))
     return cuts
+
+
+def _not_for_age(scheme: Scheme, age: FloatArray) -> BoolArray:
+    """Mark rows of a known age under ``age_min`` for which the scheme has no cut-offs.
+
+    The HbA1c schemes state adult criteria only (``age_min = 18``); such rows get no
+    category and the note ``scheme_adults_only`` saying why.
+    """
+    if scheme.age_min is None or scheme.below_age_min is not None:
+        return np.zeros(len(age), dtype=bool)
+    with np.errstate(invalid="ignore"):
+        return np.asarray(np.isfinite(age) & (age < scheme.age_min), dtype=bool)
 
 
 def _placement(
@@ -265,6 +279,7 @@ class Classified:
     category: ObjArray
     scheme_coded: pd.Categorical[str]
     category_coded: pd.Categorical[str]
+    notes: IntArray  # the note bit ``scheme_adults_only`` where no scheme applied for age
 
 
 def apply_schemes(
@@ -300,6 +315,7 @@ def apply_schemes(
     codes = np.asarray(inputs.analyte.codes)
     number = {name: i for i, name in enumerate(inputs.analyte.categories)}
     open_rows = inputs.usable.copy()
+    young = np.zeros(n, dtype=bool)
     distinct = list(dict.fromkeys(names))
     for name in names:
         scheme = known[name]
@@ -308,6 +324,7 @@ def apply_schemes(
         idx = np.flatnonzero(open_rows & (codes == number[scheme.analyte]))
         if not len(idx):
             continue
+        young[idx[_not_for_age(scheme, inputs.age[idx])]] = True
         numbers, labels = _classify(scheme, inputs, idx, target)
         given = numbers >= 0
         rows = idx[given]
@@ -321,6 +338,7 @@ def apply_schemes(
         np.array([*labels_seen, None], dtype=object)[category_code],
         pd.Categorical.from_codes(scheme_code, categories=pd.Index(distinct)),
         pd.Categorical.from_codes(category_code, categories=pd.Index(list(labels_seen))),
+        np.where(young & (scheme_code < 0), NOTE_BIT["scheme_adults_only"], 0).astype(np.int64),
     )
 
 
@@ -363,6 +381,21 @@ def classify_one(
         if label:
             return name, label
     return None, None
+
+
+def age_note_one(names: Sequence[str], analyte: str, age: float) -> int:
+    """Return the note bit for a result no scheme classified because of its age, else 0.
+
+    The scalar twin of :attr:`Classified.notes`; call it where :func:`classify_one`
+    gave no category.
+    """
+    known = checked_schemes(names)
+    ages = np.array([age], dtype="float64")
+    for name in names:
+        scheme = known[name]
+        if scheme.analyte == analyte and _not_for_age(scheme, ages)[0]:
+            return NOTE_BIT["scheme_adults_only"]
+    return 0
 
 
 def _classify_one(
