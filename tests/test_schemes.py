@@ -29,22 +29,26 @@ def _category(analyte: str, value: str, unit: str, scheme: str, **context: objec
     ("value", "expected"),
     [
         ("90", "G1"),
-        ("89,9", "G2"),
+        ("89,4", "G2"),
         ("60", "G2"),
-        ("59,9", "G3a"),
+        ("59,4", "G3a"),
         ("45", "G3a"),
-        ("44,9", "G3b"),
+        ("44,4", "G3b"),
         ("30", "G3b"),
-        ("29,9", "G4"),
+        ("29,4", "G4"),
         ("15", "G4"),
-        ("14,9", "G5"),
+        ("14,4", "G5"),
         ("<15", "G5"),
         (">90", "G1"),
         (">60", ""),
     ],
 )
 def test_kdigo_gfr_boundaries(value: str, expected: str) -> None:
-    """KDIGO G categories: lower bounds inclusive (KDIGO 2012 Table 5); '>60' is undecidable."""
+    """KDIGO G categories: lower bounds inclusive (KDIGO 2012 Table 5); '>60' is undecidable.
+
+    eGFR is staged as a whole number, as laboratories report it (ARUP_eGFR), so 89.4 is
+    G2 and 89.5 (reported 90) is G1.
+    """
     assert (_category("egfr", value, "mL/min/1.73m2", "KDIGO_GFR") or "") == expected
 
 
@@ -74,10 +78,10 @@ def test_hba1c_nordic_boundaries_and_rounding(value: str, unit: str, expected: s
         ("5,7", "%", "prediabetes"),
         ("6,4", "%", "prediabetes"),
         ("6,5", "%", "diabetes_range"),
-        # 46 mmol/mol = 6.36 % -> 6.4; 47 mmol/mol = 6.452 % -> 6.5: ADA's "6.4 % (47)"
-        # is approximate, the master equation puts 47 mmol/mol just above 6.45 %
+        # mmol/mol results are classified against ADA's own mmol/mol cut-offs
+        # (prediabetes 39-47, diabetes >= 48), not converted to % (47 = 6.45 %)
         ("46", "mmol/mol", "prediabetes"),
-        ("47", "mmol/mol", "diabetes_range"),
+        ("47", "mmol/mol", "prediabetes"),
         ("48", "mmol/mol", "diabetes_range"),
         ("39", "mmol/mol", "prediabetes"),
         ("38", "mmol/mol", "normal"),
@@ -183,9 +187,11 @@ def test_ferritin_normal_needs_a_reference_range() -> None:
     assert out["category"].astype(object).fillna("").tolist() == ["", "iron_deficiency"]
 
 
-def test_ferritin_who_thresholds_not_applied_under_five() -> None:
-    """The WHO thresholds used here are for ages 5 and up: younger children get no category."""
-    assert _category("ferritin", "10", "ug/L", "Ferritin_WHO2020", age_years=3) is None
+def test_ferritin_who_under_five_thresholds() -> None:
+    """Under age 5 WHO's under-5 threshold (< 12 ug/L) applies, not the >= 5 y one (< 15)."""
+    assert _category("ferritin", "10", "ug/L", "Ferritin_WHO2020", age_years=3) == "iron_deficiency"
+    assert _category("ferritin", "13", "ug/L", "Ferritin_WHO2020", age_years=3) != "iron_deficiency"
+    assert _category("ferritin", "13", "ug/L", "Ferritin_WHO2020", age_years=5) == "iron_deficiency"
 
 
 @pytest.mark.parametrize(
@@ -214,8 +220,12 @@ def test_creatinine_categories(value: str, expected: str) -> None:
 
 def test_profiles_choose_their_schemes() -> None:
     """Nordic profiles use the Nordic HbA1c and vitamin D schemes, us uses ADA and IOM."""
-    assert labinterp.interpret_one("hba1c", "44", "mmol/mol").scheme == "HbA1c_Nordic_IFCC"
-    assert labinterp.interpret_one("hba1c", "6.1", "%", profile="us").scheme == "HbA1c_ADA_NGSP"
+    adult = {"age_years": 50}
+    assert labinterp.interpret_one("hba1c", "44", "mmol/mol", **adult).scheme == "HbA1c_Nordic_IFCC"
+    assert (
+        labinterp.interpret_one("hba1c", "6.1", "%", profile="us", **adult).scheme
+        == "HbA1c_ADA_NGSP"
+    )
     assert (
         labinterp.interpret_one("vitamin_d_25oh", "40", "nmol/L", profile="se").scheme
         == "VitD_Nordic"
@@ -247,3 +257,182 @@ def test_categorise_inclusive_upper_bound() -> None:
         np.array([125.0, 125.5]), np.array(["", ""], dtype=object), [125], [True], ["a", "b"]
     )
     assert got.tolist() == ["a", "b"]
+
+
+def test_cut_offs_in_other_units_cite_existing_sources() -> None:
+    """Cut-offs in another unit or for another age cite keys that are in sources.toml."""
+    keys = set(catalogue.sources())
+    for scheme in catalogue.schemes().values():
+        extra = [*scheme.in_units, *([scheme.below_age_min] if scheme.below_age_min else [])]
+        assert {c.source for c in extra} <= keys, scheme.name
+
+
+def _both_paths(
+    analyte: str, value: str, unit: str, *, profile: str, age: float = 50, **kw: object
+) -> list[tuple[object, object]]:
+    """(flag, category) from the frame path and from the one-result path."""
+    frame = pd.DataFrame(
+        {
+            "analyte": [analyte],
+            "raw_value": [value],
+            "raw_unit": [unit],
+            "sex": ["F"],
+            "age_years": [age],
+        }
+    )
+    row = labinterp.interpret(frame, profile=profile, derive=False, **kw).iloc[0]  # type: ignore[arg-type]
+    one = labinterp.interpret_one(analyte, value, unit, sex="F", age_years=age, profile=profile)
+    frame_category = row["category"] if pd.notna(row["category"]) else None
+    return [
+        (str(row["flag"]), frame_category),
+        (str(one.flag.value if one.flag else ""), one.category),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "expected"),
+    [
+        # IOM 2011 Summary: < 12 ng/mL (30 nmol/L) at risk of deficiency, >= 20 ng/mL
+        # (50 nmol/L) sufficient for practically all, > 50 ng/mL (125 nmol/L) concern.
+        ("19.95", "ng/mL", "inadequate"),
+        ("11.9", "ng/mL", "deficient"),
+        ("12", "ng/mL", "inadequate"),
+        ("20", "ng/mL", "sufficient"),
+        ("50", "ng/mL", "sufficient"),
+        ("50.1", "ng/mL", "potentially_excessive"),
+        # A result in nmol/L is classified against IOM's nmol/L cut-offs, unconverted.
+        ("49.8", "nmol/L", "inadequate"),
+        ("29.9", "nmol/L", "deficient"),
+        ("125", "nmol/L", "sufficient"),
+    ],
+)
+def test_iom_vitamin_d_in_the_result_unit(value: str, unit: str, expected: str) -> None:
+    """IOM2011 cut-offs in the result's own unit; the flag agrees at the 20 ng/mL limit."""
+    for flag, category in _both_paths("vitamin_d_25oh", value, unit, profile="us"):
+        assert category == expected
+        if unit == "ng/mL" and float(value) < 20:
+            assert flag in {"L", "LL"}  # below the range and not "sufficient"
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "expected"),
+    [
+        # ADA2021_SOC_Abridged Table 2.2/2.5: prediabetes 5.7-6.4 % (39-47 mmol/mol),
+        # diabetes >= 6.5 % (48 mmol/mol).
+        ("47", "mmol/mol", "prediabetes"),
+        ("48", "mmol/mol", "diabetes_range"),
+        ("39", "mmol/mol", "prediabetes"),
+        ("38", "mmol/mol", "normal"),
+        ("6.4", "%", "prediabetes"),
+        ("6.5", "%", "diabetes_range"),
+        ("5.7", "%", "prediabetes"),
+    ],
+)
+def test_ada_hba1c_in_the_result_unit(value: str, unit: str, expected: str) -> None:
+    """ADA's mmol/mol cut-offs classify mmol/mol results: 47 mmol/mol is not diabetes."""
+    for _flag, category in _both_paths("hba1c", value, unit, profile="us"):
+        assert category == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("59,6", "G2"), ("59,4", "G3a"), ("89,5", "G1"), ("14,6", "G4"), ("14,4", "G5")],
+)
+def test_egfr_staged_as_a_whole_number(value: str, expected: str) -> None:
+    """The eGFR is staged as the whole number labs report (ARUP_eGFR): 59.6 is 60, G2."""
+    for _flag, category in _both_paths("egfr", value, "mL/min/1.73m2", profile="us"):
+        assert category == expected
+
+
+def test_derived_egfr_flag_and_stage_at_the_same_precision() -> None:
+    """A derived eGFR just under 60 is flagged and staged as 60 (KDIGO2012, ARUP_eGFR)."""
+    creatinine = np.round(np.arange(0.95, 1.10, 0.0005), 4)
+    frame = pd.DataFrame(
+        {
+            "analyte": "creatinine",
+            "raw_value": [f"{c:.4f}" for c in creatinine],
+            "raw_unit": "mg/dL",
+            "sex": "F",
+            "age_years": 60,
+        }
+    )
+    out = labinterp.interpret(frame, profile="us")
+    egfr = out[out["analyte"] == "egfr"]
+    near = egfr[(egfr["value"] >= 59.5) & (egfr["value"] < 60)]
+    assert len(near)  # the grid reaches the rounding band
+    assert (near["category"] == "G2").all()
+    # The US range's lower limit is 60 (Mayo): a value reported as 60 is within it.
+    assert (
+        near["flag"].astype(str) == egfr[egfr["value"].round() == 60]["flag"].astype(str).iloc[0]
+    ).all()
+
+
+@pytest.mark.parametrize(
+    ("scheme", "value", "profile"),
+    [("HbA1c_Nordic_IFCC", "50", "no"), ("HbA1c_ADA_NGSP", "50", "us")],
+)
+def test_hba1c_categories_not_given_under_18(scheme: str, value: str, profile: str) -> None:
+    """Diagnostic HbA1c criteria are given for adults (Mayo_HBA1C: for >= 18 y)."""
+    for _flag, category in _both_paths("hba1c", value, "mmol/mol", profile=profile, age=17.9):
+        assert category is None
+    for _flag, category in _both_paths("hba1c", value, "mmol/mol", profile=profile, age=18):
+        assert category == "diabetes_range"
+
+
+@pytest.mark.parametrize(
+    ("value", "inflamed", "expected"),
+    [
+        # WHO2020_Ferritin Recommendations 1 and 2: under 5 y iron deficiency < 12 ug/L,
+        # < 30 ug/L with infection or inflammation.
+        ("11", False, "iron_deficiency"),
+        ("12", False, None),
+        ("29", True, "iron_deficiency"),
+        ("30", True, None),
+    ],
+)
+def test_ferritin_who_under_5(value: str, inflamed: bool, expected: str | None) -> None:
+    """Under age 5 the WHO under-5 cut-offs apply (no low_stores band)."""
+    frame = pd.DataFrame(
+        {
+            "analyte": ["ferritin"],
+            "raw_value": [value],
+            "raw_unit": ["ug/L"],
+            "sex": ["F"],
+            "age_years": [3],
+        }
+    )
+    row = labinterp.interpret(frame, profile="no", inflammation=inflamed).iloc[0]
+    got = row["category"] if pd.notna(row["category"]) else None
+    if expected is None:
+        assert got != "iron_deficiency"
+    else:
+        assert got == expected
+    if not inflamed:
+        one = labinterp.interpret_one("ferritin", value, "ug/L", sex="F", age_years=3)
+        assert one.category == got
+
+
+def test_hba1c_under_18_says_why_on_both_paths() -> None:
+    """A child's HbA1c gets no category and a note citing the adult criteria (Mayo_HBA1C)."""
+    frame = pd.DataFrame(
+        {
+            "analyte": ["hba1c", "hba1c"],
+            "raw_value": ["50", "50"],
+            "raw_unit": ["mmol/mol", "mmol/mol"],
+            "sex": ["F", "F"],
+            "age_years": [16, 40],
+        }
+    )
+    out = labinterp.interpret(frame, audience="clinician")
+    one = labinterp.interpret_one(
+        "hba1c", "50", "mmol/mol", sex="F", age_years=16, audience="clinician"
+    )
+    adult = labinterp.interpret_one(
+        "hba1c", "50", "mmol/mol", sex="F", age_years=40, audience="clinician"
+    )
+    text = "No scheme category: the diagnostic cut-offs are given for adults"
+    assert text in out["caveats"].iloc[0]
+    assert text not in out["caveats"].iloc[1]
+    assert any(c.startswith(text) for c in one.caveats)
+    assert not any(c.startswith(text) for c in adult.caveats)
+    assert pd.isna(out["category"].iloc[0]) and one.category is None

@@ -250,6 +250,7 @@ def interpret(
     classified = _classify(
         run, rows, flag_coded, usable=usable, sets=sets, schemes=schemes, inflammation=inflammation
     )
+    ranges.caveats |= classified.notes
     columns = _columns(
         run,
         rows,

@@ -265,8 +265,22 @@ class SchemeCategory(_Frozen):
     upper_inclusive: bool = False
 
 
+class SchemeCutoffs(_Frozen):
+    """A scheme's cut-offs in another unit (or for another age), each with its source."""
+
+    unit: str
+    source: str
+    locator: str
+    categories: tuple[SchemeCategory, ...]
+    inflamed_categories: tuple[SchemeCategory, ...] = ()
+
+
 class Scheme(_Frozen):
     """A classification scheme of ``schemes.toml``.
+
+    ``in_units`` gives the same categories with cut-offs in other units (a result in
+    one of them is classified there, unconverted); ``below_age_min`` gives the cut-offs
+    that apply under ``age_min`` (without it, no category is given under ``age_min``).
 
     Either ``categories`` (bounds in ``unit``; lower bounds inclusive unless the
     category below has ``upper_inclusive``) or ``from_flags`` (a category per flag).
@@ -285,12 +299,25 @@ class Scheme(_Frozen):
     inflamed_categories: tuple[SchemeCategory, ...] = ()
     high_from_reference: str | None = None
     from_flags: dict[str, str] = Field(default_factory=dict)
+    in_units: tuple[SchemeCutoffs, ...] = ()
+    below_age_min: SchemeCutoffs | None = None
 
     @model_validator(mode="after")
     def _well_formed(self) -> Scheme:
         if bool(self.categories) == bool(self.from_flags):
             raise ValueError("a scheme has either categories or from_flags")
-        for cats in (self.categories, self.inflamed_categories):
+        for other in self.in_units:
+            if [c.label for c in other.categories] != [c.label for c in self.categories] or [
+                c.label for c in other.inflamed_categories
+            ] != [c.label for c in self.inflamed_categories]:
+                raise ValueError("cut-offs in another unit must give the same categories")
+        young = self.below_age_min
+        if young is not None and self.age_min is None:
+            raise ValueError("below_age_min needs age_min")
+        extra = [(c.categories, c.inflamed_categories) for c in self.in_units]
+        if young is not None:
+            extra.append((young.categories, young.inflamed_categories))
+        for cats in (self.categories, self.inflamed_categories, *(x for e in extra for x in e)):
             if not cats:
                 continue
             uppers = [c.upper for c in cats[:-1] if c.upper is not None]
@@ -306,6 +333,9 @@ class Scheme(_Frozen):
     def labels(self) -> tuple[str, ...]:
         """Every label the scheme can give, in order."""
         labels = [c.label for c in (*self.categories, *self.inflamed_categories)]
+        if self.below_age_min is not None:
+            young = self.below_age_min
+            labels += [c.label for c in (*young.categories, *young.inflamed_categories)]
         labels += list(self.from_flags.values())
         if self.high_from_reference:
             labels.append(self.high_from_reference)

@@ -33,6 +33,7 @@ __all__ = [
     "FlagResult",
     "at_reporting_resolution",
     "at_reporting_resolution_one",
+    "fixed_precision",
     "flag_one",
     "flags",
 ]
@@ -317,6 +318,20 @@ FLAG_UNDECIDED = (
 )
 
 
+#: Analytes reported at one precision whatever their unit or origin: eGFR as a whole
+#: number, as laboratories report and stage it (ARUP_eGFR: categories 45-59, 60-89).
+_FIXED_PRECISION: Final = {"egfr": 1.0}
+
+
+def fixed_precision(analyte: str | None) -> float | None:
+    """Return the precision an analyte is always compared at (``None``: as given).
+
+    A computed eGFR carries digits no laboratory reports: 59.6 is reported 60 and
+    staged G2 (ARUP_eGFR). Flags and scheme categories both use this precision.
+    """
+    return _FIXED_PRECISION.get(analyte or "")
+
+
 def at_reporting_resolution(
     profile: Profile,
     number: IntArray,
@@ -329,14 +344,21 @@ def at_reporting_resolution(
     A value converted from another unit or scale carries digits the lab never
     reported (6.5 % is 47.53 mmol/mol); labs report 48, and the classification
     follows the reported number. Values already in the reporting unit are
-    compared as given.
+    compared as given, except analytes with a :func:`fixed_precision` (eGFR), which
+    are always compared at it.
     """
-    if not profile.resolution:
+    if not profile.resolution and not _FIXED_PRECISION:
         return value_canonical
     converted = (scale != 1.0) | (offset != 0.0)
     out = value_canonical.copy()
+    finite = np.isfinite(value_canonical)
     for name, step in profile.resolution.items():
-        rows = converted & (number == analyte_number(name)) & np.isfinite(value_canonical)
+        if name in _FIXED_PRECISION:
+            continue
+        rows = converted & (number == analyte_number(name)) & finite
+        out[rows] = np.round(value_canonical[rows] / step) * step
+    for name, step in _FIXED_PRECISION.items():
+        rows = (number == analyte_number(name)) & finite
         out[rows] = np.round(value_canonical[rows] / step) * step
     return out
 
@@ -349,7 +371,9 @@ def at_reporting_resolution_one(
     The rule of :func:`at_reporting_resolution`, for one result (a property test holds
     both equal).
     """
-    step = (profile.resolution or {}).get(analyte or "")
-    if not step or (scale == 1.0 and offset == 0.0) or not math.isfinite(value_canonical):
+    fixed = fixed_precision(analyte)
+    step = fixed or (profile.resolution or {}).get(analyte or "")
+    converted = not (scale == 1.0 and offset == 0.0)
+    if not step or not (converted or fixed) or not math.isfinite(value_canonical):
         return value_canonical
     return float(np.round(value_canonical / step) * step)

@@ -49,7 +49,7 @@ from labinterp.steps.ranges import (
     choose_catalogue_range,
     lab_range,
 )
-from labinterp.steps.schemes import classify_one, inflamed_sample_sets
+from labinterp.steps.schemes import age_note_one, classify_one, inflamed_sample_sets
 from labinterp.steps.source import (
     corrected_statuses,
     derived_status,
@@ -344,6 +344,8 @@ def classify_results(rows: Sequence[Result], ctx: Context, in_sample_set: bool) 
                 inflamed=inflamed,
                 target=ctx.target,
             )
+            if row.category is None:
+                row.notes |= age_note_one(ctx.schemes, row.analyte, ctx.age)
 
 
 def derive_results(

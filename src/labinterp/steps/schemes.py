@@ -24,12 +24,15 @@ from labinterp.catalogue import rule
 from labinterp.errors import CatalogueError, UnitError
 from labinterp.models import Scheme, SchemeCategory
 from labinterp.samples import in_sets_of
+from labinterp.steps.flags import fixed_precision
+from labinterp.steps.state import NOTE_BIT
 from labinterp.units import conversion
 
 __all__ = [
     "INFLAMMATION_RULE",
     "Classified",
     "SchemeInputs",
+    "age_note_one",
     "apply_schemes",
     "categorise",
     "categorise_one",
@@ -104,28 +107,89 @@ class _Labels:
         return self.labels.index(label)
 
 
-def _in_scheme_unit(
-    scheme: Scheme, inputs: SchemeInputs, idx: IntArray, target: Callable[[str], str | None]
-) -> FloatArray | None:
-    """Return the values of the rows in ``idx`` in the scheme's unit and resolution.
+@dataclass(frozen=True)
+class _Cut:
+    """One set of a scheme's cut-offs: its unit and its categories."""
 
-    ``None`` when the scheme's unit cannot be reached from the reporting unit.
+    unit: str
+    categories: Sequence[SchemeCategory]
+    inflamed: Sequence[SchemeCategory]
+
+
+def _cut_sets(scheme: Scheme) -> list[_Cut]:
+    """Return the scheme's cut-off sets: its own unit first, then ``in_units``, then the young."""
+    cuts = [_Cut(str(scheme.unit), scheme.categories, scheme.inflamed_categories)]
+    cuts += [_Cut(c.unit, c.categories, c.inflamed_categories) for c in scheme.in_units]
+    young = scheme.below_age_min
+    if young is not None:
+        cuts.append(_Cut(young.unit, young.categories, young.inflamed_categories))
+    return cuts
+
+
+def _not_for_age(scheme: Scheme, age: FloatArray) -> BoolArray:
+    """Mark rows of a known age under ``age_min`` for which the scheme has no cut-offs.
+
+    The HbA1c schemes state adult criteria only (``age_min = 18``); such rows get no
+    category and the note ``scheme_adults_only`` saying why.
     """
-    reporting = target(scheme.analyte)
-    if reporting is None or scheme.unit is None:
-        return None
-    try:
-        to_scheme = conversion(reporting, scheme.unit, scheme.analyte)
-    except UnitError:
-        return None
-    scale = inputs.scale[idx] * to_scheme.scale
-    offset = inputs.offset[idx] * to_scheme.scale + to_scheme.offset
-    value = inputs.value[idx] * scale + offset
-    if scheme.resolution is not None:
-        step = scheme.resolution
-        converted = ~(np.isclose(scale, 1.0) & np.isclose(offset, 0.0))
-        value = np.where(converted, np.round(value / step) * step, value)
-    return np.asarray(value, dtype="float64")
+    if scheme.age_min is None or scheme.below_age_min is not None:
+        return np.zeros(len(age), dtype=bool)
+    with np.errstate(invalid="ignore"):
+        return np.asarray(np.isfinite(age) & (age < scheme.age_min), dtype=bool)
+
+
+def _placement(
+    scheme: Scheme,
+    value: FloatArray,
+    *,
+    scale: FloatArray,
+    offset: FloatArray,
+    age: FloatArray,
+    reporting: str | None,
+) -> tuple[IntArray, FloatArray]:
+    """Choose each row's cut-off set (-1: none) and its value in that set's unit.
+
+    The one rule for both paths: a result is classified against the cut-offs in its
+    own unit when the scheme has them (a unit that needs no conversion, as ng/mL for
+    ug/L), compared as given; otherwise it is converted to the scheme's first unit and
+    rounded to ``resolution`` there, as laboratories report it. Analytes with a
+    :func:`~labinterp.steps.flags.fixed_precision` (eGFR) are compared at it, as the
+    flag is. Under ``age_min`` the ``below_age_min`` cut-offs apply, or none.
+    """
+    n = len(value)
+    which = np.full(n, -1, dtype=np.int64)
+    x = np.full(n, np.nan)
+    cuts = _cut_sets(scheme)
+    young = scheme.below_age_min is not None
+    with np.errstate(invalid="ignore"):
+        too_young = (
+            ~(age >= scheme.age_min) if scheme.age_min is not None else np.zeros(n, dtype=bool)
+        )
+    if reporting is None:
+        return which, x
+    groups = [(~too_young, list(range(len(cuts) - young)))]
+    if young:
+        groups.append((too_young, [len(cuts) - 1]))
+    for rows, candidates in groups:
+        # Later sets take the rows already in their unit; the first takes the rest.
+        for k in (*candidates[1:], candidates[0]):
+            try:
+                to_cut = conversion(reporting, cuts[k].unit, scheme.analyte)
+            except UnitError:
+                continue
+            total_scale = scale * to_cut.scale
+            total_offset = offset * to_cut.scale + to_cut.offset
+            converted = ~(np.isclose(total_scale, 1.0) & np.isclose(total_offset, 0.0))
+            take = rows & (which < 0) & (~converted | (k == candidates[0]))
+            which[take] = k
+            x[take] = np.where(converted, value * total_scale + total_offset, value)[take]
+            moved = take & converted
+            if scheme.resolution is not None and moved.any():
+                x[moved] = np.round(x[moved] / scheme.resolution) * scheme.resolution
+    fixed = fixed_precision(scheme.analyte)
+    if fixed:
+        x = np.round(x / fixed) * fixed
+    return which, x
 
 
 def _classify(
@@ -148,13 +212,19 @@ def _classify(
             if name in flag_number:
                 by_flag[flag_number[name]] = given
         return by_flag[flag_codes], labels.labels
-    value = _in_scheme_unit(scheme, inputs, idx, target)
-    if value is None:
-        return np.full(len(idx), -1, dtype=np.int64), labels.labels
+    which, value = _placement(
+        scheme,
+        inputs.value[idx],
+        scale=inputs.scale[idx],
+        offset=inputs.offset[idx],
+        age=inputs.age[idx],
+        reporting=target(scheme.analyte),
+    )
     comparator = inputs.comparator[idx]
     censored = inputs.censored[idx]
+    inflamed = inputs.inflamed[idx]
 
-    def placed(categories: Sequence[SchemeCategory], rows: Any) -> IntArray:
+    def placed(categories: Sequence[SchemeCategory], rows: BoolArray) -> IntArray:
         uppers, inclusive, names = _bounds(categories)
         numbers = np.array([*(number(n) for n in names), -1], dtype=np.int64)
         found = category_codes(
@@ -162,22 +232,26 @@ def _classify(
         )
         return numbers[found]
 
-    out = placed(scheme.categories, slice(None))
-    if scheme.inflamed_categories:
-        inflamed = inputs.inflamed[idx]
-        out[inflamed] = placed(scheme.inflamed_categories, inflamed)
+    out = np.full(len(idx), -1, dtype=np.int64)
+    cuts = _cut_sets(scheme)
+    for k, cut in enumerate(cuts):
+        rows = which == k
+        out[rows] = placed(cut.categories, rows)
+        if cut.inflamed:
+            hot = rows & inflamed
+            out[hot] = placed(cut.inflamed, hot)
     if scheme.high_from_reference:
         # "normal" means "not above the upper reference limit": it needs a range.
-        out[flagged("H", "HH")] = number(scheme.high_from_reference)
-        top = [number(scheme.categories[-1].label)]
-        if scheme.inflamed_categories:
-            top.append(number(scheme.inflamed_categories[-1].label))
+        out[flagged("H", "HH") & (out >= 0)] = number(scheme.high_from_reference)
+        top = [number(label) for label in _top_labels(cuts)]
         out[flagged("") & np.isin(out, top)] = -1
-    if scheme.age_min is not None:
-        with np.errstate(invalid="ignore"):
-            too_young = ~(inputs.age[idx] >= scheme.age_min)
-        out[too_young] = -1
     return out, labels.labels
+
+
+def _top_labels(cuts: Sequence[_Cut]) -> set[str]:
+    """Return the labels of the top categories ("normal": not above the upper limit)."""
+    top = {c.categories[-1].label for c in cuts}
+    return top | {c.inflamed[-1].label for c in cuts if c.inflamed}
 
 
 def checked_schemes(names: Sequence[str]) -> Mapping[str, Scheme]:
@@ -205,6 +279,7 @@ class Classified:
     category: ObjArray
     scheme_coded: pd.Categorical[str]
     category_coded: pd.Categorical[str]
+    notes: IntArray  # the note bit ``scheme_adults_only`` where no scheme applied for age
 
 
 def apply_schemes(
@@ -240,6 +315,7 @@ def apply_schemes(
     codes = np.asarray(inputs.analyte.codes)
     number = {name: i for i, name in enumerate(inputs.analyte.categories)}
     open_rows = inputs.usable.copy()
+    young = np.zeros(n, dtype=bool)
     distinct = list(dict.fromkeys(names))
     for name in names:
         scheme = known[name]
@@ -248,6 +324,7 @@ def apply_schemes(
         idx = np.flatnonzero(open_rows & (codes == number[scheme.analyte]))
         if not len(idx):
             continue
+        young[idx[_not_for_age(scheme, inputs.age[idx])]] = True
         numbers, labels = _classify(scheme, inputs, idx, target)
         given = numbers >= 0
         rows = idx[given]
@@ -261,6 +338,7 @@ def apply_schemes(
         np.array([*labels_seen, None], dtype=object)[category_code],
         pd.Categorical.from_codes(scheme_code, categories=pd.Index(distinct)),
         pd.Categorical.from_codes(category_code, categories=pd.Index(list(labels_seen))),
+        np.where(young & (scheme_code < 0), NOTE_BIT["scheme_adults_only"], 0).astype(np.int64),
     )
 
 
@@ -305,6 +383,21 @@ def classify_one(
     return None, None
 
 
+def age_note_one(names: Sequence[str], analyte: str, age: float) -> int:
+    """Return the note bit for a result no scheme classified because of its age, else 0.
+
+    The scalar twin of :attr:`Classified.notes`; call it where :func:`classify_one`
+    gave no category.
+    """
+    known = checked_schemes(names)
+    ages = np.array([age], dtype="float64")
+    for name in names:
+        scheme = known[name]
+        if scheme.analyte == analyte and _not_for_age(scheme, ages)[0]:
+            return NOTE_BIT["scheme_adults_only"]
+    return 0
+
+
 def _classify_one(
     scheme: Scheme,
     value: float,
@@ -319,37 +412,26 @@ def _classify_one(
 ) -> str:
     if scheme.from_flags:
         return scheme.from_flags.get(flag, "")
-    reporting = target(scheme.analyte)
-    if reporting is None or scheme.unit is None:
+    cuts = _cut_sets(scheme)
+    which, x = _placement(
+        scheme,
+        np.array([value], dtype="float64"),
+        scale=np.array([scale], dtype="float64"),
+        offset=np.array([offset], dtype="float64"),
+        age=np.array([age], dtype="float64"),
+        reporting=target(scheme.analyte),
+    )
+    if which[0] < 0:
         return ""
-    try:
-        to_scheme = conversion(reporting, scheme.unit, scheme.analyte)
-    except UnitError:
-        return ""
-    total_scale = scale * to_scheme.scale
-    total_offset = offset * to_scheme.scale + to_scheme.offset
-    x = value * total_scale + total_offset
-    converted = not (_near(total_scale, 1.0) and _near(total_offset, 0.0))
-    if scheme.resolution is not None and converted:
-        x = round(x / scheme.resolution, 0) * scheme.resolution
-    categories = scheme.inflamed_categories if inflamed and scheme.inflamed_categories else None
-    label = categorise_one(x, comparator, *_bounds(categories or scheme.categories))
-    if scheme.high_from_reference:
-        top = {scheme.categories[-1].label}
-        if scheme.inflamed_categories:
-            top.add(scheme.inflamed_categories[-1].label)
+    cut = cuts[int(which[0])]
+    categories = cut.inflamed if inflamed and cut.inflamed else cut.categories
+    label = categorise_one(float(x[0]), comparator, *_bounds(categories))
+    if scheme.high_from_reference and label:
         if flag in ("H", "HH"):
             label = scheme.high_from_reference
-        elif flag == "" and label in top:
+        elif flag == "" and label in _top_labels(cuts):
             label = ""
-    if scheme.age_min is not None and not age >= scheme.age_min:
-        return ""
     return label
-
-
-def _near(a: float, b: float) -> bool:
-    """``numpy.isclose`` with its default tolerances, for scalars."""
-    return abs(a - b) <= 1e-08 + 1e-05 * abs(b)
 
 
 def categorise(

@@ -67,6 +67,7 @@ NOTE_IDS: tuple[str, ...] = (
     "preliminary",
     "status_unknown",
     "lab_flag_not_compared",
+    "scheme_adults_only",
 )
 
 #: Notes about how a row was interpreted, one bit each; texts are ``note.<id>``.
