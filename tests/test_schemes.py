@@ -436,3 +436,22 @@ def test_hba1c_under_18_says_why_on_both_paths() -> None:
     assert any(c.startswith(text) for c in one.caveats)
     assert not any(c.startswith(text) for c in adult.caveats)
     assert pd.isna(out["category"].iloc[0]) and one.category is None
+
+
+def test_a_scheme_that_depends_on_age_gives_no_category_without_one_and_says_why() -> None:
+    """Without an age, an age-dependent scheme gives no category and says why.
+
+    HbA1c (adult criteria, Mayo_HBA1C) and ferritin (WHO2020_Ferritin: separate cut-offs
+    under 5) get the note scheme_age_unknown; the under-5 cut-offs are never taken for an
+    unknown age.
+    """
+    for analyte, value, unit in (("hba1c", "50", "mmol/mol"), ("ferritin", "13", "ug/L")):
+        frame = labinterp.interpret(
+            pd.DataFrame([{"analyte": analyte, "raw_value": value, "raw_unit": unit, "sex": "F"}])
+        )
+        one = labinterp.interpret_one(analyte, value, unit, sex="female")
+        assert pd.isna(frame.loc[0, "category"]) and one.category is None
+        text = catalogue.Text("en", "patient").get("note.scheme_age_unknown")
+        assert text is not None
+        assert text.text in str(frame.loc[0, "caveats"])
+        assert text.text in one.caveats

@@ -126,16 +126,21 @@ def _cut_sets(scheme: Scheme) -> list[_Cut]:
     return cuts
 
 
-def _not_for_age(scheme: Scheme, age: FloatArray) -> BoolArray:
-    """Mark rows of a known age under ``age_min`` for which the scheme has no cut-offs.
+def _not_for_age(scheme: Scheme, age: FloatArray) -> IntArray:
+    """Return the note bit of rows the scheme gives no category for their age (0: none).
 
-    The HbA1c schemes state adult criteria only (``age_min = 18``); such rows get no
-    category and the note ``scheme_adults_only`` saying why.
+    The HbA1c schemes state adult criteria only (``age_min = 18``): a row of a known age
+    under it gets ``scheme_adults_only``, a row without an age ``scheme_age_unknown``;
+    neither gets a category. A scheme with ``below_age_min`` cut-offs needs an age too.
     """
-    if scheme.age_min is None or scheme.below_age_min is not None:
-        return np.zeros(len(age), dtype=bool)
-    with np.errstate(invalid="ignore"):
-        return np.asarray(np.isfinite(age) & (age < scheme.age_min), dtype=bool)
+    bits = np.zeros(len(age), dtype=np.int64)
+    if scheme.age_min is None:
+        return bits
+    bits[np.isnan(age)] = NOTE_BIT["scheme_age_unknown"]
+    if scheme.below_age_min is None:
+        with np.errstate(invalid="ignore"):
+            bits[np.isfinite(age) & (age < scheme.age_min)] = NOTE_BIT["scheme_adults_only"]
+    return bits
 
 
 def _placement(
@@ -168,8 +173,8 @@ def _placement(
     if reporting is None:
         return which, x
     groups = [(~too_young, list(range(len(cuts) - young)))]
-    if young:
-        groups.append((too_young, [len(cuts) - 1]))
+    if young:  # the young's cut-offs need a known age; without one, no category
+        groups.append((too_young & ~np.isnan(age), [len(cuts) - 1]))
     for rows, candidates in groups:
         # Later sets take the rows already in their unit; the first takes the rest.
         for k in (*candidates[1:], candidates[0]):
@@ -279,7 +284,7 @@ class Classified:
     category: ObjArray
     scheme_coded: pd.Categorical[str]
     category_coded: pd.Categorical[str]
-    notes: IntArray  # the note bit ``scheme_adults_only`` where no scheme applied for age
+    notes: IntArray  # ``scheme_adults_only`` / ``scheme_age_unknown`` where age kept a category
 
 
 def apply_schemes(
@@ -315,7 +320,7 @@ def apply_schemes(
     codes = np.asarray(inputs.analyte.codes)
     number = {name: i for i, name in enumerate(inputs.analyte.categories)}
     open_rows = inputs.usable.copy()
-    young = np.zeros(n, dtype=bool)
+    age_notes = np.zeros(n, dtype=np.int64)
     distinct = list(dict.fromkeys(names))
     for name in names:
         scheme = known[name]
@@ -324,7 +329,7 @@ def apply_schemes(
         idx = np.flatnonzero(open_rows & (codes == number[scheme.analyte]))
         if not len(idx):
             continue
-        young[idx[_not_for_age(scheme, inputs.age[idx])]] = True
+        age_notes[idx] |= _not_for_age(scheme, inputs.age[idx])
         numbers, labels = _classify(scheme, inputs, idx, target)
         given = numbers >= 0
         rows = idx[given]
@@ -338,7 +343,7 @@ def apply_schemes(
         np.array([*labels_seen, None], dtype=object)[category_code],
         pd.Categorical.from_codes(scheme_code, categories=pd.Index(distinct)),
         pd.Categorical.from_codes(category_code, categories=pd.Index(list(labels_seen))),
-        np.where(young & (scheme_code < 0), NOTE_BIT["scheme_adults_only"], 0).astype(np.int64),
+        np.where(scheme_code < 0, age_notes, 0).astype(np.int64),
     )
 
 
@@ -393,8 +398,8 @@ def age_note_one(names: Sequence[str], analyte: str, age: float) -> int:
     ages = np.array([age], dtype="float64")
     for name in names:
         scheme = known[name]
-        if scheme.analyte == analyte and _not_for_age(scheme, ages)[0]:
-            return NOTE_BIT["scheme_adults_only"]
+        if scheme.analyte == analyte and (bit := int(_not_for_age(scheme, ages)[0])):
+            return bit
     return 0
 
 

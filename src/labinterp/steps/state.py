@@ -68,6 +68,7 @@ NOTE_IDS: tuple[str, ...] = (
     "status_unknown",
     "lab_flag_not_compared",
     "scheme_adults_only",
+    "scheme_age_unknown",
 )
 
 #: Notes about how a row was interpreted, one bit each; texts are ``note.<id>``.
