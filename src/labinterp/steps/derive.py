@@ -22,6 +22,7 @@ import pyarrow as pa
 from labinterp.equations.egfr import equation
 from labinterp.equations.hba1c import eag_from_hba1c
 from labinterp.perf import objects
+from labinterp.steps.flags import fixed_precision
 from labinterp.steps.state import BoolArray, FloatArray, IntArray, ObjArray
 from labinterp.units import conversion, normalise_unit, ureg
 
@@ -261,9 +262,19 @@ def derive_egfr(basis: Basis, adult: str | None, cr_cys: str | None) -> Derived:
         np.concatenate(sources),
         np.concatenate(partners),
         np.concatenate(names),
-        np.concatenate(values),
+        _reported(np.concatenate(values)),
         notes,
     )
+
+
+def _reported(egfr: FloatArray) -> FloatArray:
+    """Return eGFRs as laboratories report them, at the precision flags and stages use.
+
+    A computed 59.6 is reported 60 and staged G2 (ARUP_eGFR): the value the output shows
+    is the value that was flagged and staged.
+    """
+    precision = fixed_precision("egfr")
+    return egfr if precision is None else np.round(egfr / precision) * precision
 
 
 #: Context a derived row takes from its creatinine row (sex and age as read).
