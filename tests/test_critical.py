@@ -163,9 +163,42 @@ def test_agreed_critical_limits_compares_in_the_reporting_unit() -> None:
         (spec, conversion(spec.unit, "mmol/L", "magnesium")) for spec in us.for_analyte("magnesium")
     ]
     low, high, cited = agreed_critical_limits(rows)
-    # Fairview: < 1.0 and > 7.0 mg/dL in every age band; 1 mmol/L = 2.4305 mg/dL.
-    assert low == pytest.approx(1.0 / 2.4305) and high == pytest.approx(7.0 / 2.4305)
+    # Ridgeview_Magnesium: < 1.0 and > 5.0 mg/dL in every age band; 1 mmol/L = 2.4305 mg/dL.
+    assert low == pytest.approx(1.0 / 2.4305) and high == pytest.approx(5.0 / 2.4305)
     assert cited is not None and cited.count("Fairview_Magnesium") == 1
+    assert "critical limits: Ridgeview_Magnesium" in cited
+
+
+@pytest.mark.parametrize("age", [0.0, 3.0, 40.0])
+def test_us_magnesium_critical_high_is_the_median_us_limit(age: float) -> None:
+    """US Mg critical limits < 1.0 / > 5.0 mg/dL (Ridgeview_Magnesium), in every age band.
+
+    5.0 mg/dL is the median critical-high limit of nine US laboratories (4.0-7.0 mg/dL);
+    Fairview's > 7.0 mg/dL is no longer used.
+    """
+    rows = load_range_catalogue("us").for_analyte("magnesium")
+    band = [
+        s
+        for s in rows
+        if (s.age_min is None or s.age_min <= age) and (s.age_max is None or age < s.age_max)
+    ]
+    assert len(band) == 1
+    spec = band[0]
+    assert (spec.critical_low, spec.critical_high) == (1.0, 5.0)
+    assert spec.source == "Fairview_Magnesium"  # the reference interval's source
+    assert "critical limits: Ridgeview_Magnesium" in spec.locator
+    assert ">5.0 mg/dL" in spec.locator
+
+
+@pytest.mark.parametrize(
+    ("value", "flag"), [("4.9", "H"), ("5.0", "H"), ("5.1", "HH"), ("0.9", "LL")]
+)
+def test_us_magnesium_flags_at_the_ridgeview_limits(value: str, flag: str) -> None:
+    """Adult US Mg: above 5.0 mg/dL is HH (Ridgeview_Magnesium), 5.0 itself is H."""
+    one = labinterp.interpret_one("magnesium", value, "mg/dL", sex="F", age_years=40, profile="us")
+    assert one.flag == labinterp.Flag(flag)
+    assert one.reference_citation is not None
+    assert "critical limits: Ridgeview_Magnesium" in one.reference_citation
 
 
 # -- the lab's own range: the catalogue's critical limits stand beside it ------------------
