@@ -181,3 +181,90 @@ def test_derived_rows_keep_the_input_columns_and_their_dtypes() -> None:
     assert derived["sex"].tolist() == ["female", "male"]
     assert derived["raw_value"].isna().all() and derived["source_row"].isna().all()
     assert out["batch"].tolist()[::2] == [7, 8] and derived["batch"].isna().all()
+
+
+#: The start of note.egfr_cr_cys_preferred (KDIGO2024, Fu2023) in each language.
+PREFERRED = {
+    "en": "This sample gave two estimates of kidney filtration (eGFR)",
+    "nb": "Nyrefunksjonen (eGFR) er beregnet på to måter",
+    "sv": "Njurfunktionen (eGFR) har beräknats på två sätt",
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "nb", "sv"])
+def test_creatinine_and_cr_cys_egfr_say_which_is_preferred(lang: str) -> None:
+    """Both eGFRs of a sample set with creatinine and cystatin C note that cr-cys is preferred.
+
+    A creatinine alone, in another sample set of the same frame, gets no such note.
+    """
+    base = {"patient_id": "p1", "collected_at": "2026-02-01 08:00", "sex": "M", "age_years": 60}
+    later = {**base, "collected_at": "2026-03-01 08:00"}
+    out = _run(
+        [
+            {**base, "analyte": "creatinine", "raw_value": "90", "raw_unit": "umol/L"},
+            {**base, "analyte": "cystatin_c", "raw_value": "1.1", "raw_unit": "mg/L"},
+            {**later, "analyte": "creatinine", "raw_value": "90", "raw_unit": "umol/L"},
+        ],
+        profile="us",
+        lang=lang,
+    )
+    derived = out[out["status"] == "derived"]
+    assert derived["equation"].tolist() == [
+        "egfr_ckd_epi_2021_cr",
+        "egfr_ckd_epi_2021_cr_cys",
+        "egfr_ckd_epi_2021_cr",
+    ]
+    noted = [PREFERRED[lang] in (c or "") for c in derived["caveats"]]
+    assert noted == [True, True, False]
+    measured = out[out["status"] != "derived"]
+    assert not any(PREFERRED[lang] in (c or "") for c in measured["caveats"])
+
+
+@pytest.mark.parametrize("lang", ["en", "nb", "sv"])
+def test_panel_creatinine_and_cr_cys_egfr_say_which_is_preferred(lang: str) -> None:
+    """interpret_panel notes both eGFRs of a creatinine + cystatin C panel alike."""
+    panel = labinterp.interpret_panel(
+        [
+            {"analyte": "creatinine", "value": "90", "unit": "umol/L"},
+            {"analyte": "cystatin_c", "value": "1.1", "unit": "mg/L"},
+        ],
+        sex="M",
+        age_years=60,
+        profile="us",
+        lang=lang,
+    )
+    egfr = [f for f in panel if f.analyte == "egfr"]
+    assert [f.equation for f in egfr] == ["egfr_ckd_epi_2021_cr", "egfr_ckd_epi_2021_cr_cys"]
+    assert all(any(PREFERRED[lang] in c for c in f.caveats) for f in egfr)
+    others = [f for f in panel if f.analyte != "egfr"]
+    assert not any(PREFERRED[lang] in c for f in others for c in f.caveats)
+
+
+def test_creatinine_alone_has_no_preferred_note() -> None:
+    """A creatinine without cystatin C gives one eGFR and no note on which is preferred."""
+    out = _run([CREA])
+    assert out["status"].tolist() == ["ok", "derived"]
+    assert not any(PREFERRED["en"] in (c or "") for c in out["caveats"])
+    panel = labinterp.interpret_panel(
+        [{"analyte": "creatinine", "value": "78", "unit": "umol/L"}], sex="K", age_years=54
+    )
+    assert [f.analyte for f in panel] == ["creatinine", "egfr"]
+    assert not any(PREFERRED["en"] in c for f in panel for c in f.caveats)
+
+
+def test_clinician_text_names_the_preferred_equation() -> None:
+    """The clinician note names eGFRcr-cys as the more accurate estimate where they differ."""
+    panel = labinterp.interpret_panel(
+        [
+            {"analyte": "creatinine", "value": "90", "unit": "umol/L"},
+            {"analyte": "cystatin_c", "value": "1.1", "unit": "mg/L"},
+        ],
+        sex="M",
+        age_years=60,
+        profile="us",
+        audience="clinician",
+    )
+    egfr = [f for f in panel if f.analyte == "egfr"]
+    assert len(egfr) == 2
+    for f in egfr:
+        assert any("eGFRcr-cys is the more accurate estimate" in c for c in f.caveats)

@@ -344,7 +344,7 @@ def _derive(
     equation = frame.pop("equation").to_numpy(dtype=object)
     blank = np.full(len(frame), -1, dtype=np.int64)
     placed = rows.stacked(read(frame, None, run.target, blank), layout)
-    notes = layout.place(notes, np.zeros(len(derived_from), dtype=np.int64))
+    notes = layout.place(notes, _note_bits(derived.value_notes))
     partner = np.where(derived.partner >= 0, stated[sources[derived.partner]], -1)
     status = derived_status(stated[sources[derived.source]], partner)
     return _Made(placed, layout, notes, derived_from, equation, layout.place(stated, status))
@@ -356,6 +356,11 @@ def _heights(frame: pd.DataFrame, rows: IntArray) -> FloatArray:
         return np.full(len(rows), np.nan)
     taken = frame["height_cm"].take(rows)
     return np.asarray(pd.to_numeric(taken, errors="coerce"), dtype="float64")
+
+
+def _note_bits(ids: ObjArray) -> IntArray:
+    """Return the note bits of note ids (``None``: no note)."""
+    return np.array([NOTE_BIT[i] if i is not None else 0 for i in ids], dtype=np.int64)
 
 
 def _ranges(run: _Run, rows: Rows, texts: LabTexts, notes: IntArray, outcome: Outcome) -> Ranges:

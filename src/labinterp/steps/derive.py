@@ -92,6 +92,8 @@ class Derived:
         Per value, the eGFR in :data:`EGFR_UNIT`.
     notes
         Per basis row, the note id saying why no eGFR was derived (``None``: no note).
+    value_notes
+        Per value, the note id the derived row carries (``None``: no note).
     """
 
     source: IntArray
@@ -99,6 +101,7 @@ class Derived:
     equation: ObjArray
     egfr: FloatArray
     notes: ObjArray
+    value_notes: ObjArray
 
     def __len__(self) -> int:
         return len(self.source)
@@ -233,7 +236,8 @@ def derive_egfr(basis: Basis, adult: str | None, cr_cys: str | None) -> Derived:
     -------
     Derived
         Creatinine eGFRs (grouped by equation and unit, in the order of their first
-        rows), then creatinine-cystatin C eGFRs.
+        rows), then creatinine-cystatin C eGFRs; where a sample set has both, both carry
+        the note ``egfr_cr_cys_preferred``.
     """
     sources: list[IntArray] = []
     partners: list[IntArray] = []
@@ -255,16 +259,30 @@ def derive_egfr(basis: Basis, adult: str | None, cr_cys: str | None) -> Derived:
         names.append(objects(len(ci), name))
         values.append(egfr)
     if not sources:
-        return Derived(
-            np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), objects(0), np.zeros(0), notes
-        )
+        empty = np.zeros(0, dtype=np.int64)
+        return Derived(empty, empty, objects(0), np.zeros(0), notes, objects(0))
+    source, partner = np.concatenate(sources), np.concatenate(partners)
     return Derived(
-        np.concatenate(sources),
-        np.concatenate(partners),
+        source,
+        partner,
         np.concatenate(names),
         _reported(np.concatenate(values)),
         notes,
+        _preferred_notes(basis.sets[source], partner),
     )
+
+
+def _preferred_notes(sets: IntArray, partner: IntArray) -> ObjArray:
+    """Note both eGFRs of a sample set that has a creatinine and a creatinine-cystatin C one.
+
+    Where they differ the creatinine-cystatin C eGFR is the more accurate estimate
+    (KDIGO2024, Fu2023): each row says so (``note.egfr_cr_cys_preferred``).
+    """
+    notes = objects(len(sets))
+    paired = partner >= 0
+    both = np.intersect1d(sets[paired], sets[~paired])
+    notes[np.isin(sets, both[both >= 0])] = "egfr_cr_cys_preferred"
+    return notes
 
 
 def _reported(egfr: FloatArray) -> FloatArray:

@@ -388,6 +388,9 @@ def derive_results(
             derived.source, derived.partner, derived.equation, derived.egfr, status, strict=True
         )
     ]
+    for (_, row), note in zip(made, derived.value_notes, strict=True):
+        if note is not None:
+            row.notes |= NOTE_BIT[note]
     made.sort(key=lambda item: item[0])  # stable: creatinine eGFR before the pair's
     return made
 

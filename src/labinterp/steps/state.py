@@ -69,6 +69,7 @@ NOTE_IDS: tuple[str, ...] = (
     "lab_flag_not_compared",
     "scheme_adults_only",
     "scheme_age_unknown",
+    "egfr_cr_cys_preferred",
 )
 
 #: Notes about how a row was interpreted, one bit each; texts are ``note.<id>``.
