@@ -43,7 +43,7 @@ from labinterp.steps.one import (
     supersede,
 )
 from labinterp.steps.schemes import checked_schemes
-from labinterp.values import infer_decimal, parse_value
+from labinterp.values import as_float, infer_decimal
 from labinterp.vocab import Sex
 
 __all__ = ["interpret_one", "interpret_panel"]
@@ -99,9 +99,7 @@ def _raw(value: Any) -> Any:
     if value is None or isinstance(value, str):
         return value
     try:
-        return float(value)
-    except OverflowError:  # an int beyond a float's range: an infinity, refused as implausible
-        return parse_value(value).value
+        return as_float(value)  # an int beyond a float's range: an infinity, then refused
     except (TypeError, ValueError):
         return str(value)
 

@@ -151,10 +151,8 @@ def number(value: Any) -> float:
     """Return a number given as any value (NaN when it is none)."""
     if value is None or isinstance(value, bool):
         return math.nan
-    if isinstance(value, int):  # beyond a float's range: an infinity, refused where checked
-        return as_float(value)
     try:
-        return float(value)
+        return as_float(value)  # an int beyond a float's range: an infinity, refused later
     except (TypeError, ValueError):
         return math.nan
 
