@@ -220,10 +220,9 @@ def test_creatinine_and_cr_cys_egfr_say_which_is_preferred(lang: str) -> None:
     assert not any(PREFERRED[lang] in (c or "") for c in measured["caveats"])
 
 
-@pytest.mark.parametrize("lang", ["en", "nb", "sv"])
-def test_panel_creatinine_and_cr_cys_egfr_say_which_is_preferred(lang: str) -> None:
-    """interpret_panel notes both eGFRs of a creatinine + cystatin C panel alike."""
-    panel = labinterp.interpret_panel(
+def _cr_cys_panel(**options: str) -> list[labinterp.Finding]:
+    """Interpret creatinine and cystatin C in one panel of a man of 60 (US profile)."""
+    return labinterp.interpret_panel(
         [
             {"analyte": "creatinine", "value": "90", "unit": "umol/L"},
             {"analyte": "cystatin_c", "value": "1.1", "unit": "mg/L"},
@@ -231,8 +230,14 @@ def test_panel_creatinine_and_cr_cys_egfr_say_which_is_preferred(lang: str) -> N
         sex="M",
         age_years=60,
         profile="us",
-        lang=lang,
+        **options,
     )
+
+
+@pytest.mark.parametrize("lang", ["en", "nb", "sv"])
+def test_panel_creatinine_and_cr_cys_egfr_say_which_is_preferred(lang: str) -> None:
+    """interpret_panel notes both eGFRs of a creatinine + cystatin C panel alike."""
+    panel = _cr_cys_panel(lang=lang)
     egfr = [f for f in panel if f.analyte == "egfr"]
     assert [f.equation for f in egfr] == ["egfr_ckd_epi_2021_cr", "egfr_ckd_epi_2021_cr_cys"]
     assert all(any(PREFERRED[lang] in c for c in f.caveats) for f in egfr)
@@ -254,16 +259,7 @@ def test_creatinine_alone_has_no_preferred_note() -> None:
 
 def test_clinician_text_names_the_preferred_equation() -> None:
     """The clinician note names eGFRcr-cys as the more accurate estimate where they differ."""
-    panel = labinterp.interpret_panel(
-        [
-            {"analyte": "creatinine", "value": "90", "unit": "umol/L"},
-            {"analyte": "cystatin_c", "value": "1.1", "unit": "mg/L"},
-        ],
-        sex="M",
-        age_years=60,
-        profile="us",
-        audience="clinician",
-    )
+    panel = _cr_cys_panel(audience="clinician")
     egfr = [f for f in panel if f.analyte == "egfr"]
     assert len(egfr) == 2
     for f in egfr:
