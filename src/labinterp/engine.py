@@ -72,11 +72,6 @@ __all__ = ["interpret"]
 
 OnInvalid = Literal["record", "raise"]
 
-#: Context columns that are parsed (dates) or derived (age) before interpretation.
-_CONTEXT_COLUMNS = frozenset(
-    {"collected_at", "collected_at_offset", "birth_date", "birth_year", "age_years"}
-)
-
 
 @dataclass(frozen=True)
 class _Run:
@@ -125,7 +120,7 @@ def _start(
     zone = time_zone(timezone if timezone is not None else chosen.time.zone)
     out = (
         complete_context(frame, timezone=zone, warn_floating=True)
-        if _CONTEXT_COLUMNS & set(frame.columns)
+        if schema.CONTEXT_COLUMNS & set(frame.columns)
         else frame.copy()
     )
     if "source_row" not in out.columns:
@@ -235,13 +230,13 @@ def interpret(
     sets_in = sample_sets(coded_column(run.frame, "patient_id", run.coded), moments)
     made = _derive(run, rows, sets_in, egfr_equation, stated) if derive else _Made.of(rows, stated)
     rows = made.rows
-    hidden = withheld(made.source_status)
+    shown = uninterpreted(rows, withheld(made.source_status))  # what interpreting steps see
     passing = Passing(run.frame, made.layout)  # input columns into output order, meanwhile
     outcome = Outcome.resume(rows)
     # Rows read without a problem stay usable for schemes: what is recorded from here on
     # (no range, missing context, indeterminate) leaves the value and unit readable.
     usable = outcome.open()
-    ranges = _ranges(run, uninterpreted(rows, hidden), texts, made.notes, outcome)
+    ranges = _ranges(run, shown, texts, made.notes, outcome)
     flag_coded = _flag(run, rows, ranges, outcome)
     outcome.settle(made.layout.derived, Status.DERIVED)  # the reason a range is missing stays
     if on_invalid == "raise":
@@ -262,9 +257,7 @@ def interpret(
         usable=usable,
     )
     rendered = render(
-        pd.Categorical.from_codes(
-            uninterpreted(rows, hidden).number, categories=pd.Index(analyte_keys())
-        ),
+        pd.Categorical.from_codes(shown.number, categories=pd.Index(analyte_keys())),
         flag_coded,
         classified.scheme_coded,
         classified.category_coded,

@@ -42,6 +42,7 @@ from labinterp.vocab import Sex, Status
 
 __all__ = [
     "COMPARATORS",
+    "CONTEXT_COLUMNS",
     "FLAGS",
     "HISTORY_NOTES",
     "SOURCE_STATUSES",
@@ -78,6 +79,11 @@ ColumnType = Literal["text", "float", "integer", "boolean", "datetime", "categor
 
 #: HL7 v2 table 0078 flags labinterp assigns, in order: ``LL < L < N < H < HH``.
 FLAGS: tuple[str, ...] = ("LL", "L", "N", "H", "HH")
+#: The context columns completed before interpretation (ages and collection times); a
+#: frame with any of them gets ``read_problem``.
+CONTEXT_COLUMNS = frozenset(
+    {"collected_at", "collected_at_offset", "birth_date", "birth_year", "age_years"}
+)
 #: Comparators of censored values, as normalised by the value parser.
 COMPARATORS: tuple[str, ...] = ("<", "<=", ">", ">=")
 #: Notes of :func:`labinterp.history` on a compared (or not compared) result.
@@ -488,8 +494,7 @@ def interpreted_order(input_columns: Iterable[str], *, history: bool = False) ->
         columns and ``caveat_rules``.
     """
     given = list(dict.fromkeys(input_columns))
-    context = {"collected_at", "collected_at_offset", "birth_date", "birth_year", "age_years"}
-    if context & set(given) and "read_problem" not in given:
+    if CONTEXT_COLUMNS & set(given) and "read_problem" not in given:
         given.append("read_problem")  # the context columns are completed first
     added = [
         c.name
