@@ -239,6 +239,7 @@ _VOCABULARY_TEXT = {
     "category": "the schemes' categories",
     "history_note": ", ".join(schema.HISTORY_NOTES),
     "source_status": ", ".join(schema.SOURCE_STATUSES),
+    "relation": ", ".join(schema.RELATIONS),
 }
 
 

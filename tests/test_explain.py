@@ -67,7 +67,7 @@ def test_translations_have_the_same_keys_and_sources_as_english(lang: str) -> No
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_placeholders_are_only_the_known_ones(lang: str) -> None:
-    """Texts use only the {equation} and {catalogue} placeholders, which the code fills.
+    """Texts use only the placeholders the code fills (catalogue.TEXT_PLACEHOLDERS).
 
     Problem sentences name their own (tests/test_problems.py holds them to English's).
     """
@@ -76,7 +76,7 @@ def test_placeholders_are_only_the_known_ones(lang: str) -> None:
     for key, entry in catalogue.text_catalogue(lang).items():
         if key.startswith("problem."):
             continue
-        assert set(re.findall(r"\{(\w+)\}", entry.text)) <= {"equation", "catalogue"}, key
+        assert set(re.findall(r"\{(\w+)\}", entry.text)) <= catalogue.TEXT_PLACEHOLDERS, key
 
 
 def test_unknown_language_or_audience_is_a_clear_error() -> None:

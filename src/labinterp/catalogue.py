@@ -278,10 +278,11 @@ def get_profile(name: str | Profile) -> Profile:
         raise CatalogueError(f"Unknown profile; use one of: {known}.") from None
 
 
-#: Placeholders the code fills in texts: the eGFR equation's name, the catalogue's title.
+#: Placeholders the code fills in texts: the eGFR equation's name, the catalogue's title,
+#: and in the verdict's sentences a scheme's and a category's name and two flags' names.
 #: Problem sentences (``problem.<id>``) name theirs freely: the recorded English sentence
 #: gives their values.
-TEXT_PLACEHOLDERS = frozenset({"equation", "catalogue"})
+TEXT_PLACEHOLDERS = frozenset({"equation", "catalogue", "scheme", "category", "lab_flag", "flag"})
 #: A placeholder in a text: ``{name}``.
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 #: Text keys of problem sentences: ``problem.<id>``.
@@ -294,7 +295,8 @@ def text_catalogue(lang: str = "en") -> Mapping[str, TextEntry]:
 
     Keys are ``"<analyte>.about"``, ``"<analyte>.flag.<FLAG>"``, ``"_flag.<FLAG>"``,
     ``"category.<scheme>.<label>"``, ``"caveat.<rule>"``, ``"note.<id>"``,
-    ``"equation.<key>"`` and ``"problem.<id>"``, each followed by the audience.
+    ``"equation.<key>"``, ``"problem.<id>"`` and ``"verdict.<...>"``, each followed by
+    the audience, and the names ``"name.<...>"``, which serve both audiences.
     """
     path = _DATA / "text" / f"{lang}.toml"
     if not path.is_file():
@@ -544,9 +546,15 @@ class Text:
         self._warned: set[str] = set()
 
     def get(self, key: str) -> TextEntry | None:
-        """Return the entry for ``key`` (without the audience suffix), or ``None``."""
+        """Return the entry for ``key`` (without the audience suffix), or ``None``.
+
+        An entry written without audiences (a name, ``name.<...>``) serves both.
+        """
         full = f"{key}.{self.audience}"
         entry = self._texts.get(full)
+        if entry is None and full not in self._english and key in self._english:
+            full = key  # one entry for both audiences
+            entry = self._texts.get(full)
         if entry is None and full in self._english:
             if full not in self._warned:
                 self._warned.add(full)

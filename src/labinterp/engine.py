@@ -273,7 +273,8 @@ def interpret(
     if history:
         out = with_history(out)
     # The caller's own columns pass through as they came when they cannot be cast.
-    return schema.conform(finalise_text(out, rendered), "interpreted", keep=frame.columns)
+    written = finalise_text(out, rendered, run.catalogue.info.title)
+    return schema.conform(written, "interpreted", keep=frame.columns)
 
 
 @dataclass(frozen=True)

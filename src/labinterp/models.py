@@ -16,14 +16,17 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from labinterp.vocab import Flag, Sex, Status
 
 __all__ = [
+    "FLAG_DIRECTION",
     "AnalyteSpec",
     "BiologicalVariation",
     "CatalogueInfo",
     "ColumnField",
+    "Direction",
     "Finding",
     "Profile",
     "ProfileTime",
     "ReferenceRange",
+    "Relation",
     "Rule",
     "Scheme",
     "SchemeCategory",
@@ -257,10 +260,31 @@ class Profile(_Frozen):
         return self
 
 
+#: How a result's flag and its scheme category relate (decided by the verdict step).
+Relation = Literal["agree", "differ", "no_comparison"]
+
+#: Where a category lies against health, as a flag does against its range.
+Direction = Literal["low", "normal", "high"]
+
+#: The direction of each HL7 table 0078 flag (critical flags as their side).
+FLAG_DIRECTION: dict[str, Direction] = {
+    "LL": "low",
+    "L": "low",
+    "N": "normal",
+    "H": "high",
+    "HH": "high",
+}
+
+
 class SchemeCategory(_Frozen):
-    """One category of a classification scheme: values below ``upper`` (or up to it)."""
+    """One category of a classification scheme: values below ``upper`` (or up to it).
+
+    ``direction`` says where the category lies against health (``"low"``, ``"normal"``,
+    ``"high"``), so that a flag and a category can be compared.
+    """
 
     label: str
+    direction: Direction
     upper: float | None = None
     upper_inclusive: bool = False
 
@@ -329,6 +353,38 @@ class Scheme(_Frozen):
             raise ValueError("a scheme with categories needs a unit")
         return self
 
+    @model_validator(mode="after")
+    def _directions(self) -> Scheme:
+        if any(flag not in FLAG_DIRECTION for flag in self.from_flags):
+            raise ValueError("from_flags keys must be HL7 table 0078 flags (LL L N H HH)")
+        directions: dict[str, str] = {}
+        for category in self._all_categories():
+            if directions.setdefault(category.label, category.direction) != category.direction:
+                raise ValueError(f"category {category.label!r} is given two directions")
+        return self
+
+    def _all_categories(self) -> list[SchemeCategory]:
+        sets = [self.categories, self.inflamed_categories]
+        for other in (*self.in_units, *((self.below_age_min,) if self.below_age_min else ())):
+            sets += [other.categories, other.inflamed_categories]
+        return [category for categories in sets for category in categories]
+
+    def direction(self, label: str) -> Direction | None:
+        """Return where a category of this scheme lies against health (``None``: unknown).
+
+        A category that restates a flag (``from_flags``) lies where the flag does;
+        ``high_from_reference`` (above the upper reference limit) is ``"high"``.
+        """
+        for flag, given in self.from_flags.items():
+            if given == label:
+                return FLAG_DIRECTION[flag]
+        if label == self.high_from_reference:
+            return "high"
+        for category in self._all_categories():
+            if category.label == label:
+                return category.direction
+        return None
+
     @property
     def labels(self) -> tuple[str, ...]:
         """Every label the scheme can give, in order."""
@@ -378,7 +434,8 @@ class Finding(_Frozen):
     ``source_row`` numbers (in a panel, the positions) of the results it was computed from.
     ``source_status`` is the result's status as the source gave it (FHIR
     ObservationStatus), ``lab_flag`` the lab's own flag as sent and ``agrees_with_lab``
-    whether the flag agrees with it (``None``: not compared).
+    whether the flag agrees with it (``None``: not compared). ``relation`` says how the
+    flag and the category relate (``agree``, ``differ``, ``no_comparison``).
     """
 
     analyte: str | None
@@ -404,6 +461,7 @@ class Finding(_Frozen):
     agrees_with_lab: bool | None = None
     scheme: str | None = None
     category: str | None = None
+    relation: Relation | None = None
     explanation: str | None = None
     sources: tuple[str, ...] = ()
     caveats: tuple[str, ...] = ()

@@ -101,6 +101,7 @@ def _finding(record: pd.Series) -> Finding:
         agrees_with_lab=get("agrees_with_lab"),
         scheme=get("scheme"),
         category=get("category"),
+        relation=get("relation"),
         explanation=get("explanation"),
         sources=tuple(s for s in (get("explanation_sources") or "").split("; ") if s),
         caveats=tuple(c for c in (get("caveats") or "").split(CAVEAT_SEPARATOR) if c),

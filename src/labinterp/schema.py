@@ -38,6 +38,7 @@ import pyarrow as pa
 from labinterp import catalogue
 from labinterp.dtypes import TEXT, cast_column, has_dtype
 from labinterp.errors import MissingColumnError, ReadError
+from labinterp.models import Relation
 from labinterp.vocab import Sex, Status
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "CONTEXT_COLUMNS",
     "FLAGS",
     "HISTORY_NOTES",
+    "RELATIONS",
     "SOURCE_STATUSES",
     "STATUS_COLUMNS",
     "Column",
@@ -71,6 +73,7 @@ Step = Literal[
     "ranges",
     "flags",
     "schemes",
+    "verdict",
     "context",
     "explain",
     "history",
@@ -84,6 +87,9 @@ FLAGS: tuple[str, ...] = ("LL", "L", "N", "H", "HH")
 CONTEXT_COLUMNS = frozenset(
     {"collected_at", "collected_at_offset", "birth_date", "birth_year", "age_years"}
 )
+#: How a result's flag and its scheme category relate (``relation``; decided by
+#: :mod:`labinterp.steps.verdict`).
+RELATIONS: tuple[str, ...] = get_args(Relation)
 #: Comparators of censored values, as normalised by the value parser.
 COMPARATORS: tuple[str, ...] = ("<", "<=", ">", ">=")
 #: Notes of :func:`labinterp.history` on a compared (or not compared) result.
@@ -143,6 +149,7 @@ _VOCABULARIES: dict[str, Callable[[], tuple[str, ...]]] = {
     "analyte": lambda: tuple(catalogue.analytes()),
     "scheme": lambda: tuple(scheme.name for scheme in catalogue.schemes().values()),
     "category": _scheme_categories,
+    "relation": lambda: RELATIONS,
 }
 
 
@@ -247,6 +254,10 @@ def _c(
 _T, _F, _I = partial(_c, "text"), partial(_c, "float"), partial(_c, "integer")
 _B, _D, _C = partial(_c, "boolean"), partial(_c, "datetime"), partial(_c, "category")
 _R, _HL7, _FHIR, _HIST = "the export has it", "HL7 v2 input", "FHIR input", "history=True"
+_RELATION = (
+    "How flag and category relate: agree, differ (the reference range and the clinical "
+    "scheme point different ways) or no_comparison."
+)
 _ROW = "readers give it; interpret numbers rows 0..n-1 when absent"
 _STATUS = "identify values units ranges flags"  # the first of them that cannot go on
 
@@ -329,16 +340,8 @@ _HEAD: tuple[Column, ...] = (
     _in("lab_flag"),
     _F("reference_low", "ranges", "Lower limit used, reporting unit (-inf: open)."),
     _F("reference_high", "ranges", "Upper limit used, reporting unit (inf: open)."),
-    _B(
-        "reference_low_inclusive",
-        "ranges",
-        "reference_low itself is in the range; empty: no range.",
-    ),
-    _B(
-        "reference_high_inclusive",
-        "ranges",
-        "reference_high itself is in the range; empty: no range.",
-    ),
+    _B("reference_low_inclusive", "ranges", "reference_low is in the range; empty: no range."),
+    _B("reference_high_inclusive", "ranges", "reference_high is in the range; empty: no range."),
     _F("critical_low", "ranges", "Critical lower limit: strictly below is LL."),
     _F("critical_high", "ranges", "Critical upper limit: strictly above is HH."),
     _C("reference_source", "ranges", "lab (the lab's own range) or catalogue:<name>."),
@@ -349,13 +352,10 @@ _HEAD: tuple[Column, ...] = (
         "critical limits taken from the catalogue beside the lab's range or without a range.",
     ),
     replace(_C("flag", "flags", "HL7 0078 flag; empty when none.", "", "flag"), ordered=True),
-    _B(
-        "agrees_with_lab",
-        "flags",
-        "Whether flag agrees with lab_flag; empty: not compared.",
-    ),
+    _B("agrees_with_lab", "flags", "Whether flag agrees with lab_flag; empty: not compared."),
     _C("scheme", "schemes", "The classification scheme applied.", "", "scheme"),
     _C("category", "schemes", "The scheme's category for the value.", "", "category"),
+    _C("relation", "verdict", _RELATION, "", "relation"),
     _C("explanation", "explain", "Plain-language explanation in the chosen language."),
     _C("explanation_sources", "explain", "Source keys the explanation and caveats cite."),
     _C("caveats", "context", "Notes on this interpretation, separated by ' | '."),

@@ -26,13 +26,14 @@ from labinterp.catalogue import (
     PROBLEM_PREFIX,
     RangeCatalogue,
     Text,
-    schemes,
     text_catalogue,
 )
-from labinterp.models import Profile, TextEntry
+from labinterp.models import Profile
 from labinterp.perf import factorize_rows, objects
 from labinterp.steps.context import fill_placeholders, rule_caveats
+from labinterp.steps.lab_flag import lab_flag_codes
 from labinterp.steps.state import NOTE_BIT, IntArray, ObjArray
+from labinterp.steps.verdict import compose, decide, lab_disagreement
 
 __all__ = [
     "CAVEAT_SEPARATOR",
@@ -43,6 +44,7 @@ __all__ = [
     "equation_name",
     "explanation_table",
     "finalise_text",
+    "lab_disagreements",
     "problem_sentences",
     "problem_table",
     "problem_text",
@@ -65,16 +67,17 @@ def explanation_table(
     scheme: ObjArray | pd.Categorical[Any],
     category: ObjArray | pd.Categorical[Any],
     text: Text,
-) -> tuple[npt.NDArray[np.int64], ObjArray, ObjArray]:
-    """Compose explanations once per distinct combination; return row codes and the table.
+) -> tuple[npt.NDArray[np.int64], ObjArray, ObjArray, ObjArray]:
+    """Decide and write the verdicts once per distinct combination; return row codes and tables.
 
     Any of the columns may be given as categoricals, which are grouped by their codes.
 
     Returns
     -------
-    (numpy.ndarray, numpy.ndarray, numpy.ndarray)
-        Per row, the number of its combination; per combination, the text and the
-        ``"; "``-joined source keys (``None`` where nothing applies).
+    (numpy.ndarray, numpy.ndarray, numpy.ndarray, numpy.ndarray)
+        Per row, the number of its combination; per combination, the text, the
+        ``"; "``-joined source keys (``None`` where nothing applies) and the relation of
+        flag and category (:data:`labinterp.steps.verdict.RELATIONS`).
     """
     codes, first = factorize_rows(analyte, flag, scheme, category)
     uniques = [
@@ -83,9 +86,12 @@ def explanation_table(
     ]
     texts = np.empty(len(uniques), dtype=object)
     cited = np.empty(len(uniques), dtype=object)
+    relations = np.empty(len(uniques), dtype=object)
     for i, (a, f, s, c) in enumerate(uniques):
-        texts[i], cited[i] = compose_explanation(a, f, s, c, text)
-    return codes, texts, cited
+        verdict = decide(a, f, s, c)
+        texts[i], cited[i] = compose(verdict, f, text)
+        relations[i] = verdict.relation
+    return codes, texts, cited, relations
 
 
 def compose_explanation(
@@ -93,34 +99,16 @@ def compose_explanation(
 ) -> tuple[str | None, str | None]:
     """Compose one explanation and its source keys (``""`` for an absent part).
 
-    The explanation is the analyte's ``about`` text, then the flag's text (the
-    analyte's own, else the generic one), then the category's text (not for schemes
-    whose categories only restate the flag).
+    The texts are the verdict's (:func:`labinterp.steps.verdict.decide`): the analyte's
+    ``about`` text, then the flag's or the category's text, or both when they agree on
+    a critical flag, with one sentence naming both when they differ.
 
     Returns
     -------
     (str or None, str or None)
         The text and the ``"; "``-joined source keys, ``None`` when nothing applies.
     """
-    parts: list[TextEntry] = []
-    if analyte:
-        # Categories that only restate the flag (Mg, Creatinine) add no text of their own.
-        restates_flag = bool(scheme) and bool(schemes()[scheme].from_flags)
-        for key in (
-            f"{analyte}.about",
-            f"{analyte}.flag.{flag}" if flag else None,
-            f"category.{scheme}.{category}" if category and not restates_flag else None,
-        ):
-            entry = text.get(key) if key else None
-            if entry is None and key and flag and key.endswith(f".flag.{flag}"):
-                entry = text.get(f"_flag.{flag}")
-            if entry is not None:
-                parts.append(entry)
-    if not parts:
-        return None, None
-    return " ".join(e.text for e in parts), "; ".join(
-        dict.fromkeys(k for e in parts for k in e.sources)
-    )
+    return compose(decide(analyte, flag, scheme, category), flag, text)
 
 
 @dataclass(frozen=True)
@@ -135,6 +123,7 @@ class Rendered:
     rule_sources: ObjArray  # their sources
     rule_ids: ObjArray  # and the rule ids
     rule_codes: IntArray  # per row, its rule-caveat combination
+    relation: ObjArray  # per explanation number, the relation of flag and category
 
 
 def render(
@@ -155,7 +144,9 @@ def render(
     ``reference_source``, ``derived``, ``compared`` (the value was read, so only such a
     row is said to have been compared with its range) and ``equation``.
     """
-    explained, explanation, cited = explanation_table(analyte, flag, scheme, category, text)
+    explained, explanation, cited, relation = explanation_table(
+        analyte, flag, scheme, category, text
+    )
     # Placeholder values as categoricals: factorized by their codes, not their text.
     equation_codes, equations_used = pd.factorize(rows["equation"], use_na_sentinel=True)
     equation = pd.Categorical.from_codes(
@@ -183,30 +174,55 @@ def render(
         {"equation": equation, "catalogue": catalogue_title},
     )
     return Rendered(
-        text, explained, explanation, cited, rule_texts, rule_sources, rule_ids, rule_codes
+        text,
+        explained,
+        explanation,
+        cited,
+        rule_texts,
+        rule_sources,
+        rule_ids,
+        rule_codes,
+        relation,
     )
 
 
-def finalise_text(out: pd.DataFrame, rendered: Rendered) -> pd.DataFrame:
-    """Attach explanations and caveats (rule caveats, then notes); write the problems."""
+def finalise_text(out: pd.DataFrame, rendered: Rendered, catalogue: str) -> pd.DataFrame:
+    """Attach explanations, relations and caveats (the lab's flag, rules, notes); write problems.
+
+    ``catalogue`` is the title of the range catalogue, named where a flag from it
+    disagrees with the laboratory's own.
+    """
     text, explained, cited_table = rendered.text, rendered.explained, rendered.cited
     notes = out["_notes"].fillna(0).to_numpy(dtype=np.int64)
-    # Join once per distinct (rules, notes, explanation sources) combination.
-    codes, first = factorize_rows(rendered.rule_codes, notes, explained)
+    lab = lab_disagreements(out)
+    # Join once per distinct (lab, rules, notes, explanation sources) combination.
+    codes, first = factorize_rows(lab, rendered.rule_codes, notes, explained)
     caveats = np.empty(len(first), dtype=object)
     sources = np.empty(len(first), dtype=object)
     applied = np.empty(len(first), dtype=object)
+    flags = out["flag"].to_numpy(dtype=object, na_value="")
     for u, i in enumerate(first):
         cited = cited_table[explained[i]]
         rules = rendered.rule_codes[i]
         parts, keys = caveat_parts(
             rendered.rule_texts[rules], rendered.rule_sources[rules], cited, int(notes[i]), text
         )
+        if lab[i] >= 0:
+            said = lab_disagreement(
+                int(lab[i]) // 2,
+                flags[i],
+                from_lab=bool(lab[i] % 2),
+                catalogue=catalogue,
+                text=text,
+            )
+            if said is not None:
+                parts.insert(0, said.text)
         caveats[u] = CAVEAT_SEPARATOR.join(parts) if parts else None
         sources[u] = "; ".join(keys) if keys else None
         applied[u] = "; ".join(rendered.rule_ids[rules]) if rendered.rule_ids[rules] else None
     # Text columns are categoricals: each distinct text is held (and written) once.
     out["explanation"] = _categorical(explained, rendered.explanation, out.index)
+    out["relation"] = _categorical(explained, rendered.relation, out.index)
     out["explanation_sources"] = _categorical(codes, sources, out.index)
     out["caveats"] = _categorical(codes, caveats, out.index)
     out["caveat_rules"] = _categorical(codes, applied, out.index)
@@ -219,6 +235,23 @@ def finalise_text(out: pd.DataFrame, rendered: Rendered) -> pd.DataFrame:
         written[:-1] = read_problems
         out["read_problem"] = written[read_codes]
     return out.drop(columns="_notes")
+
+
+def lab_disagreements(out: pd.DataFrame) -> IntArray:
+    """Per row whose flag disagrees with the lab's: the lab's code × 2 + (range from the lab).
+
+    -1 where the flags agree or were not compared.
+    """
+    result = np.full(len(out), -1, dtype=np.int64)
+    if "agrees_with_lab" not in out.columns or "lab_flag" not in out.columns:
+        return result
+    differs = np.asarray(out["agrees_with_lab"].eq(False).fillna(False), dtype=bool)
+    if not differs.any():
+        return result
+    lab = lab_flag_codes(out["lab_flag"][differs])
+    from_lab = np.asarray(out["reference_source"][differs] == "lab", dtype=bool)
+    result[differs] = lab * 2 + from_lab
+    return result
 
 
 def _categorical(codes: npt.NDArray[np.int64], table: ObjArray, index: pd.Index) -> pd.Series:

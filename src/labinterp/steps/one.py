@@ -27,12 +27,7 @@ from labinterp.models import Finding, Profile
 from labinterp.steps.context import RuleRow, render_rules, rule_bits_one
 from labinterp.steps.convert import group_conversion, unit_info
 from labinterp.steps.derive import EGFR_UNIT, Basis, derive_egfr
-from labinterp.steps.explain import (
-    caveat_parts,
-    compose_explanation,
-    equation_name,
-    problem_text,
-)
+from labinterp.steps.explain import caveat_parts, equation_name, problem_text
 from labinterp.steps.flags import (
     CRITICAL_UNDECIDED,
     FLAG_UNDECIDED,
@@ -41,7 +36,7 @@ from labinterp.steps.flags import (
 )
 from labinterp.steps.history import superseded
 from labinterp.steps.identify import resolve_analyte
-from labinterp.steps.lab_flag import agreement_one
+from labinterp.steps.lab_flag import agreement_one, read_lab_flag
 from labinterp.steps.plausibility import implausible
 from labinterp.steps.ranges import (
     CATALOGUE_CRITICAL,
@@ -61,6 +56,7 @@ from labinterp.steps.source import (
     withhold_one,
 )
 from labinterp.steps.state import CLASSIFIABLE, NOTE_BIT, analyte_number
+from labinterp.steps.verdict import compose, decide, lab_disagreement
 from labinterp.units import normalise_unit
 from labinterp.values import as_float, parse_value
 from labinterp.vocab import Flag, Status
@@ -434,13 +430,10 @@ def _derived_row(
 
 def finding(row: Result, rule_bits: int, ctx: Context, text: Text) -> Finding:
     """Return the :class:`~labinterp.models.Finding` of a result, with its texts."""
-    explanation, cited = compose_explanation(
-        "" if row.withheld else row.analyte or "",
-        row.flag,
-        row.scheme or "",
-        row.category or "",
-        text,
+    verdict = decide(
+        "" if row.withheld else row.analyte or "", row.flag, row.scheme or "", row.category or ""
     )
+    explanation, cited = compose(verdict, row.flag, text)
     fill = {}
     if row.equation is not None:
         fill["equation"] = equation_name(row.equation, text)
@@ -448,6 +441,16 @@ def finding(row: Result, rule_bits: int, ctx: Context, text: Text) -> Finding:
         fill["catalogue"] = ctx.catalogue.info.title
     rule_texts, rule_sources, _ = render_rules(rule_bits, fill, text)
     caveats, sources = caveat_parts(rule_texts, rule_sources, cited, row.notes, text)
+    if row.agrees_with_lab is False:
+        said = lab_disagreement(
+            read_lab_flag(row.lab_flag),
+            row.flag,
+            from_lab=row.reference_source == "lab",
+            catalogue=ctx.catalogue.info.title,
+            text=text,
+        )
+        if said is not None:
+            caveats.insert(0, said.text)
     has_range = row.reference_source is not None
     return Finding.model_construct(
         analyte=row.analyte,
@@ -474,6 +477,7 @@ def finding(row: Result, rule_bits: int, ctx: Context, text: Text) -> Finding:
         source_status=status_names([row.source_status])[0],
         scheme=row.scheme,
         category=row.category,
+        relation=verdict.relation,
         explanation=explanation,
         sources=tuple(sources),
         caveats=tuple(caveats),
