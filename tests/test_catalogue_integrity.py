@@ -55,11 +55,13 @@ def test_range_rows_are_ordered_and_critical_limits_outside(name: str) -> None:
 
 @pytest.mark.parametrize("name", CATALOGUES)
 def test_no_overlapping_age_bands(name: str) -> None:
-    """For each analyte, no person (sex, age) is covered by two rows."""
+    """For each analyte, no person (sex, age) is covered by two rows for one equation."""
     rows = catalogue.load_range_catalogue(name).ranges
     for a, b in itertools.combinations(rows, 2):
         if a.analyte != b.analyte or a.specimen != b.specimen:
             continue
+        if a.equations and b.equations and not set(a.equations) & set(b.equations):
+            continue  # made for different eGFR equations
         sexes_overlap = a.sex == b.sex or "any" in (a.sex, b.sex)
         lo = max(
             a.age_min if a.age_min is not None else -1.0,
@@ -187,3 +189,13 @@ def test_equation_applicability_cites_existing_sources() -> None:
     keys = set(catalogue.sources())
     for name, entry in EQUATIONS.items():
         assert set(entry.sources) <= keys, name
+
+
+@pytest.mark.parametrize("name", CATALOGUES)
+def test_equations_of_a_range_are_known_egfr_equations(name: str) -> None:
+    """A range made for some equations names registered eGFR equations, on eGFR rows only."""
+    from labinterp.equations.egfr import EQUATIONS
+
+    for row in catalogue.load_range_catalogue(name).ranges:
+        assert set(row.equations) <= set(EQUATIONS), row.equations
+        assert not row.equations or row.analyte == "egfr", row.analyte

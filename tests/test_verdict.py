@@ -25,7 +25,7 @@ import labinterp
 from labinterp import catalogue
 from labinterp.catalogue import Text, schemes, text_catalogue
 from labinterp.errors import LabinterpWarning, UnitError
-from labinterp.models import FLAG_DIRECTION, Scheme
+from labinterp.models import FLAG_DIRECTION, ReferenceRange, Scheme
 from labinterp.steps.flags import fixed_precision
 from labinterp.steps.verdict import CRITICAL, compose, decide, lab_disagreement
 from labinterp.units import conversion
@@ -186,13 +186,32 @@ def _shared_cut_offs(profile: str) -> list[tuple[str, float, str, bool, Band]]:
         scheme = schemes()[scheme_name]
         if scheme.from_flags:
             continue
-        for r in catalogue.load_range_catalogue(name).ranges:
+        for r in _first_covering(catalogue.load_range_catalogue(name).ranges):
             if r.analyte != scheme.analyte or (r.age_max is not None and r.age_max <= 18):
                 continue
             band = (r.sex, r.age_min or 0.0, r.age_max if r.age_max is not None else math.inf)
             shared = _shared(scheme, r.unit, r.low, r.low_inclusive, r.high, r.high_inclusive)
             out += [(*found, band) for found in shared]
     return sorted(set(out))
+
+
+def _first_covering(rows: tuple[ReferenceRange, ...]) -> list[ReferenceRange]:
+    """Return the rows a result of the grid (not derived: no equation) can be given.
+
+    Such a result takes the first row that covers it; a later row for the same people
+    (one made for another eGFR equation) is used only for results derived with it.
+    """
+    kept: list[ReferenceRange] = []
+    for row in rows:
+        lo, hi = row.age_min or 0.0, math.inf if row.age_max is None else row.age_max
+        if not any(
+            k.analyte == row.analyte
+            and (k.sex == row.sex or "any" in (k.sex, row.sex))
+            and max(lo, k.age_min or 0.0) < min(hi, math.inf if k.age_max is None else k.age_max)
+            for k in kept
+        ):
+            kept.append(row)
+    return kept
 
 
 def _shared(
@@ -340,3 +359,58 @@ def test_audit_rows_read_as_one_verdict(
     if relation == "differ":
         assert "but by" in found.explanation
     assert "adequate" not in found.explanation or category == "normal"
+
+
+def test_lund_malmo_egfr_is_flagged_against_limits_made_for_it() -> None:
+    """Swedish profile: a Lund-Malmö eGFR meets Swedish LM limits, not Fürst's CKD-EPI ones.
+
+    Source: Anvisningar_eGFR (anvisningar.se, '18 - 50 > 80'; '51 - 65 > 60'; '> 65 > 60');
+    Region Stockholm computes creatinine eGFR with LM revised (RegionStockholm_eGFR).
+    A woman of 30 with creatinine 70 µmol/L has LM eGFR 89 (> 80: N); Fürst's CKD-EPI
+    limit for her age (> 60) is not used.
+    """
+    panel = labinterp.interpret_panel(
+        [{"analyte": "creatinine", "value": "70", "unit": "umol/L"}],
+        sex="female",
+        age_years=30,
+        profile="se",
+    )
+    egfr = panel[-1]
+    assert egfr.equation == "egfr_lund_malmo_revised"
+    assert egfr.reference_low == 80 and egfr.reference_low_inclusive is False
+    assert egfr.reference_citation is not None
+    assert egfr.reference_citation.startswith("Anvisningar_eGFR")
+    assert egfr.flag == "N"
+
+
+def test_an_egfr_from_an_equation_without_limits_is_not_flagged_and_says_why() -> None:
+    """EKFC under the Norwegian profile: Fürst's limits were made for CKD-EPI 2009."""
+    for panel in (
+        labinterp.interpret_panel(
+            [{"analyte": "creatinine", "value": "70", "unit": "umol/L"}],
+            sex="female",
+            age_years=30,
+            profile="no",
+            egfr_equation="ekfc_cr",
+        ),
+        labinterp.findings(
+            labinterp.interpret(
+                pd.DataFrame(
+                    {
+                        "analyte": ["creatinine"],
+                        "raw_value": ["70"],
+                        "raw_unit": ["umol/L"],
+                        "sex": ["female"],
+                        "age_years": [30.0],
+                    }
+                ),
+                profile="no",
+                egfr_equation="ekfc_cr",
+            )
+        ),
+    ):
+        egfr = panel[-1]
+        assert egfr.equation == "egfr_ekfc_cr" and egfr.flag is None
+        assert egfr.category is not None  # still staged
+        assert egfr.problem is not None and "made for other equations" in egfr.problem
+        assert "egfr_ckd_epi_2009_cr" in egfr.problem

@@ -396,6 +396,8 @@ def _parse_range_cell(column: str, text: str) -> object:
         raise ValueError("expected true or false")
     if column in {"age_min", "age_max", "low", "high", "critical_low", "critical_high"}:
         return float(text)
+    if column == "equations":
+        return tuple(name.strip() for name in text.split(";") if name.strip())
     return text
 
 

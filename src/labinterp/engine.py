@@ -236,7 +236,7 @@ def interpret(
     # Rows read without a problem stay usable for schemes: what is recorded from here on
     # (no range, missing context, indeterminate) leaves the value and unit readable.
     usable = outcome.open()
-    ranges = _ranges(run, shown, texts, made.notes, outcome)
+    ranges = _ranges(run, shown, texts, made, outcome)
     flag_coded = _flag(run, rows, ranges, outcome)
     outcome.settle(made.layout.derived, Status.DERIVED)  # the reason a range is missing stays
     if on_invalid == "raise":
@@ -287,6 +287,11 @@ class _Made:
     derived_from: ObjArray  # per derived row
     equation: ObjArray  # per derived row
     source_status: IntArray  # per output row, a position in schema.SOURCE_STATUSES
+
+    def equations(self, inputs: int) -> tuple[IntArray, pd.Index]:
+        """Per output row, the number of its equation (-1: an input row); and the names."""
+        codes, names = pd.factorize(self.equation)  # of the derived rows
+        return self.layout.place(np.full(inputs, -1, dtype=np.int64), codes), pd.Index(names)
 
     @classmethod
     def of(cls, rows: Rows, stated: IntArray, notes: IntArray | None = None) -> _Made:
@@ -357,13 +362,16 @@ def _note_bits(ids: ObjArray) -> IntArray:
     return np.array([NOTE_BIT[i] if i is not None else 0 for i in ids], dtype=np.int64)
 
 
-def _ranges(run: _Run, rows: Rows, texts: LabTexts, notes: IntArray, outcome: Outcome) -> Ranges:
+def _ranges(run: _Run, rows: Rows, texts: LabTexts, made: _Made, outcome: Outcome) -> Ranges:
     """Choose each row's range: the lab's own first, then the catalogue's."""
     ranges = Ranges.empty(len(rows.number))
-    ranges.caveats |= notes
+    ranges.caveats |= made.notes
     lab_used = lab_ranges(texts, rows, run.target, ranges)
     pending = ~lab_used & (rows.number >= 0)
-    people = People(sex=rows.sex(), sex_number=rows.sex_number, age=rows.age)
+    equation, equation_names = made.equations(len(run.frame))
+    people = People(
+        rows.sex(), rows.sex_number, rows.age, equation=equation, equations=tuple(equation_names)
+    )
     catalogue_ranges(
         run.catalogue,
         rows.number,
@@ -552,8 +560,7 @@ def _rule_inputs(
 ) -> dict[str, Any]:
     """Return the row-aligned arrays the context rules need besides analyte and flag."""
     layout = made.layout
-    n = len(run.frame)
-    equation_codes, equation_names = pd.factorize(made.equation)  # of the derived rows
+    equation_codes, equation_names = made.equations(len(run.frame))
     return {
         "value_canonical": rows.value_canonical,
         "age_years": rows.age,
@@ -566,10 +573,7 @@ def _rule_inputs(
         "reference_source": ranges.sources(run.catalogue),
         "derived": layout.derived,
         "compared": usable,  # read without a problem: compared with its range, if any
-        "equation": pd.Categorical.from_codes(
-            layout.place(np.full(n, -1, dtype=np.int64), equation_codes),
-            categories=pd.Index(equation_names),
-        ),
+        "equation": pd.Categorical.from_codes(equation_codes, categories=equation_names),
     }
 
 

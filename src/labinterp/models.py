@@ -157,7 +157,9 @@ class ReferenceRange(_Frozen):
 
     Bounds are in ``unit``. The age band is ``[age_min, age_max)`` in years;
     ``None`` means unbounded. A result strictly below ``critical_low`` or strictly
-    above ``critical_high`` is critical.
+    above ``critical_high`` is critical. ``equations`` names the equations an eGFR
+    range was made for (``;``-separated in the file; empty: any); an eGFR derived with
+    another equation is not compared with it.
     """
 
     analyte: str
@@ -175,6 +177,7 @@ class ReferenceRange(_Frozen):
     source: Annotated[str, Field(min_length=1)]
     locator: Annotated[str, Field(min_length=1)]
     note: str | None = None
+    equations: tuple[str, ...] = ()
 
     _nan_to_none = field_validator(
         "age_min", "age_max", "low", "high", "critical_low", "critical_high", mode="before"

@@ -197,6 +197,7 @@ def _catalogue_range(row: Result, lab_used: bool, ctx: Context) -> None:
         sex=ctx.sex,
         age=ctx.age,
         lab_used=lab_used,
+        equation=row.equation or "",
     )
     if lab_used:
         if choice.critical_note:
@@ -256,13 +257,16 @@ def interpret_result(
     reference_text: Any = None,
     source_status: Any = None,
     lab_flag: Any = None,
+    equation: str | None = None,
 ) -> Result:
     """Run the per-result steps of ``interpret`` up to the flag (not schemes or text).
 
     A result the source withdrew or cancelled is read, then neither given a range nor
-    flagged; the lab's flag is compared with the flag.
+    flagged; the lab's flag is compared with the flag. ``equation`` names the equation
+    a derived eGFR was computed with (its range must have been made for it).
     """
     row = Result(raw_value=raw_value, raw_unit=raw_unit, lab_flag=lab_flag, source_code=code)
+    row.equation = equation
     row.source_status = read_status(source_status)[0]
     row.analyte, reason, problem = resolve_analyte(key, code, name)
     if reason is not None:
@@ -418,12 +422,17 @@ def _derived_row(
     # categories for inflammation, so the frame path (which uses its sample set's) agrees.
     derived_ctx = ctx if ctx.inflammation is not None else replace(ctx, inflammation=False)
     row = interpret_result(
-        derived_ctx, egfr, EGFR_UNIT, "auto", key="egfr", source_status=status_names([status])[0]
+        derived_ctx,
+        egfr,
+        EGFR_UNIT,
+        "auto",
+        key="egfr",
+        source_status=status_names([status])[0],
+        equation=equation,
     )
     classify_results([row], derived_ctx, False)
     row.raw_value = row.raw_unit = None
     row.status = Status.DERIVED.value
-    row.equation = equation
     row.derived_from = sources
     return row
 

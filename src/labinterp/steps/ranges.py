@@ -42,6 +42,7 @@ __all__ = [
     "CATALOGUE_CRITICAL",
     "CRITICAL_CITATION",
     "LAB_CITATION",
+    "OTHER_EQUATION",
     "CatalogueChoice",
     "People",
     "Ranges",
@@ -200,12 +201,29 @@ def lab_ranges(
 
 
 class People:
-    """Sex and age per row, prepared once for matching catalogue rows."""
+    """Sex, age and (for a derived eGFR) equation per row, to match catalogue rows by."""
 
-    def __init__(self, sex: ObjArray, sex_number: IntArray, age: FloatArray) -> None:
+    def __init__(
+        self,
+        sex: ObjArray,
+        sex_number: IntArray,
+        age: FloatArray,
+        *,
+        equation: IntArray | None = None,
+        equations: tuple[str, ...] = (),
+    ) -> None:
         self.sex = sex  # "female", "male" or ""
         self.sex_number = sex_number  # position in SEXES
         self.age = age
+        # The equation a derived row was computed with: a position in ``equations``
+        # (-1: an input row, whose equation is not known).
+        self.equation = np.full(len(age), -1, dtype=np.int64) if equation is None else equation
+        self.equations = equations
+
+    def equation_of(self, row: int) -> str:
+        """Return the equation a row was derived with, ``""`` for an input row."""
+        code = int(self.equation[row])
+        return self.equations[code] if code >= 0 else ""
 
 
 _NEEDS_SEX = (
@@ -223,6 +241,13 @@ _NEEDS_AGE = (
 _NO_REFERENCE = (
     "No reference range was supplied by the lab and the catalogue has none for this "
     "analyte, sex and age."
+)
+
+
+#: No range: the catalogue's limits for the analyte were made for other equations.
+OTHER_EQUATION = (
+    "The catalogue's reference limits for this analyte were made for other equations "
+    "({equations}), so this estimate is not flagged."
 )
 
 
@@ -254,9 +279,21 @@ class CatalogueChoice:
 
 
 def choose_catalogue_range(
-    cat: RangeCatalogue, name: str, to_unit: str, *, sex: str, age: float, lab_used: bool
+    cat: RangeCatalogue,
+    name: str,
+    to_unit: str,
+    *,
+    sex: str,
+    age: float,
+    lab_used: bool,
+    equation: str = "",
 ) -> CatalogueChoice:
     """Choose the catalogue row for one result: the first that covers its sex and age.
+
+    A row made for some equations only (``equations``, eGFR) is used for a result
+    derived with one of them, and for a result whose equation is not known (an eGFR
+    as the lab reported it); a result derived with another equation gets no range
+    from it, and where that leaves none, a problem that says so.
 
     Unknown sex or age never match a row partitioned by them. Where the lab's own
     range was used, only the first covering row with critical limits counts, for its
@@ -279,6 +316,8 @@ def choose_catalogue_range(
         Age in years, NaN when unknown.
     lab_used
         Whether the lab's own range was used.
+    equation
+        The equation a derived result was computed with (``""``: not derived).
 
     Returns
     -------
@@ -287,7 +326,11 @@ def choose_catalogue_range(
     has_sex, has_age = sex != "", not np.isnan(age)
     missing_sex = missing_age = False
     possible: list[tuple[ReferenceRange, Affine]] = []
+    other_equation: set[str] = set()
     for spec in cat.for_analyte(name):
+        if equation and spec.equations and equation not in spec.equations:
+            other_equation.update(spec.equations)
+            continue
         try:
             affine = conversion(spec.unit, to_unit, name)
         except UnitError:
@@ -326,13 +369,37 @@ def choose_catalogue_range(
             source=f"catalogue:{cat.info.name}",
             citation=f"{spec.source}, {spec.locator}",
         )
+    return _without_row(
+        possible,
+        lab_used=lab_used,
+        missing=(missing_sex, missing_age),
+        other_equation=other_equation,
+        known=has_sex and has_age,
+    )
+
+
+def _without_row(
+    possible: Sequence[tuple[ReferenceRange, Affine]],
+    *,
+    lab_used: bool,
+    missing: tuple[bool, bool],
+    other_equation: set[str],
+    known: bool,
+) -> CatalogueChoice:
+    """Return what a result that no catalogue row covers gets, and why (``missing``: sex, age)."""
+    missing_sex, missing_age = missing
     if lab_used:
         problem = None
     elif missing_sex or missing_age:
         problem = (ReasonCode.MISSING_CONTEXT, _NEEDS_SEX if missing_sex else _NEEDS_AGE)
+    elif other_equation:
+        made_for = ", ".join(sorted(other_equation))
+        return CatalogueChoice(
+            problem=(ReasonCode.NO_REFERENCE, OTHER_EQUATION.format(equations=made_for))
+        )
     else:
         return CatalogueChoice(problem=(ReasonCode.NO_REFERENCE, _NO_REFERENCE))
-    if has_sex and has_age:  # every row that could apply covers the result: none has limits
+    if known:  # every row that could apply covers the result: none has limits
         return CatalogueChoice(problem=problem)
     return _critical_only(possible, lab_used=lab_used, problem=problem)
 
@@ -455,10 +522,12 @@ def catalogue_ranges(
     # Rows with the same analyte, sex, age and lab range use meet the same catalogue
     # rows; the few distinct ages of those groups are then put into age bands, and the
     # choice is made once per (analyte, sex, age band, lab range use).
-    by_value, firsts = factorize_rows(number, people.sex_number, people.age, pending)
+    by_value, firsts = factorize_rows(
+        number, people.sex_number, people.age, pending, people.equation
+    )
     band = _age_bands(cat, number[firsts], people.age[firsts])
     grouped, first = factorize_rows(
-        number[firsts], people.sex_number[firsts], band, pending[firsts]
+        number[firsts], people.sex_number[firsts], band, pending[firsts], people.equation[firsts]
     )
     codes = grouped[by_value]
     keys = analyte_keys()
@@ -470,6 +539,7 @@ def catalogue_ranges(
             sex=people.sex[row],
             age=people.age[row],
             lab_used=not pending[row],
+            equation=people.equation_of(row),
         )
         if number[row] >= 0
         else CatalogueChoice()  # no analyte: never applied
