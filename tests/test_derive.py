@@ -258,9 +258,15 @@ def test_creatinine_alone_has_no_preferred_note() -> None:
 
 
 def test_clinician_text_names_the_preferred_equation() -> None:
-    """The clinician note names eGFRcr-cys as the more accurate estimate where they differ."""
+    """The clinician note names eGFRcr-cys as generally the more accurate estimate.
+
+    KDIGO 2024 Recommendation 1.2.2.1 (1C), cited by number (KDIGO2024).
+    """
     panel = _cr_cys_panel(audience="clinician")
     egfr = [f for f in panel if f.analyte == "egfr"]
     assert len(egfr) == 2
     for f in egfr:
-        assert any("eGFRcr-cys is the more accurate estimate" in c for c in f.caveats)
+        assert any(
+            "eGFRcr-cys is generally the more accurate estimate" in c and "Rec. 1.2.2.1" in c
+            for c in f.caveats
+        )
