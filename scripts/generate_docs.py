@@ -443,7 +443,8 @@ def verdict_tables() -> str:
         lines.append(f"| {title} | " + " | ".join(cells) + " |")
     lines += ["", "### Names filled into the sentences", ""]
     lines += [f"| name | {titles} |", "|---|---|---|---|"]
-    names = sorted(k for k in catalogue.text_catalogue("en") if k.startswith("name."))
+    prefixes = ("name.scheme.", "name.category.", "name.flag.")
+    names = sorted(k for k in catalogue.text_catalogue("en") if k.startswith(prefixes))
     lines += [f"| `{key}` | " + " | ".join(_texts(key)) + " |" for key in names]
     lines += ["", END]
     return "\n".join(lines)

@@ -368,6 +368,10 @@ class RangeCatalogue:
     ranges: tuple[ReferenceRange, ...]
     origin: str
 
+    def title_in(self, text: Text) -> str:
+        """Return the title in the text's language (``name.catalogue.<name>``, else its own)."""
+        return text.name(f"name.catalogue.{self.info.name}", self.info.title)
+
     def for_analyte(self, analyte: str) -> tuple[ReferenceRange, ...]:
         """Return the rows for one analyte, in file order."""
         return self._by_analyte.get(analyte, ())
@@ -548,10 +552,7 @@ class Text:
         self._warned: set[str] = set()
 
     def get(self, key: str) -> TextEntry | None:
-        """Return the entry for ``key`` (without the audience suffix), or ``None``.
-
-        An entry written without audiences (a name, ``name.<...>``) serves both.
-        """
+        """Return the entry for ``key`` (no audience suffix; a name serves both), or ``None``."""
         full = f"{key}.{self.audience}"
         entry = self._texts.get(full)
         if entry is None and full not in self._english and key in self._english:
@@ -567,6 +568,11 @@ class Text:
                 )
             entry = self._english[full]
         return entry
+
+    def name(self, key: str, default: str) -> str:
+        """Return the text of ``key`` (a name: ``name.catalogue.nordic``), else ``default``."""
+        entry = self.get(key)
+        return entry.text if entry is not None else default
 
 
 @lru_cache(maxsize=1)

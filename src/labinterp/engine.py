@@ -18,13 +18,18 @@ import numpy as np
 import pandas as pd
 
 from labinterp import schema
-from labinterp.catalogue import RangeCatalogue, Text, get_profile, load_range_catalogue
+from labinterp.catalogue import (
+    RangeCatalogue,
+    Text,
+    get_profile,
+    load_range_catalogue,
+)
 from labinterp.dates import complete_context
 from labinterp.errors import InvalidResultError, MissingColumnError, ReasonCode
 from labinterp.models import Profile
 from labinterp.perf import ColumnCodes, objects
 from labinterp.samples import sample_sets
-from labinterp.steps.convert import reporting_units
+from labinterp.steps.convert import comparator_codes, reporting_unit_column, reporting_units
 from labinterp.steps.derive import Basis, derive_egfr, derived_rows_frame, hba1c_columns
 from labinterp.steps.explain import finalise_text, render
 from labinterp.steps.flags import (
@@ -86,6 +91,14 @@ class _Run:
     def target(self, name: str) -> str | None:
         """Return the profile's reporting unit of an analyte (``None``: none)."""
         return self.profile.units.get(name)
+
+    def made_with(self) -> dict[str, str]:
+        """Return the options the frame was interpreted with, kept in its ``attrs``."""
+        return {
+            "lang": self.text.lang,
+            "audience": self.text.audience,
+            "profile": self.profile.name,
+        }
 
 
 def _start(
@@ -273,8 +286,10 @@ def interpret(
     if history:
         out = with_history(out)
     # The caller's own columns pass through as they came when they cannot be cast.
-    written = finalise_text(out, rendered, run.catalogue.info.title)
-    return schema.conform(written, "interpreted", keep=frame.columns)
+    written = finalise_text(out, rendered, run.catalogue.title_in(run.text))
+    result = schema.conform(written, "interpreted", keep=frame.columns)
+    result.attrs["labinterp"] = run.made_with()  # for the report: language, audience, profile
+    return result
 
 
 @dataclass(frozen=True)
@@ -464,13 +479,13 @@ def _columns(
     analyte = pd.Categorical.from_codes(rows.number, categories=pd.Index(analyte_keys()))
     columns: dict[str, Any] = {
         "analyte": _typed("analyte", rows.number),
-        "comparator": _typed("comparator", _comparator_codes(rows)),
+        "comparator": _typed("comparator", comparator_codes(rows.comparator, rows.censored)),
         "value": rows.value,
         "unit": pd.Categorical.from_codes(
             rows.unit_code, categories=pd.Index(rows.unit_names, dtype=object)
         ),
         "value_canonical": rows.value_canonical,
-        "unit_canonical": _reporting_unit_column(run, rows.number),
+        "unit_canonical": reporting_unit_column(run.target, rows.number),
         "sex": _typed("sex", rows.sex_number - 1),  # sex numbers: 0 none, 1 female, 2 male
         "reference_low": ranges.low,
         "reference_high": ranges.high,
@@ -528,24 +543,6 @@ def _recoded(name: str, values: pd.Categorical[Any]) -> pd.Categorical[Any]:
     # a last entry for missing codes.
     where = np.append(dtype.categories.get_indexer(values.categories), -1)
     return pd.Categorical.from_codes(where[np.asarray(values.codes)], dtype=dtype)
-
-
-def _comparator_codes(rows: Rows) -> IntArray:
-    """Return each row's comparator as a position in the declared comparators (-1: none)."""
-    codes = np.full(len(rows.comparator), -1, dtype=np.int64)
-    censored = np.flatnonzero(rows.censored)
-    known = {c: i for i, c in enumerate(schema.COMPARATORS)}
-    codes[censored] = [known[c] for c in rows.comparator[censored]]
-    return codes
-
-
-def _reporting_unit_column(run: _Run, number: IntArray) -> pd.Categorical[Any]:
-    """Return the profile's reporting unit per row, each distinct unit held once."""
-    shown = reporting_units(run.target)  # per analyte number; last entry (for -1): None
-    codes, units = pd.factorize(shown, use_na_sentinel=True)
-    return pd.Categorical.from_codes(
-        np.asarray(codes, dtype=np.int64)[number], categories=pd.Index(units, dtype=object)
-    )
 
 
 def _rule_inputs(

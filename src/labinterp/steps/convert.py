@@ -11,17 +11,28 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from labinterp.errors import ReasonCode, UnitError
 from labinterp.perf import factorize_rows
-from labinterp.steps.state import FloatArray, IntArray, ObjArray, Outcome, analyte_keys
+from labinterp.schema import COMPARATORS
+from labinterp.steps.state import (
+    BoolArray,
+    FloatArray,
+    IntArray,
+    ObjArray,
+    Outcome,
+    analyte_keys,
+)
 from labinterp.units import Affine, conversion, normalise_unit
 
 __all__ = [
     "UnitInfo",
     "affine_or_nan",
+    "comparator_codes",
     "convert_groups",
     "group_conversion",
+    "reporting_unit_column",
     "reporting_units",
     "unit_info",
 ]
@@ -107,6 +118,25 @@ def reporting_units(target: Callable[[str], str | None]) -> ObjArray:
     units = [target(name) for name in analyte_keys()]
     shown = [normalise_unit(u).display if u else None for u in units]
     return np.array([*shown, None], dtype=object)
+
+
+def reporting_unit_column(
+    target: Callable[[str], str | None], number: IntArray
+) -> pd.Categorical[Any]:
+    """Return the profile's reporting unit per row, each distinct unit held once."""
+    codes, units = pd.factorize(reporting_units(target), use_na_sentinel=True)
+    return pd.Categorical.from_codes(
+        np.asarray(codes, dtype=np.int64)[number], categories=pd.Index(units, dtype=object)
+    )
+
+
+def comparator_codes(comparator: ObjArray, censored: BoolArray) -> IntArray:
+    """Return each row's comparator as a position in the declared comparators (-1: none)."""
+    codes = np.full(len(comparator), -1, dtype=np.int64)
+    at = np.flatnonzero(censored)
+    known = {c: i for i, c in enumerate(COMPARATORS)}
+    codes[at] = [known[c] for c in comparator[at]]
+    return codes
 
 
 def affine_or_nan(affine: Affine, value: float | None) -> float:

@@ -57,8 +57,7 @@ CAVEAT_SEPARATOR = " | "
 
 def equation_name(key: str, text: Text) -> str:
     """Return an equation's display name in the text's language (``equation.<key>``)."""
-    entry = text.get(f"equation.{key}")
-    return entry.text if entry is not None else key
+    return text.name(f"equation.{key}", key)
 
 
 def explanation_table(
@@ -154,8 +153,9 @@ def render(
         categories=pd.Index([equation_name(e, text) for e in equations_used], dtype=object),
     )
     source = rows["reference_source"]
-    catalogue_title = pd.Categorical.from_codes(
-        np.where(pd.isna(source), -1, 0), categories=pd.Index([cat.info.title], dtype=object)
+    titled = pd.Categorical.from_codes(
+        np.where(pd.isna(source), -1, 0),
+        categories=pd.Index([cat.title_in(text)], dtype=object),
     )
     rule_texts, rule_sources, rule_ids, rule_codes = rule_caveats(
         {
@@ -171,7 +171,7 @@ def render(
         },
         profile,
         text,
-        {"equation": equation, "catalogue": catalogue_title},
+        {"equation": equation, "catalogue": titled},
     )
     return Rendered(
         text,

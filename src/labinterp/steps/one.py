@@ -18,10 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from labinterp.catalogue import (
-    RangeCatalogue,
-    Text,
-)
+from labinterp.catalogue import RangeCatalogue, Text
 from labinterp.errors import InvalidResultError, ReasonCode
 from labinterp.models import Finding, Profile
 from labinterp.steps.context import RuleRow, render_rules, rule_bits_one
@@ -447,7 +444,7 @@ def finding(row: Result, rule_bits: int, ctx: Context, text: Text) -> Finding:
     if row.equation is not None:
         fill["equation"] = equation_name(row.equation, text)
     if row.reference_source is not None:
-        fill["catalogue"] = ctx.catalogue.info.title
+        fill["catalogue"] = ctx.catalogue.title_in(text)
     rule_texts, rule_sources, _ = render_rules(rule_bits, fill, text)
     caveats, sources = caveat_parts(rule_texts, rule_sources, cited, row.notes, text)
     if row.agrees_with_lab is False:
@@ -455,7 +452,7 @@ def finding(row: Result, rule_bits: int, ctx: Context, text: Text) -> Finding:
             read_lab_flag(row.lab_flag),
             row.flag,
             from_lab=row.reference_source == "lab",
-            catalogue=ctx.catalogue.info.title,
+            catalogue=ctx.catalogue.title_in(text),
             text=text,
         )
         if said is not None:

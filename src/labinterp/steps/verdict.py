@@ -112,7 +112,7 @@ def compose(verdict: Verdict, flag: str, text: Text) -> tuple[str | None, str | 
         The text and the ``"; "``-joined source keys, ``None`` when nothing applies.
     """
     parts: list[TextEntry] = []
-    fill = {name: _name(key, text) for name, key in verdict.names}
+    fill = {name: text.name(key, key.rpartition(".")[2]) for name, key in verdict.names}
     for key in verdict.keys:
         entry = text.get(key)
         if entry is None and flag and key.endswith(f".flag.{flag}"):
@@ -124,11 +124,6 @@ def compose(verdict: Verdict, flag: str, text: Text) -> tuple[str | None, str | 
     return " ".join(fill_placeholders(e.text, fill) for e in parts), "; ".join(
         dict.fromkeys(k for e in parts for k in e.sources)
     )
-
-
-def _name(key: str, text: Text) -> str:
-    entry = text.get(key)
-    return entry.text if entry is not None else key.rpartition(".")[2]
 
 
 def lab_disagreement(
@@ -159,8 +154,8 @@ def lab_disagreement(
     if entry is None:
         return None
     fill = {
-        "lab_flag": _name(f"name.flag.{LAB_CODES[lab]}", text),
-        "flag": _name(f"name.flag.{flag}", text),
+        "lab_flag": text.name(f"name.flag.{LAB_CODES[lab]}", LAB_CODES[lab]),
+        "flag": text.name(f"name.flag.{flag}", flag),
         "catalogue": catalogue,
     }
     return TextEntry(text=fill_placeholders(entry.text, fill), sources=entry.sources)

@@ -1,90 +1,115 @@
 """A patient's results as a self-contained HTML report (renders in Jupyter and browsers).
 
-Everything taken from the input or the text catalogues is HTML-escaped; the page loads
-nothing from outside (styles inline, trend plots embedded as PNG data).
+The page is a Jinja2 template (``templates/``) with autoescaping, so everything taken
+from the input or the text catalogues is HTML-escaped; it loads nothing from outside
+(styles inline, range pictures as inline SVG, trend plots embedded as PNG data), prints
+(print styles) and reads on a phone (it reflows to the screen's width). What it shows
+is worked out in :mod:`labinterp.io.writers.report_page`.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import io
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
 
-from labinterp import catalogue
+from labinterp.catalogue import Text, get_profile
 from labinterp.io.writers.files import replaced_when_done
-from labinterp.times import instants, time_texts
+from labinterp.io.writers.report_page import Page, page_of
+from labinterp.times import instants
 
 __all__ = ["Report", "report"]
 
 _STYLE = """
-body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em;color:#222}
-h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em}
-table{border-collapse:collapse;width:100%;font-size:.92em}
-th,td{border-bottom:1px solid #ddd;padding:.4em .5em;text-align:left;vertical-align:top}
-th{background:#f4f4f4}.flag-L,.flag-H{color:#b35c00;font-weight:600}
-.flag-LL,.flag-HH{color:#b00020;font-weight:700}.caveat{color:#555;font-size:.9em}
-.sources li{font-size:.85em;color:#444}img{max-width:100%}
+.labinterp-report{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;color:#1a1a1a;
+max-width:52rem;margin:0 auto;padding:1rem;line-height:1.45}
+.labinterp-report h1{font-size:1.5rem;margin:.2rem 0 .6rem}
+.labinterp-report h2{font-size:1.15rem;margin:1.6rem 0 .6rem}
+.labinterp-report h3{font-size:1.05rem;margin:0 0 .3rem}
+.labinterp-report h3 small{font-weight:400;color:#555}
+.about{display:flex;flex-wrap:wrap;gap:.3rem 1.5rem;margin:0}
+.about div{min-width:10rem}.about dt{font-size:.8rem;color:#555}.about dd{margin:0;font-weight:600;
+overflow-wrap:anywhere}
+.legend ul{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.3rem 1.2rem;margin:0}
+.swatch{display:inline-block;width:1.2em;height:.8em;margin-right:.35em;border-radius:.2em;
+vertical-align:middle}
+.card{border:1px solid #d0d0d0;border-radius:.5rem;padding:.8rem 1rem;margin:.8rem 0;
+break-inside:avoid}
+.value{margin:.1rem 0 .3rem;font-size:1.05rem}.value .number{font-size:1.4rem;font-weight:700}
+.verdict{font-weight:700;margin-left:.6rem;white-space:nowrap}
+.range{margin:.2rem 0 .4rem}.range figcaption{font-size:.85rem;color:#444}
+.bar{width:100%;height:2.2rem;display:block}
+.track{fill:#ececec}.band,.swatch.band{fill:#cfe8d6;background:#cfe8d6}
+.critical,.swatch.critical{fill:#b00020;background:#b00020}
+.verdict-normal{color:#1b6e34;fill:#1b6e34;background:#1b6e34}
+.verdict-off{color:#9a4f00;fill:#9a4f00;background:#9a4f00}
+.verdict-critical{color:#b00020;fill:#b00020;background:#b00020}
+.verdict-none{color:#555;fill:#555;background:#555}
+.verdict.verdict-normal,.verdict.verdict-off,.verdict.verdict-critical,.verdict.verdict-none{
+background:none}
+.category{margin:.2rem 0;font-weight:600}.problem{color:#7a0016}
+.caveats h4{font-size:.9rem;margin:.6rem 0 .2rem}.caveats ul{margin:0;padding-left:1.2rem}
+.caveats li{font-size:.92rem;color:#333;margin:.15rem 0}
+.cite{font-size:.8rem;text-decoration:none}
+details summary{cursor:pointer;color:#0b4f8a;margin-top:.4rem}
+.trends{max-width:100%;height:auto}
+.sources li{font-size:.85rem;color:#333;overflow-wrap:anywhere;margin:.2rem 0}
+footer{margin-top:2rem;padding-top:.8rem;border-top:1px solid #ccc;font-size:.92rem}
+@media print{.card{border-color:#999}details{display:none}a{color:inherit}}
 """
 
-
-def _esc(value: Any) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        return ""
-    return html.escape(str(value), quote=True)
-
-
-def _number(value: Any) -> str:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return _esc(value)
-    if not np.isfinite(number):
-        return ""
-    return _esc(f"{number:.4g}")
-
-
-def _range_text(row: pd.Series) -> str:
-    low, high = row.get("reference_low"), row.get("reference_high")
-    low_ok = low is not None and np.isfinite(float(low)) if pd.notna(low) else False
-    high_ok = high is not None and np.isfinite(float(high)) if pd.notna(high) else False
-    if low_ok and high_ok:
-        return f"{_number(low)}–{_number(high)}"
-    if low_ok:
-        return f"{'≥' if row.get('reference_low_inclusive') else '>'} {_number(low)}"
-    if high_ok:
-        return f"{'≤' if row.get('reference_high_inclusive') else '<'} {_number(high)}"
-    return ""
+#: The report's templates: autoescaped, loaded from the package.
+_TEMPLATES = Environment(
+    loader=PackageLoader("labinterp.io.writers", "templates"),
+    autoescape=select_autoescape(["html", "j2"], default=True),
+    trim_blocks=False,
+    lstrip_blocks=False,
+)
 
 
 class Report:
-    """One patient's latest results with explanations, caveats, sources and trends.
+    """One patient's latest results, each as a card, with trends and numbered sources.
 
     Create it with :func:`report`. In Jupyter it renders itself; ``to_html(path)``
-    writes a standalone file.
+    writes a standalone file. Every word is in the report's language and audience.
     """
 
-    def __init__(self, interpreted: pd.DataFrame, patient_id: Any) -> None:
+    def __init__(
+        self,
+        interpreted: pd.DataFrame,
+        patient_id: Any,
+        *,
+        lang: str | None = None,
+        audience: str | None = None,
+    ) -> None:
         rows = interpreted[interpreted["patient_id"].astype("string") == str(patient_id)]
         if rows.empty:
             raise LookupError("The frame has no results for this patient.")
+        made = interpreted.attrs.get("labinterp", {})
         self._rows = rows
         self._patient_id = patient_id
+        self._text = Text(
+            lang or made.get("lang", "en"), audience or made.get("audience", "patient")
+        )
+        profile = made.get("profile")
+        self._profile = (
+            self._text.name(f"name.profile.{profile}", get_profile(profile).title)
+            if profile
+            else ""
+        )
 
     def _latest(self) -> pd.DataFrame:
         rows = self._rows[self._rows["analyte"].notna()]
         if "collected_at" in rows.columns:
-            # In order of the collection instants; each time shown with its own offset.
+            # In order of the collection instants (each time with its own offset).
             offset = rows.get("collected_at_offset")
-            shown = time_texts(rows["collected_at"], offset, sep=" ")
-            rows = rows.assign(
-                _at=instants(rows["collected_at"], offset),
-                _when=pd.Series(shown, index=rows.index, dtype=object),
-            ).sort_values("_at", kind="stable", na_position="first")
+            rows = rows.assign(_at=instants(rows["collected_at"], offset)).sort_values(
+                "_at", kind="stable", na_position="first"
+            )
         series = (
             rows["equation"].astype(object).fillna("reported") if "equation" in rows else "reported"
         )
@@ -93,77 +118,35 @@ class Report:
         )
         return grouped.tail(1)
 
-    def _plot(self) -> str:
+    def _trends(self) -> str:
+        """Return the trend plots as base64 PNG, for analytes with two or more results."""
+        counts = self._rows["analyte"].value_counts()
+        repeated = [str(a) for a, n in counts.items() if n >= 2]
+        if not repeated:
+            return ""
         try:
             from labinterp.plot import plot_results
 
-            figure = plot_results(self._rows, patient_id=self._patient_id)
+            figure = plot_results(self._rows, patient_id=self._patient_id, analytes=repeated)
         except (ImportError, LookupError):
             return ""
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", dpi=90)
-        data = base64.b64encode(buffer.getvalue()).decode("ascii")
-        return f'<h2>Trends</h2><img alt="Trend plots" src="data:image/png;base64,{data}">'
+        return base64.b64encode(buffer.getvalue()).decode("ascii")
 
-    def _sources(self, keys: set[str]) -> str:
-        bibliography = catalogue.sources()
-        items = []
-        for key in sorted(keys):
-            source = bibliography.get(key)
-            if source is None:
-                continue
-            parts = [
-                source.authors,
-                f"({source.year})" if source.year else None,
-                source.title,
-                source.container,
-                f"doi:{source.doi}" if source.doi else None,
-            ]
-            text = ". ".join(p for p in parts if p)
-            items.append(f"<li><b>{_esc(key)}</b>: {_esc(text)}</li>")
-        return f'<h2>Sources</h2><ul class="sources">{"".join(items)}</ul>' if items else ""
+    def page(self) -> Page:
+        """Return what the report shows (header, cards, sources), before layout."""
+        return page_of(
+            self._latest(),
+            patient=self._patient_id,
+            text=self._text,
+            profile=self._profile,
+            trends=self._trends(),
+        )
 
     def html_body(self) -> str:
         """Return the report's HTML without the surrounding document."""
-        latest = self._latest()
-        body = [
-            "<h1>Laboratory results</h1>",
-            "<h2>Latest results</h2>",
-            "<table>",
-            "<tr><th>Analyte</th><th>Result</th><th>Unit</th><th>Reference</th>"
-            "<th>Flag</th><th>Category</th><th>Collected</th><th>Explanation</th></tr>",
-        ]
-        keys: set[str] = set()
-        for _, row in latest.iterrows():
-            value = row.get("value_canonical")
-            shown = f"{_esc(row.get('comparator') or '')}{_number(value)}"
-            if not _number(value):
-                shown = _esc(row.get("raw_value"))
-            flag = _esc(row.get("flag"))
-            caveats = "".join(
-                f'<div class="caveat">{_esc(c)}</div>'
-                for c in str(row.get("caveats") or "").split(" | ")
-                if c
-            )
-            problem = (
-                f'<div class="caveat">{_esc(row.get("problem"))}</div>'
-                if pd.notna(row.get("problem"))
-                else ""
-            )
-            name = _esc(row.get("analyte"))
-            if row.get("status") == "derived":
-                name += f" <small>(derived: {_esc(row.get('equation'))})</small>"
-            body.append(
-                f"<tr><td>{name}</td><td>{shown}</td><td>{_esc(row.get('unit_canonical'))}</td>"
-                f'<td>{_range_text(row)}</td><td class="flag-{flag}">{flag}</td>'
-                f"<td>{_esc(row.get('category'))}</td><td>{_esc(row.get('_when'))}</td>"
-                f"<td>{_esc(row.get('explanation'))}{caveats}{problem}</td></tr>"
-            )
-            keys |= {k for k in str(row.get("explanation_sources") or "").split("; ") if k}
-        body.append("</table>")
-        body.append(self._plot())
-        body.append(self._sources(keys))
-        return "\n".join(body)
+        return _TEMPLATES.get_template("report_body.html.j2").render(page=self.page())
 
     def _repr_html_(self) -> str:
         return f"<div><style>{_STYLE}</style>{self.html_body()}</div>"
@@ -174,17 +157,19 @@ class Report:
         The file is written under a hidden name and renamed into place when complete.
         """
         target = Path(path)
-        document = (
-            '<!DOCTYPE html><html><head><meta charset="utf-8">'
-            "<title>Laboratory results</title>"
-            f"<style>{_STYLE}</style></head><body>{self.html_body()}</body></html>"
-        )
+        document = _TEMPLATES.get_template("report.html.j2").render(page=self.page(), style=_STYLE)
         with replaced_when_done(target) as partial:
             partial.write_text(document, encoding="utf-8")
         return target
 
 
-def report(interpreted: pd.DataFrame, *, patient_id: Any) -> Report:
+def report(
+    interpreted: pd.DataFrame,
+    *,
+    patient_id: Any,
+    lang: str | None = None,
+    audience: str | None = None,
+) -> Report:
     """Build a report of one patient's results.
 
     Parameters
@@ -194,6 +179,10 @@ def report(interpreted: pd.DataFrame, *, patient_id: Any) -> Report:
         significant changes in the trend plots).
     patient_id
         The patient.
+    lang, audience
+        The report's language (``"en"``, ``"nb"``, ``"sv"``) and audience
+        (``"patient"``, ``"clinician"``); ``None`` takes those the frame was
+        interpreted with, else English for patients.
 
     Returns
     -------
@@ -205,4 +194,4 @@ def report(interpreted: pd.DataFrame, *, patient_id: Any) -> Report:
     LookupError
         When the frame has no results for the patient.
     """
-    return Report(interpreted, patient_id)
+    return Report(interpreted, patient_id, lang=lang, audience=audience)
