@@ -436,9 +436,17 @@ def verdict_tables() -> str:
     lines += [f"| flag | {titles} |", "|---|---|---|---|"]
     for flag in schema.FLAGS:
         lines.append(f"| {flag} | " + " | ".join(_texts(f"verdict.differ.{flag}")) + " |")
+    lines += ["", "### The sentence when an off-range flag and its category agree", ""]
+    lines += [f"| flag | {titles} |", "|---|---|---|---|"]
+    for flag in ("L", "H"):
+        lines.append(f"| {flag} | " + " | ".join(_texts(f"verdict.agree.{flag}")) + " |")
     lines += ["", "### The caveat when the laboratory's flag disagrees (patient; clinician)", ""]
     lines += [f"| the flag here came from | {titles} |", "|---|---|---|---|"]
-    for where, title in (("lab", "the laboratory's range"), ("catalogue", "the catalogue")):
+    for where, title in (
+        ("lab", "the laboratory's range"),
+        ("lab_critical", "the laboratory's range and the catalogue's critical limits"),
+        ("catalogue", "the catalogue"),
+    ):
         cells = _texts(f"verdict.lab_disagrees.{where}")
         lines.append(f"| {title} | " + " | ".join(cells) + " |")
     lines += ["", "### Names filled into the sentences", ""]

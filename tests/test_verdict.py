@@ -27,6 +27,7 @@ from labinterp.catalogue import Text, schemes, text_catalogue
 from labinterp.errors import LabinterpWarning, UnitError
 from labinterp.models import FLAG_DIRECTION, ReferenceRange, Scheme
 from labinterp.steps.flags import fixed_precision
+from labinterp.steps.ranges import reported_equation
 from labinterp.steps.verdict import CRITICAL, compose, decide, lab_disagreement
 from labinterp.units import conversion
 
@@ -169,6 +170,8 @@ def test_relation_follows_the_directions_and_the_text_names_the_category(profile
         assert text in explanation or f"“{name}”" in explanation, (analyte, flag, category)
         if relation == "differ":
             assert explanation.count("but by ") == 1  # one sentence names both
+        if relation == "agree" and flag in ("L", "H"):
+            assert explanation.count(", and by ") == 1
 
 
 Band = tuple[str, float, float]  # the range's sex, age_min, age_max
@@ -186,7 +189,10 @@ def _shared_cut_offs(profile: str) -> list[tuple[str, float, str, bool, Band]]:
         scheme = schemes()[scheme_name]
         if scheme.from_flags:
             continue
-        for r in _first_covering(catalogue.load_range_catalogue(name).ranges):
+        reported = reported_equation(catalogue.get_profile(profile))
+        rows = catalogue.load_range_catalogue(name).ranges
+        usable = tuple(r for r in rows if not r.equations or reported in r.equations)
+        for r in _first_covering(usable):
             if r.analyte != scheme.analyte or (r.age_max is not None and r.age_max <= 18):
                 continue
             band = (r.sex, r.age_min or 0.0, r.age_max if r.age_max is not None else math.inf)
@@ -196,11 +202,7 @@ def _shared_cut_offs(profile: str) -> list[tuple[str, float, str, bool, Band]]:
 
 
 def _first_covering(rows: tuple[ReferenceRange, ...]) -> list[ReferenceRange]:
-    """Return the rows a result of the grid (not derived: no equation) can be given.
-
-    Such a result takes the first row that covers it; a later row for the same people
-    (one made for another eGFR equation) is used only for results derived with it.
-    """
+    """Return the rows a result of the grid (not derived) can be given: the first covering."""
     kept: list[ReferenceRange] = []
     for row in rows:
         lo, hi = row.age_min or 0.0, math.inf if row.age_max is None else row.age_max
@@ -304,15 +306,96 @@ def test_every_differ_sentence_names_the_scheme_and_the_category(lang: str, audi
 @pytest.mark.parametrize("lang", LANGS)
 def test_lab_disagreement_names_both_flags_and_the_range(lang: str) -> None:
     """The caveat names the lab's flag, the flag here and where each range came from."""
+    from labinterp.steps.lab_flag import LAB_CODES
+
     text = Text(lang, "patient")
-    said = lab_disagreement(4, "N", from_lab=False, catalogue="Katalog X", text=text)
-    assert said is not None
-    high = text.get("name.flag.H")
-    normal = text.get("name.flag.N")
-    assert high is not None and normal is not None
-    assert high.text in said.text and normal.text in said.text and "Katalog X" in said.text
+    names = {code: text.name(f"name.flag.{code}", code) for code in LAB_CODES}
+    high, low = LAB_CODES.index("H"), LAB_CODES.index("L")
+    catalogue_said = lab_disagreement(high, "N", from_lab=False, catalogue="Katalog X", text=text)
+    assert catalogue_said is not None
+    assert f"{names['H']}" in catalogue_said.text and names["N"] in catalogue_said.text
+    assert "Katalog X" in catalogue_said.text and names["HH"] not in catalogue_said.text
+    lab_said = lab_disagreement(low, "N", from_lab=True, catalogue="Katalog X", text=text)
+    assert lab_said is not None and "Katalog X" not in lab_said.text  # the lab's own range
+    critical = lab_disagreement(low, "LL", from_lab=True, catalogue="Katalog X", text=text)
+    assert critical is not None and "Katalog X" in critical.text  # its critical limits
+    assert names["LL"] in critical.text
     assert lab_disagreement(-1, "N", from_lab=True, catalogue="", text=text) is None
     assert lab_disagreement(2, "", from_lab=True, catalogue="", text=text) is None
+
+
+#: Where each category lies, as its source words it (independent of schemes.toml):
+#: KDIGO 2012 Table 5 calls G2 "mildly decreased" (relative to young adults), G1 "normal
+#: or high"; ADA and NICE call prediabetes and 42-47 mmol/mol increased risk; IOM 2011,
+#: Helsedirektoratet and WHO 2020 name deficiency, inadequacy and low stores.
+EXPECTED_DIRECTIONS = {
+    "KDIGO_GFR": {"G1": "normal", **dict.fromkeys(("G2", "G3a", "G3b", "G4", "G5"), "low")},
+    "HbA1c_Nordic_IFCC": {"normal": "normal", "increased_risk": "high", "diabetes_range": "high"},
+    "HbA1c_ADA_NGSP": {"normal": "normal", "prediabetes": "high", "diabetes_range": "high"},
+    "VitD_Nordic": {
+        **dict.fromkeys(("severe_deficiency", "deficiency", "insufficient"), "low"),
+        "sufficient": "normal",
+    },
+    "VitD_IOM2011": {
+        "deficient": "low",
+        "inadequate": "low",
+        "sufficient": "normal",
+        "potentially_excessive": "high",
+    },
+    "Ferritin_WHO2020": {
+        "iron_deficiency": "low",
+        "low_stores": "low",
+        "normal": "normal",
+        "high": "high",
+    },
+}
+
+
+def test_category_directions_are_the_sources_words() -> None:
+    """Every category's direction in schemes.toml is the one its source's wording gives."""
+    for name, expected in EXPECTED_DIRECTIONS.items():
+        scheme = schemes()[name]
+        assert {label: scheme.direction(label) for label in expected} == expected, name
+    own = {n for n, s in schemes().items() if not s.from_flags}
+    assert own == set(EXPECTED_DIRECTIONS)
+
+
+def test_a_flag_text_that_speaks_of_categories_is_not_joined_to_another_category() -> None:
+    """HbA1c above a lab's range but in the normal category: the generic flag text.
+
+    Not the HbA1c one, which speaks of increased risk and the diabetes range.
+    """
+    found = labinterp.interpret_one(
+        "hba1c", "40", "mmol/mol", reference_text="20-38", age_years=40, profile="no"
+    )
+    assert (found.flag, found.category, found.relation) == ("H", "normal", "differ")
+    assert found.explanation is not None
+    assert "diabetes" not in found.explanation.split("“normal”.")[-1]
+
+
+def test_an_agreeing_off_range_flag_is_named_with_its_category() -> None:
+    """An eGFR of 65 in a man of 30 (Fürst: > 68) is L and G2: one sentence names both."""
+    found = labinterp.interpret_one(
+        "egfr", "65", "mL/min/1.73m2", sex="male", age_years=30, profile="no"
+    )
+    assert (found.flag, found.category, found.relation) == ("L", "G2", "agree")
+    assert found.explanation is not None
+    assert "below the reference range used, and by the KDIGO" in found.explanation
+
+
+def test_a_reported_egfr_is_compared_with_the_limits_for_the_profiles_equation() -> None:
+    """A lab's eGFR names no equation: the profile's (what its laboratories report) is used.
+
+    Without a sex, Fürst's sex-specific CKD-EPI limits cannot be chosen under the Norwegian
+    profile (missing_context), and the Swedish LM limits are not taken instead.
+    """
+    no_sex = labinterp.interpret_one("egfr", "75", "mL/min/1.73m2", age_years=30, profile="no")
+    assert no_sex.status == "missing_context" and no_sex.flag is None
+    swedish = labinterp.interpret_one(
+        "egfr", "75", "mL/min/1.73m2", sex="male", age_years=30, profile="se"
+    )
+    assert swedish.reference_citation is not None
+    assert swedish.reference_citation.startswith("Anvisningar_eGFR") and swedish.flag == "L"
 
 
 def test_the_lab_disagreement_caveat_is_attached_on_both_paths() -> None:
@@ -358,7 +441,7 @@ def test_audit_rows_read_as_one_verdict(
     assert found.explanation is not None
     if relation == "differ":
         assert "but by" in found.explanation
-    assert "adequate" not in found.explanation or category == "normal"
+    assert "stores are adequate" not in found.explanation or category == "normal"
 
 
 def test_lund_malmo_egfr_is_flagged_against_limits_made_for_it() -> None:
@@ -413,4 +496,4 @@ def test_an_egfr_from_an_equation_without_limits_is_not_flagged_and_says_why() -
         assert egfr.equation == "egfr_ekfc_cr" and egfr.flag is None
         assert egfr.category is not None  # still staged
         assert egfr.problem is not None and "made for other equations" in egfr.problem
-        assert "egfr_ckd_epi_2009_cr" in egfr.problem
+        assert "CKD-EPI 2009" in egfr.problem and "egfr_" not in egfr.problem

@@ -41,7 +41,13 @@ from labinterp.steps.flags import (
 )
 from labinterp.steps.history import with_history
 from labinterp.steps.layout import Layout, Passing, assemble, derived_labels
-from labinterp.steps.ranges import People, Ranges, catalogue_ranges, lab_ranges
+from labinterp.steps.ranges import (
+    People,
+    Ranges,
+    catalogue_ranges,
+    lab_ranges,
+    reported_equation,
+)
 from labinterp.steps.read import read
 from labinterp.steps.schemes import Classified, SchemeInputs, apply_schemes, inflamed_sample_sets
 from labinterp.steps.source import (
@@ -384,9 +390,8 @@ def _ranges(run: _Run, rows: Rows, texts: LabTexts, made: _Made, outcome: Outcom
     lab_used = lab_ranges(texts, rows, run.target, ranges)
     pending = ~lab_used & (rows.number >= 0)
     equation, equation_names = made.equations(len(run.frame))
-    people = People(
-        rows.sex(), rows.sex_number, rows.age, equation=equation, equations=tuple(equation_names)
-    )
+    people = People(rows.sex(), rows.sex_number, rows.age, equation=equation)
+    people.equations, people.reported = tuple(equation_names), reported_equation(run.profile)
     catalogue_ranges(
         run.catalogue,
         rows.number,

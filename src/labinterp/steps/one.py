@@ -40,6 +40,7 @@ from labinterp.steps.ranges import (
     LAB_CITATION,
     choose_catalogue_range,
     lab_range,
+    reported_equation,
 )
 from labinterp.steps.schemes import age_note_one, classify_one, inflamed_sample_sets
 from labinterp.steps.source import (
@@ -194,7 +195,7 @@ def _catalogue_range(row: Result, lab_used: bool, ctx: Context) -> None:
         sex=ctx.sex,
         age=ctx.age,
         lab_used=lab_used,
-        equation=row.equation or "",
+        equation=row.equation or reported_equation(ctx.profile),
     )
     if lab_used:
         if choice.critical_note:

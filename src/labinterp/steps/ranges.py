@@ -18,9 +18,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from labinterp.catalogue import RangeCatalogue
+from labinterp.catalogue import RangeCatalogue, Text
+from labinterp.equations.egfr import equation
 from labinterp.errors import ReasonCode, UnitError
-from labinterp.models import ReferenceRange
+from labinterp.models import Profile, ReferenceRange
 from labinterp.perf import factorize_rows, objects
 from labinterp.range_text import LabRange, parse_range_text
 from labinterp.steps.convert import affine_or_nan
@@ -51,6 +52,7 @@ __all__ = [
     "choose_catalogue_range",
     "lab_range",
     "lab_ranges",
+    "reported_equation",
 ]
 
 _RANGE_UNIT_DISAGREES = NOTE_BIT["range_unit_disagrees"]
@@ -211,6 +213,7 @@ class People:
         *,
         equation: IntArray | None = None,
         equations: tuple[str, ...] = (),
+        reported: str = "",
     ) -> None:
         self.sex = sex  # "female", "male" or ""
         self.sex_number = sex_number  # position in SEXES
@@ -219,11 +222,12 @@ class People:
         # (-1: an input row, whose equation is not known).
         self.equation = np.full(len(age), -1, dtype=np.int64) if equation is None else equation
         self.equations = equations
+        self.reported = reported  # the equation the profile's laboratories report with
 
     def equation_of(self, row: int) -> str:
-        """Return the equation a row was derived with, ``""`` for an input row."""
+        """Return the equation of a row: derived with, else the profile's reported one."""
         code = int(self.equation[row])
-        return self.equations[code] if code >= 0 else ""
+        return self.equations[code] if code >= 0 else self.reported
 
 
 _NEEDS_SEX = (
@@ -278,6 +282,16 @@ class CatalogueChoice:
     problem: tuple[ReasonCode, str] | None = None
 
 
+def reported_equation(profile: Profile) -> str:
+    """Return the eGFR equation a profile's laboratories report with (its own default).
+
+    An eGFR as a laboratory reported it names no equation; it is compared with the
+    limits made for the equation the profile's laboratories use (``egfr_equation`` of
+    the profile: CKD-EPI 2009 in Norway and Denmark, Lund-Malmö revised in Sweden).
+    """
+    return equation(profile.egfr_equation).key if profile.egfr_equation else ""
+
+
 def choose_catalogue_range(
     cat: RangeCatalogue,
     name: str,
@@ -291,8 +305,8 @@ def choose_catalogue_range(
     """Choose the catalogue row for one result: the first that covers its sex and age.
 
     A row made for some equations only (``equations``, eGFR) is used for a result
-    derived with one of them, and for a result whose equation is not known (an eGFR
-    as the lab reported it); a result derived with another equation gets no range
+    computed with one of them (an eGFR as the lab reported it: the profile's
+    :func:`reported_equation`); a result computed with another equation gets no range
     from it, and where that leaves none, a problem that says so.
 
     Unknown sex or age never match a row partitioned by them. Where the lab's own
@@ -317,7 +331,7 @@ def choose_catalogue_range(
     lab_used
         Whether the lab's own range was used.
     equation
-        The equation a derived result was computed with (``""``: not derived).
+        The equation an eGFR was computed with (``""``: not an eGFR).
 
     Returns
     -------
@@ -393,7 +407,8 @@ def _without_row(
     elif missing_sex or missing_age:
         problem = (ReasonCode.MISSING_CONTEXT, _NEEDS_SEX if missing_sex else _NEEDS_AGE)
     elif other_equation:
-        made_for = ", ".join(sorted(other_equation))
+        english = Text("en", "clinician")
+        made_for = ", ".join(sorted(english.name(f"equation.{e}", e) for e in other_equation))
         return CatalogueChoice(
             problem=(ReasonCode.NO_REFERENCE, OTHER_EQUATION.format(equations=made_for))
         )

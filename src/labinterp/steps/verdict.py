@@ -12,11 +12,13 @@ computed from the same value at the same reporting precision, but their limits d
   flag always agrees), ``differ`` (the range and the clinical scheme point different
   ways) or ``no_comparison`` (a flag or a category is missing);
 - which **texts** explain it, after the analyte's ``about`` text: without a category
-  of its own, the flag's text; with an agreeing one, the category's text (after the
-  flag's text when the flag is critical); when they differ, one
+  of its own, the flag's text; with an agreeing one, the category's text, after the
+  flag's text when the flag is critical and after one ``verdict.agree.<flag>`` sentence
+  naming both when the flag is ``L`` or ``H``; when they differ, one
   ``verdict.differ.<flag>`` sentence that names both, then the text of the side that
   calls for attention (the category's, unless the category is the normal one and only
-  the flag is not). Two texts that make opposing claims are never joined;
+  the flag is not: then the generic ``_flag.<flag>`` text, since an analyte's own flag
+  text may speak of categories). Two texts that make opposing claims are never joined;
 - the **lab caveat**: when the laboratory's own flag disagrees with the flag given
   here (``agrees_with_lab`` is false), one caveat names both flags and the range each
   came from.
@@ -91,16 +93,21 @@ def decide(analyte: str, flag: str, scheme: str, category: str) -> Verdict:
     category_key = f"category.{scheme}.{category}"
     if not flag:
         return Verdict("no_comparison", (about, category_key), ())
-    if FLAG_DIRECTION[flag] == known.direction(category):
-        kept = flag_key if flag in CRITICAL else ()
-        return Verdict("agree", (about, *kept, category_key), ())
     names = (
         ("scheme", f"name.scheme.{scheme}"),
         ("category", f"name.category.{scheme}.{category}"),
     )
-    # The side that calls for attention explains: the category, unless only the flag does.
-    attention = flag_key if known.direction(category) == "normal" else (category_key,)
-    return Verdict("differ", (about, f"verdict.differ.{flag}", *attention), names)
+    if FLAG_DIRECTION[flag] == known.direction(category):
+        if flag in CRITICAL:
+            return Verdict("agree", (about, *flag_key, category_key), ())
+        if flag == "N":
+            return Verdict("agree", (about, category_key), ())
+        # One sentence names both (below the range, and the category), then the category.
+        return Verdict("agree", (about, f"verdict.agree.{flag}", category_key), names)
+    # The side that calls for attention explains: the category, unless only the flag does;
+    # then the generic flag text, as an analyte's own flag text may speak of categories.
+    attention = f"_flag.{flag}" if known.direction(category) == "normal" else category_key
+    return Verdict("differ", (about, f"verdict.differ.{flag}", attention), names)
 
 
 def compose(verdict: Verdict, flag: str, text: Text) -> tuple[str | None, str | None]:
@@ -139,8 +146,9 @@ def lab_disagreement(
     flag
         The flag given here (``""``: none, so nothing disagrees).
     from_lab
-        Whether the flag here was given against the laboratory's own range (else
-        against the catalogue's, whose title is ``catalogue``).
+        Whether the flag here was given against the laboratory's own range (a critical
+        flag then against the catalogue's critical limits beside it), else against the
+        catalogue's range; ``catalogue`` is the catalogue's title.
 
     Returns
     -------
@@ -150,7 +158,9 @@ def lab_disagreement(
     """
     if not flag or not 0 <= lab < len(LAB_CODES):
         return None
-    entry = text.get("verdict.lab_disagrees." + ("lab" if from_lab else "catalogue"))
+    # A critical flag beside the lab's range came from the catalogue's critical limits.
+    where = ("lab_critical" if flag in CRITICAL else "lab") if from_lab else "catalogue"
+    entry = text.get(f"verdict.lab_disagrees.{where}")
     if entry is None:
         return None
     fill = {
