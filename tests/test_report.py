@@ -31,25 +31,6 @@ def _patient(frame: pd.DataFrame) -> str:
     return str(frame["patient_id"].dropna().iloc[0])
 
 
-def test_plot_has_one_panel_per_analyte(synthea: pd.DataFrame, tmp_path: Path) -> None:
-    """The accessor plots one panel per analyte, with units on the axis, to a non-empty PNG."""
-    figure = synthea.labinterp.plot(patient_id=_patient(synthea), analytes=["hba1c", "creatinine"])
-    axes = figure.get_axes()
-    assert len(axes) == 2
-    assert axes[0].get_ylabel() == "hba1c\n(%)" and axes[1].get_ylabel() == "creatinine\n(mg/dL)"
-    labels = {t.get_text() for t in axes[1].get_legend().get_texts()}
-    assert {"reference range", "result", "flagged", "significant change"} <= labels
-    path = tmp_path / "plot.png"
-    figure.savefig(path)
-    assert path.stat().st_size > 10_000
-
-
-def test_plot_without_results_is_an_error(synthea: pd.DataFrame) -> None:
-    """A patient without plottable results raises LookupError."""
-    with pytest.raises(LookupError):
-        synthea.labinterp.plot(patient_id="nobody")
-
-
 class _Collector(HTMLParser):
     """The tags, loaded URLs (src), links (href), ids and text of a page."""
 

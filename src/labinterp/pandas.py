@@ -10,6 +10,8 @@ import pandas as pd
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from labinterp.io.writers.html import Report
+
 __all__ = ["LabinterpAccessor"]
 
 
@@ -35,11 +37,30 @@ class LabinterpAccessor:
 
         return interpret(self._frame, **options)
 
-    def plot(self, *, patient_id: Any, analytes: Sequence[str] | None = None) -> Figure:
-        """Plot one patient's results over time; see :func:`labinterp.plot.plot_results`."""
+    def plot(
+        self,
+        *,
+        patient_id: Any,
+        analytes: Sequence[str] | None = None,
+        lang: str | None = None,
+    ) -> Figure:
+        """Plot one patient's trends; see :func:`labinterp.plot.plot_results`.
+
+        Analytes may be named by key or by name in any language. The figure shows as
+        an image in Jupyter; when no analyte has two or more results it says so
+        instead of drawing.
+        """
         from labinterp.plot import plot_results
 
-        return plot_results(self._frame, patient_id=patient_id, analytes=analytes)
+        return plot_results(
+            self._frame, patient_id=patient_id, analytes=analytes, lang=lang, when_empty="explain"
+        )
+
+    def report(self, *, patient_id: Any, **options: Any) -> Report:
+        """Build a patient's report, shown inline in Jupyter; see :func:`labinterp.report`."""
+        from labinterp.io.writers.html import report
+
+        return report(self._frame, patient_id=patient_id, **options)
 
     def history(self, **options: Any) -> pd.DataFrame:
         """Return serial changes of an interpreted frame; see :func:`labinterp.history`."""
