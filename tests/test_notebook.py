@@ -21,7 +21,7 @@ def _shows_plot_and_report(notebook: nbformat.NotebookNode) -> None:
     plot = _outputs(notebook, "labinterp.plot(")
     assert any(data.get("image/png") for data in plot), "the plot cell shows no image"
     report = _outputs(notebook, "labinterp.report(")
-    assert any("<table" in "".join(data.get("text/html", "")) for data in report)
+    assert any("labinterp-report" in "".join(data.get("text/html", "")) for data in report)
 
 
 def test_walkthrough_notebook_executes(monkeypatch: pytest.MonkeyPatch) -> None:

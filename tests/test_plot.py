@@ -156,7 +156,7 @@ def test_accessor_report_displays_inline(synthea: pd.DataFrame) -> None:
     from IPython.core.formatters import DisplayFormatter
 
     data, _ = DisplayFormatter().format(synthea.labinterp.report(patient_id=_patient(synthea)))
-    assert "<table" in data["text/html"]
+    assert "labinterp-report" in data["text/html"] and "<svg" in data["text/html"]
 
 
 @pytest.mark.parametrize("lang", ["en", "nb", "sv"])

@@ -226,8 +226,8 @@ def plot_results(
         Analytes to plot, in order, by catalogue key or by name in any language
         (``"hba1c"``, ``"Kreatinin"``); all of the patient's analytes by default.
     lang
-        Language of the words and dates on the plot; by default the frame's
-        ``attrs["lang"]``, else English.
+        Language of the words and dates on the plot; by default the one the frame was
+        interpreted in (``attrs["labinterp"]["lang"]``), else English.
     when_empty
         When no analyte has a trend: ``"raise"`` a :class:`LookupError`, or
         ``"explain"`` it in a figure without panels.
@@ -252,7 +252,8 @@ def plot_results(
     except ImportError as exc:  # pragma: no cover - exercised without the extra
         raise ImportError("Plots need matplotlib: pip install 'labinterp[plot]'.") from exc
 
-    text = Text(lang or str(interpreted.attrs.get("lang", "en")), "patient")
+    made = interpreted.attrs.get("labinterp", {})
+    text = Text(lang or str(made.get("lang", "en")), "patient")
     rows = _patient_rows(interpreted, patient_id)
     wanted = _wanted(rows, analytes)
     trends = set(_trends(rows))

@@ -119,15 +119,16 @@ class Report:
         return grouped.tail(1)
 
     def _trends(self) -> str:
-        """Return the trend plots as base64 PNG, for analytes with two or more results."""
-        counts = self._rows["analyte"].value_counts()
-        repeated = [str(a) for a, n in counts.items() if n >= 2]
-        if not repeated:
-            return ""
+        """Return the trend plots as base64 PNG (analytes with two or more results)."""
         try:
-            from labinterp.plot import plot_results
+            from labinterp.plot import plot_results, trend_analytes
 
-            figure = plot_results(self._rows, patient_id=self._patient_id, analytes=repeated)
+            repeated = trend_analytes(self._rows, patient_id=self._patient_id)
+            if not repeated:
+                return ""
+            figure = plot_results(
+                self._rows, patient_id=self._patient_id, analytes=repeated, lang=self._text.lang
+            )
         except (ImportError, LookupError):
             return ""
         buffer = io.BytesIO()

@@ -21,6 +21,7 @@ from babel.numbers import format_decimal
 from labinterp import catalogue
 from labinterp.catalogue import Text
 from labinterp.errors import CatalogueError
+from labinterp.names import analyte_name
 from labinterp.steps.explain import CAVEAT_SEPARATOR, equation_name
 from labinterp.steps.flags import fixed_precision
 
@@ -228,13 +229,6 @@ class _Numbers:
         return f"{words['reference']} {shown} {unit}{extra}".strip()
 
 
-def _display(analyte: str, lang: str) -> str:
-    spec = catalogue.analytes().get(analyte)
-    if spec is None:
-        return analyte
-    return str(spec.display.get(lang) or spec.display.get("en") or analyte)
-
-
 class _Sources:
     """Source keys numbered in the order the report first cites them."""
 
@@ -300,7 +294,7 @@ def _card(number: int, row: pd.Series, text: Text, shown_on: _Shown) -> Card:
     verdict = text.name(f"name.flag.{flag}", flag) if flag else words["legend_not_compared"]
     equation = _get(row, "equation")
     lab_name = str(_get(row, "source_name") or "")
-    name = _display(analyte, text.lang) if analyte else lab_name
+    name = analyte_name(analyte, text.lang) if analyte else lab_name
     range_text = numbers.range_text(row, _limit_decimals(row, decimals), words)
     return Card(
         number=number,
