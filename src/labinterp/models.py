@@ -456,6 +456,9 @@ class Finding(_Frozen):
     ObservationStatus), ``lab_flag`` the lab's own flag as sent and ``agrees_with_lab``
     whether the flag agrees with it (``None``: not compared). ``relation`` says how the
     flag and the category relate (``agree``, ``differ``, ``no_comparison``).
+    ``value_canonical`` is written at the analyte's reporting precision when it was
+    converted (:mod:`labinterp.precision`), ``value_canonical_exact`` keeps its full
+    precision; an open range side or a missing limit is ``None``.
     """
 
     analyte: str | None
@@ -467,6 +470,7 @@ class Finding(_Frozen):
     value: float | None = None
     unit: str | None = None
     value_canonical: float | None = None
+    value_canonical_exact: float | None = None
     unit_canonical: str | None = None
     reference_low: float | None = None
     reference_high: float | None = None

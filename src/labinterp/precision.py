@@ -35,7 +35,29 @@ from labinterp import catalogue
 from labinterp.errors import LabinterpError
 from labinterp.units import normalise_unit
 
-__all__ = ["reporting_decimals", "reporting_step", "round_reported", "round_reported_array"]
+__all__ = [
+    "reporting_decimals",
+    "reporting_step",
+    "round_at",
+    "round_reported",
+    "round_reported_array",
+]
+
+#: Above this magnitude a float has no fractional digits left to round (2**53 ≈ 9.0e15).
+_WHOLE: float = 2.0**52
+
+
+def round_at(values: npt.ArrayLike, decimals: int) -> npt.NDArray[np.float64]:
+    """Return ``values`` rounded to ``decimals`` (a copy; never ``-0.0``).
+
+    :func:`numpy.round` on the values small enough to have digits there (a huge value is
+    kept as it is: scaling it would overflow); missing and infinite values become NaN.
+    """
+    x = np.array(values, dtype=np.float64, copy=True, ndmin=1)
+    x[~np.isfinite(x)] = np.nan
+    small = np.abs(x) < _WHOLE
+    x[small] = np.round(x[small], decimals) + 0.0  # + 0.0: -0.0 becomes 0.0
+    return x
 
 
 def _spelling(unit: str) -> str:
@@ -104,7 +126,7 @@ def round_reported(value: float | None, analyte: str | None, unit: str | None) -
     decimals = reporting_decimals(analyte, unit)
     if decimals is None:
         return float(value)
-    return float(np.round(value, decimals))
+    return float(round_at(value, decimals)[0])
 
 
 def round_reported_array(
@@ -137,5 +159,5 @@ def round_reported_array(
             decimals = reporting_decimals(str(analyte), str(unit))
             if decimals is not None:
                 rows = of_analyte & (unit_codes == j)
-                x[rows] = np.round(x[rows], decimals)
+                x[rows] = round_at(x[rows], decimals)
     return x
