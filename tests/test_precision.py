@@ -185,3 +185,24 @@ def test_history_changes_are_written_at_precision() -> None:
     assert str(last["change_abs"]) == "0.0"
     assert last["change_abs_exact"] == pytest.approx(0.62 - 1.5 / 2.4305)
     assert schema.column("change_abs_exact").steps == ("history",)
+
+
+def test_converted_lab_limits_keep_their_digits_without_float_noise() -> None:
+    """The lab's 0.6-1.0 mmol/L in mg/dL is 1.4583-2.4305 (x 24.305 / 10), not 1.45830…02."""
+    from labinterp.precision import without_float_noise
+
+    frame = pd.DataFrame(
+        {
+            "analyte": ["magnesium"],
+            "raw_value": ["0.83"],
+            "raw_unit": ["mmol/L"],
+            "sex": ["F"],
+            "age_years": [40],
+            "lab_reference_text": ["0.6 - 1.0"],
+        }
+    )
+    out = labinterp.interpret(frame, profile="us")
+    assert out[["reference_low", "reference_high"]].iloc[0].tolist() == [1.4583, 2.4305]
+    assert out["value_canonical"].iloc[0] == 2.0  # 2.017 mg/dL, one decimal (Fairview)
+    assert labinterp.findings(out)[0].reference_low == 1.4583
+    assert without_float_noise(0.1 + 0.2) == 0.3 and math.isnan(without_float_noise(math.inf))

@@ -36,15 +36,34 @@ from labinterp.errors import LabinterpError
 from labinterp.units import normalise_unit
 
 __all__ = [
+    "SIGNIFICANT_DIGITS",
     "reporting_decimals",
     "reporting_step",
     "round_at",
     "round_reported",
     "round_reported_array",
+    "without_float_noise",
 ]
 
 #: Above this magnitude a float has no fractional digits left to round (2**53 ≈ 9.0e15).
 _WHOLE: float = 2.0**52
+
+
+#: Significant digits a converted range limit keeps: the decimal digits of the conversion
+#: (0.6 mmol/L x 2.4305 = 1.4583 mg/dL), without the binary noise of the float arithmetic
+#: (1.4583000000000002); a float holds 15-17 significant digits.
+SIGNIFICANT_DIGITS = 12
+
+
+def without_float_noise(value: float) -> float:
+    """Return ``value`` at :data:`SIGNIFICANT_DIGITS` (infinite and NaN: NaN).
+
+    For numbers compared at full precision, such as a range limit converted from the
+    laboratory's unit: the limit keeps its digits, only the float noise goes.
+    """
+    if not math.isfinite(value):
+        return math.nan
+    return float(f"{value:.{SIGNIFICANT_DIGITS}g}") + 0.0
 
 
 def round_at(values: npt.ArrayLike, decimals: int) -> npt.NDArray[np.float64]:

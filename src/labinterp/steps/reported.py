@@ -6,7 +6,8 @@ HbA1c on the other scale and the estimated average glucose, an age computed from
 (whole years: the age at the last birthday). The full precision stays in a column named
 ``<column>_exact``. A value as the laboratory reported it (``value``, and
 ``value_canonical`` where nothing was converted) keeps the laboratory's digits. An open
-side of a range (no lower or no upper limit) is missing, never an infinity.
+side of a range (no lower or no upper limit) is missing, never an infinity, and a limit
+converted from the laboratory's unit keeps its digits without the float noise.
 
 Flags, categories and changes are decided before this step, on the values as computed (at
 the reporting resolution the flags and schemes use), so rounding here changes no verdict.
@@ -19,14 +20,19 @@ import math
 import numpy as np
 import pandas as pd
 
-from labinterp.precision import reporting_decimals, round_at, round_reported_array
+from labinterp.precision import (
+    reporting_decimals,
+    round_at,
+    round_reported_array,
+    without_float_noise,
+)
 
 __all__ = [
     "EXACT",
     "LIMIT_COLUMNS",
     "PERCENT_DECIMALS",
     "as_reported",
-    "open_side_missing",
+    "limit_as_written",
     "round_percent",
     "shown_canonical",
 ]
@@ -88,9 +94,9 @@ def shown_canonical(
     return float(round_at(value_canonical, decimals)[0])
 
 
-def open_side_missing(value: float) -> float:
-    """Return a range limit as written: an infinite (open) side becomes NaN."""
-    return value if math.isfinite(value) else math.nan
+def limit_as_written(value: float) -> float:
+    """Return a range limit as written: without float noise, an open side NaN."""
+    return without_float_noise(value)
 
 
 def _column(out: pd.DataFrame, name: str) -> np.ndarray:
@@ -151,6 +157,7 @@ def as_reported(out: pd.DataFrame) -> pd.DataFrame:
     for name in LIMIT_COLUMNS:
         if name in out.columns:
             limit = _column(out, name)
-            limit[~np.isfinite(limit)] = np.nan
-            out[name] = limit
+            distinct, positions = np.unique(limit, return_inverse=True)
+            written = np.array([without_float_noise(v) for v in distinct], dtype=np.float64)
+            out[name] = written[positions.reshape(-1)]
     return out
