@@ -139,11 +139,18 @@ def test_derived_rows_have_their_own_index_labels() -> None:
 def test_hba1c_on_both_scales_with_eag(
     value: str, unit: str, ifcc: float, ngsp: float, eag: float
 ) -> None:
-    """HbA1c rows carry IFCC mmol/mol, NGSP % (master equation) and eAG (ADAG) in mg/dL."""
+    """HbA1c rows carry IFCC mmol/mol, NGSP % (master equation) and eAG (ADAG) in mg/dL.
+
+    The full precision is in the ``_exact`` columns; the columns themselves are written as
+    laboratories print them (whole mmol/mol, one decimal %, whole mg/dL).
+    """
     out = _run([{"analyte": "hba1c", "raw_value": value, "raw_unit": unit}])
-    assert out["hba1c_ifcc_mmol_mol"].iloc[0] == pytest.approx(ifcc, abs=0.01)
-    assert out["hba1c_ngsp_percent"].iloc[0] == pytest.approx(ngsp, abs=0.001)
-    assert out["eag_mg_dl"].iloc[0] == pytest.approx(eag, abs=0.1)
+    assert out["hba1c_ifcc_mmol_mol_exact"].iloc[0] == pytest.approx(ifcc, abs=0.01)
+    assert out["hba1c_ngsp_percent_exact"].iloc[0] == pytest.approx(ngsp, abs=0.001)
+    assert out["eag_mg_dl_exact"].iloc[0] == pytest.approx(eag, abs=0.1)
+    assert out["hba1c_ifcc_mmol_mol"].iloc[0] == round(ifcc)
+    assert out["hba1c_ngsp_percent"].iloc[0] == round(ngsp, 1)
+    assert out["eag_mg_dl"].iloc[0] == round(eag)
 
 
 def test_no_derivation_when_disabled() -> None:

@@ -34,11 +34,12 @@ def test_synthetic_series_with_known_changes() -> None:
     changes = labinterp.history(out)
     assert list(changes.columns) == list(HISTORY_COLUMNS)
     rcv = reference_change_value(1.3, 4.5)  # HNT creatinine CVA/CVI (biological_variation.toml)
-    assert changes["rcv_pct"].dropna().round(2).unique().tolist() == [round(rcv, 2)]
+    assert changes["rcv_pct"].dropna().unique().tolist() == [round(rcv, 1)]  # as printed
     by_value = changes.assign(value=out["value_canonical"]).set_index("value")
     assert by_value.loc[88.0, "change_pct"] == pytest.approx(10.0)
     assert not by_value.loc[88.0, "significant_change"]
-    assert by_value.loc[100.0, "change_pct"] == pytest.approx(100 / 88 * 100 - 100)
+    assert by_value.loc[100.0, "change_pct_exact"] == pytest.approx(100 / 88 * 100 - 100)
+    assert by_value.loc[100.0, "change_pct"] == 13.6  # one decimal, as written
     assert by_value.loc[100.0, "significant_change"]
     assert pd.isna(by_value.loc[80.0, "significant_change"])  # the first result has no previous
     assert pd.isna(by_value.loc[70.0, "previous_value"])  # another patient is never compared
@@ -57,7 +58,7 @@ def test_lab_cva_override() -> None:
     """A laboratory's own CVA replaces the default in the RCV."""
     out = labinterp.interpret(SERIES, derive=False)
     changes = labinterp.history(out, cva_pct={"creatinine": 3.0})
-    assert changes["rcv_pct"].dropna().iloc[0] == pytest.approx(reference_change_value(3.0, 4.5))
+    assert changes["rcv_pct"].dropna().iloc[0] == round(reference_change_value(3.0, 4.5), 1)
 
 
 def test_only_like_is_compared_with_like() -> None:

@@ -61,7 +61,8 @@ def test_us_example_with_us_profile(us_example) -> None:
     out = labinterp.interpret(labinterp.read_csv(us_example), profile="us")
     by_row = out.set_index("source_row")
     assert by_row.loc[2, "unit_canonical"] == "mg/dL"
-    assert by_row.loc[11, "value_canonical"] == pytest.approx(2.0 / 2 * 2.4305)  # 2 mEq/L Mg
+    assert by_row.loc[11, "value_canonical_exact"] == pytest.approx(2.0 / 2 * 2.4305)  # 2 mEq/L
+    assert by_row.loc[11, "value_canonical"] == 2.4  # Mg in mg/dL: one decimal
     assert by_row.loc[12, "status"] == "unparsed_value"
     assert by_row.loc[4, "unit_canonical"] == "%"
     assert (by_row["reference_source"].dropna() == "catalogue:us").all()
@@ -311,7 +312,8 @@ def test_missing_columns_raise_a_clear_error() -> None:
 def test_hba1c_in_percent_is_reported_in_mmol_per_mol() -> None:
     """HbA1c 6.5 % becomes 47.5 mmol/mol through the master equation under the Nordic profile."""
     out = labinterp.interpret(frame(analyte=["hba1c"], raw_value=["6,5"], raw_unit=["%"]))
-    assert out.loc[0, "value_canonical"] == pytest.approx((6.5 - 2.152) / 0.09148)
+    assert out.loc[0, "value_canonical_exact"] == pytest.approx((6.5 - 2.152) / 0.09148)
+    assert out.loc[0, "value_canonical"] == 48.0  # whole mmol/mol, as laboratories print it
     assert out.loc[0, "unit_canonical"] == "mmol/mol"
 
 

@@ -636,14 +636,15 @@ def test_patient_resource_written() -> None:
 def test_canonical_values() -> None:
     """values='canonical' writes f204's 122 µmol/L in mg/dL, range converted likewise.
 
-    122 µmol/L x 113.12 g/mol (the catalogue's molar mass) = 1.380064 mg/dL; the lab's
+    122 µmol/L x 113.12 g/mol (the catalogue's molar mass) = 1.380064 mg/dL, written at
+    creatinine's reporting precision in mg/dL (two decimals: 1.38); the lab's
     64 - 104 µmol/L is 0.723968 - 1.176448 mg/dL; six significant digits are written.
     """
     out = labinterp.interpret(_read(F204), profile="us", derive=False)
     observation = _observations(to_fhir(out, values="canonical"))[0]
     assert observation.valueQuantity is not None
     assert (observation.valueQuantity.value, observation.valueQuantity.code) == (
-        Decimal("1.38006"),
+        Decimal("1.38"),
         "mg/dL",
     )
     reference_range = (observation.referenceRange or [])[0]

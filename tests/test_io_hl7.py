@@ -567,4 +567,5 @@ def test_interpret_uclh_magnesium(profile: str, low: float, high: float) -> None
     assert mg["reference_low"] == pytest.approx(low, abs=1e-4)
     assert mg["reference_high"] == pytest.approx(high, abs=1e-4)
     assert mg["sex"] == "female"
-    assert mg["age_years"] == pytest.approx(23.88, abs=0.01)
+    assert mg["age_years_exact"] == pytest.approx(23.88, abs=0.01)
+    assert mg["age_years"] == 23  # completed years, from the birth date

@@ -102,7 +102,8 @@ def test_interpreted_order_for_a_bare_frame() -> None:
     bare = schema.interpreted_order(["analyte", "raw_value", "raw_unit", "batch", "sex"])
     assert bare.index("batch") == bare.index("derived_from") + 1
     assert "read_problem" not in bare and "superseded" not in bare
-    assert bare[-3:] == ["raw_sex", "raw_analyte", "caveat_rules"]
+    exact = [c.name for c in schema.columns() if c.name.endswith("_exact") and c.always]
+    assert bare[-3 - len(exact) :] == ["raw_sex", "raw_analyte", *exact, "caveat_rules"]
     with_history = schema.interpreted_order(["raw_value", "age_years"], history=True)
     assert with_history.index("read_problem") == with_history.index("derived_from") + 1
     assert with_history[-2:] == ["history_note", "caveat_rules"]

@@ -128,7 +128,8 @@ def test_danish_profile_converts_haemoglobin_sent_in_grams() -> None:
     """Hb 120 g/L under the Danish profile is reported as 7.45 mmol/L."""
     out = _danish("120", "g/L")
     hb = out[out["analyte"] == "hemoglobin"].iloc[0]
-    assert hb["value_canonical"] == pytest.approx(120 / 16.1145)
+    assert hb["value_canonical_exact"] == pytest.approx(120 / 16.1145)
+    assert hb["value_canonical"] == 7.4  # Hb in mmol/L: one decimal (Sundhed_Haemoglobin)
     assert hb["flag"] == "N"
 
 
@@ -204,7 +205,7 @@ def test_ucum_hba1c_codes_through_interpret() -> None:
     out = labinterp.interpret(pd.DataFrame(rows), profile="no")
     assert out["status"].tolist() == ["ok", "ok"]
     assert out["unit"].tolist() == ["%", "mmol/mol"]
-    assert out["value_canonical"].tolist() == pytest.approx([47.53, 48.0], abs=0.01)
+    assert out["value_canonical_exact"].tolist() == pytest.approx([47.53, 48.0], abs=0.01)
 
 
 def test_the_ucum_problems_are_in_the_text_catalogues() -> None:

@@ -49,6 +49,7 @@ from labinterp.steps.ranges import (
     reported_equation,
 )
 from labinterp.steps.read import read
+from labinterp.steps.reported import as_reported
 from labinterp.steps.schemes import Classified, SchemeInputs, apply_schemes, inflamed_sample_sets
 from labinterp.steps.source import (
     derived_status,
@@ -288,7 +289,7 @@ def interpret(
         text=run.text,
     )
     index = derived_labels(run.frame.index, made.layout.positions)
-    out = assemble(columns, made.layout, run.frame.index, index, passing)
+    out = as_reported(assemble(columns, made.layout, run.frame.index, index, passing))
     if history:
         out = with_history(out)
     # The caller's own columns pass through as they came when they cannot be cast.

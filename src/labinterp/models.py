@@ -27,6 +27,7 @@ __all__ = [
     "ProfileTime",
     "ReferenceRange",
     "Relation",
+    "ReportingPrecision",
     "Rule",
     "Scheme",
     "SchemeCategory",
@@ -73,6 +74,19 @@ class Source(_Frozen):
         return f"{head}. {tail}.{link}".strip(". ") if head else f"{tail}.{link}"
 
 
+class ReportingPrecision(_Frozen):
+    """How many decimals laboratories print an analyte with in one unit, with its source.
+
+    ``source`` and ``locator`` name the laboratory text whose printed reference range or
+    results show the decimals (Fürst's magnesium "0,71–0,94 mmol/L": 2).
+    """
+
+    unit: str
+    decimals: Annotated[int, Field(ge=0, le=6)]
+    source: Annotated[str, Field(min_length=1)]
+    locator: Annotated[str, Field(min_length=1)]
+
+
 class AnalyteSpec(_Frozen):
     """One analyte of ``analytes.toml``."""
 
@@ -81,6 +95,8 @@ class AnalyteSpec(_Frozen):
     specimen: Literal["serum_plasma", "blood"]
     dimension: str
     unit: str
+    #: The decimals values are reported with, per unit (computed values are written so).
+    reporting: tuple[ReportingPrecision, ...] = ()
     molar_mass_g_per_mol: float | None = None
     molar_mass_source: str | None = None
     molar_mass_locator: str | None = None
@@ -137,6 +153,7 @@ class AnalyteSpec(_Frozen):
             self.plausible_high_source,
             self.usual_low_source,
             self.usual_high_source,
+            *(precision.source for precision in self.reporting),
         )
         return frozenset(k for k in keys if k)
 
@@ -250,7 +267,9 @@ class Profile(_Frozen):
     egfr_equation: str | None = None
     egfr_cr_cys_equation: str | None = None
     schemes: tuple[str, ...] = ()
-    resolution: dict[str, float] = Field(default_factory=dict)
+    #: Analytes whose converted values are compared at their reporting precision (the
+    #: analyte catalogue's ``reporting`` decimals in the profile's unit).
+    resolution: tuple[str, ...] = ()
     resolution_source: str | None = None
     time: ProfileTime = Field(default_factory=ProfileTime)
 
@@ -258,8 +277,6 @@ class Profile(_Frozen):
     def _resolution_cited(self) -> Profile:
         if self.resolution and not self.resolution_source:
             raise ValueError("resolution needs resolution_source")
-        if any(step <= 0 for step in self.resolution.values()):
-            raise ValueError("a reporting resolution must be positive")
         return self
 
 
@@ -439,6 +456,9 @@ class Finding(_Frozen):
     ObservationStatus), ``lab_flag`` the lab's own flag as sent and ``agrees_with_lab``
     whether the flag agrees with it (``None``: not compared). ``relation`` says how the
     flag and the category relate (``agree``, ``differ``, ``no_comparison``).
+    ``value_canonical`` is written at the analyte's reporting precision when it was
+    converted (:mod:`labinterp.precision`), ``value_canonical_exact`` keeps its full
+    precision; an open range side or a missing limit is ``None``.
     """
 
     analyte: str | None
@@ -450,6 +470,7 @@ class Finding(_Frozen):
     value: float | None = None
     unit: str | None = None
     value_canonical: float | None = None
+    value_canonical_exact: float | None = None
     unit_canonical: str | None = None
     reference_low: float | None = None
     reference_high: float | None = None

@@ -260,6 +260,10 @@ _RELATION = (
 )
 _ROW = "readers give it; interpret numbers rows 0..n-1 when absent"
 _STATUS = "identify values units ranges flags"  # the first of them that cannot go on
+_OFFSET = "UTC offset of collected_at, minutes east of UTC; empty: floating local time."
+_SOURCE_STATUS = "The result's status (FHIR or HL7 OBX-11 code); interpret normalises it."
+_RAW_ANALYTE = "The analyte column as written (a key, code or name); empty on derived rows."
+_NOTE = "history_note"
 
 _RESULTS: tuple[Column, ...] = (
     replace(
@@ -272,12 +276,7 @@ _RESULTS: tuple[Column, ...] = (
     _D("birth_date", "input", "Date of birth.", _R),
     _I("birth_year", "input", "Year of birth (an age is estimated from it for adults).", _R),
     _D("collected_at", "input", "Sample collection time, wall clock as written.", _R),
-    _I(
-        "collected_at_offset",
-        "input",
-        "UTC offset of collected_at, minutes east of UTC; empty: floating local time.",
-        "the input has collected_at",
-    ),
+    _I("collected_at_offset", "input", _OFFSET, "the input has collected_at"),
     _T("source_code", "input", "The lab's code for the test (NPU, NLK, LOINC, local).", _R),
     _T("source_code_system", "input", "The code system of source_code, as written.", _R),
     _T("source_name", "input", "The lab's name for the test, as written.", _R),
@@ -286,12 +285,7 @@ _RESULTS: tuple[Column, ...] = (
     _T("raw_unit", "input", "The unit exactly as written.", _R),
     _T("lab_reference_text", "input", "The lab's own reference range as sent.", _R),
     _T("lab_flag", "input", "The lab's own abnormal flag as sent.", _R),
-    _T(
-        "source_status",
-        "input",
-        "The result's status (FHIR or HL7 OBX-11 code); interpret normalises it.",
-        "the caller gives it",
-    ),
+    _T("source_status", "input", _SOURCE_STATUS, "the caller gives it"),
     _T("lab_reference_low", "input", "The lab's lower limit as written (CSV).", "CSV input"),
     _T("lab_reference_high", "input", "The lab's upper limit as written (CSV).", "CSV input"),
     _F("height_cm", "input", "Height in cm, for paediatric eGFR.", "the caller gives it"),
@@ -326,7 +320,8 @@ _HEAD: tuple[Column, ...] = (
     replace(_in("source_row", "Position in the input; empty on derived rows."), nullable=True),
     _in("patient_id"),
     _C("sex", "values", "female or male; empty when missing or not recognised.", "", "sex"),
-    *map(_in, ("age_years", "birth_date", "collected_at", "collected_at_offset")),
+    _in("age_years", "Age at sampling in years; from the two dates: completed years."),
+    *map(_in, ("birth_date", "collected_at", "collected_at_offset")),
     *map(_in, ("source_code", "source_code_system", "source_name")),
     _C("analyte", "identify", "Catalogue analyte key; empty when not known.", "", "analyte"),
     _in("raw_value"),
@@ -334,12 +329,12 @@ _HEAD: tuple[Column, ...] = (
     _C("comparator", "values", "<, <=, > or >= of a censored value.", "", "comparator"),
     _F("value", "values", "The number read from raw_value."),
     _C("unit", "units", "The unit, normalised spelling."),
-    _F("value_canonical", "units", "The value in the profile's reporting unit."),
+    _F("value_canonical", "units", "The value in the reporting unit; converted: as printed."),
     _C("unit_canonical", "units", "The profile's reporting unit."),
     _in("lab_reference_text"),
     _in("lab_flag"),
-    _F("reference_low", "ranges", "Lower limit used, reporting unit (-inf: open)."),
-    _F("reference_high", "ranges", "Upper limit used, reporting unit (inf: open)."),
+    _F("reference_low", "ranges", "Lower limit used, reporting unit (empty: open)."),
+    _F("reference_high", "ranges", "Upper limit used, reporting unit (empty: open)."),
     _B("reference_low_inclusive", "ranges", "reference_low is in the range; empty: no range."),
     _B("reference_high_inclusive", "ranges", "reference_high is in the range; empty: no range."),
     _F("critical_low", "ranges", "Critical lower limit: strictly below is LL."),
@@ -382,12 +377,7 @@ _ADDED: tuple[Column, ...] = (
     _F("eag_mg_dl", "derive", "HbA1c rows: estimated average glucose, mg/dL."),
     _C("equation", "derive", "Derived eGFR rows: the equation (function name)."),
     _T("raw_sex", "input", "The sex as written (copied to derived rows).", "the input has sex"),
-    _T(
-        "raw_analyte",
-        "input",
-        "The analyte column as written (a key, code or name); empty on derived rows.",
-        "the input has analyte",
-    ),
+    _T("raw_analyte", "input", _RAW_ANALYTE, "the input has analyte"),
     _B(
         "superseded",
         "context",
@@ -395,31 +385,37 @@ _ADDED: tuple[Column, ...] = (
         "the input has corrected or a result status",
     ),
 )
+#: Float columns of the history step: name and meaning.
+_HISTORY_FLOATS = (
+    ("change_abs", "Change from the previous result, at reporting precision."),
+    ("change_abs_exact", "change_abs at full precision."),
+    ("change_pct", "Change in % of the previous result (one decimal)."),
+    ("change_pct_exact", "change_pct at full precision."),
+    ("rcv_pct", "Symmetric reference change value, % (one decimal)."),
+    ("rcv_up_pct", "Log-normal reference change value for a rise, % (one decimal)."),
+    ("rcv_down_pct", "Log-normal reference change value for a fall, % (one decimal)."),
+)
 _HISTORY: tuple[Column, ...] = (
-    _F("previous_value", "history", "The previous result, reporting unit.", _HIST),
+    _F("previous_value", "history", "The previous result, reporting unit, as written.", _HIST),
     _D("previous_collected_at", "history", "When the previous result was collected.", _HIST),
-    _I(
-        "previous_collected_at_offset",
-        "history",
-        "UTC offset of previous_collected_at, minutes east of UTC.",
-        _HIST,
-    ),
-    _F("change_abs", "history", "Change from the previous result.", _HIST),
-    _F("change_pct", "history", "Change in % of the previous result.", _HIST),
-    _F("rcv_pct", "history", "Symmetric reference change value, %.", _HIST),
-    _F("rcv_up_pct", "history", "Log-normal reference change value for a rise, %.", _HIST),
-    _F("rcv_down_pct", "history", "Log-normal reference change value for a fall, %.", _HIST),
+    _I("previous_collected_at_offset", "history", "UTC offset of it, minutes east.", _HIST),
+    *(_F(name, "history", meaning, _HIST) for name, meaning in _HISTORY_FLOATS),
     _B("significant_change", "history", "The change exceeds the RCV; empty: not compared.", _HIST),
-    _C(
-        "history_note",
-        "history",
-        "Why a change may mislead or was not computed.",
-        _HIST,
-        "history_note",
-    ),
+    _C("history_note", "history", "Why a change may mislead or was not computed.", _HIST, _NOTE),
+)
+#: Full precision of the columns written at reporting precision (labinterp.precision).
+_EXACT: tuple[Column, ...] = tuple(
+    _F(f"{name}_exact", steps, f"{name} at full precision; {name} is written rounded.")
+    for name, steps in (
+        ("value_canonical", "units"),
+        ("hba1c_ifcc_mmol_mol", "derive"),
+        ("hba1c_ngsp_percent", "derive"),
+        ("eag_mg_dl", "derive"),
+        ("age_years", "input"),
+    )
 )
 _LAST = _C("caveat_rules", "context", "Ids of the context rules behind the caveats.")
-_INTERPRETED = (*_HEAD, *_PASSED, *_ADDED, *_HISTORY, _LAST)
+_INTERPRETED = (*_HEAD, *_PASSED, *_ADDED, *_EXACT, *_HISTORY, _LAST)
 
 _DECLARED: dict[str, tuple[Column, ...]] = {"results": _RESULTS, "interpreted": _INTERPRETED}
 _INDEX: dict[str, dict[str, Column]] = {k: {c.name: c for c in v} for k, v in _DECLARED.items()}
@@ -504,7 +500,8 @@ def interpreted_order(input_columns: Iterable[str], *, history: bool = False) ->
         and (c.name != "superseded" or not {"corrected", *STATUS_COLUMNS}.isdisjoint(given))
     ]
     head = [c.name for c in _HEAD]
-    order = [*head, *(c for c in given if c not in {*head, *added, "sex"}), *added]
+    exact = [c.name for c in _EXACT]
+    order = [*head, *(c for c in given if c not in {*head, *added, *exact, "sex"}), *added, *exact]
     later = [*(c.name for c in _HISTORY if history), _LAST.name]
     return order + [c for c in later if c not in order]
 

@@ -22,7 +22,9 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
+from labinterp.catalogue import get_analyte
 from labinterp.models import Profile
+from labinterp.precision import reporting_step
 from labinterp.schema import FLAGS
 from labinterp.steps.state import IntArray, analyte_number
 
@@ -318,18 +320,29 @@ FLAG_UNDECIDED = (
 )
 
 
-#: Analytes reported at one precision whatever their unit or origin: eGFR as a whole
-#: number, as laboratories report and stage it (ARUP_eGFR: categories 45-59, 60-89).
-_FIXED_PRECISION: Final = {"egfr": 1.0}
+#: Analytes compared at their reporting precision whatever their unit or origin: eGFR as
+#: a whole number, as laboratories report and stage it (ARUP_eGFR: categories 45-59,
+#: 60-89). The precision itself is the analyte catalogue's (:mod:`labinterp.precision`).
+_ALWAYS_AT_PRECISION: Final = ("egfr",)
 
 
 def fixed_precision(analyte: str | None) -> float | None:
     """Return the precision an analyte is always compared at (``None``: as given).
 
     A computed eGFR carries digits no laboratory reports: 59.6 is reported 60 and
-    staged G2 (ARUP_eGFR). Flags and scheme categories both use this precision.
+    staged G2 (ARUP_eGFR). Flags and scheme categories both use this precision, the
+    catalogue's reporting precision in the analyte's own unit.
     """
-    return _FIXED_PRECISION.get(analyte or "")
+    if analyte not in _ALWAYS_AT_PRECISION:
+        return None
+    return reporting_step(analyte, get_analyte(analyte).unit)
+
+
+def _resolution(profile: Profile, analyte: str) -> float | None:
+    """Return the step a converted value of ``analyte`` is compared at under ``profile``."""
+    if analyte not in profile.resolution:
+        return None
+    return reporting_step(analyte, profile.units.get(analyte))
 
 
 def at_reporting_resolution(
@@ -347,17 +360,19 @@ def at_reporting_resolution(
     compared as given, except analytes with a :func:`fixed_precision` (eGFR), which
     are always compared at it.
     """
-    if not profile.resolution and not _FIXED_PRECISION:
-        return value_canonical
     converted = (scale != 1.0) | (offset != 0.0)
     out = value_canonical.copy()
     finite = np.isfinite(value_canonical)
-    for name, step in profile.resolution.items():
-        if name in _FIXED_PRECISION:
+    for name in profile.resolution:
+        step = _resolution(profile, name)
+        if name in _ALWAYS_AT_PRECISION or step is None:
             continue
         rows = converted & (number == analyte_number(name)) & finite
         out[rows] = np.round(value_canonical[rows] / step) * step
-    for name, step in _FIXED_PRECISION.items():
+    for name in _ALWAYS_AT_PRECISION:
+        step = fixed_precision(name)
+        if step is None:
+            continue
         rows = (number == analyte_number(name)) & finite
         out[rows] = np.round(value_canonical[rows] / step) * step
     return out
@@ -372,7 +387,7 @@ def at_reporting_resolution_one(
     both equal).
     """
     fixed = fixed_precision(analyte)
-    step = fixed or (profile.resolution or {}).get(analyte or "")
+    step = fixed or (_resolution(profile, analyte) if analyte else None)
     converted = not (scale == 1.0 and offset == 0.0)
     if not step or not (converted or fixed) or not math.isfinite(value_canonical):
         return value_canonical

@@ -25,6 +25,8 @@ from labinterp.equations.variation import (
     reference_change_value_lognormal,
 )
 from labinterp.perf import factorize_rows
+from labinterp.precision import round_reported_array
+from labinterp.steps.reported import round_percent
 from labinterp.steps.state import CLASSIFIABLE, NOTE_BIT, IntArray
 from labinterp.steps.state import column as column_of
 from labinterp.times import instants
@@ -91,7 +93,7 @@ def history(
         return out
     frame = _series_frame(rows)
     grouped = frame.groupby(["patient", "analyte", "series"], sort=False)
-    previous = grouped[["value", "at", "wall", "offset", "unit", "code"]].shift(1)
+    previous = grouped[["value", "shown", "at", "wall", "offset", "unit", "code"]].shift(1)
     has_previous = previous["value"].notna()
     change_abs = frame["value"] - previous["value"]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -106,14 +108,16 @@ def history(
     note = _notes(frame, previous, has_previous, known)
     index = frame.index[has_previous.to_numpy()]
     for column, values in (
-        ("previous_value", previous["value"]),
+        ("previous_value", previous["shown"]),
         ("previous_collected_at", previous["wall"]),
         ("previous_collected_at_offset", previous["offset"]),
-        ("change_abs", change_abs),
-        ("change_pct", change_pct),
-        ("rcv_pct", rcv),
-        ("rcv_up_pct", up),
-        ("rcv_down_pct", down),
+        ("change_abs", _at_precision(change_abs, frame)),
+        ("change_abs_exact", change_abs),
+        ("change_pct", _percent(change_pct)),
+        ("change_pct_exact", change_pct.replace([np.inf, -np.inf], np.nan)),
+        ("rcv_pct", _percent(rcv)),
+        ("rcv_up_pct", _percent(up)),
+        ("rcv_down_pct", _percent(down)),
     ):
         out.loc[index, column] = values.loc[index]
     decided_index = frame.index[(has_previous & known).to_numpy()]
@@ -123,13 +127,26 @@ def history(
     return out
 
 
+def _percent(values: pd.Series) -> pd.Series:
+    """Percentages as written (:data:`~labinterp.steps.reported.PERCENT_DECIMALS`)."""
+    return pd.Series(round_percent(values), index=values.index)
+
+
+def _at_precision(values: pd.Series, frame: pd.DataFrame) -> pd.Series:
+    """Return a change in the reporting unit at the analyte's reporting precision there."""
+    rounded = round_reported_array(values, frame["analyte"].astype(object), frame["unit_canonical"])
+    return pd.Series(rounded, index=values.index)
+
+
 def _empty_history(index: pd.Index) -> pd.DataFrame:
     """Return the history columns with nothing compared yet."""
     out = pd.DataFrame(index=index)
     out["previous_value"] = np.nan
     out["previous_collected_at"] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
     out["previous_collected_at_offset"] = pd.Series(pd.NA, index=out.index, dtype="Int64")
-    for column in ("change_abs", "change_pct", "rcv_pct", "rcv_up_pct", "rcv_down_pct"):
+    for column in ("change_abs", "change_abs_exact", "change_pct", "change_pct_exact"):
+        out[column] = np.nan
+    for column in ("rcv_pct", "rcv_up_pct", "rcv_down_pct"):
         out[column] = np.nan
     out["significant_change"] = pd.array([pd.NA] * len(index), dtype="boolean")
     out["history_note"] = pd.Series(None, index=out.index, dtype=object)
@@ -153,6 +170,7 @@ def _comparable(interpreted: pd.DataFrame) -> tuple[npt.NDArray[np.bool_], npt.N
 
 def _series_frame(rows: pd.DataFrame) -> pd.DataFrame:
     """Return the compared rows as series (patient, analyte, reported or equation), in time."""
+    exact = "value_canonical_exact" if "value_canonical_exact" in rows else "value_canonical"
     equation = rows["equation"].astype(object)
     series = equation.where(rows["status"] == "derived", "reported").fillna("reported")
     frame = pd.DataFrame(
@@ -163,7 +181,10 @@ def _series_frame(rows: pd.DataFrame) -> pd.DataFrame:
             "at": instants(rows["collected_at"], column_of(rows, "collected_at_offset")),
             "wall": pd.to_datetime(rows["collected_at"]).astype("datetime64[ns]"),
             "offset": pd.to_numeric(column_of(rows, "collected_at_offset")).astype("Int64"),
-            "value": rows["value_canonical"].astype("float64"),
+            # Changes are computed at full precision; previous_value is written as shown.
+            "value": rows[exact].astype("float64"),
+            "shown": rows["value_canonical"].astype("float64"),
+            "unit_canonical": rows["unit_canonical"].astype(object),
             "unit": rows["raw_unit"].astype("string"),
             "code": rows["source_code"].astype("string")
             if "source_code" in rows

@@ -42,6 +42,7 @@ from labinterp.steps.ranges import (
     lab_range,
     reported_equation,
 )
+from labinterp.steps.reported import limit_as_written, shown_canonical
 from labinterp.steps.schemes import age_note_one, classify_one, inflamed_sample_sets
 from labinterp.steps.source import (
     corrected_statuses,
@@ -468,14 +469,18 @@ def finding(row: Result, rule_bits: int, ctx: Context, text: Text) -> Finding:
         comparator=row.comparator or None,
         value=_finite_or_none(row.value, keep_inf=True),
         unit=row.unit,
-        value_canonical=_finite_or_none(row.value_canonical, keep_inf=True),
+        value_canonical=_finite_or_none(
+            shown_canonical(row.value, row.value_canonical, row.analyte, row.unit_canonical),
+            keep_inf=True,
+        ),
+        value_canonical_exact=_finite_or_none(row.value_canonical, keep_inf=True),
         unit_canonical=row.unit_canonical,
-        reference_low=_finite_or_none(row.low),
-        reference_high=_finite_or_none(row.high),
+        reference_low=_finite_or_none(limit_as_written(row.low)),
+        reference_high=_finite_or_none(limit_as_written(row.high)),
         reference_low_inclusive=row.low_inclusive if has_range else None,
         reference_high_inclusive=row.high_inclusive if has_range else None,
-        critical_low=_finite_or_none(row.critical_low, keep_inf=True),
-        critical_high=_finite_or_none(row.critical_high, keep_inf=True),
+        critical_low=_finite_or_none(limit_as_written(row.critical_low)),
+        critical_high=_finite_or_none(limit_as_written(row.critical_high)),
         reference_source=row.reference_source,
         reference_citation=row.reference_citation,
         flag=Flag(row.flag) if row.flag else None,
