@@ -22,8 +22,8 @@ from labinterp import catalogue
 from labinterp.catalogue import Text
 from labinterp.errors import CatalogueError
 from labinterp.names import analyte_name
+from labinterp.precision import reporting_decimals
 from labinterp.steps.explain import CAVEAT_SEPARATOR, equation_name
-from labinterp.steps.flags import fixed_precision
 
 __all__ = ["Bar", "Card", "Page", "bar_geometry", "format_number", "format_when", "page_of"]
 
@@ -279,8 +279,9 @@ def _card(number: int, row: pd.Series, text: Text, shown_on: _Shown) -> Card:
     value = _get(row, "value_canonical")
     comparator = str(_get(row, "comparator") or "")
     if _finite(value):
+        unit = str(_get(row, "unit_canonical") or "")
         shown_decimals = (
-            decimals if same_unit and raw is not None else _decimals_for(analyte, value)
+            decimals if same_unit and raw is not None else _decimals_for(analyte, unit, value)
         )
         shown = comparator + format_number(float(value), shown_decimals, numbers.lang)
     else:
@@ -333,13 +334,13 @@ def _float(row: pd.Series, name: str) -> float:
     return float(value) if _finite(value) else math.nan
 
 
-def _decimals_for(analyte: str, value: Any) -> int:
-    """Decimals for a computed value without the laboratory's digits (as labs print)."""
-    fixed = fixed_precision(analyte)
-    if fixed:
-        return max(0, -math.floor(math.log10(fixed)))
-    magnitude = abs(float(value))
-    return 0 if magnitude >= 100 else 1 if magnitude >= 10 else 2
+def _decimals_for(analyte: str, unit: str, value: float) -> int:
+    """Decimals of a value labinterp computed: the analyte's reporting precision.
+
+    Where the catalogue gives none for the unit, the value's own shortest digits.
+    """
+    decimals = reporting_decimals(analyte, unit)
+    return decimals if decimals is not None else decimals_of(f"{value:.12g}")
 
 
 def _limit_decimals(row: pd.Series, decimals: int) -> int:
