@@ -238,3 +238,48 @@ def test_cli_report(tmp_path: Path) -> None:
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     missing = runner.invoke(app, ["report", str(TOM), "--patient", "nobody", "-o", str(out)])
     assert missing.exit_code == 2 and "no results for this patient" in missing.output
+
+
+def test_a_high_magnesium_card_speaks_of_haemolysis_once() -> None:
+    """The flag text, the caveat and the analyte text each used to say it (three times)."""
+    frame = pd.DataFrame(
+        {
+            "patient_id": ["p"],
+            "raw_value": ["1.2"],
+            "raw_unit": ["mmol/L"],
+            "analyte": ["magnesium"],
+            "sex": ["female"],
+            "age_years": [40.0],
+        }
+    )
+    out = labinterp.interpret(frame, decimal=".")
+    card = labinterp.report(out, patient_id="p").page().cards[0]
+    shown = " ".join([card.text, *card.caveats]).lower()
+    assert card.verdict.startswith("High") and shown.count("haemolys") == 1
+
+
+def test_a_result_whose_range_and_category_differ_is_not_shown_as_plain_normal(
+    tmp_path: Path,
+) -> None:
+    """HbA1c 42 mmol/mol: within the range, increased risk; its card says both, not "Normal"."""
+    frame = pd.DataFrame(
+        {
+            "patient_id": ["p"],
+            "raw_value": ["42"],
+            "raw_unit": ["mmol/mol"],
+            "analyte": ["hba1c"],
+            "age_years": [54.0],
+        }
+    )
+    card = labinterp.report(labinterp.interpret(frame), patient_id="p").page().cards[0]
+    assert card.tone == "differs" and card.verdict == "Normal · range and category differ"
+    assert card.category.startswith("increased risk of diabetes")
+
+
+def test_docs_show_a_screenshot_per_language() -> None:
+    """The screenshots the docs show exist, phone-wide (scripts/report_screenshots.py)."""
+    import matplotlib.image
+
+    for lang in ("nb", "sv"):
+        path = Path(__file__).parents[1] / "docs" / "images" / f"report-{lang}.png"
+        assert matplotlib.image.imread(path).shape[1] == 390

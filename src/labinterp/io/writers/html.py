@@ -49,8 +49,9 @@ break-inside:avoid}
 .verdict-off{color:#9a4f00;fill:#9a4f00;background:#9a4f00}
 .verdict-critical{color:#b00020;fill:#b00020;background:#b00020}
 .verdict-none{color:#555;fill:#555;background:#555}
-.verdict.verdict-normal,.verdict.verdict-off,.verdict.verdict-critical,.verdict.verdict-none{
-background:none}
+.verdict-differs{color:#5b3a8e;fill:#5b3a8e;background:#5b3a8e}
+.verdict.verdict-normal,.verdict.verdict-off,.verdict.verdict-critical,.verdict.verdict-none,
+.verdict.verdict-differs{background:none;white-space:normal}
 .category{margin:.2rem 0;font-weight:600}.problem{color:#7a0016}
 .caveats h4{font-size:.9rem;margin:.6rem 0 .2rem}.caveats ul{margin:0;padding-left:1.2rem}
 .caveats li{font-size:.92rem;color:#333;margin:.15rem 0}

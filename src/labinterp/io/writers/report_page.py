@@ -30,7 +30,8 @@ __all__ = ["Bar", "Card", "Page", "bar_geometry", "format_number", "format_when"
 #: Babel locales of the text catalogue's languages.
 LOCALES = {"en": "en_GB", "nb": "nb_NO", "sv": "sv_SE"}
 
-#: How each flag is shown: its tone (colour class) in the range picture and the legend.
+#: How each flag is shown: its tone (colour class) in the range picture and the legend. A
+#: result whose range and clinical category point different ways has a tone of its own.
 TONES = {"N": "normal", "L": "off", "H": "off", "LL": "critical", "HH": "critical", "": "none"}
 
 #: Width of the range picture in its own units.
@@ -40,7 +41,7 @@ _WORDS = (
     *("title", "patient", "collected", "profile", "ranges", "ranges_lab", "results"),
     *("trends", "sources", "reference", "no_reference", "critical", "category"),
     *("collected_at", "derived", "more", "caveats", "not_interpreted", "legend"),
-    *("legend_band", "legend_not_compared", "as_reported"),
+    *("legend_band", "legend_not_compared", "legend_differs", "as_reported"),
 )
 
 #: A sentence ends at one of these, followed by a space (the texts' own punctuation).
@@ -293,6 +294,8 @@ def _card(number: int, row: pd.Series, text: Text, shown_on: _Shown) -> Card:
     caveats = str(_get(row, "caveats") or "").split(CAVEAT_SEPARATOR)
     scheme, category = _get(row, "scheme"), _get(row, "category")
     verdict = text.name(f"name.flag.{flag}", flag) if flag else words["legend_not_compared"]
+    differs = _get(row, "relation") == "differ"
+    tone = "differs" if differs and flag not in ("LL", "HH") else TONES.get(flag, "none")
     equation = _get(row, "equation")
     lab_name = str(_get(row, "source_name") or "")
     name = analyte_name(analyte, text.lang) if analyte else lab_name
@@ -304,8 +307,10 @@ def _card(number: int, row: pd.Series, text: Text, shown_on: _Shown) -> Card:
         derived=equation_name(str(equation), text) if equation else "",
         value=shown,
         unit=str(_get(row, "unit_canonical") or _get(row, "raw_unit") or ""),
-        verdict=verdict[:1].upper() + verdict[1:],
-        tone=TONES.get(flag, "none"),
+        verdict=verdict[:1].upper()
+        + verdict[1:]
+        + (f" · {words['legend_differs']}" if differs else ""),
+        tone=tone,
         bar=bar_geometry(
             float(value) if _finite(value) else math.nan,
             (
@@ -405,6 +410,7 @@ def page_of(
             ("normal", flag["N"]),
             ("off", f"{flag['L']} / {flag['H']}"),
             ("critical", f"{flag['LL']} / {flag['HH']}"),
+            ("differs", words["legend_differs"]),
             ("none", words["legend_not_compared"]),
         ],
         disclaimer=text.name("report.disclaimer", ""),
