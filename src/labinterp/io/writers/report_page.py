@@ -299,14 +299,16 @@ def _card(number: int, row: pd.Series, text: Text, shown_on: _Shown) -> Card:
     equation = _get(row, "equation")
     lab_name = str(_get(row, "source_name") or "")
     name = analyte_name(analyte, text.lang) if analyte else lab_name
-    range_text = numbers.range_text(row, _limit_decimals(row, decimals), words)
+    range_text = numbers.range_text(row, _limit_decimals(row, analyte), words)
     return Card(
         number=number,
         name=name,
         lab_name=lab_name if lab_name and lab_name != name else "",
         derived=equation_name(str(equation), text) if equation else "",
         value=shown,
-        unit=str(_get(row, "unit_canonical") or _get(row, "raw_unit") or ""),
+        unit=str(
+            (_get(row, "unit_canonical") if _finite(value) else None) or _get(row, "raw_unit") or ""
+        ),
         verdict=verdict[:1].upper()
         + verdict[1:]
         + (f" · {words['legend_differs']}" if differs else ""),
@@ -348,14 +350,17 @@ def _decimals_for(analyte: str, unit: str, value: float) -> int:
     return decimals if decimals is not None else decimals_of(f"{value:.12g}")
 
 
-def _limit_decimals(row: pd.Series, decimals: int) -> int:
-    """Decimals of the limits: as many as the limits themselves need, at least the value's."""
+def _limit_decimals(row: pd.Series, analyte: str) -> int:
+    """Decimals of a row's limits: the analyte's reporting precision, or the limits' own."""
+    decimals = reporting_decimals(analyte, str(_get(row, "unit_canonical") or ""))
+    if decimals is not None:
+        return decimals
     needed = [
         decimals_of(f"{float(v):.6g}")
         for v in (_get(row, "reference_low"), _get(row, "reference_high"))
         if _finite(v)
     ]
-    return max([decimals, *needed])
+    return max(needed, default=0)
 
 
 def _category(text: Text, scheme: Any, category: Any) -> str:
@@ -366,7 +371,7 @@ def _category(text: Text, scheme: Any, category: Any) -> str:
     if known is None or known.from_flags:
         return ""
     name = text.name(f"name.category.{scheme}.{category}", str(category))
-    return f"{name} ({text.name(f'name.scheme.{scheme}', str(scheme))})"
+    return f"{name} · {text.name(f'name.scheme.{scheme}', str(scheme))}"
 
 
 def _words(text: Text) -> dict[str, str]:
