@@ -29,9 +29,11 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 from fhir.resources.R4B.bundle import Bundle, BundleEntry
+from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.reference import Reference
 from pydantic import BaseModel, ValidationError
 
+from labinterp.equations.egfr import EQUATIONS
 from labinterp.errors import InvalidResultError, MissingColumnError
 from labinterp.io.writers.fhir_resources import (
     FLAG_DISPLAY,
@@ -40,6 +42,7 @@ from labinterp.io.writers.fhir_resources import (
     derived_from,
     observation,
     patient_entries,
+    source_rows,
 )
 from labinterp.io.writers.files import replaced_when_done
 from labinterp.times import localize, time_zone
@@ -105,13 +108,25 @@ def to_fhir(
         zone = time_zone(timezone)
     except ValueError as exc:
         raise ValueError(f"Unknown time zone {timezone!r}; use an IANA name.") from exc
-    subjects, patients = patient_entries(interpreted)
-    records: list[dict[str, Any]] = [
+    patients = patient_entries(interpreted)
+    subjects = {p.key: Reference(reference=p.full_url) for p in patients}
+    records = _records(interpreted, zone)
+    urls = [f"urn:uuid:{uuid.uuid4()}" for _ in records]
+    entries = [
+        BundleEntry(fullUrl=url, resource=resource)
+        for url, resource in zip(
+            urls, _observations(records, values=values, subjects=subjects, refs=urls), strict=True
+        )
+    ]
+    patient_list = [BundleEntry(fullUrl=p.full_url, resource=p.resource) for p in patients]
+    return Bundle(type="collection", entry=[*entries, *patient_list] or None)
+
+
+def _records(interpreted: pd.DataFrame, zone: ZoneInfo | None) -> list[dict[str, Any]]:
+    return [
         {str(k): v for k, v in r.items()}
         for r in _with_offsets(interpreted, zone).to_dict("records")
     ]
-    entries = _observation_entries(records, values=values, subjects=subjects)
-    return Bundle(type="collection", entry=[*entries, *patients] or None)
 
 
 def _with_offsets(interpreted: pd.DataFrame, zone: ZoneInfo | None) -> pd.DataFrame:
@@ -128,32 +143,52 @@ def _with_offsets(interpreted: pd.DataFrame, zone: ZoneInfo | None) -> pd.DataFr
     return interpreted.assign(collected_at_offset=offset)
 
 
-def _observation_entries(
+def _sources_by_row(
+    records: list[dict[str, Any]], refs: list[str]
+) -> dict[int, list[tuple[str, str | None]]]:
+    """For each source row, the references of its rows a derived value may come from.
+
+    A derived eGFR names source rows (``derived_from``); of the rows read from those source
+    rows (a wide export gives several per line), the ones whose analyte is an input of the
+    row's equation (creatinine, cystatin C) are its sources.
+    """
+    by_row: dict[int, list[tuple[str, str | None]]] = {}
+    for ref, record in zip(refs, records, strict=True):
+        source_row = record.get("source_row")
+        derived = cell_text(record.get("status")) == "derived"
+        if isinstance(source_row, int | np.integer) and not derived:
+            by_row.setdefault(int(source_row), []).append((ref, cell_text(record.get("analyte"))))
+    return by_row
+
+
+def _observations(
     records: list[dict[str, Any]],
     *,
     values: Values,
     subjects: Mapping[str, Reference],
-) -> list[BundleEntry]:
-    """Return one Observation entry per row, in row order, each with a new ``urn:uuid``.
+    refs: list[str],
+) -> list[Observation]:
+    """Return one Observation per row, in row order; ``refs[i]`` is how row ``i`` is referenced.
 
-    ``derivedFrom`` points at the entry of the row whose ``source_row`` a derived row
-    names (the first such row).
+    ``derivedFrom`` of a derived row points at the rows it was computed from (see
+    :func:`_sources_by_row`).
     """
-    urls = [f"urn:uuid:{uuid.uuid4()}" for _ in records]
-    by_source_row: dict[int, str] = {}
-    for url, record in zip(urls, records, strict=True):
-        source_row = record.get("source_row")
-        if isinstance(source_row, int | np.integer):
-            by_source_row.setdefault(int(source_row), url)
-    entries: list[BundleEntry] = []
-    for position, (url, record) in enumerate(zip(urls, records, strict=True)):
+    sources = _sources_by_row(records, refs)
+    resources: list[Observation] = []
+    for position, record in enumerate(records):
         patient_id = cell_text(record.get("patient_id"))
+        equation = cell_text(record.get("equation")) or ""
+        wanted = EQUATIONS[equation].inputs if equation in EQUATIONS else ()
+        by_input = {
+            row: [ref for ref, analyte in sources.get(row, ()) if analyte in wanted]
+            for row in source_rows(record.get("derived_from"))
+        }
         try:
             resource = observation(
                 record,
                 values=values,
                 subject=subjects.get(patient_id) if patient_id else None,
-                derived_from=derived_from(record.get("derived_from"), by_source_row),
+                derived_from=derived_from(record.get("derived_from"), by_input),
             )
         except ValidationError as exc:
             fields = ", ".join(
@@ -166,8 +201,8 @@ def _observation_entries(
                 "check its code, unit and date columns.",
                 row=int(row) if isinstance(row, int | np.integer) else None,
             ) from exc
-        entries.append(BundleEntry(fullUrl=url, resource=resource))
-    return entries
+        resources.append(resource)
+    return resources
 
 
 def _with_decimals(model: Any, dumped: Any) -> None:
