@@ -106,7 +106,13 @@ def to_fhir(
     """
     zone = _checked(interpreted, values, timezone)
     patients = patient_entries(interpreted)
-    subjects = {p.key: Reference(reference=p.full_url) for p in patients}
+    subjects = {
+        p.key: Reference(
+            reference=p.full_url,
+            identifier=p.resource.identifier[0] if p.resource.identifier else None,
+        )
+        for p in patients
+    }
     records = _records(interpreted, zone)
     urls = [f"urn:uuid:{uuid.uuid4()}" for _ in records]
     entries = [

@@ -271,8 +271,7 @@ class PatientEntry(NamedTuple):
         The entry's ``fullUrl`` in a Bundle: the patient id where it is an absolute URL or
         a ``urn:uuid``/``urn:oid``, else ``urn:uuid:`` and the UUID of the patient id.
     resource
-        The Patient (sex, birth date; the patient id as an identifier where it is not the
-        resource id).
+        The Patient (sex, birth date; a plain patient id, ``P001``, also as its identifier).
     """
 
     key: str
@@ -321,7 +320,7 @@ def patient_entries(frame: pd.DataFrame) -> list[PatientEntry]:
         resource_id, full_url = _patient_names(text)
         sex = next((s for s in _column(group, "sex") if s in ("female", "male")), None)
         born = _stamp(next((b for b in _column(group, "birth_date") if _present(b)), None))
-        named = text in (resource_id, full_url) or _PATIENT_REF.search(text) is not None
+        named = text == full_url or _PATIENT_REF.search(text) is not None
         patient = Patient(
             id=resource_id,
             gender=sex,
