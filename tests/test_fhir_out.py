@@ -241,3 +241,24 @@ def test_write_fhir_ndjson_streams_batches(tmp_path: Path) -> None:
     assert len(lines) == len(patients) + len(observations)
     assert not list(tmp_path.glob(".*partial"))
     assert to_fhir_ndjson(frame).count("\n") == len(frame) + 4
+
+
+def test_documented_examples_are_valid() -> None:
+    """The Bundle and NDJSON in docs/formats/fhir.md validate and their references resolve."""
+    page = (Path(__file__).parent.parent / "docs" / "formats" / "fhir.md").read_text("utf-8")
+    blocks = re.findall(r"```json\n(.*?)```", page, flags=re.DOTALL)
+    bundle_text, ndjson_text = blocks[-2], blocks[-1]
+    bundle = json.loads(bundle_text)
+    Bundle.model_validate(bundle)
+    urls = {e["fullUrl"] for e in bundle["entry"]}
+    assert set(_references(bundle)) <= urls
+    egfr = bundle["entry"][1]["resource"]
+    assert _codings(egfr) == [(LOINC, "62238-1")] and egfr["valueQuantity"]["value"] == 74
+    ids = set()
+    for line in ndjson_text.splitlines():
+        resource = json.loads(line)
+        model = Patient if resource["resourceType"] == "Patient" else Observation
+        model.model_validate(resource)
+        ids.add(f"{resource['resourceType']}/{resource['id']}")
+    for line in ndjson_text.splitlines():
+        assert set(_references(json.loads(line))) <= ids
