@@ -550,7 +550,8 @@ def test_json_keeps_decimal_digits_and_comparator() -> None:
 def test_interpretation_range_note_time_and_patient() -> None:
     """US Core creatinine exports flag H (v3), range 0.2-0.6, note, date and subject."""
     out = labinterp.interpret(_read(US_CORE), profile="us", derive=False)
-    observation = _observations(to_fhir(out))[0]
+    bundle = to_fhir(out)
+    observation = _observations(bundle)[0]
     coding = (observation.interpretation or [])[0].coding or []
     assert [(c.system, c.code, c.display) for c in coding] == [(V3, "H", "High")]
     reference_range = (observation.referenceRange or [])[0]
@@ -564,7 +565,10 @@ def test_interpretation_range_note_time_and_patient() -> None:
     assert notes[0] == out.loc[0, "explanation"]
     assert str(observation.effectiveDateTime) == "2005-07-05"
     assert observation.subject is not None
-    assert observation.subject.reference == "Patient/example"
+    # The subject is the fullUrl of the Patient entry whose id is the source's "example".
+    patient = next(e for e in bundle.entry or [] if e.fullUrl == observation.subject.reference)
+    assert patient.resource.get_resource_type() == "Patient"
+    assert patient.resource.id == "example"
     assert observation.status == "final"
 
 

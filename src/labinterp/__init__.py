@@ -8,6 +8,8 @@ read_csv, read_hl7, read_fhir
     Read one format into the results frame.
 to_fhir
     Write an interpreted frame as a FHIR R4 Bundle of Observations.
+to_fhir_ndjson
+    Write an interpreted frame as FHIR NDJSON (Bulk Data), one resource per line.
 interpret
     Interpret a results frame (vectorised; every row kept).
 interpret_one
@@ -73,6 +75,7 @@ _OPTIONAL = {
     "parse_fhir": ("labinterp.io.readers.fhir", "fhir"),
     "to_fhir": ("labinterp.io.writers.fhir", "fhir"),
     "to_fhir_json": ("labinterp.io.writers.fhir", "fhir"),
+    "to_fhir_ndjson": ("labinterp.io.writers.fhir", "fhir"),
 }
 
 
@@ -127,5 +130,6 @@ __all__ = [
     "sources",
     "to_fhir",
     "to_fhir_json",
+    "to_fhir_ndjson",
     "ureg",
 ]

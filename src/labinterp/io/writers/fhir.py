@@ -20,7 +20,7 @@ import json
 import os
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -29,9 +29,11 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 from fhir.resources.R4B.bundle import Bundle, BundleEntry
+from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.reference import Reference
 from pydantic import BaseModel, ValidationError
 
+from labinterp.equations.egfr import EQUATIONS
 from labinterp.errors import InvalidResultError, MissingColumnError
 from labinterp.io.writers.fhir_resources import (
     FLAG_DISPLAY,
@@ -40,11 +42,19 @@ from labinterp.io.writers.fhir_resources import (
     derived_from,
     observation,
     patient_entries,
+    source_rows,
 )
 from labinterp.io.writers.files import replaced_when_done
 from labinterp.times import localize, time_zone
 
-__all__ = ["FLAG_DISPLAY", "to_fhir", "to_fhir_json", "write_fhir"]
+__all__ = [
+    "FLAG_DISPLAY",
+    "to_fhir",
+    "to_fhir_json",
+    "to_fhir_ndjson",
+    "write_fhir",
+    "write_fhir_ndjson",
+]
 
 _DECIMAL_MARK = "\x00labinterp-decimal:"
 _DECIMAL_TOKEN = re.compile(r'"\\u0000labinterp-decimal:([-+0-9.Ee]+)"')
@@ -94,6 +104,29 @@ def to_fhir(
     InvalidResultError
         When a row cannot be written as a valid Observation; names the row.
     """
+    zone = _checked(interpreted, values, timezone)
+    patients = patient_entries(interpreted)
+    subjects = {
+        p.key: Reference(
+            reference=p.full_url,
+            identifier=p.resource.identifier[0] if p.resource.identifier else None,
+        )
+        for p in patients
+    }
+    records = _records(interpreted, zone)
+    urls = [f"urn:uuid:{uuid.uuid4()}" for _ in records]
+    entries = [
+        BundleEntry(fullUrl=url, resource=resource)
+        for url, resource in zip(
+            urls, _observations(records, values=values, subjects=subjects, refs=urls), strict=True
+        )
+    ]
+    patient_list = [BundleEntry(fullUrl=p.full_url, resource=p.resource) for p in patients]
+    return Bundle(type="collection", entry=[*entries, *patient_list] or None)
+
+
+def _checked(interpreted: pd.DataFrame, values: str, timezone: str | None) -> ZoneInfo | None:
+    """Check the writer's arguments; return the time zone of floating times."""
     if "status" not in interpreted.columns:
         raise MissingColumnError(
             "The frame has no status column; pass the frame returned by labinterp.interpret().",
@@ -102,16 +135,16 @@ def to_fhir(
     if values not in ("reported", "canonical"):
         raise ValueError("values must be 'reported' or 'canonical'.")
     try:
-        zone = time_zone(timezone)
+        return time_zone(timezone)
     except ValueError as exc:
         raise ValueError(f"Unknown time zone {timezone!r}; use an IANA name.") from exc
-    subjects, patients = patient_entries(interpreted)
-    records: list[dict[str, Any]] = [
+
+
+def _records(interpreted: pd.DataFrame, zone: ZoneInfo | None) -> list[dict[str, Any]]:
+    return [
         {str(k): v for k, v in r.items()}
         for r in _with_offsets(interpreted, zone).to_dict("records")
     ]
-    entries = _observation_entries(records, values=values, subjects=subjects)
-    return Bundle(type="collection", entry=[*entries, *patients] or None)
 
 
 def _with_offsets(interpreted: pd.DataFrame, zone: ZoneInfo | None) -> pd.DataFrame:
@@ -128,32 +161,52 @@ def _with_offsets(interpreted: pd.DataFrame, zone: ZoneInfo | None) -> pd.DataFr
     return interpreted.assign(collected_at_offset=offset)
 
 
-def _observation_entries(
+def _sources_by_row(
+    records: list[dict[str, Any]], refs: list[str]
+) -> dict[int, list[tuple[str, str | None]]]:
+    """For each source row, the references of its rows a derived value may come from.
+
+    A derived eGFR names source rows (``derived_from``); of the rows read from those source
+    rows (a wide export gives several per line), the ones whose analyte is an input of the
+    row's equation (creatinine, cystatin C) are its sources.
+    """
+    by_row: dict[int, list[tuple[str, str | None]]] = {}
+    for ref, record in zip(refs, records, strict=True):
+        source_row = record.get("source_row")
+        derived = cell_text(record.get("status")) == "derived"
+        if isinstance(source_row, int | np.integer) and not derived:
+            by_row.setdefault(int(source_row), []).append((ref, cell_text(record.get("analyte"))))
+    return by_row
+
+
+def _observations(
     records: list[dict[str, Any]],
     *,
     values: Values,
     subjects: Mapping[str, Reference],
-) -> list[BundleEntry]:
-    """Return one Observation entry per row, in row order, each with a new ``urn:uuid``.
+    refs: list[str],
+) -> list[Observation]:
+    """Return one Observation per row, in row order; ``refs[i]`` is how row ``i`` is referenced.
 
-    ``derivedFrom`` points at the entry of the row whose ``source_row`` a derived row
-    names (the first such row).
+    ``derivedFrom`` of a derived row points at the rows it was computed from (see
+    :func:`_sources_by_row`).
     """
-    urls = [f"urn:uuid:{uuid.uuid4()}" for _ in records]
-    by_source_row: dict[int, str] = {}
-    for url, record in zip(urls, records, strict=True):
-        source_row = record.get("source_row")
-        if isinstance(source_row, int | np.integer):
-            by_source_row.setdefault(int(source_row), url)
-    entries: list[BundleEntry] = []
-    for position, (url, record) in enumerate(zip(urls, records, strict=True)):
+    sources = _sources_by_row(records, refs)
+    resources: list[Observation] = []
+    for position, record in enumerate(records):
         patient_id = cell_text(record.get("patient_id"))
+        equation = cell_text(record.get("equation")) or ""
+        wanted = EQUATIONS[equation].inputs if equation in EQUATIONS else ()
+        by_input = {
+            row: [ref for ref, analyte in sources.get(row, ()) if analyte in wanted]
+            for row in source_rows(record.get("derived_from"))
+        }
         try:
             resource = observation(
                 record,
                 values=values,
                 subject=subjects.get(patient_id) if patient_id else None,
-                derived_from=derived_from(record.get("derived_from"), by_source_row),
+                derived_from=derived_from(record.get("derived_from"), by_input),
             )
         except ValidationError as exc:
             fields = ", ".join(
@@ -166,8 +219,8 @@ def _observation_entries(
                 "check its code, unit and date columns.",
                 row=int(row) if isinstance(row, int | np.integer) else None,
             ) from exc
-        entries.append(BundleEntry(fullUrl=url, resource=resource))
-    return entries
+        resources.append(resource)
+    return resources
 
 
 def _with_decimals(model: Any, dumped: Any) -> None:
@@ -271,4 +324,129 @@ def write_fhir(
     text = to_fhir_json(interpreted, values=values, timezone=timezone, indent=indent)
     with replaced_when_done(target) as partial:
         partial.write_text(text, encoding="utf-8")
+    return target
+
+
+# -- Bulk Data NDJSON -------------------------------------------------------------------
+
+
+def _resource_json(resource: BaseModel) -> str:
+    """One resource as one line of JSON, decimals as written."""
+    dumped = resource.model_dump(mode="json")
+    _with_decimals(resource, dumped)
+    text = json.dumps(dumped, default=_encode, ensure_ascii=False, separators=(",", ":"))
+    return _DECIMAL_TOKEN.sub(r"\1", text)
+
+
+def _ndjson_lines(
+    interpreted: pd.DataFrame, *, values: Values, timezone: str | None, seen: set[str]
+) -> Iterator[tuple[str, str]]:
+    """Yield ``(resource type, JSON line)``: new Patients first, then the Observations.
+
+    References are relative (``Patient/<id>``, ``Observation/<id>``) as in a Bulk Data
+    export; a patient already in ``seen`` (an earlier batch) is not written again.
+    """
+    zone = _checked(interpreted, values, timezone)
+    patients = patient_entries(interpreted)
+    subjects = {p.key: Reference(reference=f"Patient/{p.id}") for p in patients}
+    for patient in patients:
+        if patient.id not in seen:
+            seen.add(patient.id)
+            yield "Patient", _resource_json(patient.resource)
+    records = _records(interpreted, zone)
+    ids = [str(uuid.uuid4()) for _ in records]
+    refs = [f"Observation/{i}" for i in ids]
+    resources = _observations(records, values=values, subjects=subjects, refs=refs)
+    for resource_id, resource in zip(ids, resources, strict=True):
+        resource.id = resource_id
+        yield "Observation", _resource_json(resource)
+
+
+def to_fhir_ndjson(
+    interpreted: pd.DataFrame,
+    *,
+    values: Values = "reported",
+    timezone: str | None = None,
+) -> str:
+    """Serialise an interpreted frame as FHIR NDJSON: one resource per line.
+
+    Parameters
+    ----------
+    interpreted
+        A frame returned by :func:`labinterp.interpret`.
+    values, timezone
+        As for :func:`to_fhir`.
+
+    Returns
+    -------
+    str
+        One Patient per patient, then one Observation per row (in row order), each a
+        line of JSON ending in a newline. Every resource has an ``id``; subjects read
+        ``Patient/<id>`` and ``derivedFrom`` ``Observation/<id>``, as in a FHIR Bulk Data
+        export. :func:`write_fhir_ndjson` writes the same lines, one file per type.
+
+    Examples
+    --------
+    >>> import json, pandas as pd, labinterp
+    >>> frame = pd.DataFrame({"patient_id": ["P1"], "source_name": ["Creatinine"],
+    ...                       "raw_value": ["1.10"], "raw_unit": ["mg/dL"],
+    ...                       "sex": ["female"], "age_years": [50]})
+    >>> lines = to_fhir_ndjson(labinterp.interpret(frame, profile="us")).splitlines()
+    >>> [json.loads(line)["resourceType"] for line in lines]
+    ['Patient', 'Observation', 'Observation']
+    """
+    return "".join(
+        line + "\n"
+        for _, line in _ndjson_lines(interpreted, values=values, timezone=timezone, seen=set())
+    )
+
+
+def write_fhir_ndjson(
+    frames: Iterable[pd.DataFrame],
+    path: Path,
+    *,
+    values: Values = "reported",
+    timezone: str | None = None,
+) -> Path:
+    """Write interpreted frames as FHIR Bulk Data NDJSON, one batch at a time.
+
+    Each frame is turned into lines and written before the next is read, so memory stays
+    that of one batch (plus the ids of the patients already written).
+
+    Parameters
+    ----------
+    frames
+        Interpreted frames (:func:`labinterp.interpret`), for example the batches of a
+        large export.
+    path
+        A file ending in ``.ndjson`` (or ``.jsonl``): every resource in that one file,
+        each Patient before its first Observation. Any other path is a directory: it gets
+        ``Patient.ndjson`` and ``Observation.ndjson``, one resource type per file as the
+        Bulk Data specification writes its output files.
+    values, timezone
+        As for :func:`to_fhir`.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``. Every file is written under a hidden name and renamed when complete.
+    """
+    target = Path(path)
+    seen: set[str] = set()
+    if target.suffix.lower() in (".ndjson", ".jsonl"):
+        with replaced_when_done(target) as partial, partial.open("w", encoding="utf-8") as out:
+            for frame in frames:
+                for _, line in _ndjson_lines(frame, values=values, timezone=timezone, seen=seen):
+                    out.write(line + "\n")
+        return target
+    target.mkdir(parents=True, exist_ok=True)
+    with (
+        replaced_when_done(target / "Patient.ndjson") as patients_partial,
+        replaced_when_done(target / "Observation.ndjson") as observations_partial,
+        patients_partial.open("w", encoding="utf-8") as patients,
+        observations_partial.open("w", encoding="utf-8") as observations,
+    ):
+        for frame in frames:
+            for kind, line in _ndjson_lines(frame, values=values, timezone=timezone, seen=seen):
+                (patients if kind == "Patient" else observations).write(line + "\n")
     return target

@@ -11,14 +11,13 @@ from __future__ import annotations
 import math
 import re
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
 from fhir.resources.R4B.annotation import Annotation
-from fhir.resources.R4B.bundle import BundleEntry
 from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.coding import Coding
 from fhir.resources.R4B.identifier import Identifier
@@ -27,14 +26,25 @@ from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.quantity import Quantity
 from fhir.resources.R4B.reference import Reference
 
-from labinterp import catalogue
 from labinterp.errors import UnitError, UnknownAnalyteError
-from labinterp.io.readers.fhir import LOINC_SYSTEM, UCUM_SYSTEM, V3_INTERPRETATION_SYSTEM
+from labinterp.io.readers.fhir import UCUM_SYSTEM, V3_INTERPRETATION_SYSTEM
+from labinterp.io.writers.fhir_codes import observation_code
+from labinterp.precision import reporting_decimals, round_reported
 from labinterp.times import offset_text
 from labinterp.units import conversion, normalise_unit
 from labinterp.vocab import Status
 
-__all__ = ["FLAG_DISPLAY", "Values", "cell_text", "derived_from", "observation", "patient_entries"]
+__all__ = [
+    "CHANGE_DISPLAY",
+    "FLAG_DISPLAY",
+    "PatientEntry",
+    "Values",
+    "cell_text",
+    "derived_from",
+    "observation",
+    "patient_entries",
+    "source_rows",
+]
 
 #: Which value an Observation carries: as the lab reported it, or in the profile's unit.
 Values = Literal["reported", "canonical"]
@@ -44,45 +54,18 @@ FLAG_DISPLAY: Mapping[str, str] = {
     "N": "Normal",
     "L": "Low",
     "H": "High",
-    "LL": "Critically low",
-    "HH": "Critically high",
+    "LL": "Critical low",
+    "HH": "Critical high",
     "A": "Abnormal",
 }
 
-_OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
-
-#: LOINC property of the catalogue's codes, as the unit must express it: mass or
-#: substance concentration, HbA1c on the NGSP (%) or IFCC (mmol/mol) scale. eGFR
-#: codes differ by equation, not by unit, and are listed under ``gfr``.
-_LOINC_KIND: Mapping[str, str] = {
-    "19123-9": "mass",
-    "2601-3": "substance",
-    "2160-0": "mass",
-    "14682-9": "substance",
-    "77140-2": "substance",
-    "4548-4": "ngsp",
-    "17856-6": "ngsp",
-    "17855-8": "ngsp",
-    "4549-2": "ngsp",
-    "59261-8": "ifcc",
-    "2276-4": "mass",
-    "62292-8": "mass",
-    "1989-3": "mass",
-    "14635-7": "substance",
-    "1988-5": "mass",
-    "30522-7": "mass",
-    "1751-7": "mass",
-    "718-7": "mass",
-    "33863-2": "mass",
+#: HL7 v3 ObservationInterpretation codes for a significant change from the previous result.
+CHANGE_DISPLAY: Mapping[str, str] = {
+    "U": "Significant change up",
+    "D": "Significant change down",
 }
 
-#: Codes kept when the lab sent them but never put in place of another code: they
-#: name a method, a specimen or a narrower analyte than the result may have
-#: (HPLC/calculated HbA1c, serum/plasma/blood creatinine, 25-OH vitamin D3 only,
-#: high-sensitivity CRP).
-_NEVER_CHOSEN = frozenset(
-    {"17856-6", "17855-8", "4549-2", "77140-2", "1989-3", "14635-7", "30522-7"}
-)
+_OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 
 #: UCUM codes for the ``unit`` spellings labinterp writes where they differ.
 _UCUM: Mapping[str, str] = {
@@ -164,73 +147,6 @@ def _display(unit: Any) -> str | None:
         return text
 
 
-# -- code ---------------------------------------------------------------------------
-
-
-def _unit_kind(analyte: str, unit: str) -> str | None:
-    """Which LOINC property a unit expresses for an analyte (see ``_LOINC_KIND``)."""
-    if analyte == "egfr":
-        return "gfr"
-    if analyte == "hba1c":
-        return {"%": "ngsp", "mmol/mol": "ifcc"}.get(unit)
-    for kind, reference in (("mass", "g/L"), ("substance", "mol/L")):
-        try:
-            conversion(unit, reference)
-        except UnitError:
-            continue
-        return kind
-    return None
-
-
-def _catalogue_loinc(analyte: str, kind: str) -> str | None:
-    try:
-        codes = catalogue.get_analyte(analyte).loinc
-    except UnknownAnalyteError:
-        return None
-    for code in codes:
-        if _LOINC_KIND.get(code) == kind and code not in _NEVER_CHOSEN:
-            return code
-    return None
-
-
-def _source_coding(code: str | None, system: str | None, name: str | None) -> Coding | None:
-    if code is None:
-        return None
-    code = " ".join(code.split())
-    if system in ("LN", LOINC_SYSTEM):
-        return Coding(system=LOINC_SYSTEM, code=code, display=name)
-    # Short system names (NPU, L, 99zzz ...) are not URIs and are left out.
-    uri = system if system is not None and ":" in system and " " not in system else None
-    return Coding(system=uri, code=code)
-
-
-def _code(row: Mapping[str, Any], unit: str | None, interpreted: bool) -> CodeableConcept:
-    """Observation.code: a catalogue LOINC that fits the unit, else the source code."""
-    name = cell_text(row.get("source_name"))
-    code = cell_text(row.get("source_code"))
-    system = cell_text(row.get("source_code_system"))
-    analyte = cell_text(row.get("analyte"))
-    source = _source_coding(code, system, name)
-    is_loinc = system in ("LN", LOINC_SYSTEM)
-    chosen: str | None = None
-    if interpreted and analyte is not None and unit is not None:
-        kind = _unit_kind(analyte, unit)
-        fits = is_loinc and code is not None and _LOINC_KIND.get(code, kind) == kind
-        if kind is not None and not fits:
-            chosen = _catalogue_loinc(analyte, kind)
-    codings = [Coding(system=LOINC_SYSTEM, code=chosen)] if chosen is not None else []
-    if source is not None and not (chosen is not None and is_loinc):
-        codings.append(source)
-    if name is None and analyte is not None:
-        try:
-            name = catalogue.get_analyte(analyte).display.get("en")
-        except UnknownAnalyteError:
-            name = analyte
-    if not codings and name is None:
-        name = "Laboratory result"
-    return CodeableConcept(coding=codings or None, text=name)
-
-
 # -- value, range, time -------------------------------------------------------------
 
 
@@ -256,7 +172,18 @@ def _value_and_unit(
         return (None if converted is None else _significant(converted)), canonical, canonical
     if value is None or unit is None:
         return None, unit, canonical
+    if cell_text(row.get("status")) == Status.DERIVED.value:
+        return _at_reporting_precision(value, cell_text(row.get("analyte")), unit), unit, canonical
     return _reported_decimal(row.get("raw_value"), value), unit, canonical
+
+
+def _at_reporting_precision(value: float, analyte: str | None, unit: str) -> Decimal:
+    """Write a computed value with its analyte's reporting decimals (``74``, not ``74.0``)."""
+    decimals = reporting_decimals(analyte, unit)
+    rounded = round_reported(value, analyte, unit)
+    if decimals is None or rounded is None:
+        return _significant(value)
+    return Decimal(format(rounded, f".{decimals}f"))
 
 
 def _reference_range(
@@ -330,27 +257,48 @@ def _effective(value: Any, offset: Any) -> tuple[str | None, str | None]:
 # -- patients -----------------------------------------------------------------------
 
 
-def _subject(patient_id: str) -> tuple[Reference, str | None, str | None]:
-    """Return a subject reference for a patient id, with the Patient's fullUrl and id."""
+class PatientEntry(NamedTuple):
+    """One patient's Patient resource and the names it is referenced by.
+
+    Attributes
+    ----------
+    key
+        The ``patient_id`` as in the frame.
+    id
+        ``Patient.id``: the patient id where it is a valid FHIR id (``P001``; ``f201`` of
+        ``Patient/f201``), else a name-based UUID of it.
+    full_url
+        The entry's ``fullUrl`` in a Bundle: the patient id where it is an absolute URL or
+        a ``urn:uuid``/``urn:oid``, else ``urn:uuid:`` and the UUID of the patient id.
+    resource
+        The Patient (sex, birth date; a plain patient id, ``P001``, also as its identifier).
+    """
+
+    key: str
+    id: str
+    full_url: str
+    resource: Patient
+
+
+def _patient_names(patient_id: str) -> tuple[str, str]:
+    """Return ``Patient.id`` and the Bundle ``fullUrl`` for a patient id."""
+    name_based = str(uuid.uuid5(_ID_NAMESPACE, patient_id))
     if patient_id.startswith(("urn:uuid:", "urn:oid:")):
         tail = patient_id.rsplit(":", 1)[-1]
-        return Reference(reference=patient_id), patient_id, tail if _FHIR_ID.match(tail) else None
+        return (tail if _FHIR_ID.match(tail) else name_based), patient_id
     match = _PATIENT_REF.search(patient_id)
     if match:
-        absolute = patient_id if re.match(r"^https?://", patient_id) else None
-        return Reference(reference=patient_id), absolute, match.group(1)
-    if _FHIR_ID.match(patient_id):
-        return Reference(reference=f"Patient/{patient_id}"), None, patient_id
-    full_url = f"urn:uuid:{uuid.uuid5(_ID_NAMESPACE, patient_id)}"
-    return (
-        Reference(reference=full_url, identifier=Identifier(value=patient_id)),
-        full_url,
-        None,
-    )
+        absolute = re.match(r"^https?://", patient_id) is not None
+        return match.group(1), (patient_id if absolute else f"urn:uuid:{name_based}")
+    resource_id = patient_id if _FHIR_ID.match(patient_id) else name_based
+    return resource_id, f"urn:uuid:{name_based}"
 
 
-def patient_entries(frame: pd.DataFrame) -> tuple[dict[str, Reference], list[BundleEntry]]:
-    """Return each patient's subject reference, and a Patient entry per known sex or birth date.
+def patient_entries(frame: pd.DataFrame) -> list[PatientEntry]:
+    """Return one Patient per patient id, in order of first appearance.
+
+    Every patient gets a Patient, so that every Observation's subject resolves inside the
+    Bundle (or the NDJSON export); sex and birth date are the first known in its rows.
 
     Parameters
     ----------
@@ -359,33 +307,28 @@ def patient_entries(frame: pd.DataFrame) -> tuple[dict[str, Reference], list[Bun
 
     Returns
     -------
-    (dict, list)
-        The subject reference by patient id, and the Patient entries in order of first
-        appearance (patients with neither a sex nor a birth date get none).
+    list of PatientEntry
+        The patients (none when the frame has no ``patient_id`` column).
     """
-    references: dict[str, Reference] = {}
-    entries: list[BundleEntry] = []
+    entries: list[PatientEntry] = []
     if "patient_id" not in frame.columns:
-        return references, entries
+        return entries
     for patient_id, group in frame.groupby(frame["patient_id"].astype(object), sort=False):
         text = cell_text(patient_id)
         if text is None:
             continue
-        reference, full_url, resource_id = _subject(text)
-        references[text] = reference
+        resource_id, full_url = _patient_names(text)
         sex = next((s for s in _column(group, "sex") if s in ("female", "male")), None)
-        born = next((b for b in _column(group, "birth_date") if _present(b)), None)
-        if sex is None and born is None:
-            continue
-        birth = _stamp(born)
+        born = _stamp(next((b for b in _column(group, "birth_date") if _present(b)), None))
+        named = text == full_url or _PATIENT_REF.search(text) is not None
         patient = Patient(
             id=resource_id,
             gender=sex,
-            birthDate=birth.date().isoformat() if birth is not None else None,
-            identifier=[Identifier(value=text)] if resource_id is None else None,
+            birthDate=born.date().isoformat() if born is not None else None,
+            identifier=None if named else [Identifier(value=text)],
         )
-        entries.append(BundleEntry(fullUrl=full_url, resource=patient))
-    return references, entries
+        entries.append(PatientEntry(text, resource_id, full_url, patient))
+    return entries
 
 
 def _column(frame: pd.DataFrame, name: str) -> list[Any]:
@@ -400,15 +343,42 @@ def _notes(*texts: str | None) -> list[Annotation] | None:
     return notes or None
 
 
-def derived_from(value: Any, urls: Mapping[int, str]) -> list[Reference] | None:
-    """Return references to the entries of the rows a derived row was computed from."""
-    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-        return None
-    refs = []
-    for item in value:
-        if isinstance(item, int | np.integer) and int(item) in urls:
-            refs.append(Reference(reference=urls[int(item)]))
-    return refs or None
+def derived_from(value: Any, urls: Mapping[int, Sequence[str]]) -> list[Reference] | None:
+    """Return references to the entries of the rows a derived row was computed from.
+
+    Parameters
+    ----------
+    value
+        The row's ``derived_from``: source rows as ``"3"`` or ``"3;8"`` (or a list).
+    urls
+        For each source row, the references of the rows it was computed from.
+
+    Returns
+    -------
+    list of Reference or None
+        One reference per source row entry, in order, without repeats.
+    """
+    refs: list[str] = []
+    for row in source_rows(value):
+        refs.extend(u for u in urls.get(row, ()) if u not in refs)
+    return [Reference(reference=u) for u in refs] or None
+
+
+def source_rows(value: Any) -> list[int]:
+    """Return the source rows a ``derived_from`` cell names (``"3;8"``: ``[3, 8]``)."""
+    if isinstance(value, str):
+        items: list[Any] = [p.strip() for p in value.split(";")]
+    elif isinstance(value, bytes) or not isinstance(value, Iterable):
+        return []
+    else:
+        items = list(value)
+    rows: list[int] = []
+    for item in items:
+        try:
+            rows.append(int(item))
+        except (TypeError, ValueError):
+            continue
+    return rows
 
 
 def observation(
@@ -460,7 +430,7 @@ def observation(
                 ]
             )
         ],
-        "code": _code(row, unit, interpreted),
+        "code": observation_code(row, unit, interpreted),
         "subject": subject,
         "effectiveDateTime": when,
         "derivedFrom": derived_from,
@@ -495,6 +465,19 @@ def _status(row: Mapping[str, Any]) -> str:
     return "corrected" if corrected is True or corrected is np.True_ else "final"
 
 
+def _change(row: Mapping[str, Any]) -> str | None:
+    """``U``/``D`` where history found a significant change up/down (``significant_change``)."""
+    significant = row.get("significant_change")
+    if not (significant is True or significant is np.True_):
+        return None
+    change = _finite(row.get("change_abs_exact", row.get("change_abs")))
+    if change is None or change == 0:
+        change = _finite(row.get("change_abs"))
+    if change is None or change == 0:
+        return None
+    return "U" if change > 0 else "D"
+
+
 def _result_fields(
     row: Mapping[str, Any], number: Decimal, unit: str, range_unit: str | None
 ) -> dict[str, Any]:
@@ -502,18 +485,15 @@ def _result_fields(
     comparator = cell_text(row.get("comparator"))
     fields: dict[str, Any] = {"valueQuantity": _quantity(number, unit, comparator)}
     flag = cell_text(row.get("flag"))
-    if flag is not None and flag in FLAG_DISPLAY:
-        fields["interpretation"] = [
-            CodeableConcept(
-                coding=[
-                    Coding(
-                        system=V3_INTERPRETATION_SYSTEM,
-                        code=flag,
-                        display=FLAG_DISPLAY[flag],
-                    )
-                ]
-            )
-        ]
+    interpretation = [
+        CodeableConcept(
+            coding=[Coding(system=V3_INTERPRETATION_SYSTEM, code=code, display=display[code])]
+        )
+        for code, display in ((flag, FLAG_DISPLAY), (_change(row), CHANGE_DISPLAY))
+        if code is not None and code in display
+    ]
+    if interpretation:
+        fields["interpretation"] = interpretation
     reference_range = _reference_range(row, unit, range_unit)
     if reference_range is not None:
         fields["referenceRange"] = [reference_range]
