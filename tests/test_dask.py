@@ -217,6 +217,7 @@ def test_read_csv_learns_columns_from_a_sample_cut_inside_a_quoted_field(
 @pytest.mark.filterwarnings("ignore:The inplace keyword in DataFrame.set_index")
 def test_to_parquet_writes_the_declared_arrow_types(client, tmp_path) -> None:
     """labinterp.dask.to_parquet: every declared column has its declared Arrow type."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     ddf = labinterp.dask.read_csv(EXAMPLES / "nordic_export.csv")
@@ -225,6 +226,14 @@ def test_to_parquet_writes_the_declared_arrow_types(client, tmp_path) -> None:
     written = pq.read_schema(next((tmp_path / "out").glob("*.parquet")))
     declared = schema.interpreted()
     for name in result.columns:
-        if name in declared.names:
-            assert written.field(name).type == declared.field(name).type, name
+        if name not in declared.names:
+            continue
+        found, wanted = written.field(name).type, declared.field(name).type
+        if pa.types.is_dictionary(wanted):  # pyarrow < 14 reads indices back as int32
+            assert pa.types.is_dictionary(found), name
+            assert (found.value_type, found.ordered) == (wanted.value_type, wanted.ordered), name
+        elif pa.types.is_timestamp(wanted):  # pyarrow < 13 writes Parquet 2.4 (µs)
+            assert pa.types.is_timestamp(found) and found.tz == wanted.tz, name
+        else:
+            assert found == wanted, name
     assert len(pd.read_parquet(tmp_path / "out")) == len(result.compute())
