@@ -8,19 +8,35 @@ The result's ``meta`` (its columns and dtypes before anything is computed) comes
 :mod:`labinterp.schema`: the declared columns with their declared dtypes, in the order
 ``interpret`` gives them, and the input's other columns with the input's dtypes. Every
 partition is conformed to it, so the lazy dtypes are the computed ones and
-``.to_parquet(...)`` writes one Arrow schema for all partitions.
+``.to_parquet(...)`` writes one Arrow schema for all partitions; :func:`to_parquet` writes
+the declared columns with their declared Arrow types (:func:`labinterp.schema.interpreted`).
+
+:func:`read_csv` reads raw exports (any delimiter, decimal commas, Latin-1, Norwegian,
+Swedish, Danish or English headers) as :func:`labinterp.read_csv` does, one partition per
+file, from local paths or any fsspec store (``s3://``, ``gs://``, ``az://`` ...).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import os
+import warnings
+from collections.abc import Mapping
+from functools import partial
+from pathlib import PurePosixPath
+from typing import Any, Literal
 
 import pandas as pd
 
 from labinterp import interpret as interpret_frame
 from labinterp import schema
+from labinterp.dtypes import TEXT
+from labinterp.errors import ReadError
+from labinterp.io.readers.csv import parse_csv
 
-__all__ = ["interpret", "meta"]
+__all__ = ["interpret", "meta", "read_csv", "to_parquet"]
+
+#: How much of the first file is read to learn the columns before anything is computed.
+_SAMPLE_BYTES = 1 << 20
 
 
 def interpret(ddf: Any, *, by: str | None = "patient_id", **options: Any) -> Any:
@@ -121,3 +137,186 @@ def _interpret_partition(
         if isinstance(dtype, pd.Int64Dtype | pd.BooleanDtype) and out[name].dtype != dtype
     }
     return out.astype(widened) if widened else out
+
+
+def read_csv(
+    urlpath: str | os.PathLike[str] | list[str],
+    *,
+    columns: Mapping[str, str] | None = None,
+    delimiter: str | None = None,
+    encoding: str | None = None,
+    shape: Literal["auto", "long", "wide"] = "auto",
+    code_map: Mapping[str, str] | str | os.PathLike[str] | None = None,
+    sex_map: Mapping[str, str] | None = None,
+    include_path_column: bool | str = False,
+    storage_options: dict[str, Any] | None = None,
+) -> Any:
+    r"""Read CSV exports into a dask DataFrame of results, one partition per file.
+
+    Each file is read exactly as :func:`labinterp.read_csv` reads it: delimiter,
+    encoding and decimal comma as written, headers mapped to fields through
+    ``columns=`` and the header synonyms (:func:`labinterp.catalogue.column_fields`),
+    values and units kept as text, dates parsed, ``source_row`` the line in its file.
+    A file is never split, so a line break inside a quoted field cannot cut a record
+    and every line number is the file's own: split very large exports into files.
+
+    Parameters
+    ----------
+    urlpath
+        A path, a glob (``exports/*.csv``) or a list of them; local or any fsspec URL
+        (``s3://bucket/2026/*.csv``, ``gs://...``). Compressed files (``.gz``, ``.bz2``,
+        ``.xz``, ``.zst``) are decompressed.
+    columns, delimiter, encoding, shape, code_map, sex_map
+        As for :func:`labinterp.read_csv`.
+    include_path_column
+        ``True`` (a column ``path``) or a column name: add each row's file, which with
+        ``source_row`` locates the row.
+    storage_options
+        Passed to fsspec (credentials, ``anon=True`` ...).
+
+    Returns
+    -------
+    dask.dataframe.DataFrame
+        A results frame, lazily; pass it to :func:`interpret`. Its columns and dtypes
+        come from the first file; every file must have the same columns.
+
+    Raises
+    ------
+    ReadError
+        When no file matches, the first file cannot be read, or (when computed) a file
+        cannot be read or has other columns than the first file. Messages name the file,
+        never a value.
+
+    Warns
+    -----
+    LabinterpWarning
+        Once, naming the first file's columns that are not used for interpretation.
+
+    Examples
+    --------
+    >>> import labinterp.dask
+    >>> ddf = labinterp.dask.read_csv("examples/nordic_export.csv")  # doctest: +SKIP
+    >>> labinterp.dask.interpret(ddf, decimal=",").compute()  # doctest: +SKIP
+    """
+    import dask.dataframe as dd
+    from fsspec.core import get_fs_token_paths  # type: ignore[import-untyped]
+
+    fs, _, paths = get_fs_token_paths(
+        [os.fspath(p) for p in urlpath] if isinstance(urlpath, list) else os.fspath(urlpath),
+        mode="rb",
+        storage_options=storage_options,
+    )
+    if not paths:
+        raise ReadError(f"{_shown(urlpath)}: no file matches.")
+    paths = sorted(paths)
+    options = {
+        "columns": columns,
+        "delimiter": delimiter,
+        "encoding": encoding,
+        "shape": shape,
+        "code_map": code_map,
+        "sex_map": sex_map,
+    }
+    path_column = "path" if include_path_column is True else include_path_column or None
+    sample = _read_sample(fs, paths[0], options)
+    expected = schema.conform(sample, "results").iloc[0:0]
+    if path_column:
+        expected[path_column] = pd.Series([], dtype=TEXT)
+    read = partial(_read_file, fs=fs, options=options, expected=expected, path_column=path_column)
+    return dd.from_map(  # type: ignore[no-untyped-call]
+        read, paths, meta=expected, enforce_metadata=False
+    )
+
+
+def to_parquet(result: Any, path: str | os.PathLike[str], **kwargs: Any) -> Any:
+    """Write an interpreted dask DataFrame to Parquet with the declared Arrow types.
+
+    Parameters
+    ----------
+    result
+        What :func:`interpret` returns.
+    path
+        A directory, local or any fsspec URL (``s3://bucket/interpreted/``).
+    **kwargs
+        Passed to ``dask.dataframe.DataFrame.to_parquet`` (``storage_options=``,
+        ``compression=`` ...).
+
+    Returns
+    -------
+    object
+        What ``to_parquet`` returns (``None``, or a delayed write with
+        ``compute=False``).
+    """
+    declared = schema.interpreted()
+    types = {name: declared.field(name).type for name in result.columns if name in declared.names}
+    return result.to_parquet(path, schema=types, **kwargs)
+
+
+def _shown(urlpath: object) -> str:
+    return str(urlpath[0]) if isinstance(urlpath, list) and urlpath else str(urlpath)
+
+
+def _open(fs: Any, path: str) -> Any:
+    from fsspec.utils import infer_compression  # type: ignore[import-untyped]
+
+    return fs.open(path, "rb", compression=infer_compression(path))
+
+
+def _name(path: str) -> str:
+    return PurePosixPath(path).name
+
+
+def _read_sample(fs: Any, path: str, options: dict[str, Any]) -> pd.DataFrame:
+    """Read the first file's first lines (the whole file when they cannot stand alone)."""
+    try:
+        with _open(fs, path) as handle:
+            data = handle.read(_SAMPLE_BYTES)
+            whole = not handle.read(1)
+    except OSError as exc:
+        raise ReadError(f"{_name(path)}: cannot be opened ({type(exc).__name__}).") from exc
+    if whole:
+        return parse_csv(data, name=_name(path), **options)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:  # up to the last line break: a cut inside a quoted field cannot be read
+            frame = parse_csv(data[: data.rfind(b"\n") + 1], name=_name(path), **options)
+        except ReadError:
+            frame = None
+    if frame is None:
+        return _read_file(path, fs=fs, options=options, expected=None, path_column=None)
+    for warning in caught:
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return frame
+
+
+def _read_file(
+    path: str,
+    *,
+    fs: Any,
+    options: dict[str, Any],
+    expected: pd.DataFrame | None,
+    path_column: str | None,
+) -> pd.DataFrame:
+    """Read one file as ``labinterp.read_csv`` does; conform it to the expected frame."""
+    try:
+        with _open(fs, path) as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise ReadError(f"{_name(path)}: cannot be opened ({type(exc).__name__}).") from exc
+    frame = parse_csv(data, name=_name(path), report_unused=expected is None, **options)
+    if expected is None:
+        return frame
+    frame = schema.conform(frame, "results")
+    if path_column:
+        frame[path_column] = pd.Series(path, index=frame.index, dtype=expected[path_column].dtype)
+    if list(frame.columns) != list(expected.columns):
+        raise ReadError(
+            f"{_name(path)}: its columns differ from the first file's; read files with "
+            "different headers separately."
+        )
+    differ = {
+        str(name): dtype
+        for name, dtype in expected.dtypes.items()
+        if frame.dtypes[str(name)] != dtype
+    }
+    return frame.astype(differ) if differ else frame

@@ -17,7 +17,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from labinterp import schema
+from labinterp import frames, schema
 from labinterp.catalogue import (
     RangeCatalogue,
     Text,
@@ -119,6 +119,7 @@ def _start(
     timezone: str | None,
 ) -> _Run:
     """Check the frame and the options; complete the context columns."""
+    frame = frames.as_pandas(frame)  # a Polars frame or an Arrow table, through Arrow
     if not isinstance(frame, pd.DataFrame):
         raise TypeError("interpret() takes a pandas DataFrame; use labinterp.read_csv() first.")
     if "raw_value" not in frame.columns:
