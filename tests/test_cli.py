@@ -52,14 +52,14 @@ def test_interpret_us_profile_jsonl(us_example, tmp_path) -> None:
 
 
 def test_unreadable_input_exits_non_zero(tmp_path) -> None:
-    """A missing or unreadable file gives exit code 2 and a one-line message."""
+    """A missing INPUT is a usage error (2); a file that cannot be read fails the run (1)."""
     result = runner.invoke(app, ["interpret", str(tmp_path / "missing.csv")])
     assert result.exit_code == 2
     assert "error:" in result.output and len(result.output.strip().splitlines()) == 1
     bad = tmp_path / "bad.csv"
     bad.write_bytes(b"just one column\nno values here\n")
     result = runner.invoke(app, ["interpret", str(bad)])
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert "no result-value column" in result.output
 
 
@@ -89,11 +89,11 @@ def test_parquet_output(us_example, tmp_path) -> None:
 
 
 def test_site_catalogue_option(nordic_example, tmp_path) -> None:
-    """--catalogue points at a site catalogue directory; a broken one exits 2 naming the file."""
+    """--catalogue points at a site catalogue directory; a broken one exits 1 naming the file."""
     (tmp_path / "catalogue.toml").write_text('name = "x"\n', encoding="utf-8")
     (tmp_path / "ranges.csv").write_text("analyte\n", encoding="utf-8")
     result = runner.invoke(app, ["interpret", str(nordic_example), "--catalogue", str(tmp_path)])
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert "catalogue.toml" in result.output
 
 
@@ -110,12 +110,24 @@ def test_cli_reads_hl7_and_writes_fhir(tmp_path) -> None:
     assert len(back) == len(labinterp.read(source))
 
 
-def test_header_only_file_is_an_error_for_the_cli(tmp_path) -> None:
-    """A file with a header and no results exits 2 saying so."""
+@pytest.mark.parametrize("suffix", ["csv", "jsonl", "parquet"])
+def test_header_only_file_gives_an_empty_result(tmp_path, suffix) -> None:
+    """A file with a header and no results gives an output with every column and no rows."""
     path = tmp_path / "empty.csv"
     path.write_text("Analyse;Resultat;Enhet\n", encoding="utf-8")
-    result = runner.invoke(app, ["interpret", str(path)])
-    assert result.exit_code == 2 and "no results" in result.output
+    out = tmp_path / f"out.{suffix}"
+    result = runner.invoke(app, ["interpret", str(path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "0 rows read and interpreted" in result.output
+    if suffix == "csv":
+        written = pd.read_csv(out)
+        assert {"source_row", "analyte", "status", "flag", "explanation"} <= set(written.columns)
+    elif suffix == "parquet":
+        written = pd.read_parquet(out)
+        assert "status" in written.columns
+    else:
+        assert out.read_bytes() == b""
+    assert len(written if suffix != "jsonl" else []) == 0
 
 
 @pytest.mark.parametrize("rows", [1, 3, 1000])
@@ -195,7 +207,7 @@ def test_a_failed_library_write_leaves_the_old_file(tmp_path: Path) -> None:
 
 def test_profile_choices_are_the_catalogue_profiles() -> None:
     """--profile offers every profile of the catalogue, and no other."""
-    import labinterp.cli as cli
+    import labinterp.cli_options as cli
     from labinterp.catalogue import profiles
 
     assert [p.value for p in cli.ProfileName] == list(profiles())
@@ -256,7 +268,7 @@ def test_column_option_on_hl7_input_says_it_is_for_csv(tmp_path) -> None:
     """--column with HL7 v2 input is a one-line error, not a traceback."""
     message = DATA / "hl7" / "winpath_incremental_orders_05_oru_r01.txt"
     result = runner.invoke(app, ["interpret", str(message), "--column", "a=raw_value"])
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert "applies to CSV input only" in result.output and "Traceback" not in result.output
 
 

@@ -237,7 +237,7 @@ def test_cli_report(tmp_path: Path) -> None:
     assert ok.exit_code == 0, ok.output
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     missing = runner.invoke(app, ["report", str(TOM), "--patient", "nobody", "-o", str(out)])
-    assert missing.exit_code == 2 and "no results for this patient" in missing.output
+    assert missing.exit_code == 1 and "no results for this patient" in missing.output
 
 
 def test_a_high_magnesium_card_speaks_of_haemolysis_once() -> None:

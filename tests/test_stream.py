@@ -75,12 +75,12 @@ def test_ungrouped_input_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 
 def test_strict_stops_at_the_first_bad_row(tmp_path: Path) -> None:
-    """--strict exits 2 naming the file line of the first bad row, and writes nothing."""
+    """--strict exits 1 naming the file line of the first bad row, and writes nothing."""
     out = tmp_path / "out.csv"
     result = runner.invoke(
         app, ["interpret", str(EXAMPLES / "nordic_export.csv"), "--strict", "-o", str(out)]
     )
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert "Row 13 could not be interpreted (unparsed_value)" in result.output  # 'hemolysert'
     assert not out.exists() and not list(tmp_path.glob(".*partial"))
 
@@ -122,10 +122,10 @@ def test_bad_row_in_the_middle_does_not_stop_the_run(tmp_path: Path) -> None:
 
 
 def test_an_output_that_cannot_be_written_is_a_clear_error(tmp_path: Path) -> None:
-    """Writing into a missing folder exits 2 with a one-line error and leaves nothing."""
+    """Writing into a missing folder exits 1 with a one-line error and leaves nothing."""
     out = tmp_path / "missing" / "out.csv"
     result = runner.invoke(app, ["interpret", str(EXAMPLES / "nordic_export.csv"), "-o", str(out)])
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert "cannot write" in result.output and "Traceback" not in result.output
     assert not out.exists()
 

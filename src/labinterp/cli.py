@@ -4,33 +4,70 @@ Reading in batches is :func:`labinterp.stream.read_batches`, interpreting
 :func:`labinterp.interpret`, writing :class:`labinterp.io.writers.BatchWriter` and the
 HTML report :func:`labinterp.report`; this module adds the progress bar, the summary and
 the messages and exit codes.
+
+Exit codes: 0 success; 1 a failure while running (an input that cannot be read, a row
+that stops a ``--strict`` run, an output that cannot be written); 2 a usage error (an
+unknown option or value, an INPUT that is not a file, an output over the input); 130
+interrupted (Ctrl-C), 128 + the signal's number when ended by SIGTERM or SIGHUP; 141 when
+the reader of standard output went away (``| head``), silently.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import sys
 import warnings
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from enum import StrEnum
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import Annotated, Any, NoReturn, TextIO
 
 import pandas as pd
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from labinterp import schema
-from labinterp.catalogue import column_fields, profiles
+from labinterp.cli_options import (
+    DEFAULT_AUDIENCE,
+    DEFAULT_LANG,
+    DEFAULT_PROFILE,
+    DEFAULT_REPORT,
+    AudienceOpt,
+    CatalogueOpt,
+    CodeMapOpt,
+    ColumnOpt,
+    EncodingOpt,
+    FormatOpt,
+    HistoryOpt,
+    InMemoryOpt,
+    InputArg,
+    LangOpt,
+    OutputFormat,
+    OutputOpt,
+    PatientOpt,
+    ProfileOpt,
+    QuietOpt,
+    ReportInputArg,
+    ReportOutputOpt,
+    SexMapOpt,
+    StrictOpt,
+    TextsOpt,
+    TextsOption,
+    TimezoneOpt,
+    VerboseOpt,
+    column_map,
+    pairs,
+)
 from labinterp.engine import interpret as interpret_frame
-from labinterp.errors import LabinterpError, LabinterpWarning, ReadError
-from labinterp.io.readers.csv_headers import check_columns
+from labinterp.errors import LabinterpError, LabinterpWarning
 from labinterp.io.readers.detect import read
-from labinterp.io.writers.batches import BatchWriter
+from labinterp.io.writers.batches import BatchWriter, Format, format_of
 from labinterp.io.writers.csv import texts_path
+from labinterp.io.writers.files import SameFileError, partials_removed_on_signals, refuse_same_file
 from labinterp.io.writers.html import report
 from labinterp.stream import Grouping, patient_batches, read_batches
 from labinterp.times import time_zone
@@ -38,141 +75,24 @@ from labinterp.values import infer_decimal
 
 app = typer.Typer(
     name="labinterp",
-    help="Interpret blood-test exports: units, reference ranges, flags and cited explanations.",
+    help=(
+        "Interpret blood-test exports: units, reference ranges, flags and cited explanations. "
+        "Exit codes: 0 success, 1 failure while running (or a --strict stop), 2 usage error."
+    ),
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode=None,  # plain help: option texts are shown as written
+    pretty_exceptions_show_locals=False,  # a traceback never shows patient data
 )
 
 #: Rows interpreted per step; inputs larger than this show a progress bar.
 CHUNK_ROWS = 100_000
 #: From this many rows on, a CSV run ends with a hint about Parquet output.
 LARGE_CSV_ROWS = 200_000
-
-
-class OutputFormat(StrEnum):
-    """Output file formats."""
-
-    csv = "csv"
-    parquet = "parquet"
-    jsonl = "jsonl"
-    fhir = "fhir"
-
-
-class TextsOption(StrEnum):
-    """Where CSV output puts the explanation, caveat and range-citation texts."""
-
-    inline = "inline"
-    table = "table"
-
-
-#: Country profiles: one choice per profile in the catalogue (``profiles/*.toml``).
-#: mypy cannot see members made from data, hence the ignore.
-ProfileName = StrEnum("ProfileName", [(name, name) for name in profiles()])  # type: ignore[misc]
-#: The profile used when none is given.
-DEFAULT_PROFILE = ProfileName("no")
-
-InputArg = Annotated[
-    Path,
-    typer.Argument(
-        metavar="INPUT", help="A lab export: CSV (long or wide), HL7 v2 ORU, FHIR R4 JSON/NDJSON."
-    ),
-]
-OutputOpt = Annotated[
-    Path | None, typer.Option("-o", "--output", help="Where to write the interpreted rows.")
-]
-ProfileOpt = Annotated[ProfileName, typer.Option(help="Country profile.")]
-LangOpt = Annotated[
-    str, typer.Option(help="Language of the explanations: en, nb (Norwegian), sv (Swedish).")
-]
-AudienceOpt = Annotated[str, typer.Option(help="Who reads the explanations: patient or clinician.")]
-FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="Output format.")]
-CatalogueOpt = Annotated[
-    Path | None,
-    typer.Option(help="A site range catalogue directory (catalogue.toml + ranges.csv)."),
-]
-CodeMapOpt = Annotated[
-    Path | None,
-    typer.Option(help="CSV with columns code,analyte for a lab's local codes (CSV input)."),
-]
-
-
-def _column_map(values: list[str] | None) -> dict[str, str]:
-    """Read ``--column HEADER=field`` options into ``{header: field}``."""
-    mapping: dict[str, str] = {}
-    for value in values or []:
-        header, equals, field = value.rpartition("=")
-        if not equals or not header.strip():
-            raise typer.BadParameter(
-                "write HEADER=field, e.g. --column 'Måling=raw_value'; fields: "
-                f"{', '.join(column_fields())}."
-            )
-        mapping[header] = field.strip()
-    try:
-        check_columns(mapping)
-    except ReadError as exc:
-        raise typer.BadParameter(exc.message) from None
-    return mapping
-
-
-def _check_column_map(values: list[str] | None) -> list[str]:
-    _column_map(values)
-    return list(values or ())  # a list, never None: typer's list conversion takes its len()
-
-
-ColumnOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--column",
-        metavar="HEADER=FIELD",
-        callback=_check_column_map,
-        help=(
-            "Map a CSV column to a field (repeat for several), e.g. "
-            "--column 'Måling=raw_value'. Fields: " + ", ".join(column_fields()) + "."
-        ),
-    ),
-]
-HistoryOpt = Annotated[
-    bool, typer.Option("--history", help="Add changes and reference change values.")
-]
-StrictOpt = Annotated[
-    bool, typer.Option("--strict", help="Stop at the first row that cannot be interpreted.")
-]
-InMemoryOpt = Annotated[
-    bool,
-    typer.Option(
-        "--in-memory", help="Read the whole file at once (for inputs not grouped by patient)."
-    ),
-]
-TextsOpt = Annotated[
-    TextsOption,
-    typer.Option(
-        "--texts",
-        help=(
-            "CSV output: 'inline' writes the explanation, caveat and range-citation "
-            "texts on every row; "
-            "'table' writes an id on each row and each text once to a companion file "
-            "(out.csv -> out.texts.csv)."
-        ),
-    ),
-]
-TimezoneOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--timezone",
-        help=(
-            "IANA time zone of times written without a UTC offset (e.g. America/Chicago); "
-            "default: the profile's (no: Europe/Oslo, se: Europe/Stockholm, "
-            "dk: Europe/Copenhagen; us: none, such times stay floating)."
-        ),
-    ),
-]
-ReportInputArg = Annotated[Path, typer.Argument(metavar="INPUT", help="A lab export (any format).")]
-PatientOpt = Annotated[str, typer.Option("--patient", help="The patient's id in the export.")]
-ReportOutputOpt = Annotated[Path, typer.Option("-o", "--output", help="The HTML file to write.")]
-ReportLangOpt = Annotated[str, typer.Option(help="Language: en, nb, sv.")]
-ReportAudienceOpt = Annotated[str, typer.Option(help="patient or clinician.")]
-#: Where the report is written when no -o/--output is given.
-DEFAULT_REPORT = Path("report.html")
+#: The name that stands for standard input (INPUT) or standard output (-o).
+STDIO = Path("-")
+#: Exit codes.
+EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 1, 2, 130, 141
 
 
 def _version(value: bool) -> None:
@@ -195,8 +115,20 @@ def main(
     """Interpret blood-test exports."""
 
 
-def _error(console: Console, message: str, *, soft_wrap: bool = False) -> None:
-    console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=soft_wrap)
+def _say(console: Console, label: str, style: str, message: str) -> None:
+    """Print ``label: message``; the message is printed as it is, never read as markup."""
+    console.print(
+        Text.assemble((f"{label}:", style), " ", message), highlight=False, soft_wrap=True
+    )
+
+
+def _error(console: Console, message: str) -> None:
+    _say(console, "error", "red", message)
+
+
+def _stop(console: Console, message: str, code: int) -> NoReturn:
+    _error(console, message)
+    raise typer.Exit(code=code)
 
 
 @contextlib.contextmanager
@@ -219,41 +151,59 @@ def _warnings_shown(console: Console) -> Iterator[None]:
                 passed(message, category, filename, lineno, file, line)
             elif str(message) not in shown:
                 shown.add(str(message))
-                console.print(
-                    f"[yellow]warning:[/yellow] {escape(str(message))}",
-                    highlight=False,
-                    soft_wrap=True,
-                )
+                _say(console, "warning", "yellow", str(message))
 
         warnings.showwarning = show
         yield
 
 
+def _stdout_closed() -> None:
+    """Send what is left for standard output nowhere: its reader has gone."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
 @contextlib.contextmanager
-def _stop_on_failure(writer: BatchWriter, console: Console, output: Path | None) -> Iterator[None]:
-    """Turn a failed run into a one-line message and an exit code; no output is left."""
+def _failures_reported(
+    console: Console, output: Path | None, undo: Callable[[], None] | None = None
+) -> Iterator[None]:
+    """Turn a failed run into a one-line message and an exit code; no output is left.
+
+    ``undo`` (a callable) removes what was written so far.
+    """
+
+    def abandon() -> None:
+        if undo is not None:
+            undo()
+
     try:
         yield
     except LabinterpError as exc:
-        writer.abandon()
-        _error(console, str(exc), soft_wrap=True)
-        raise typer.Exit(code=2) from None
+        abandon()
+        _stop(console, str(exc), EXIT_FAILURE)
     except ImportError as exc:
-        writer.abandon()
-        _error(
+        abandon()
+        _stop(
             console,
-            f"{exc}; install the extra for this format: "
-            "labinterp[hl7] (HL7 v2) or labinterp[fhir] (FHIR).",
+            f"{exc}; install the extra for this format: pip install 'labinterp[hl7]' "
+            "(HL7 v2) or pip install 'labinterp[fhir]' (FHIR).",
+            EXIT_FAILURE,
         )
-        raise typer.Exit(code=2) from None
+    except BrokenPipeError:
+        abandon()
+        _stdout_closed()
+        raise typer.Exit(code=EXIT_BROKEN_PIPE) from None
     except OSError as exc:
-        writer.abandon()
-        _error(console, f"cannot write {output or 'the output'} ({exc.strerror}).")
-        raise typer.Exit(code=2) from None
+        abandon()
+        _stop(console, f"cannot write {output or 'the output'} ({exc.strerror}).", EXIT_FAILURE)
     except KeyboardInterrupt:
-        writer.abandon()
-        console.print("[red]interrupted:[/red] no output was written.")
-        raise typer.Exit(code=130) from None
+        abandon()
+        _say(console, "interrupted", "red", "no output was written.")
+        raise typer.Exit(code=EXIT_INTERRUPTED) from None
+    except SystemExit:  # ended by a signal
+        abandon()
+        raise
 
 
 def _progressing(
@@ -264,8 +214,23 @@ def _progressing(
         yield frame
 
 
+def _input_batches(
+    source: Path | None, *, in_memory: bool, read_options: dict[str, Any]
+) -> tuple[Iterator[tuple[pd.DataFrame, float]], Any]:
+    """Return the input's batches and a function giving an empty frame of the input.
+
+    Standard input (``source`` is ``None``) is read whole.
+    """
+    if source is not None:
+        batches = read_batches(source, batch_rows=CHUNK_ROWS, in_memory=in_memory, **read_options)
+        return batches, lambda: read(source, **read_options)
+    whole = read(sys.stdin.buffer, **read_options)
+    steps = range(0, len(whole), CHUNK_ROWS)
+    return ((whole.iloc[at : at + CHUNK_ROWS], 0.0) for at in steps), lambda: whole
+
+
 def _run(
-    input_path: Path,
+    source: Path | None,
     *,
     in_memory: bool,
     read_options: dict[str, Any],
@@ -273,19 +238,18 @@ def _run(
     writer: BatchWriter,
     grouping: Grouping,
     console: Console,
+    verbose: bool,
 ) -> tuple[dict[str, Counter[str]], int]:
     """Read, interpret and write the input batch by batch; return the counts and rows."""
     counts: dict[str, Counter[str]] = {"status": Counter(), "flag": Counter()}
-    rows = 0
+    rows = batches_written = 0
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with Progress(
         *columns, console=console, transient=True, disable=not console.is_terminal
     ) as progress:
-        size = input_path.stat().st_size if input_path.exists() else 0
+        size = source.stat().st_size if source is not None else 0
         task = progress.add_task("interpreting", total=size or None)
-        batches = read_batches(
-            input_path, batch_rows=CHUNK_ROWS, in_memory=in_memory, **read_options
-        )
+        batches, empty = _input_batches(source, in_memory=in_memory, read_options=read_options)
         for batch in patient_batches(_progressing(batches, progress, task), grouping):
             if "decimal" not in options and "raw_value" in batch.columns:
                 options["decimal"] = infer_decimal(list(pd.unique(batch["raw_value"])))
@@ -297,8 +261,11 @@ def _run(
                     if count:
                         counts[name][str(value)] += int(count)
             writer.submit(result)  # the frame is only read by the writer from here on
-    if rows == 0:
-        raise ReadError(f"{input_path}: no results were found in the file.")
+            batches_written += 1
+            if verbose:
+                console.print(f"batch {batches_written}: {len(result)} rows", highlight=False)
+    if batches_written == 0:  # a header and no rows: an empty result with every column
+        writer.submit(interpret_frame(empty().iloc[:0], **options))
     return counts, rows
 
 
@@ -321,18 +288,29 @@ def _summary(counts: dict[str, Counter[str]], rows: int, console: Console) -> No
 
 
 def _closing_notes(
-    console: Console, *, grouped: bool, output: Path | None, text_table: bool, large_csv: bool
+    console: Console,
+    *,
+    grouped: bool,
+    output: Path | None,
+    text_table: bool,
+    large_csv: bool,
+    quiet: bool,
 ) -> None:
     if not grouped:
-        console.print(
-            "[yellow]warning:[/yellow] the input is not grouped by patient: some patients' "
-            "rows are apart, so context rules, derived values and history saw them in "
-            "separate batches. Sort the file by patient, or use --in-memory."
+        _say(
+            console,
+            "warning",
+            "yellow",
+            "the input is not grouped by patient: some patients' rows are apart, so "
+            "context rules, derived values and history saw them in separate batches. "
+            "Sort the file by patient, or use --in-memory.",
         )
+    if quiet:
+        return
     if output is not None:
-        console.print(f"written to {output}")
+        console.print(Text(f"written to {output}"), highlight=False, soft_wrap=True)
         if text_table:
-            console.print(f"texts written to {texts_path(output)}")
+            console.print(Text(f"texts written to {texts_path(output)}"), highlight=False)
     if large_csv and not text_table:
         console.print(
             "tip: CSV repeats each explanation in full on every row; --texts table writes "
@@ -347,9 +325,69 @@ def _checked_zone(timezone: str | None, console: Console) -> str | None:
     try:
         time_zone(timezone)
     except ValueError as exc:
-        _error(console, str(exc))
-        raise typer.Exit(code=2) from None
+        _stop(console, str(exc), EXIT_USAGE)
     return timezone
+
+
+def _checked_input(input_path: Path, console: Console) -> Path | None:
+    """Return INPUT as a file path (``None``: standard input), or stop with a usage error."""
+    if input_path == STDIO:
+        return None
+    if input_path.is_dir():
+        message = f"{input_path} is a directory; INPUT must be a file (or - for stdin)."
+        _stop(console, message, EXIT_USAGE)
+    if not input_path.exists():
+        _stop(console, f"{input_path}: no such file.", EXIT_USAGE)
+    return input_path
+
+
+def _checked_output(
+    output: Path | None,
+    output_format: OutputFormat | None,
+    source: Path | None,
+    console: Console,
+) -> tuple[Path | None, Format]:
+    """Return the output file (``None``: standard output) and its format, or stop."""
+    if output is None or output == STDIO:
+        chosen = output_format.value if output_format else "csv"
+        if chosen in ("parquet", "ndjson"):
+            _stop(console, f"{chosen} output needs a file: give -o FILE.", EXIT_USAGE)
+        return None, chosen  # type: ignore[return-value]
+    if output.is_dir():
+        _stop(console, f"{output} is a directory; -o must name a file.", EXIT_USAGE)
+    named = format_of(output)
+    if output_format is None and named is None:
+        hint = (
+            "; an HTML report is written by 'labinterp report'" if output.suffix == ".html" else ""
+        )
+        _stop(
+            console,
+            f"cannot tell the output format from the name {output.name}: give --format "
+            f"({', '.join(f.value for f in OutputFormat)}){hint}.",
+            EXIT_USAGE,
+        )
+    _checked_not_input(output, source, console)
+    return output, (output_format.value if output_format else named)  # type: ignore[return-value]
+
+
+def _checked_not_input(output: Path, source: Path | None, console: Console) -> None:
+    try:
+        refuse_same_file(output, *([source] if source is not None else []))
+    except SameFileError as exc:
+        _stop(console, str(exc), EXIT_USAGE)
+
+
+def _read_options(
+    code_map: Path | None, column: list[str] | None, sex_map: list[str] | None, encoding: str | None
+) -> dict[str, Any]:
+    """Return the options for the reader from the CSV options given."""
+    found: dict[str, Any] = {
+        "code_map": code_map,
+        "columns": column_map(column) if column else None,
+        "sex_map": pairs(sex_map, "") if sex_map else None,
+        "encoding": encoding,
+    }
+    return {name: value for name, value in found.items() if value is not None}
 
 
 # A command's parameters are its command-line options, one each.
@@ -358,9 +396,9 @@ def interpret(  # noqa: PLR0913
     input_path: InputArg,
     output: OutputOpt = None,
     profile: ProfileOpt = DEFAULT_PROFILE,
-    lang: LangOpt = "en",
-    audience: AudienceOpt = "patient",
-    output_format: FormatOpt = OutputFormat.csv,
+    lang: LangOpt = DEFAULT_LANG,
+    audience: AudienceOpt = DEFAULT_AUDIENCE,
+    output_format: FormatOpt = None,
     catalogue: CatalogueOpt = None,
     code_map: CodeMapOpt = None,
     history: HistoryOpt = False,
@@ -368,7 +406,11 @@ def interpret(  # noqa: PLR0913
     in_memory: InMemoryOpt = False,
     texts: TextsOpt = TextsOption.inline,
     column: ColumnOpt = None,
+    sex_map: SexMapOpt = None,
+    encoding: EncodingOpt = None,
     timezone: TimezoneOpt = None,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Interpret every row of INPUT and write the interpreted frame.
 
@@ -377,42 +419,56 @@ def interpret(  # noqa: PLR0913
     name and renamed when complete.
     """
     console = Console(stderr=True)
+    source = _checked_input(input_path, console)
+    target, chosen = _checked_output(output, output_format, source, console)
     text_table = texts is TextsOption.table
-    if text_table and (output_format is not OutputFormat.csv or output is None):
-        _error(console, "--texts table needs CSV output to a file (-o/--output).")
-        raise typer.Exit(code=2)
+    if text_table and (chosen != "csv" or target is None):
+        _stop(console, "--texts table needs CSV output to a file (-o/--output).", EXIT_USAGE)
+    if text_table and target is not None:
+        _checked_not_input(texts_path(target), source, console)
     options: dict[str, Any] = {
         "profile": profile.value,
-        "lang": lang,
-        "audience": audience,
+        "lang": lang.value,
+        "audience": audience.value,
         "catalogue": catalogue,
         "history": history,
         "on_invalid": "raise" if strict else "record",
         "timezone": _checked_zone(timezone, console),
     }
-    read_options: dict[str, Any] = {"code_map": code_map} if code_map else {}
-    if column:
-        read_options["columns"] = _column_map(column)
-    writer = BatchWriter(output, output_format.value, texts=texts.value)
+    if verbose:
+        console.print(Text(f"writing {chosen} to {target or 'standard output'}"))
     grouping = Grouping()
-    with _stop_on_failure(writer, console, output), _warnings_shown(console):
-        counts, rows = _run(
-            input_path,
-            in_memory=in_memory,
-            read_options=read_options,
-            options=options,
-            writer=writer,
-            grouping=grouping,
-            console=console,
-        )
-        writer.close()
-    _summary(counts, rows, console)
+    with partials_removed_on_signals():
+        writers: list[BatchWriter] = []
+
+        def undo() -> None:
+            for opened in writers:
+                opened.abandon()
+
+        with _failures_reported(console, target, undo):
+            writer = BatchWriter(target, chosen, texts=texts.value)
+            writers.append(writer)
+            with _warnings_shown(console):
+                counts, rows = _run(
+                    source,
+                    in_memory=in_memory,
+                    read_options=_read_options(code_map, column, sex_map, encoding),
+                    options=options,
+                    writer=writer,
+                    grouping=grouping,
+                    console=console,
+                    verbose=verbose,
+                )
+            writer.close()
+    if not quiet:
+        _summary(counts, rows, console)
     _closing_notes(
         console,
         grouped=grouping.grouped,
-        output=output,
+        output=target,
         text_table=text_table,
-        large_csv=output_format is OutputFormat.csv and rows >= LARGE_CSV_ROWS,
+        large_csv=chosen == "csv" and rows >= LARGE_CSV_ROWS,
+        quiet=quiet,
     )
 
 
@@ -422,32 +478,39 @@ def report_command(
     patient: PatientOpt,
     output: ReportOutputOpt = DEFAULT_REPORT,
     profile: ProfileOpt = DEFAULT_PROFILE,
-    lang: ReportLangOpt = "en",
-    audience: ReportAudienceOpt = "patient",
+    lang: LangOpt = DEFAULT_LANG,
+    audience: AudienceOpt = DEFAULT_AUDIENCE,
     column: ColumnOpt = None,
+    sex_map: SexMapOpt = None,
+    encoding: EncodingOpt = None,
     timezone: TimezoneOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Write one patient's results, explanations and trends as a standalone HTML file."""
     console = Console(stderr=True)
+    source = _checked_input(input_path, console)
+    if output == STDIO or output.is_dir():
+        _stop(console, "-o must name the HTML file to write.", EXIT_USAGE)
+    _checked_not_input(output, source, console)
     zone = _checked_zone(timezone, console)
-    options = {"columns": _column_map(column)} if column else {}
-    try:
-        with _warnings_shown(console):
-            frame = read(input_path, **options)
-            result = interpret_frame(
-                frame,
-                profile=profile.value,
-                lang=lang,
-                audience=audience,
-                history=True,
-                timezone=zone,
-            )
-            written = report(result, patient_id=patient).to_html(output)
-    except (LabinterpError, LookupError) as exc:
-        message = exc.message if isinstance(exc, LabinterpError) else str(exc)
-        _error(console, message, soft_wrap=True)
-        raise typer.Exit(code=2) from None
-    console.print(f"written to {written}")
+    options = _read_options(None, column, sex_map, encoding)
+    with partials_removed_on_signals(), _failures_reported(console, output):
+        try:
+            with _warnings_shown(console):
+                frame = read(sys.stdin.buffer if source is None else source, **options)
+                result = interpret_frame(
+                    frame,
+                    profile=profile.value,
+                    lang=lang.value,
+                    audience=audience.value,
+                    history=True,
+                    timezone=zone,
+                )
+                written = report(result, patient_id=patient).to_html(output)
+        except LookupError as exc:  # no such patient (or an error of the library)
+            _stop(console, exc.message if isinstance(exc, LabinterpError) else str(exc), 1)
+    if not quiet:
+        console.print(Text(f"written to {written}"), highlight=False, soft_wrap=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

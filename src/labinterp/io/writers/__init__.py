@@ -6,7 +6,7 @@ its own function: :func:`write_csv`, :func:`write_parquet`, :func:`write_jsonl`,
 with the ``[fhir]`` extra, :func:`labinterp.io.writers.fhir.write_fhir` (and
 :func:`labinterp.to_fhir` for the Bundle itself). :func:`labinterp.report` builds a
 patient's HTML report (:mod:`labinterp.io.writers.html`). Files are written under a
-hidden name and renamed into place when complete.
+temporary name and renamed into place when complete.
 """
 
 from labinterp.io.writers.batches import FORMATS, BatchWriter, Format, write

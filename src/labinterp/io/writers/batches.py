@@ -2,15 +2,18 @@
 
 :func:`write` writes a whole frame; :class:`BatchWriter` takes the batches of a large
 run one after another and writes each in a background thread while the next one is
-interpreted. Either way the file is written under a hidden name and renamed into place
+interpreted. Either way the file is written under a temporary name and renamed into place
 when complete (:mod:`labinterp.io.writers.files`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
-import sys
+import queue
+import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
@@ -23,12 +26,43 @@ from labinterp.io.writers.files import Output, PartialFile, write_whole
 from labinterp.io.writers.jsonl import JsonlOutput
 from labinterp.io.writers.parquet import ParquetOutput
 
-__all__ = ["FORMATS", "BatchWriter", "FhirOutput", "Format", "open_output", "write"]
+__all__ = [
+    "FORMATS",
+    "SUFFIXES",
+    "BatchWriter",
+    "FhirOutput",
+    "Format",
+    "NdjsonOutput",
+    "format_of",
+    "open_output",
+    "write",
+]
 
 #: Output formats.
-Format = Literal["csv", "parquet", "jsonl", "fhir"]
+Format = Literal["csv", "parquet", "jsonl", "fhir", "ndjson"]
 #: The output formats, in the order the command line lists them.
-FORMATS: tuple[Format, ...] = ("csv", "parquet", "jsonl", "fhir")
+FORMATS: tuple[Format, ...] = ("csv", "parquet", "jsonl", "fhir", "ndjson")
+#: The format each file name ending stands for (``.json``: a FHIR Bundle, ``.ndjson``:
+#: Bulk FHIR NDJSON).
+SUFFIXES: dict[str, Format] = {
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".json": "fhir",
+    ".ndjson": "ndjson",
+}
+
+
+def format_of(path: Path) -> Format | None:
+    """Return the output format a file name stands for, or ``None`` when it says none.
+
+    Examples
+    --------
+    >>> format_of(Path("out.parquet")), format_of(Path("Bundle.JSON")), format_of(Path("x.txt"))
+    ('parquet', 'fhir', None)
+    """
+    return SUFFIXES.get(path.suffix.lower())
 
 
 class FhirOutput(PartialFile):
@@ -39,7 +73,7 @@ class FhirOutput(PartialFile):
     Parameters
     ----------
     path
-        The file, written under a partial name and renamed into place; ``None`` writes
+        The file, written under a temporary name and renamed into place; ``None`` writes
         to standard output.
     """
 
@@ -57,13 +91,83 @@ class FhirOutput(PartialFile):
             return
         from labinterp.io.writers.fhir import to_fhir_json
 
-        text = to_fhir_json(pd.concat(self._frames))
-        if self.partial is None:
-            sys.stdout.write(text)
-            return
-        with self.partial.open("w", encoding="utf-8") as handle:
-            handle.write(text)
+        self.handle().write(to_fhir_json(pd.concat(self._frames)).encode("utf-8"))
         self.finish()
+
+
+class _AbandonedError(Exception):
+    """Ends the frames an NDJSON writer reads, so that it removes its temporary file."""
+
+
+#: Batches held at most while the NDJSON writer catches up.
+_NDJSON_AHEAD = 2
+
+
+class NdjsonOutput:
+    """Write batches as Bulk FHIR NDJSON, streamed through one call of the FHIR writer.
+
+    The batches are handed to :func:`labinterp.io.writers.fhir.write_fhir_ndjson` in a
+    thread of its own, a few at a time, so memory stays flat; it writes the file under
+    a temporary name and renames it when complete. Needs the ``[fhir]`` extra.
+
+    Parameters
+    ----------
+    path
+        The file (NDJSON needs one; ``None`` raises :class:`ValueError`).
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        if path is None:
+            raise ValueError("NDJSON output needs a file (-o/--output).")
+        # Imported by name: the FHIR writer module needs the [fhir] extra.
+        write_fhir_ndjson = importlib.import_module("labinterp.io.writers.fhir").write_fhir_ndjson
+        self.path = path
+        self._frames: queue.Queue[pd.DataFrame | BaseException | None] = queue.Queue(_NDJSON_AHEAD)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run, args=(write_fhir_ndjson,), name="labinterp-ndjson", daemon=True
+        )
+        self._thread.start()
+
+    def _batches(self) -> Iterator[pd.DataFrame]:
+        while (frame := self._frames.get()) is not None:
+            if isinstance(frame, BaseException):
+                raise frame
+            yield frame
+
+    def _run(self, write_fhir_ndjson: Callable[[Iterator[pd.DataFrame], Path], Path]) -> None:
+        try:
+            write_fhir_ndjson(self._batches(), self.path)
+        except BaseException as error:  # raised again in the writer's own thread
+            self._error = error
+
+    def _put(self, item: pd.DataFrame | BaseException | None) -> None:
+        while self._thread.is_alive():
+            with contextlib.suppress(queue.Full):
+                self._frames.put(item, timeout=0.1)
+                return
+        self._raise()
+
+    def _raise(self) -> None:
+        if self._error is not None and not isinstance(self._error, _AbandonedError):
+            raise self._error
+
+    def write(self, frame: pd.DataFrame) -> None:
+        """Hand the next batch of rows to the writer."""
+        self._raise()
+        self._put(frame)
+
+    def close(self) -> None:
+        """Wait until the file is written and in place."""
+        self._put(None)
+        self._thread.join()
+        self._raise()
+
+    def abandon(self) -> None:
+        """Stop the writer, which removes its temporary file."""
+        with contextlib.suppress(BaseException):
+            self._put(_AbandonedError())
+        self._thread.join()
 
 
 def open_output(path: Path | None, format: Format = "csv", *, texts: Texts = "inline") -> Output:
@@ -72,7 +176,7 @@ def open_output(path: Path | None, format: Format = "csv", *, texts: Texts = "in
     Parameters
     ----------
     path
-        The file; ``None`` writes to standard output (not for Parquet).
+        The file; ``None`` writes to standard output (not for Parquet or NDJSON).
     format
         One of :data:`FORMATS`.
     texts
@@ -98,6 +202,8 @@ def open_output(path: Path | None, format: Format = "csv", *, texts: Texts = "in
         return ParquetOutput(path)
     if format == "jsonl":
         return JsonlOutput(path)
+    if format == "ndjson":
+        return NdjsonOutput(path)
     return FhirOutput(path)
 
 
@@ -206,10 +312,11 @@ def write(
     frame
         A frame returned by :func:`labinterp.interpret`.
     path
-        The file; it is written under a hidden name and appears only when complete.
+        The file; it is written under a temporary name and appears only when complete.
     format
-        ``"csv"`` (default), ``"parquet"``, ``"jsonl"`` or ``"fhir"`` (a FHIR R4
-        Bundle; needs the ``[fhir]`` extra).
+        ``"csv"`` (default), ``"parquet"``, ``"jsonl"``, ``"fhir"`` (a FHIR R4
+        Bundle) or ``"ndjson"`` (Bulk FHIR NDJSON); the FHIR formats need the ``[fhir]``
+        extra.
     texts
         For CSV: ``"inline"`` (default) writes the explanation, caveat and
         range-citation texts on every row; ``"table"`` writes an id on each row and

@@ -5,7 +5,7 @@ round-trip form and dates are ISO (the date alone when every time is midnight). 
 a UTC offset beside it (``collected_at`` and ``collected_at_offset``) is written with that
 offset (``2026-03-01 08:10:00+01:00``), a floating one without
 (:func:`labinterp.times.time_texts`). Text
-cells that a spreadsheet would run as a formula get a leading ``'``
+cells and header cells that a spreadsheet would run as a formula get a leading ``'``
 (:mod:`labinterp.io.writers.safe`).
 
 With ``texts="table"`` the long text columns (:data:`TABLE_TEXT_COLUMNS`) hold ids
@@ -21,14 +21,14 @@ import sys
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from labinterp.io.writers.arrow import dictionary_array
-from labinterp.io.writers.files import PartialFile, partial_path, write_whole
-from labinterp.io.writers.safe import FORMULA_START, is_formula
+from labinterp.io.writers.files import PartialFile, write_whole
+from labinterp.io.writers.safe import FORMULA_START, safe_cell
 from labinterp.perf import factorized, shared_pool
 from labinterp.times import time_texts
 
@@ -118,7 +118,7 @@ def csv_column(values: pd.Series, offset: pd.Series | None = None) -> Any:
                 return text  # no cell starts like a formula: written as it is
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
     # Arrow's writer writes dictionary arrays as their texts: each text is formatted once.
-    return dictionary_array(codes, [f"'{u}" if is_formula(u) else str(u) for u in uniques])
+    return dictionary_array(codes, [safe_cell(u) for u in uniques])
 
 
 def _offsets(frame: pd.DataFrame, name: str) -> pd.Series | None:
@@ -131,7 +131,9 @@ def _formatters() -> ThreadPoolExecutor:
     return shared_pool("labinterp-csv", 2)
 
 
-def write_rows(frame: pd.DataFrame, target: str | os.PathLike[str] | None, *, header: bool) -> None:
+def write_rows(
+    frame: pd.DataFrame, target: str | os.PathLike[str] | IO[bytes] | None, *, header: bool
+) -> None:
     """Write a frame as CSV with Arrow's writer (several times faster than pandas').
 
     The rows are formatted in pieces of :data:`CSV_PIECE_ROWS` in two threads (Arrow's
@@ -143,14 +145,17 @@ def write_rows(frame: pd.DataFrame, target: str | os.PathLike[str] | None, *, he
     frame
         The rows.
     target
-        The file, or ``None`` for standard output.
+        The file, an open binary file, or ``None`` for standard output.
     header
-        Write the header and start the file afresh; without it the rows are appended.
+        Write the header (its cells made safe like the others); a file named by its
+        path is then started afresh, else the rows are appended to it.
     """
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
-    table = pa.table({str(c): csv_column(frame[c], _offsets(frame, str(c))) for c in frame.columns})
+    table = pa.table(
+        {safe_cell(str(c)): csv_column(frame[c], _offsets(frame, str(c))) for c in frame.columns}
+    )
 
     def formatted(start: int) -> Any:
         sink = pa.BufferOutputStream()
@@ -160,11 +165,12 @@ def write_rows(frame: pd.DataFrame, target: str | os.PathLike[str] | None, *, he
 
     starts = range(0, max(table.num_rows, 1), CSV_PIECE_ROWS)
     with contextlib.ExitStack() as stack:
-        handle = (
-            sys.stdout.buffer
-            if target is None
-            else stack.enter_context(open(target, "wb" if header else "ab"))
-        )
+        if target is None:
+            handle: IO[bytes] = sys.stdout.buffer
+        elif isinstance(target, str | os.PathLike):
+            handle = stack.enter_context(open(target, "wb" if header else "ab"))
+        else:
+            handle = target
         pending: deque[Future[Any]] = deque()
         for start in starts:
             pending.append(_formatters().submit(formatted, start))
@@ -217,7 +223,7 @@ class CsvOutput(PartialFile):
     Parameters
     ----------
     path
-        The file, written under a partial name and renamed at :meth:`close`; ``None``
+        The file, written under a temporary name and renamed at :meth:`close`; ``None``
         writes to standard output.
     texts
         ``"inline"`` or ``"table"`` (ids in the rows, each text once in
@@ -232,33 +238,32 @@ class CsvOutput(PartialFile):
         super().__init__(path)
         # With a texts table: per (column, text), its id; the texts are written at the end.
         self.text_ids: dict[tuple[str, str], str] | None = {} if texts == "table" else None
+        self.texts_file = PartialFile(texts_path(path)) if path and texts == "table" else None
         self._started = False
 
     def write(self, frame: pd.DataFrame) -> None:
         """Write the next batch of rows."""
         if self.text_ids is not None:
             frame = with_text_ids(frame, self.text_ids)
-        write_rows(frame, self.partial, header=not self._started)
+        write_rows(frame, self.handle(), header=not self._started)
         self._started = True
 
     def close(self) -> None:
         """Write the texts file (with a texts table), then rename the files into place."""
-        if self.text_ids is not None and self.path is not None:
-            texts = texts_path(self.path)
-            partial = partial_path(texts)
+        if self.text_ids is not None and self.texts_file is not None:
             table = pd.DataFrame(
                 [(i, column, text) for (column, text), i in self.text_ids.items()],
                 columns=["id", "column", "text"],
             )
-            write_rows(table, partial, header=True)
-            os.replace(partial, texts)
+            write_rows(table, self.texts_file.handle(), header=True)
+            self.texts_file.finish()
         self.finish()
 
     def abandon(self) -> None:
-        """Remove the partial files; the targets are left as they were."""
+        """Remove the temporary files; the targets are left as they were."""
         super().abandon()
-        if self.text_ids is not None and self.path is not None:
-            partial_path(texts_path(self.path)).unlink(missing_ok=True)
+        if self.texts_file is not None:
+            self.texts_file.abandon()
 
 
 def write_csv(

@@ -8,7 +8,6 @@ with that offset (``"2026-03-01T08:10:00+01:00"``), a floating one without
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -30,13 +29,15 @@ def jsonl_text(frame: pd.DataFrame) -> str:
     Returns
     -------
     str
-        One JSON object per line, each line ended by a line break.
+        One JSON object per line, each line ended by a line break (no rows: no text).
 
     Examples
     --------
     >>> print(jsonl_text(pd.DataFrame({"analyte": ["ferritin"], "value": [12.5]})), end="")
     {"analyte":"ferritin","value":12.5}
     """
+    if frame.empty:
+        return ""
     timed = {
         str(name): pd.Series(
             time_texts(frame[name], frame[f"{name}_offset"]), index=frame.index, dtype=object
@@ -55,23 +56,13 @@ class JsonlOutput(PartialFile):
     Parameters
     ----------
     path
-        The file, written under a partial name and renamed at :meth:`close`; ``None``
+        The file, written under a temporary name and renamed at :meth:`close`; ``None``
         writes to standard output.
     """
 
-    def __init__(self, path: Path | None) -> None:
-        super().__init__(path)
-        self._started = False
-
     def write(self, frame: pd.DataFrame) -> None:
         """Write the next batch of rows."""
-        text = jsonl_text(frame)
-        if self.partial is None:
-            sys.stdout.write(text)
-        else:
-            with self.partial.open("a" if self._started else "w", encoding="utf-8") as handle:
-                handle.write(text)
-        self._started = True
+        self.handle().write(jsonl_text(frame).encode("utf-8"))
 
     def close(self) -> None:
         """Rename the file into place."""

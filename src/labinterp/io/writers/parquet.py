@@ -7,6 +7,7 @@ schema, so ``pandas.read_parquet`` gives the text columns back as categoricals.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,7 @@ class ParquetOutput(PartialFile):
     Parameters
     ----------
     path
-        The file, written under a partial name and renamed at :meth:`close`. Parquet
+        The file, written under a temporary name and renamed at :meth:`close`. Parquet
         cannot be written to standard output: with ``None`` the first batch raises
         :class:`~labinterp.errors.ReadError`.
     """
@@ -70,12 +71,12 @@ class ParquetOutput(PartialFile):
         """Write the next batch of rows."""
         import pyarrow.parquet as pq
 
-        if self.partial is None:
+        if self.path is None:
             raise ReadError("Parquet output needs -o/--output.")
         table = arrow_table(frame)
         if self._writer is None:
             self._schema = table.schema
-            self._writer = pq.ParquetWriter(self.partial, self._schema)
+            self._writer = pq.ParquetWriter(self.handle(), self._schema)
         self._writer.write_table(table.cast(self._schema))
 
     def close(self) -> None:
@@ -85,9 +86,10 @@ class ParquetOutput(PartialFile):
         self.finish()
 
     def abandon(self) -> None:
-        """Remove the partial file; the target is left as it was."""
+        """Remove the temporary file; the target is left as it was."""
         if self._writer is not None:
-            self._writer.close()
+            with contextlib.suppress(Exception):
+                self._writer.close()
         super().abandon()
 
 

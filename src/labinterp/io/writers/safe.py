@@ -1,4 +1,4 @@
-"""Safe outputs: neutralise spreadsheet formula injection in CSV text cells."""
+"""Safe outputs: neutralise spreadsheet formula injection in CSV text and header cells."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 
-__all__ = ["FORMULA_START", "is_formula", "neutralise_formulas"]
+__all__ = ["FORMULA_START", "is_formula", "neutralise_formulas", "safe_cell"]
 
 #: Characters that make a spreadsheet treat a cell as a formula (OWASP CSV injection).
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -20,9 +20,9 @@ _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """Prefix text cells that a spreadsheet would run as a formula with a quote.
 
-    A text cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
-    gets a leading ``'``; numeric columns and text that is just a number (``-1,5``)
-    are left alone.
+    A text cell or column name starting with ``=``, ``+``, ``-``, ``@``, a tab or a
+    carriage return gets a leading ``'``; numeric columns and text that is just a number
+    (``-1,5``) are left alone.
 
     Parameters
     ----------
@@ -32,14 +32,17 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        A copy with the risky text cells prefixed.
+        A copy with the risky text cells and column names prefixed.
 
     Examples
     --------
     >>> neutralise_formulas(pd.DataFrame({"a": ["=1+1", "-1,5", "ok"]}))["a"].tolist()
     ["'=1+1", '-1,5', 'ok']
+    >>> list(neutralise_formulas(pd.DataFrame({"=HYPERLINK()": [1]})).columns)
+    ["'=HYPERLINK()"]
     """
     out = frame.copy()
+    out.columns = pd.Index([safe_cell(c) if is_formula(c) else c for c in out.columns])
     for column in out.columns:
         values = out[column]
         if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
@@ -50,7 +53,7 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
         risky = risky_unique[codes]
         if risky.any():
             fixed = np.asarray(values, dtype=object).copy()
-            fixed[risky] = np.array(["'" + str(u) for u in uniques], dtype=object)[codes[risky]]
+            fixed[risky] = np.array([safe_cell(u) for u in uniques], dtype=object)[codes[risky]]
             out[column] = pd.Series(fixed, index=out.index, dtype=object)
     return out
 
@@ -66,3 +69,14 @@ def is_formula(value: object) -> bool:
     if not isinstance(value, str):
         return False
     return value.startswith(_TRIGGERS) and _NUMBER.match(value) is None
+
+
+def safe_cell(value: object) -> str:
+    """Return a cell's text as CSV output writes it: a formula gets a leading ``'``.
+
+    Examples
+    --------
+    >>> safe_cell("=1+1"), safe_cell("-1,5"), safe_cell(2.5)
+    ("'=1+1", '-1,5', '2.5')
+    """
+    return f"'{value}" if is_formula(value) else str(value)
