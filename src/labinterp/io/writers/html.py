@@ -156,7 +156,8 @@ class Report:
     def to_html(self, path: str | Path) -> Path:
         """Write a standalone HTML file and return its path.
 
-        The file is written under a hidden name and renamed into place when complete.
+        The file is written to a temporary file beside it (created exclusively, with an
+        unpredictable name) and renamed into place when complete.
         """
         target = Path(path)
         document = _TEMPLATES.get_template("report.html.j2").render(page=self.page(), style=_STYLE)
