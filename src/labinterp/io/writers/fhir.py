@@ -141,10 +141,7 @@ def _checked(interpreted: pd.DataFrame, values: str, timezone: str | None) -> Zo
 
 
 def _records(interpreted: pd.DataFrame, zone: ZoneInfo | None) -> list[dict[str, Any]]:
-    return [
-        {str(k): v for k, v in r.items()}
-        for r in _with_offsets(interpreted, zone).to_dict("records")
-    ]
+    return _plain(_with_offsets(interpreted, zone))
 
 
 def _with_offsets(interpreted: pd.DataFrame, zone: ZoneInfo | None) -> pd.DataFrame:
@@ -185,14 +182,17 @@ def _observations(
     values: Values,
     subjects: Mapping[str, Reference],
     refs: list[str],
-) -> list[Observation]:
-    """Return one Observation per row, in row order; ``refs[i]`` is how row ``i`` is referenced.
+    sources: dict[int, list[tuple[str, str | None]]] | None = None,
+) -> Iterator[Observation]:
+    """Yield one Observation per row, in row order; ``refs[i]`` is how row ``i`` is referenced.
+
+    A generator, so that NDJSON holds one resource at a time, not a batch of them.
 
     ``derivedFrom`` of a derived row points at the rows it was computed from (see
     :func:`_sources_by_row`).
     """
-    sources = _sources_by_row(records, refs)
-    resources: list[Observation] = []
+    if sources is None:
+        sources = _sources_by_row(records, refs)
     for position, record in enumerate(records):
         patient_id = cell_text(record.get("patient_id"))
         equation = cell_text(record.get("equation")) or ""
@@ -219,8 +219,7 @@ def _observations(
                 "check its code, unit and date columns.",
                 row=int(row) if isinstance(row, int | np.integer) else None,
             ) from exc
-        resources.append(resource)
-    return resources
+        yield resource
 
 
 def _with_decimals(model: Any, dumped: Any) -> None:
@@ -353,13 +352,32 @@ def _ndjson_lines(
         if patient.id not in seen:
             seen.add(patient.id)
             yield "Patient", _resource_json(patient.resource)
-    records = _records(interpreted, zone)
-    ids = [str(uuid.uuid4()) for _ in records]
+    frame = _with_offsets(interpreted, zone)
+    ids = [str(uuid.uuid4()) for _ in range(len(frame))]
     refs = [f"Observation/{i}" for i in ids]
-    resources = _observations(records, values=values, subjects=subjects, refs=refs)
-    for resource_id, resource in zip(ids, resources, strict=True):
-        resource.id = resource_id
-        yield "Observation", _resource_json(resource)
+    # The rows a derived value may come from, from the whole batch (a derived row and its
+    # sources can fall in different chunks); then the rows a chunk at a time, so that a
+    # batch's memory is one chunk of records, not the batch's.
+    keys = frame[[c for c in ("source_row", "status", "analyte") if c in frame.columns]]
+    sources = _sources_by_row(_plain(keys), refs)
+    for start in range(0, len(frame), _NDJSON_CHUNK):
+        chunk = slice(start, start + _NDJSON_CHUNK)
+        records = _plain(frame.iloc[chunk])
+        resources = _observations(
+            records, values=values, subjects=subjects, refs=refs[chunk], sources=sources
+        )
+        for resource_id, resource in zip(ids[chunk], resources, strict=True):
+            resource.id = resource_id
+            yield "Observation", _resource_json(resource)
+
+
+#: Rows turned into Observations at a time when writing NDJSON.
+_NDJSON_CHUNK = 2_000
+
+
+def _plain(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Return a frame's rows as dicts keyed by column name."""
+    return [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")]
 
 
 def to_fhir_ndjson(
