@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from functools import cache
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -170,13 +171,31 @@ def round_reported_array(
     """
     x = np.asarray(values, dtype=np.float64).copy()
     x[~np.isfinite(x)] = np.nan
-    analyte_codes, analyte_keys = pd.factorize(pd.Series(np.asarray(analytes, dtype=object)))
-    unit_codes, unit_texts = pd.factorize(pd.Series(np.asarray(units, dtype=object)))
+    # Categorical columns are grouped by their codes; each (analyte, unit) pair is looked
+    # up once, and rows are rounded once per distinct number of decimals.
+    analyte_codes, analyte_keys = _coded(analytes)
+    unit_codes, unit_texts = _coded(units)
+    width = len(unit_texts) + 1  # a last slot for a missing unit (code -1)
+    table = np.full((len(analyte_keys) + 1) * width, -1, dtype=np.int64)
     for i, analyte in enumerate(analyte_keys):
-        of_analyte = analyte_codes == i
         for j, unit in enumerate(unit_texts):
             decimals = reporting_decimals(str(analyte), str(unit))
             if decimals is not None:
-                rows = of_analyte & (unit_codes == j)
-                x[rows] = round_at(x[rows], decimals)
+                table[i * width + j] = decimals
+    pair = np.where(analyte_codes < 0, len(analyte_keys), analyte_codes) * width + np.where(
+        unit_codes < 0, len(unit_texts), unit_codes
+    )
+    decimals_of_row = table[pair]
+    for decimals in np.unique(decimals_of_row[decimals_of_row >= 0]):
+        rows = decimals_of_row == decimals
+        x[rows] = round_at(x[rows], int(decimals))
     return x
+
+
+def _coded(values: npt.ArrayLike) -> tuple[npt.NDArray[np.int64], list[Any]]:
+    """Return per-row codes (-1: missing) and the distinct values, categoricals by code."""
+    array = values.array if isinstance(values, pd.Series) else values
+    if isinstance(array, pd.Categorical):
+        return np.asarray(array.codes, dtype=np.int64), list(array.categories)
+    codes, uniques = pd.factorize(np.asarray(array, dtype=object), use_na_sentinel=True)
+    return np.asarray(codes, dtype=np.int64), list(uniques)

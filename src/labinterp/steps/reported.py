@@ -138,26 +138,25 @@ def as_reported(out: pd.DataFrame) -> pd.DataFrame:
     exact = _column(out, "value_canonical")
     value = _column(out, "value")
     converted = np.isfinite(exact) & (exact != value)
-    rounded = round_reported_array(
-        exact, out["analyte"].astype(object), out["unit_canonical"].astype(object)
-    )
+    rounded = round_reported_array(exact, out["analyte"], out["unit_canonical"])
     out["value_canonical_exact"] = exact
     out["value_canonical"] = _nonnegative_zero(np.where(converted, rounded, exact))
     for name, unit in _HBA1C_UNITS.items():
         if name in out.columns:
             full = _column(out, name)
             out[EXACT[name]] = full
-            out[name] = _nonnegative_zero(
-                round_reported_array(full, np.full(len(full), "hba1c"), np.full(len(full), unit))
-            )
+            decimals = reporting_decimals("hba1c", unit)
+            out[name] = _nonnegative_zero(full if decimals is None else round_at(full, decimals))
     if "age_years" in out.columns:
         age = _column(out, "age_years")
         out["age_years_exact"] = age
         out["age_years"] = _completed_years(out, age)
     for name in LIMIT_COLUMNS:
         if name in out.columns:
-            limit = _column(out, name)
-            distinct, positions = np.unique(limit, return_inverse=True)
-            written = np.array([without_float_noise(v) for v in distinct], dtype=np.float64)
-            out[name] = written[positions.reshape(-1)]
+            # Each distinct limit once (hashed; a missing one stays missing).
+            codes, distinct = pd.factorize(_column(out, name), use_na_sentinel=True)
+            written = np.array(
+                [*(without_float_noise(v) for v in distinct), np.nan], dtype=np.float64
+            )
+            out[name] = written[codes]
     return out
