@@ -466,3 +466,31 @@ def test_reporting_resolution_one_equals_the_array_version(
     )[0]
     one = at_reporting_resolution_one(chosen, analyte, value, scale, offset)
     assert one == array or (np.isnan(one) and np.isnan(array))
+
+
+def test_a_derived_value_that_cannot_be_read_is_not_said_to_be_compared() -> None:
+    """A cystatin C of 0 gives an eGFR beyond every number: not compared, on both paths.
+
+    Under the Danish profile the creatinine-cystatin C equation has no limits of its own,
+    so no range; the range_missing caveat (about a comparison) must not attach to it.
+    """
+    results = [
+        {"analyte": "creatinine", "value": "1.00", "unit": "mmol/L"},
+        {"analyte": "cystatin_c", "value": "0.00", "unit": "mmol/L"},
+    ]
+    context = {"sex": "K", "age_years": 18.0, "profile": "dk", "collected_at": "2026-01-15"}
+    context |= {"lang": "en", "audience": "patient", "inflammation": True}
+    panel = labinterp.interpret_panel(
+        results,
+        sex="K",
+        age_years=18.0,
+        profile="dk",
+        collected_at="2026-01-15",
+        inflammation=True,
+    )
+    frame = _frame_findings(results, **context)
+    assert len(panel) == len(frame)
+    for got, expected in zip(panel, frame, strict=True):
+        _same(got, expected)
+    unread = [f for f in panel if f.equation == "egfr_ckd_epi_2012_cr_cys"]
+    assert unread and not any("No reference range" in c for c in unread[0].caveats)

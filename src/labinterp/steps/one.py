@@ -84,6 +84,7 @@ class Result:
     analyte: str | None = None
     status: str | None = None
     problem: str | None = None
+    readable: bool = True  # a derived value was read without a problem (so compared)
     comparator: str = ""
     value: float = math.nan
     unit: str | None = None
@@ -431,6 +432,8 @@ def _derived_row(
     )
     classify_results([row], derived_ctx, False)
     row.raw_value = row.raw_unit = None
+    # Derived rows keep the status "derived"; whether the value could be compared is kept.
+    row.readable = row.status is None or row.status in CLASSIFIABLE
     row.status = Status.DERIVED.value
     row.derived_from = sources
     return row
@@ -525,5 +528,6 @@ def rule_row(row: Result) -> RuleRow:
         flag=row.flag,
         value_canonical=row.value_canonical,
         derived=row.status == Status.DERIVED.value,
-        compared=row.status in CLASSIFIABLE or row.status == Status.DERIVED.value,
+        compared=row.status in CLASSIFIABLE
+        or (row.status == Status.DERIVED.value and row.readable),
     )
