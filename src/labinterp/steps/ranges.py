@@ -25,6 +25,7 @@ from labinterp.models import Profile, ReferenceRange
 from labinterp.perf import factorize_rows, objects
 from labinterp.range_text import LabRange, parse_range_text
 from labinterp.steps.convert import affine_or_nan
+from labinterp.steps.explain import equation_name
 from labinterp.steps.state import (
     NOTE_BIT,
     FloatArray,
@@ -408,7 +409,7 @@ def _without_row(
         problem = (ReasonCode.MISSING_CONTEXT, _NEEDS_SEX if missing_sex else _NEEDS_AGE)
     elif other_equation:
         english = Text("en", "clinician")
-        made_for = ", ".join(sorted(english.name(f"equation.{e}", e) for e in other_equation))
+        made_for = ", ".join(sorted(equation_name(e, english) for e in other_equation))
         return CatalogueChoice(
             problem=(ReasonCode.NO_REFERENCE, OTHER_EQUATION.format(equations=made_for))
         )
