@@ -4,7 +4,7 @@ Every text field is quoted, booleans are ``true``/``false``, numbers are in thei
 round-trip form and dates are ISO (the date alone when every time is midnight). A time with
 a UTC offset beside it (``collected_at`` and ``collected_at_offset``) is written with that
 offset (``2026-03-01 08:10:00+01:00``), a floating one without
-(:func:`labinterp.times.time_texts`). Text
+(:func:`labinterp.times.time_text_codes`). Text
 cells and header cells that a spreadsheet would run as a formula get a leading ``'``
 (:mod:`labinterp.io.writers.safe`).
 
@@ -30,7 +30,7 @@ from labinterp.io.writers.arrow import dictionary_array
 from labinterp.io.writers.files import PartialFile, write_whole
 from labinterp.io.writers.safe import FORMULA_START, safe_cell
 from labinterp.perf import factorized, shared_pool
-from labinterp.times import time_texts
+from labinterp.times import time_text_codes
 
 __all__ = [
     "CSV_PIECE_ROWS",
@@ -102,8 +102,9 @@ def csv_column(values: pd.Series, offset: pd.Series | None = None) -> Any:
     elif pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
         return pa.array(values, from_pandas=True)
     elif pd.api.types.is_datetime64_any_dtype(values) and offset is not None:
-        codes, uniques = pd.factorize(pd.Series(time_texts(values, offset, sep=" ")))
-        return dictionary_array(codes, [str(u) for u in uniques])
+        numbers, written = time_text_codes(values, offset, sep=" ")
+        missing = pd.isna(written)
+        return dictionary_array(np.where(missing[numbers], -1, numbers), list(written.astype(str)))
     elif pd.api.types.is_datetime64_any_dtype(values):
         # As pandas writes them: the date alone when every time is midnight.
         codes, moments = pd.factorize(values, use_na_sentinel=True)
