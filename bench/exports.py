@@ -288,73 +288,70 @@ BLOCK_ROWS = 500_000
 YEAR = np.datetime64("2026-01-01T00:00", "m")
 
 
-def _block(style: str, rows: int, first_patient: int, rng: np.random.Generator) -> pd.DataFrame:
-    """About ``rows`` rows of whole patients, numbered from ``first_patient``."""
-    tests = ANALYTES[style]
-    keys = list(tests)
-    panels = [[keys.index(k) for k in p] for p, _ in PANELS]
+def _rows(rows: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Patients, their samples in time order and each sample's panel, one entry per row."""
+    panels = [list(p) for p, _ in PANELS]
     share = np.array([s for _, s in PANELS])
     mean_size = float(np.sum(share * [len(p) for p in panels]))
     samples = max(1, round(rows / mean_size))
     # Samples per patient: 1 + a geometric number, about four on average.
     per_patient = 1 + rng.geometric(0.33, size=max(1, samples // 3))
     per_patient = per_patient[: np.searchsorted(np.cumsum(per_patient), samples) + 1]
-    patients = len(per_patient)
-    sample_patient = np.repeat(np.arange(patients), per_patient)
+    sample_patient = np.repeat(np.arange(len(per_patient)), per_patient)
     minutes = rng.integers(0, 365 * 24 * 60, size=len(sample_patient))
     order = np.lexsort((minutes, sample_patient))
     sample_patient, minutes = sample_patient[order], minutes[order]
     panel = rng.choice(len(panels), size=len(sample_patient), p=share / share.sum())
     sizes = np.array([len(p) for p in panels])[panel]
-    flat = np.concatenate(panels)
     starts = np.concatenate([[0], np.cumsum([len(p) for p in panels])[:-1]])
     row_sample = np.repeat(np.arange(len(sample_patient)), sizes)
     within = np.arange(len(row_sample)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    analyte = flat[starts[panel][row_sample] + within]
-    patient = sample_patient[row_sample]
-    n = len(analyte)
-
-    male = rng.random(patients) < 0.5
-    age_days = rng.integers(18 * 366, 95 * 365, size=patients)
-    birth = YEAR.astype("datetime64[D]") - age_days.astype("timedelta64[D]")
-    is_male = male[patient]
-    column = {
-        name: np.array([t[i] for t in tests.values()], dtype=object)
-        for i, name in enumerate(["code", "name", "unit", "decimals"])
+    keys = list(ANALYTES["nordic"])
+    flat = np.array([keys.index(k) for p in panels for k in p])
+    return {
+        "analyte": flat[starts[panel][row_sample] + within],
+        "patient": sample_patient[row_sample],
+        "minutes": minutes[row_sample],
+        "patients": np.arange(len(per_patient)),
     }
-    decimals = column["decimals"].astype(int)[analyte]
-    mean = np.array([[t[4][0], t[5][0]] for t in tests.values()])[analyte, is_male.astype(int)]
-    sd = np.array([[t[4][1], t[5][1]] for t in tests.values()])[analyte, is_male.astype(int)]
+
+
+def _limits(tests: dict[str, tuple], bound: int) -> np.ndarray:
+    """Per analyte, (women, men) of one field of the range: 1 low, 2 high (NaN: none)."""
+    return np.array(
+        [
+            [np.nan if t[item][bound] is None else t[item][bound] for item in (7, 8)]
+            for t in tests.values()
+        ]
+    )
+
+
+def _results(
+    style: str, analyte: np.ndarray, male: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's result as the lab writes it, and the lab's flag."""
+    tests = ANALYTES[style]
+    keys = list(tests)
+    n = len(analyte)
+    sex = male.astype(int)
+    decimals = np.array([t[3] for t in tests.values()])[analyte]
+    mean = np.array([[t[4][0], t[5][0]] for t in tests.values()])[analyte, sex]
+    sd = np.array([[t[4][1], t[5][1]] for t in tests.values()])[analyte, sex]
     log = np.array([t[6] for t in tests.values()])[analyte]
     value = np.where(log, mean * np.exp(rng.normal(0, 1, n) * sd), rng.normal(mean, sd))
     value = np.maximum(value, 10.0**-decimals)
     value = np.round(value * 10.0**decimals) / 10.0**decimals
-    low = np.array(
-        [
-            [np.nan if t[7][1] is None else t[7][1], np.nan if t[8][1] is None else t[8][1]]
-            for t in tests.values()
-        ]
-    )[analyte, is_male.astype(int)]
-    high = np.array(
-        [
-            [np.nan if t[7][2] is None else t[7][2], np.nan if t[8][2] is None else t[8][2]]
-            for t in tests.values()
-        ]
-    )[analyte, is_male.astype(int)]
-    ranges = np.array([[t[7][0], t[8][0]] for t in tests.values()], dtype=object)
+    low, high = _limits(tests, 1)[analyte, sex], _limits(tests, 2)[analyte, sex]
     flag = np.where(value < low, "L", np.where(value > high, "H", ""))
-
     text = np.empty(n, dtype=object)
     for d in np.unique(decimals):
         at = decimals == d
         text[at] = [f"{v:.{d}f}" for v in value[at]]
     if style == "nordic":
         text = np.array([t.replace(".", ",") for t in text], dtype=object)
-    egfr_key = keys.index("egfr")
-    crp_key = keys.index("crp")
-    over = (analyte == egfr_key) & (value > 90)
+    over = (analyte == keys.index("egfr")) & (value > 90)
     text[over], flag[over] = ">90", ""
-    censored = (analyte == crp_key) & (value < 0.6) & (rng.random(n) < 0.05)
+    censored = (analyte == keys.index("crp")) & (value < 0.6) & (rng.random(n) < 0.05)
     text[censored], flag[censored] = "<1" if style == "nordic" else "<1.0", ""
     draw = rng.random(n)
     words = TEXTS[style]
@@ -363,31 +360,44 @@ def _block(style: str, rows: int, first_patient: int, rng: np.random.Generator) 
     unreadable = (draw >= 0.001) & (draw < 0.0015)
     text[unreadable] = UNREADABLE[style]
     flag[as_text | unreadable] = ""
+    return text, flag
 
-    stamp = pd.Series(YEAR + minutes.astype("timedelta64[m]"))
+
+def _block(style: str, rows: int, first_patient: int, rng: np.random.Generator) -> pd.DataFrame:
+    """About ``rows`` rows of whole patients, numbered from ``first_patient``."""
+    tests = ANALYTES[style]
+    layout = _rows(rows, rng)
+    analyte, patient = layout["analyte"], layout["patient"]
+    patients = len(layout["patients"])
+    male = rng.random(patients) < 0.5
+    age_days = rng.integers(18 * 366, 95 * 365, size=patients)
+    birth = YEAR.astype("datetime64[D]") - age_days.astype("timedelta64[D]")
+    text, flag = _results(style, analyte, male[patient], rng)
+    stamp = pd.Series(YEAR + layout["minutes"].astype("timedelta64[m]"))
     born = pd.Series(birth)
-    if style == "nordic":
-        stamps = stamp.dt.strftime("%d.%m.%Y %H:%M").to_numpy()
-        births = born.dt.strftime("%d.%m.%Y").to_numpy()
-        sexes = np.where(male, "M", "K")
-        ids = np.array([f"{1_000_000 + first_patient + p}" for p in range(patients)])
-    else:
-        stamps = stamp.dt.strftime("%Y-%m-%d %H:%M").to_numpy()
-        births = born.dt.strftime("%Y-%m-%d").to_numpy()
-        sexes = np.where(male, "M", "F")
-        ids = np.array([f"{5_000_000 + first_patient + p}" for p in range(patients)])
+    nordic = style == "nordic"
+    stamps = stamp.dt.strftime("%d.%m.%Y %H:%M" if nordic else "%Y-%m-%d %H:%M").to_numpy()
+    births = born.dt.strftime("%d.%m.%Y" if nordic else "%Y-%m-%d").to_numpy()
+    sexes = np.where(male, "M", "K" if nordic else "F")
+    first_id = (1_000_000 if nordic else 5_000_000) + first_patient
+    ids = np.array([str(first_id + p) for p in range(patients)])
+    field = {
+        name: np.array([t[i] for t in tests.values()], dtype=object)
+        for i, name in enumerate(["code", "name", "unit"])
+    }
+    ranges = np.array([[t[7][0], t[8][0]] for t in tests.values()], dtype=object)
     header = HEADERS[style]
     return pd.DataFrame(
         {
             header[0]: ids[patient],
             header[1]: sexes[patient],
             header[2]: births[patient],
-            header[3]: stamps[row_sample],
-            header[4]: column["code"][analyte],
-            header[5]: column["name"][analyte],
+            header[3]: stamps,
+            header[4]: field["code"][analyte],
+            header[5]: field["name"][analyte],
             header[6]: text,
-            header[7]: column["unit"][analyte],
-            header[8]: ranges[analyte, is_male.astype(int)],
+            header[7]: field["unit"][analyte],
+            header[8]: ranges[analyte, male[patient].astype(int)],
             header[9]: flag,
         }
     )
