@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import labinterp
 from labinterp.catalogue import get_profile
 from labinterp.models import Profile
 from labinterp.steps.kept import Kept
+from tests.test_single import PROPERTY, result
 
 NORDIC = Path(__file__).resolve().parents[1] / "reference_ranges" / "nordic"
 
@@ -84,3 +90,24 @@ def test_kept_answers_follow_the_catalogue_object() -> None:
     assert len(asked) == 7  # kept
     kept.answer(one, "a", lambda: ask(one))
     assert len(asked) == 8  # dropped at the limit, asked again
+
+
+@PROPERTY
+@given(
+    panels=st.lists(st.lists(result, max_size=6), min_size=1, max_size=3),
+    sex=st.sampled_from([None, "K", "M", "x"]),
+    age=st.sampled_from([None, 1.5, 17.99, 18.0, 54.0, 95.0]),
+    profile=st.sampled_from(["no", "se", "us"]),
+)
+def test_kept_answers_equal_answers_asked_afresh(
+    panels: list[list[dict[str, Any]]], sex: str | None, age: float | None, profile: str
+) -> None:
+    """Panels interpreted with kept answers equal the same panels with every answer asked."""
+    context: dict[str, Any] = {"sex": sex, "age_years": age, "profile": profile}
+    kept = [labinterp.interpret_panel(p, **context) for p in panels]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Kept, "answer", lambda self, catalogue, question, ask: ask())
+        asked = [labinterp.interpret_panel(p, **context) for p in panels]
+    assert [[f.model_dump_json() for f in p] for p in kept] == [
+        [f.model_dump_json() for f in p] for p in asked
+    ]
