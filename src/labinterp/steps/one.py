@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from labinterp.catalogue import RangeCatalogue, Text
+from labinterp.catalogue import RangeCatalogue, Text, analytes
 from labinterp.errors import InvalidResultError, ReasonCode
 from labinterp.models import Finding, Profile
 from labinterp.steps.context import RuleRow, render_rules, rule_bits_one
@@ -32,7 +32,8 @@ from labinterp.steps.flags import (
     flag_one,
 )
 from labinterp.steps.history import superseded
-from labinterp.steps.identify import resolve_analyte
+from labinterp.steps.identify import Identified, resolve_analyte
+from labinterp.steps.kept import Kept
 from labinterp.steps.lab_flag import agreement_one, read_lab_flag
 from labinterp.steps.plausibility import implausible
 from labinterp.steps.ranges import (
@@ -73,6 +74,12 @@ __all__ = [
     "rule_row",
     "supersede",
 ]
+
+
+#: Answers of the analyte lookup (per analyte catalogue) and of the catalogue range
+#: choice (per range catalogue), kept across calls: clinic software asks the same ones.
+_IDENTIFIED = Kept()
+_RANGE_CHOICES = Kept()
 
 
 @dataclass
@@ -190,14 +197,23 @@ def _catalogue_range(row: Result, lab_used: bool, ctx: Context) -> None:
     """Fill the range (or, after a lab range, the critical limits) from the catalogue."""
     if row.analyte is None:
         return
-    choice = choose_catalogue_range(
+    analyte, target = row.analyte, ctx.target(row.analyte) or ""
+    equation = row.equation or reported_equation(ctx.profile)
+    # The choice depends on these and the catalogue object only; kept per catalogue, it
+    # saves ~5 µs a result (a NaN age is keyed as None: NaN equals nothing).
+    age = None if math.isnan(ctx.age) else ctx.age
+    choice = _RANGE_CHOICES.answer(
         ctx.catalogue,
-        row.analyte,
-        ctx.target(row.analyte) or "",
-        sex=ctx.sex,
-        age=ctx.age,
-        lab_used=lab_used,
-        equation=row.equation or reported_equation(ctx.profile),
+        (analyte, target, ctx.sex, age, lab_used, equation),
+        lambda: choose_catalogue_range(
+            ctx.catalogue,
+            analyte,
+            target,
+            sex=ctx.sex,
+            age=ctx.age,
+            lab_used=lab_used,
+            equation=equation,
+        ),
     )
     if lab_used:
         if choice.critical_note:
@@ -268,7 +284,7 @@ def interpret_result(
     row = Result(raw_value=raw_value, raw_unit=raw_unit, lab_flag=lab_flag, source_code=code)
     row.equation = equation
     row.source_status = read_status(source_status)[0]
-    row.analyte, reason, problem = resolve_analyte(key, code, name)
+    row.analyte, reason, problem = _identified(key, code, name)
     if reason is not None:
         row.record(reason, problem)
     parsed = parse_value(raw_value, decimal)
@@ -281,6 +297,19 @@ def interpret_result(
         return row
     _flag_result(row, reference_text, ctx)
     return row
+
+
+def _identified(key: Any, code: Any, name: Any) -> Identified:
+    """Return :func:`resolve_analyte`'s answer, kept per analyte catalogue for text keys.
+
+    Only text (or none) is kept: another type could equal a text's key. Saves ~5 µs a
+    result (names are normalised and looked up in three indexes).
+    """
+    if all(v is None or type(v) is str for v in (key, code, name)):
+        return _IDENTIFIED.answer(
+            analytes(), (key, code, name), lambda: resolve_analyte(key, code, name)
+        )
+    return resolve_analyte(key, code, name)
 
 
 def _flag_result(row: Result, reference_text: Any, ctx: Context) -> None:
@@ -463,42 +492,52 @@ def finding(row: Result, rule_bits: int, ctx: Context, text: Text) -> Finding:
         if said is not None:
             caveats.insert(0, said.text)
     has_range = row.reference_source is not None
-    return Finding.model_construct(
-        analyte=row.analyte,
-        status=Status(str(row.status)),
-        problem=problem_text(row.problem, text) if row.problem else row.problem,
-        raw_value=None if row.raw_value is None else str(row.raw_value),
-        raw_unit=row.raw_unit,
-        comparator=row.comparator or None,
-        value=_finite_or_none(row.value, keep_inf=True),
-        unit=row.unit,
-        value_canonical=_finite_or_none(
-            shown_canonical(row.value, row.value_canonical, row.analyte, row.unit_canonical),
-            keep_inf=True,
-        ),
-        value_canonical_exact=_finite_or_none(row.value_canonical, keep_inf=True),
-        unit_canonical=row.unit_canonical,
-        reference_low=_finite_or_none(limit_as_written(row.low)),
-        reference_high=_finite_or_none(limit_as_written(row.high)),
-        reference_low_inclusive=row.low_inclusive if has_range else None,
-        reference_high_inclusive=row.high_inclusive if has_range else None,
-        critical_low=_finite_or_none(limit_as_written(row.critical_low)),
-        critical_high=_finite_or_none(limit_as_written(row.critical_high)),
-        reference_source=row.reference_source,
-        reference_citation=row.reference_citation,
-        flag=Flag(row.flag) if row.flag else None,
-        lab_flag=None if row.lab_flag is None else str(row.lab_flag),
-        agrees_with_lab=row.agrees_with_lab,
-        source_status=status_names([row.source_status])[0],
-        scheme=row.scheme,
-        category=row.category,
-        relation=verdict.relation,
-        explanation=explanation,
-        sources=tuple(sources),
-        caveats=tuple(caveats),
-        equation=row.equation,
-        derived_from=row.derived_from,
+    # Every field below is already of its type (the steps return them so), and the set
+    # is every field of Finding, so no validation runs: a copy of a template with all
+    # fields replaced gives what model_construct gives in under half the time (about
+    # 3 µs against 7 µs a finding, 7 findings in a 6-result panel with its eGFR).
+    return _FINDING.model_copy(
+        update=dict(
+            analyte=row.analyte,
+            status=Status(str(row.status)),
+            problem=problem_text(row.problem, text) if row.problem else row.problem,
+            raw_value=None if row.raw_value is None else str(row.raw_value),
+            raw_unit=row.raw_unit,
+            comparator=row.comparator or None,
+            value=_finite_or_none(row.value, keep_inf=True),
+            unit=row.unit,
+            value_canonical=_finite_or_none(
+                shown_canonical(row.value, row.value_canonical, row.analyte, row.unit_canonical),
+                keep_inf=True,
+            ),
+            value_canonical_exact=_finite_or_none(row.value_canonical, keep_inf=True),
+            unit_canonical=row.unit_canonical,
+            reference_low=_finite_or_none(limit_as_written(row.low)),
+            reference_high=_finite_or_none(limit_as_written(row.high)),
+            reference_low_inclusive=row.low_inclusive if has_range else None,
+            reference_high_inclusive=row.high_inclusive if has_range else None,
+            critical_low=_finite_or_none(limit_as_written(row.critical_low)),
+            critical_high=_finite_or_none(limit_as_written(row.critical_high)),
+            reference_source=row.reference_source,
+            reference_citation=row.reference_citation,
+            flag=Flag(row.flag) if row.flag else None,
+            lab_flag=None if row.lab_flag is None else str(row.lab_flag),
+            agrees_with_lab=row.agrees_with_lab,
+            source_status=status_names([row.source_status])[0],
+            scheme=row.scheme,
+            category=row.category,
+            relation=verdict.relation,
+            explanation=explanation,
+            sources=tuple(sources),
+            caveats=tuple(caveats),
+            equation=row.equation,
+            derived_from=row.derived_from,
+        )
     )
+
+
+#: The template :func:`finding` copies (every field is replaced in the copy).
+_FINDING = Finding.model_construct(analyte=None, status=Status.OK)
 
 
 def _finite_or_none(value: float, *, keep_inf: bool = False) -> float | None:
