@@ -280,6 +280,8 @@ def _preferred_notes(sets: IntArray, partner: IntArray) -> ObjArray:
     """
     notes = objects(len(sets))
     paired = partner >= 0
+    if paired.all() or not paired.any():  # one kind only: nothing to prefer (saves ~15 µs)
+        return notes
     both = np.intersect1d(sets[paired], sets[~paired])
     notes[np.isin(sets, both[both >= 0])] = "egfr_cr_cys_preferred"
     return notes

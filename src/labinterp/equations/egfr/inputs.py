@@ -83,7 +83,7 @@ class Batch:
     def lab_value(self, value: Any, *, field: str, unit: str, analyte: str) -> Floats:
         """Return the magnitude of a lab-value Quantity converted to ``unit``."""
         example = _EXAMPLE_UNIT.get(field, unit)
-        if not isinstance(value, pint.Quantity) or value.dimensionless:
+        if not isinstance(value, pint.Quantity) or _dimensionless(value.units):
             hint = (
                 f" pint cannot hold a pandas Series: pass "
                 f"labinterp.ureg.Quantity(column.to_numpy(), {example!r}) and give the other "
@@ -133,7 +133,14 @@ class Batch:
             if parsed is None:
                 raise InvalidResultError(_SEX_PROBLEM, field="sex")
             return np.asarray(parsed is Sex.FEMALE)
-        codes, uniques = pd.factorize(values.ravel(), use_na_sentinel=True)
+        if values.size < 64:  # a panel's few rows: no hashing set-up (~10 µs)
+            flat = values.ravel().tolist()
+            seen = list(dict.fromkeys(flat))
+            position = {item: i for i, item in enumerate(seen)}
+            codes = np.array([position[item] for item in flat], dtype=np.int64)
+            uniques = np.array(seen, dtype=object)
+        else:
+            codes, uniques = pd.factorize(values.ravel(), use_na_sentinel=True)
         lookup = [Sex.parse(item) for item in uniques]
         bad = [i for i, parsed in enumerate(lookup) if parsed is None]
         if (codes < 0).any() or bad:
@@ -204,3 +211,9 @@ def spline(ratio: Floats, alpha: Any, beta: Any) -> Floats:
 def _unit_text(units: Any) -> str:
     """Return a pint unit as text, formatted once per unit."""
     return f"{units:D}"
+
+
+@lru_cache(maxsize=64)
+def _dimensionless(units: Any) -> bool:
+    """Return whether a pint unit is dimensionless, worked out once per unit."""
+    return bool(ureg.Quantity(1.0, units).dimensionless)
