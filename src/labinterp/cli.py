@@ -15,6 +15,7 @@ the reader of standard output went away (``| head``), silently.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import sys
 import warnings
@@ -116,6 +117,7 @@ def interpret_frame(frame: pd.DataFrame, **options: Any) -> pd.DataFrame:
     """Interpret one batch with :func:`labinterp.interpret` (imported on first use)."""
     from labinterp.engine import interpret as interpret_batch
 
+    _started()
     return interpret_batch(frame, **options)
 
 
@@ -563,12 +565,34 @@ def report_command(
         console.print(Text(f"written to {written}"), highlight=False, soft_wrap=True)
 
 
+#: Whether :func:`run` turned the garbage collector off for the start (see :func:`_started`).
+_COLLECTOR_PAUSED = {"paused": False}
+
+
+def _started() -> None:
+    """Turn the garbage collector back on once the engine is imported (see :func:`run`).
+
+    The objects made so far (modules, the pint registry) live as long as the process:
+    they are set aside for good (:func:`gc.freeze`), and collection resumes for the run.
+    """
+    if _COLLECTOR_PAUSED["paused"]:
+        _COLLECTOR_PAUSED["paused"] = False
+        gc.freeze()
+        gc.enable()
+
+
 def run() -> None:
     """Run the ``labinterp`` command: the console script's entry point."""
     if "dask" not in sys.modules:
         # pint imports dask when it is installed (pint.compat, for Quantities of dask
         # arrays): about 75 ms of every run, which uses no dask. A run goes without it.
         sys.modules["dask"] = None  # type: ignore[assignment]
+    if gc.isenabled():
+        # Importing pandas, pint and the engine makes some hundred thousand objects that
+        # live as long as the process; the collector would walk them again and again:
+        # about 0.1 s of a small file's run. It is off until the engine is imported.
+        gc.disable()
+        _COLLECTOR_PAUSED["paused"] = True
     app()
 
 
