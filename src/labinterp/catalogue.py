@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
+from labinterp.choices import AUDIENCES
 from labinterp.errors import CatalogueError, LabinterpWarning, UnknownAnalyteError
 from labinterp.models import (
     AnalyteSpec,
@@ -493,9 +494,6 @@ def load_range_catalogue(catalogue: str | Path | RangeCatalogue) -> RangeCatalog
 
 
 # -- context rules, texts, biological variation -----------------------------------
-
-#: Who reads the texts: each text key has one entry per audience.
-AUDIENCES: tuple[str, ...] = ("patient", "clinician")
 
 
 @lru_cache(maxsize=1)

@@ -1,22 +1,21 @@
 """The options of the ``labinterp`` command: their choices, checks and help texts.
 
 The choices come from the catalogue: profiles, the text catalogues' languages and the
-audiences. :mod:`labinterp.cli` runs the commands.
+audiences, read by :mod:`labinterp.choices` (quickly: ``--help`` needs them).
+:mod:`labinterp.cli` runs the commands.
 """
 
 from __future__ import annotations
 
 import codecs
 from enum import StrEnum
-from importlib.resources import files
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from labinterp.catalogue import AUDIENCES, column_fields, profiles
+from labinterp.choices import AUDIENCES, field_names, languages, profile_names
 from labinterp.errors import ReadError
-from labinterp.io.readers.csv_headers import check_columns
 
 
 class OutputFormat(StrEnum):
@@ -38,18 +37,11 @@ class TextsOption(StrEnum):
 
 #: Country profiles: one choice per profile in the catalogue (``profiles/*.toml``).
 #: mypy cannot see members made from data, hence the ignores.
-ProfileName = StrEnum("ProfileName", [(name, name) for name in profiles()])  # type: ignore[misc]
+ProfileName = StrEnum("ProfileName", [(name, name) for name in profile_names()])  # type: ignore[misc]
 #: The profile used when none is given.
 DEFAULT_PROFILE = ProfileName("no")
 #: Languages: one choice per text catalogue (``data/text/<lang>.toml``).
-LangName = StrEnum(  # type: ignore[misc]
-    "LangName",
-    sorted(
-        (entry.name[:-5], entry.name[:-5])
-        for entry in (files("labinterp") / "data" / "text").iterdir()
-        if entry.name.endswith(".toml")
-    ),
-)
+LangName = StrEnum("LangName", [(name, name) for name in languages()])  # type: ignore[misc]
 #: Readers of the explanations: one choice per audience of the catalogue.
 AudienceName = StrEnum("AudienceName", [(name, name) for name in AUDIENCES])  # type: ignore[misc]
 #: The language and audience used when none is given.
@@ -118,10 +110,12 @@ def column_map(values: list[str] | None) -> dict[str, str]:
     typer.BadParameter
         For a malformed option or a field that is not a results-frame field.
     """
+    from labinterp.io.readers.csv_headers import check_columns
+
     try:
         mapping = pairs(values, "--column 'Måling=raw_value'")
     except typer.BadParameter as exc:
-        raise typer.BadParameter(f"{exc.message} Fields: {', '.join(column_fields())}.") from None
+        raise typer.BadParameter(f"{exc.message} Fields: {', '.join(field_names())}.") from None
     try:
         check_columns(mapping)
     except ReadError as exc:
@@ -156,7 +150,7 @@ ColumnOpt = Annotated[
         callback=_check_column_map,
         help=(
             "Map a CSV column to a field (repeat for several), e.g. "
-            "--column 'Måling=raw_value'. Fields: " + ", ".join(column_fields()) + "."
+            "--column 'Måling=raw_value'. Fields: " + ", ".join(field_names()) + "."
         ),
     ),
 ]

@@ -9,7 +9,11 @@ by :mod:`labinterp.equations.hba1c`), never by pint's dimensionless ``percent`` 
 ``mmol/mol`` factor.
 
 Conversion factors are computed once per (analyte, from-unit, to-unit) and cached;
-frames apply them vectorised per unit group.
+frames apply them vectorised per unit group. The factors between the units of the alias
+table are also written out by pint ahead of time (``data/unit_factors.csv``, made by
+``scripts/unit_factors.py`` and checked against pint by the tests), so that a conversion
+between them needs no registry: building it and importing pint take about 0.3 s of a
+start. The registry is built on first use (:func:`unit_registry`, :data:`ureg`).
 """
 
 from __future__ import annotations
@@ -17,20 +21,27 @@ from __future__ import annotations
 import csv
 import math
 import re
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Final, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Final, TypeVar, overload
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import pint
 
 from labinterp import ucum
 from labinterp.errors import IncompatibleUnitError, UnitError, UnitsRequiredError, UnknownUnitError
 
+if TYPE_CHECKING:
+    import pint
+
+    #: The labinterp unit registry (see :func:`unit_registry`).
+    ureg: pint.UnitRegistry[Any]
+
 __all__ = [
+    "FACTOR_TABLE",
     "HBA1C_MASTER_INTERCEPT",
     "HBA1C_MASTER_SLOPE",
     "IFCC_TO_NGSP",
@@ -41,11 +52,20 @@ __all__ = [
     "conversion",
     "convert",
     "normalise_unit",
+    "pint_conversion",
+    "unit_registry",
     "ureg",
 ]
 
 
-def _build_registry() -> pint.UnitRegistry[Any]:
+@lru_cache(maxsize=1)
+def unit_registry() -> pint.UnitRegistry[Any]:
+    """Return the labinterp unit registry, built on first use (also :data:`ureg`).
+
+    Use it to attach units to lab values, e.g. ``88 * unit_registry()("umol/L")``.
+    """
+    import pint
+
     registry: pint.UnitRegistry[Any] = pint.UnitRegistry(autoconvert_offset_to_baseunit=False)
     definitions = resources.files("labinterp") / "data" / "units.txt"
     with resources.as_file(definitions) as path:
@@ -70,9 +90,11 @@ def _build_registry() -> pint.UnitRegistry[Any]:
     return registry
 
 
-#: The labinterp unit registry. Use it to attach units to lab values, e.g.
-#: ``88 * ureg("umol/L")``.
-ureg: pint.UnitRegistry[Any] = _build_registry()
+def __getattr__(name: str) -> Any:
+    """Give :data:`ureg`, the registry of :func:`unit_registry`, built on first use."""
+    if name == "ureg":
+        return unit_registry()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,14 +150,14 @@ def _display_of_unit() -> dict[str, str]:
     """Return the display spelling of each unit of the alias table, keyed by its pint form."""
     shown: dict[str, str] = {}
     for unit in _aliases().values():
-        shown.setdefault(_pint_text(ureg.parse_units(unit.pint)), unit.display)
+        shown.setdefault(_pint_text(unit_registry().parse_units(unit.pint)), unit.display)
     return shown
 
 
 def _canonical_pint(text: str) -> pint.Unit | None:
     """Return the unit when ``text`` is written as :data:`ureg` writes units, else ``None``."""
     try:
-        parsed = ureg.parse_units(text)
+        parsed = unit_registry().parse_units(text)
     except Exception:  # pint raises several unrelated types for bad strings
         return None
     return parsed if _pint_text(parsed) == text else None
@@ -194,13 +216,13 @@ def normalise_unit(text: str) -> NormalisedUnit:
     canonical = _canonical_pint(text)
     if canonical is not None:
         return NormalisedUnit(text, _display_of_unit().get(text, f"{canonical:~P}"))
-    from_ucum = ucum.read_ucum(text, ureg)
+    from_ucum = ucum.read_ucum(text, unit_registry())
     if from_ucum is not None:
         pint_text = _pint_text(from_ucum)
         return NormalisedUnit(pint_text, _display_of_unit().get(pint_text, text.strip()))
     candidate = text.strip().replace("\u00b5", "u").replace("\u03bc", "u").translate(_SLASHES)
     try:
-        parsed = ureg.parse_units(candidate)
+        parsed = unit_registry().parse_units(candidate)
     except Exception as exc:  # pint raises several unrelated types for bad strings
         raise UnknownUnitError(_UNKNOWN_UNIT) from exc
     return NormalisedUnit(_pint_text(parsed), f"{parsed:~P}")
@@ -252,8 +274,11 @@ def _analyte_units(analyte: str | None) -> _AnalyteUnits:
 
 
 def _scale_of(unit: NormalisedUnit, scales: tuple[tuple[str, str], ...]) -> str | None:
+    for name, pint_expr in scales:  # the same text is the same unit, without parsing it
+        if pint_expr == unit.pint:
+            return name
     for name, pint_expr in scales:
-        if ureg.parse_units(pint_expr) == ureg.parse_units(unit.pint):
+        if unit_registry().parse_units(pint_expr) == unit_registry().parse_units(unit.pint):
             return name
     return None
 
@@ -293,6 +318,42 @@ def conversion(from_unit: str, to_unit: str, analyte: str | None = None) -> Affi
                 f"({', '.join(n for n, _ in info.scales)})."
             )
         return _scale_conversion(src_scale, dst_scale)
+    factor = _factor_table().get((src.pint, dst.pint, analyte or ""))
+    if factor is not None:
+        return Affine(factor)
+    return pint_conversion(src, dst, analyte)
+
+
+#: The factors pint gives between the alias table's units, per analyte (empty: none).
+FACTOR_TABLE: Final = "unit_factors.csv"
+
+
+@lru_cache(maxsize=1)
+def _factor_table() -> dict[tuple[str, str, str], float]:
+    """Return ``{(from pint unit, to pint unit, analyte): factor}`` of :data:`FACTOR_TABLE`."""
+    source = resources.files("labinterp") / "data" / FACTOR_TABLE
+    with source.open(encoding="utf-8") as handle:
+        return {
+            (row["from_unit"], row["to_unit"], row["analyte"]): float(row["factor"])
+            for row in csv.DictReader(handle)
+        }
+
+
+def pint_conversion(src: NormalisedUnit, dst: NormalisedUnit, analyte: str | None) -> Affine:
+    """Return the conversion factor between two units as pint computes it.
+
+    :func:`conversion` reads the factors between the alias table's units from
+    :data:`FACTOR_TABLE`, which this function wrote; other units come here.
+
+    Raises
+    ------
+    IncompatibleUnitError
+        When the units measure different quantities for this analyte.
+    """
+    import pint
+
+    info = _analyte_units(analyte)
+    ureg = unit_registry()
     src_units, dst_units = ureg.parse_units(src.pint), ureg.parse_units(dst.pint)
     if src_units.dimensionality == {} and src_units != dst_units:
         raise IncompatibleUnitError(
@@ -401,10 +462,11 @@ def convert(value: Any, from_unit: str | None, to_unit: str, *, analyte: str | N
     88.4
     >>> round(convert(48, "mmol/mol", "%", analyte="hba1c"), 2)
     6.54
+    >>> from labinterp.units import ureg
     >>> round(convert(88.4 * ureg("umol/L"), None, "mg/dL", analyte="creatinine"), 2)
     <Quantity(1.0, 'milligram / deciliter')>
     """
-    if isinstance(value, pint.Quantity):
+    if _is_quantity(value):
         return _convert_quantity(value, from_unit, to_unit, analyte)
     if from_unit is None:
         raise UnitsRequiredError(
@@ -419,12 +481,18 @@ def convert(value: Any, from_unit: str | None, to_unit: str, *, analyte: str | N
     return transform(np.asarray(value, dtype="float64"))
 
 
+def _is_quantity(value: Any) -> bool:
+    """Whether ``value`` is a pint Quantity (there is none before pint is imported)."""
+    pint = sys.modules.get("pint")
+    return pint is not None and isinstance(value, pint.Quantity)
+
+
 def _convert_quantity(
     value: pint.Quantity[Any], from_unit: str | None, to_unit: str, analyte: str | None
 ) -> pint.Quantity[Any]:
     """Convert a Quantity from its own unit, refusing a ``from_unit`` that differs."""
     own = _unit_in_registry(value.units)
-    if from_unit is not None and ureg.parse_units(normalise_unit(from_unit).pint) != own:
+    if from_unit is not None and unit_registry().parse_units(normalise_unit(from_unit).pint) != own:
         raise UnitError(QUANTITY_UNIT_CONFLICT)
     transform = conversion(_pint_text(own), to_unit, analyte)
     magnitude = value.magnitude
@@ -432,13 +500,14 @@ def _convert_quantity(
         converted: Any = float(transform(float(magnitude)))
     else:
         converted = transform(np.asarray(magnitude, dtype="float64"))
-    return ureg.Quantity(converted, ureg.parse_units(normalise_unit(to_unit).pint))
+    registry = unit_registry()
+    return registry.Quantity(converted, registry.parse_units(normalise_unit(to_unit).pint))
 
 
 def _unit_in_registry(units: Any) -> pint.Unit:
     """Return a Quantity's unit in :data:`ureg` (the Quantity may come from another registry)."""
     try:
-        return ureg.parse_units(format(units, "D"))
+        return unit_registry().parse_units(format(units, "D"))
     except Exception as exc:  # pint raises several unrelated types for bad strings
         raise UnknownUnitError(
             "The Quantity's unit is not a unit labinterp recognises; convert it to a "

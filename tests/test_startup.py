@@ -1,0 +1,94 @@
+"""What a start imports: ``labinterp --version``/``--help`` and ``import labinterp`` stay light.
+
+Each check runs a fresh interpreter and lists the heavy libraries found in
+``sys.modules``; nothing is timed.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+#: Libraries no start of the command or of the package may import.
+HEAVY = (
+    "pandas",
+    "pint",
+    "pyarrow",
+    "pydantic",
+    "rich",
+    "jinja2",
+    "babel",
+    "fhir.resources",
+    "hl7",
+    "matplotlib",
+    "dask",
+    "polars",
+    "labinterp.engine",
+)
+
+
+def _imported_after(code: str, *argv: str) -> set[str]:
+    """Run ``code`` in a fresh interpreter; return which of :data:`HEAVY` it imported."""
+    probe = (
+        f"import sys\nsys.argv[1:] = {list(argv)!r}\n{code}\n"
+        f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    return {name for name in out[-1].split(",") if name}
+
+
+def test_import_labinterp_imports_no_heavy_library() -> None:
+    assert _imported_after("import labinterp") == set()
+
+
+_RUN_APP = "from labinterp.cli import app\ntry:\n    app()\nexcept SystemExit:\n    pass"
+
+
+@pytest.mark.parametrize("argv", [("--version",), ("--help",)])
+def test_version_and_help_import_no_heavy_library(argv: tuple[str, ...]) -> None:
+    assert _imported_after(_RUN_APP, *argv) == set()
+
+
+def test_a_commands_help_imports_no_heavy_library_of_ours() -> None:
+    # typer itself reads a subcommand's parameters through pydantic
+    assert _imported_after(_RUN_APP, "interpret", "--help") <= {"pydantic"}
+
+
+def test_public_names_resolve_on_first_use() -> None:
+    import labinterp
+
+    for name in labinterp.__all__:
+        assert getattr(labinterp, name) is not None, name
+    assert set(labinterp.__all__) <= set(dir(labinterp))
+    with pytest.raises(AttributeError):
+        labinterp.no_such_name  # noqa: B018
+
+
+def test_the_accessor_is_there_when_pandas_comes_after() -> None:
+    code = (
+        "import labinterp\nimport pandas as pd\n"
+        "frame = pd.DataFrame({'analyte': ['magnesium'], 'raw_value': ['0.82'], "
+        "'raw_unit': ['mmol/L'], 'age_years': [40]})\n"
+        "print(frame.labinterp.interpret()['flag'].tolist())\n"
+        "print(pd.__spec__.loader is pd.__loader__, type(pd.__loader__).__name__)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert out == ["['N']", "True SourceFileLoader"]
+
+
+def test_the_choices_offered_are_the_catalogues() -> None:
+    from labinterp import catalogue, choices
+
+    assert choices.profile_names() == list(catalogue.profiles())
+    assert choices.field_names() == list(catalogue.column_fields())
+    assert choices.languages() == sorted(
+        item.name.removesuffix(".toml")
+        for item in (catalogue.resources.files("labinterp") / "data" / "text").iterdir()
+        if item.name.endswith(".toml")
+    )

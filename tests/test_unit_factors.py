@@ -1,0 +1,90 @@
+"""The generated factor table (``data/unit_factors.csv``) is what pint gives, and is used.
+
+:func:`labinterp.units.conversion` reads the factors between the alias table's units from
+the table instead of building a pint registry; these tests regenerate the table with pint
+and compare, and check that a conversion from the table is the one pint computes.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import subprocess
+import sys
+from importlib import resources
+from types import ModuleType
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from labinterp import catalogue
+from labinterp.errors import UnitError
+from labinterp.units import conversion, normalise_unit, pint_conversion
+
+from .conftest import ROOT
+
+SCRIPT = ROOT / "scripts" / "unit_factors.py"
+
+
+def _load_script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("unit_factors", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _spellings() -> list[str]:
+    source = resources.files("labinterp") / "data" / "unit_aliases.csv"
+    with source.open(encoding="utf-8") as handle:
+        return [row["spelling"] for row in csv.DictReader(handle)]
+
+
+SPELLINGS = _spellings()
+ANALYTES = [None, *sorted(catalogue.analytes())]
+
+
+def test_the_checked_in_table_is_what_pint_gives_now() -> None:
+    script = _load_script()
+    assert script.TABLE.read_text(encoding="utf-8") == script.table()
+
+
+def _outcome(compute: object) -> tuple[str, object]:
+    try:
+        return "factor", compute()  # type: ignore[operator]
+    except UnitError as exc:
+        return type(exc).__name__, str(exc)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(SPELLINGS),
+    st.sampled_from(SPELLINGS),
+    st.sampled_from(ANALYTES),
+)
+def test_a_conversion_is_the_one_pint_computes(src: str, dst: str, analyte: str | None) -> None:
+    """Every pair of alias spellings, with any analyte: the same factor or the same error."""
+    spec = catalogue.analytes().get(analyte) if analyte else None
+    if spec is not None and spec.scales:  # measurement scales are not pint conversions
+        return
+    by_table = _outcome(lambda: conversion(src, dst, analyte))
+    by_pint = _outcome(lambda: pint_conversion(normalise_unit(src), normalise_unit(dst), analyte))
+    assert by_table == by_pint
+
+
+@pytest.mark.parametrize(
+    ("code", "pint_loaded"),
+    [
+        ("labinterp.convert(1.0, 'mg/dL', 'umol/L', analyte='creatinine')", False),
+        ("labinterp.convert(48, 'mmol/mol', '%', analyte='hba1c')", False),
+        ("labinterp.convert(1.0, 'mg/dL', 'mg/dL')", False),
+        ("labinterp.convert(1.0, 'kg/m3', 'g/L')", True),  # not in the table: pint
+    ],
+)
+def test_pint_is_imported_only_for_a_unit_outside_the_table(code: str, pint_loaded: bool) -> None:
+    probe = f"import sys, labinterp\nprint({code})\nprint('pint' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out[-1] == str(pint_loaded)
