@@ -14,13 +14,14 @@ from labinterp.units import (
     HBA1C_MASTER_SLOPE,
     IFCC_TO_NGSP,
     NGSP_TO_IFCC,
-    ureg,
+    unit_registry,
 )
 
 __all__ = [
     "IFCC_TO_NGSP",
     "NGSP_TO_IFCC",
     "eag_from_hba1c",
+    "eag_mg_dl",
     "hba1c_ifcc_to_ngsp",
     "hba1c_ngsp_to_ifcc",
 ]
@@ -114,4 +115,15 @@ def eag_from_hba1c(ngsp_percent: Any) -> Any:
     >>> round(eag_from_hba1c(7.0).to("mg/dL").magnitude)
     154
     """
-    return (EAG_SLOPE_MG_DL * ngsp_percent + EAG_INTERCEPT_MG_DL) * ureg("mg/dL")
+    return eag_mg_dl(ngsp_percent) * unit_registry()("mg/dL")
+
+
+def eag_mg_dl(ngsp_percent: Any) -> Any:
+    """Return :func:`eag_from_hba1c` as a plain number in mg/dL (no pint needed).
+
+    Examples
+    --------
+    >>> round(eag_mg_dl(7.0))
+    154
+    """
+    return EAG_SLOPE_MG_DL * ngsp_percent + EAG_INTERCEPT_MG_DL

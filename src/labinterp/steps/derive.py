@@ -20,11 +20,12 @@ import pandas as pd
 import pyarrow as pa
 
 from labinterp.equations.egfr import equation
-from labinterp.equations.hba1c import eag_from_hba1c
+from labinterp.equations.egfr.inputs import Measured
+from labinterp.equations.hba1c import eag_mg_dl
 from labinterp.perf import objects
 from labinterp.steps.flags import fixed_precision
 from labinterp.steps.state import BoolArray, FloatArray, IntArray, ObjArray
-from labinterp.units import conversion, normalise_unit, ureg
+from labinterp.units import conversion, normalise_unit
 
 __all__ = [
     "EGFR_UNIT",
@@ -159,7 +160,7 @@ def _creatinine_egfr(
         picked = np.flatnonzero(chosen == position)
         for unit_name in _first_seen(unit[picked]):
             idx = picked[unit[picked] == unit_name]
-            scr = ureg.Quantity(basis.value_canonical[idx], _unit(str(unit_name)))
+            scr = Measured(basis.value_canonical[idx], _pint_text(str(unit_name)))
             fn = equation(name)
             if name == _CHILD_WITH_HEIGHT:
                 result = fn(creatinine=scr, height_cm=basis.height[idx])
@@ -170,9 +171,9 @@ def _creatinine_egfr(
 
 
 @lru_cache(maxsize=64)
-def _unit(display: str) -> Any:
-    """Return the pint unit of a displayed unit, parsed once."""
-    return ureg.Unit(normalise_unit(display).pint)
+def _pint_text(display: str) -> str:
+    """Return a displayed unit as pint writes it (the factor table's key)."""
+    return normalise_unit(display).pint
 
 
 def _first_seen(values: npt.NDArray[Any]) -> list[Any]:
@@ -211,8 +212,8 @@ def _cr_cys_egfr(basis: Basis, name: str) -> tuple[IntArray, IntArray, FloatArra
         [conversion(str(unit[j]), "mg/L", "cystatin_c")(value[j]) for j in cj], dtype="float64"
     )
     egfr = fn(
-        creatinine=ureg.Quantity(scr, _unit("µmol/L")),
-        cystatin_c=ureg.Quantity(scys, _unit("mg/L")),
+        creatinine=Measured(scr, _pint_text("µmol/L")),
+        cystatin_c=Measured(scys, _pint_text("mg/L")),
         age_years=basis.age[ci],
         sex=basis.sex[ci],
     )
@@ -392,5 +393,5 @@ def hba1c_columns(
         idx = rows[units == unit]
         ifcc[idx] = conversion(str(unit), "mmol/mol", "hba1c")(value_canonical[idx])
         ngsp[idx] = conversion(str(unit), "%", "hba1c")(value_canonical[idx])
-    eag[rows] = np.asarray(eag_from_hba1c(ngsp[rows]).to("mg/dL").magnitude, dtype="float64")
+    eag[rows] = np.asarray(eag_mg_dl(ngsp[rows]), dtype="float64")
     return {"hba1c_ifcc_mmol_mol": ifcc, "hba1c_ngsp_percent": ngsp, "eag_mg_dl": eag}

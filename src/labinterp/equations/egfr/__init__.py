@@ -39,11 +39,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import numpy.typing as npt
 
+from labinterp.equations.egfr import inputs
 from labinterp.equations.egfr.ckd_epi import (
     egfr_ckd_epi_2009_cr,
     egfr_ckd_epi_2012_cr_cys,
@@ -55,15 +56,16 @@ from labinterp.equations.egfr.cockcroft_gault import crcl_cockcroft_gault
 from labinterp.equations.egfr.ekfc import egfr_ekfc_cr, ekfc_q
 from labinterp.equations.egfr.inputs import (
     CRCL_DISPLAY,
-    CRCL_UNIT,
     EGFR_DISPLAY,
-    EGFR_UNIT,
     SexSpecific,
 )
 from labinterp.equations.egfr.lund_malmo import egfr_lund_malmo_revised
 from labinterp.equations.egfr.mdrd import egfr_mdrd_idms
 from labinterp.equations.egfr.paediatric import egfr_schwartz_bedside
 from labinterp.errors import CatalogueError
+
+if TYPE_CHECKING:
+    from labinterp.equations.egfr.inputs import CRCL_UNIT, EGFR_UNIT
 
 __all__ = [
     "CRCL_UNIT",
@@ -294,3 +296,10 @@ def equation(name: str) -> Equation:
         known = ", ".join(sorted(EQUATIONS))
         raise CatalogueError(f"Unknown eGFR equation; use one of: {known}.")
     return EQUATIONS[full]
+
+
+def __getattr__(name: str) -> Any:
+    """Give :data:`EGFR_UNIT` and :data:`CRCL_UNIT`, pint units built on first use."""
+    if name in ("EGFR_UNIT", "CRCL_UNIT"):
+        return getattr(inputs, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,7 +14,7 @@ from typing import Any, Final
 
 import numpy as np
 
-from labinterp.equations.egfr.inputs import EGFR_DISPLAY, EGFR_UNIT, Batch, SexSpecific, spline
+from labinterp.equations.egfr.inputs import EGFR_DISPLAY, EGFR_PINT, Batch, SexSpecific, spline
 
 __all__ = [
     "egfr_ckd_epi_2009_cr",
@@ -127,7 +127,7 @@ def egfr_ckd_epi_2021_cr(*, creatinine: Any, age_years: Any, sex: Any) -> Any:
         * CKD_EPI_2021_CR_AGE_BASE**age
         * np.where(female, CKD_EPI_2021_CR_FEMALE, 1.0)
     )
-    return batch.result(egfr, unit=EGFR_UNIT, display=EGFR_DISPLAY, name="egfr_ckd_epi_2021_cr")
+    return batch.result(egfr, unit=EGFR_PINT, display=EGFR_DISPLAY, name="egfr_ckd_epi_2021_cr")
 
 
 def egfr_ckd_epi_2009_cr(*, creatinine: Any, age_years: Any, sex: Any) -> Any:
@@ -178,7 +178,7 @@ def egfr_ckd_epi_2009_cr(*, creatinine: Any, age_years: Any, sex: Any) -> Any:
         * spline(ratio, CKD_EPI_2009_CR_ALPHA.pick(female), CKD_EPI_2009_CR_BETA)
         * CKD_EPI_2009_CR_AGE_BASE**age
     )
-    return batch.result(egfr, unit=EGFR_UNIT, display=EGFR_DISPLAY, name="egfr_ckd_epi_2009_cr")
+    return batch.result(egfr, unit=EGFR_PINT, display=EGFR_DISPLAY, name="egfr_ckd_epi_2009_cr")
 
 
 def egfr_ckd_epi_2012_cys(*, cystatin_c: Any, age_years: Any, sex: Any) -> Any:
@@ -227,7 +227,7 @@ def egfr_ckd_epi_2012_cys(*, cystatin_c: Any, age_years: Any, sex: Any) -> Any:
         * CKD_EPI_2012_CYS_AGE_BASE**age
         * np.where(female, CKD_EPI_2012_CYS_FEMALE, 1.0)
     )
-    return batch.result(egfr, unit=EGFR_UNIT, display=EGFR_DISPLAY, name="egfr_ckd_epi_2012_cys")
+    return batch.result(egfr, unit=EGFR_PINT, display=EGFR_DISPLAY, name="egfr_ckd_epi_2012_cys")
 
 
 def egfr_ckd_epi_2012_cr_cys(*, creatinine: Any, cystatin_c: Any, age_years: Any, sex: Any) -> Any:
@@ -294,7 +294,7 @@ def egfr_ckd_epi_2012_cr_cys(*, creatinine: Any, cystatin_c: Any, age_years: Any
         * CKD_EPI_2012_CR_CYS_AGE_BASE**age
         * np.where(female, CKD_EPI_2012_CR_CYS_FEMALE, 1.0)
     )
-    return batch.result(egfr, unit=EGFR_UNIT, display=EGFR_DISPLAY, name="egfr_ckd_epi_2012_cr_cys")
+    return batch.result(egfr, unit=EGFR_PINT, display=EGFR_DISPLAY, name="egfr_ckd_epi_2012_cr_cys")
 
 
 def egfr_ckd_epi_2021_cr_cys(*, creatinine: Any, cystatin_c: Any, age_years: Any, sex: Any) -> Any:
@@ -360,4 +360,4 @@ def egfr_ckd_epi_2021_cr_cys(*, creatinine: Any, cystatin_c: Any, age_years: Any
         * CKD_EPI_2021_CR_CYS_AGE_BASE**age
         * np.where(female, CKD_EPI_2021_CR_CYS_FEMALE, 1.0)
     )
-    return batch.result(egfr, unit=EGFR_UNIT, display=EGFR_DISPLAY, name="egfr_ckd_epi_2021_cr_cys")
+    return batch.result(egfr, unit=EGFR_PINT, display=EGFR_DISPLAY, name="egfr_ckd_epi_2021_cr_cys")

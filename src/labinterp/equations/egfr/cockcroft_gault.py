@@ -10,7 +10,7 @@ from typing import Any, Final
 
 import numpy as np
 
-from labinterp.equations.egfr.inputs import CRCL_DISPLAY, CRCL_UNIT, Batch
+from labinterp.equations.egfr.inputs import CRCL_DISPLAY, CRCL_PINT, Batch
 
 __all__ = ["crcl_cockcroft_gault"]
 
@@ -72,4 +72,4 @@ def crcl_cockcroft_gault(*, creatinine: Any, age_years: Any, sex: Any, weight_kg
         crcl = (
             (CG_AGE_OFFSET - age) * weight / (CG_DIVISOR * scr) * np.where(female, CG_FEMALE, 1.0)
         )
-    return batch.result(crcl, unit=CRCL_UNIT, display=CRCL_DISPLAY, name="crcl_cockcroft_gault")
+    return batch.result(crcl, unit=CRCL_PINT, display=CRCL_DISPLAY, name="crcl_cockcroft_gault")

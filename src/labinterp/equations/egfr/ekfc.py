@@ -12,14 +12,13 @@ import numpy as np
 
 from labinterp.equations.egfr.inputs import (
     EGFR_DISPLAY,
-    EGFR_UNIT,
+    EGFR_PINT,
     Batch,
     Bools,
     Floats,
     SexSpecific,
     spline,
 )
-from labinterp.units import ureg
 
 __all__ = ["egfr_ekfc_cr", "ekfc_q"]
 
@@ -94,9 +93,7 @@ def ekfc_q(*, age_years: Any, sex: Any) -> Any:
     """
     batch = Batch()
     age, female = batch.broadcast(batch.age(age_years), batch.female(sex))
-    return batch.result(
-        _q_umol_l(age, female), unit=ureg.Unit("umol/L"), display="µmol/L", name="ekfc_q"
-    )
+    return batch.result(_q_umol_l(age, female), unit="umol/L", display="µmol/L", name="ekfc_q")
 
 
 def egfr_ekfc_cr(*, creatinine: Any, age_years: Any, sex: Any) -> Any:
@@ -146,4 +143,4 @@ def egfr_ekfc_cr(*, creatinine: Any, age_years: Any, sex: Any) -> Any:
         * spline(ratio, EKFC_ALPHA, EKFC_BETA)
         * np.where(age > EKFC_AGE_PIVOT_YEARS, EKFC_AGE_BASE ** (age - EKFC_AGE_PIVOT_YEARS), 1.0)
     )
-    return batch.result(egfr, unit=EGFR_UNIT, display=EGFR_DISPLAY, name="egfr_ekfc_cr")
+    return batch.result(egfr, unit=EGFR_PINT, display=EGFR_DISPLAY, name="egfr_ekfc_cr")

@@ -9,7 +9,7 @@ from typing import Any, Final
 
 import numpy as np
 
-from labinterp.equations.egfr.inputs import EGFR_DISPLAY, EGFR_UNIT, Batch, SexSpecific
+from labinterp.equations.egfr.inputs import EGFR_DISPLAY, EGFR_PINT, Batch, SexSpecific
 
 __all__ = ["egfr_lund_malmo_revised"]
 
@@ -73,4 +73,4 @@ def egfr_lund_malmo_revised(*, creatinine: Any, age_years: Any, sex: Any) -> Any
             intercept - LMR_LOG_SLOPE * np.log(pcr / threshold),
         )
         egfr = np.exp(x + LMR_AGE_LINEAR * age + LMR_AGE_LOG * np.log(age))
-    return batch.result(egfr, unit=EGFR_UNIT, display=EGFR_DISPLAY, name="egfr_lund_malmo_revised")
+    return batch.result(egfr, unit=EGFR_PINT, display=EGFR_DISPLAY, name="egfr_lund_malmo_revised")

@@ -10,7 +10,7 @@ from typing import Any, Final
 
 import numpy as np
 
-from labinterp.equations.egfr.inputs import EGFR_DISPLAY, EGFR_UNIT, Batch
+from labinterp.equations.egfr.inputs import EGFR_DISPLAY, EGFR_PINT, Batch
 
 __all__ = ["egfr_mdrd_idms"]
 
@@ -70,4 +70,4 @@ def egfr_mdrd_idms(*, creatinine: Any, age_years: Any, sex: Any) -> Any:
             * age**MDRD_AGE_EXPONENT
             * np.where(female, MDRD_FEMALE, 1.0)
         )
-    return batch.result(egfr, unit=EGFR_UNIT, display=EGFR_DISPLAY, name="egfr_mdrd_idms")
+    return batch.result(egfr, unit=EGFR_PINT, display=EGFR_DISPLAY, name="egfr_mdrd_idms")

@@ -10,7 +10,7 @@ from typing import Any, Final
 
 import numpy as np
 
-from labinterp.equations.egfr.inputs import EGFR_DISPLAY, EGFR_UNIT, Batch
+from labinterp.equations.egfr.inputs import EGFR_DISPLAY, EGFR_PINT, Batch
 
 __all__ = ["egfr_schwartz_bedside"]
 
@@ -58,4 +58,4 @@ def egfr_schwartz_bedside(*, creatinine: Any, height_cm: Any) -> Any:
     )
     with np.errstate(divide="ignore", invalid="ignore"):
         egfr = SCHWARTZ_BEDSIDE_K * height / scr
-    return batch.result(egfr, unit=EGFR_UNIT, display=EGFR_DISPLAY, name="egfr_schwartz_bedside")
+    return batch.result(egfr, unit=EGFR_PINT, display=EGFR_DISPLAY, name="egfr_schwartz_bedside")
