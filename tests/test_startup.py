@@ -27,7 +27,6 @@ HEAVY = (
     "dask",
     "polars",
     "labinterp.engine",
-    "pint",
 )
 
 #: The README's example export (it holds creatinine rows).
