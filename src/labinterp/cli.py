@@ -57,6 +57,7 @@ from labinterp.cli_options import (
     column_map,
     pairs,
 )
+from labinterp.cli_summary import print_summary
 from labinterp.errors import LabinterpError, LabinterpWarning
 
 if TYPE_CHECKING:
@@ -261,6 +262,7 @@ def _run(
     import pandas as pd
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from labinterp.perf import read_ahead
     from labinterp.stream import patient_batches
     from labinterp.values import infer_decimal
 
@@ -273,7 +275,8 @@ def _run(
         size = source.stat().st_size if source is not None else 0
         task = progress.add_task("interpreting", total=size or None)
         batches, empty = _input_batches(source, in_memory=in_memory, read_options=read_options)
-        for batch in patient_batches(_progressing(batches, progress, task), grouping):
+        # The next batch is read while this one is interpreted (and the one before written).
+        for batch in read_ahead(patient_batches(_progressing(batches, progress, task), grouping)):
             if "decimal" not in options and "raw_value" in batch.columns:
                 options["decimal"] = infer_decimal(list(pd.unique(batch["raw_value"])))
             result = interpret_frame(batch, **options)
@@ -290,28 +293,6 @@ def _run(
     if batches_written == 0:  # a header and no rows: an empty result with every column
         writer.submit(interpret_frame(empty().iloc[:0], **options))
     return counts, rows
-
-
-def _summary(counts: dict[str, Counter[str]], rows: int, console: Console) -> None:
-    from rich.table import Table
-
-    from labinterp.schema import FLAGS
-
-    console.print(f"[bold]{rows}[/bold] rows read and interpreted")
-    table = Table(title="By status", show_edge=False)
-    table.add_column("status")
-    table.add_column("rows", justify="right")
-    for status, count in sorted(counts["status"].items()):
-        table.add_row(str(status), str(count))
-    console.print(table)
-    if counts["flag"]:
-        flags = Table(title="By flag", show_edge=False)
-        flags.add_column("flag")
-        flags.add_column("rows", justify="right")
-        for flag in FLAGS:
-            if counts["flag"][flag]:
-                flags.add_row(flag, str(counts["flag"][flag]))
-        console.print(flags)
 
 
 def _closing_notes(
@@ -506,7 +487,7 @@ def interpret(  # noqa: PLR0913
                 )
             writer.close()
     if not quiet:
-        _summary(counts, rows, console)
+        print_summary(console, counts, rows)
     _closing_notes(
         console,
         grouped=grouping.grouped,
