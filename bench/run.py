@@ -359,6 +359,14 @@ def main() -> int:
     if args.quick:
         args.rows, args.stream_rows, args.pairs = 50_000, [50_000, 100_000], 1
     wanted = set(args.only or ["batch", "startup", "memory", "held"])
+    # Byte-compiled as pip compiles an installed wheel, so that an editable install (or
+    # PYTHONDONTWRITEBYTECODE) does not time Python compiling labinterp on every start.
+    import compileall
+    import importlib.util
+
+    spec = importlib.util.find_spec("labinterp")
+    assert spec is not None and spec.origin is not None
+    compileall.compile_dir(Path(spec.origin).parent, quiet=1)
     results: list[bool] = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
