@@ -118,20 +118,21 @@ def _line_runs(data: bytes) -> Iterator[tuple[int, int, str]]:
     """
     arr = np.frombuffer(data, dtype=np.uint8)
     high = np.flatnonzero(arr >= 0x80)
+    values = arr[high]
+    outside = _outside_utf8(values, high)
+    c1 = values <= 0x9F  # where cp1252 and Latin-1 differ
+    if outside.all():  # every non-ASCII line is cp1252: no need to find the lines
+        yield 0, len(data), "cp1252" if c1.any() else "latin-1"
+        return
     breaks = np.flatnonzero(arr == ord("\n"))
     if b"\r" in data:
         breaks = np.flatnonzero((arr == ord("\n")) | (arr == ord("\r")))  # CRLF twice: fine
     high_lines = np.searchsorted(breaks, high)  # the line of each non-ASCII byte, sorted
     firsts = np.flatnonzero(np.diff(high_lines, prepend=-1))  # each line's first high byte
-    if not len(firsts):
-        yield 0, len(data), "utf-8"
-        return
-    values = arr[high]
-    cp1252 = np.logical_or.reduceat(_outside_utf8(values, high), firsts)  # per line
+    cp1252 = np.logical_or.reduceat(outside, firsts)  # per line
     runs = [0, *(np.flatnonzero(np.diff(cp1252)) + 1).tolist()]  # each run's first line
     begins = [*firsts[runs].tolist(), len(high)]  # each run's first high byte
     starts = [0, *(breaks[high_lines[begins[1:-1]] - 1] + 1).tolist(), len(data)]
-    c1 = values <= 0x9F  # where cp1252 and Latin-1 differ
     for i, run in enumerate(runs):
         codec = "utf-8"
         if cp1252[run]:
