@@ -87,7 +87,7 @@ def iter_csv(
         consumed, layout, reported = len(header), None, False
         for piece, lines in _pieces(handle, batch_lines, sep):
             consumed += len(piece)
-            layout = layout or _layout(header + piece, sep, options.get("encoding"), source)
+            layout = layout or _layout(header, piece, sep, options.get("encoding"), source)
             if layout is not None:  # (a piece of blank lines holds no row)
                 frame = parse_csv(
                     header + piece,
@@ -204,12 +204,27 @@ def _header_bytes(
         data += block
 
 
-def _layout(text: bytes, sep: str, encoding: str | None, source: Path) -> Layout | None:
-    """Decide the layout from the header and the first data row (``None`` before one)."""
-    header = header_record(_decoded(text, encoding), sep, str(source))
-    if header is None or header.first_row is None:
-        return None
-    return record_layout(header.fields, header.first_row)
+def _layout(
+    header: bytes, piece: bytes, sep: str, encoding: str | None, source: Path
+) -> Layout | None:
+    """Decide the layout from the header and the first data row (``None`` before one).
+
+    Only the start of the piece is decoded: its records up to the first data row.
+    (Decoding the whole first piece cost 0.16 s on a 200,000-line Latin-1 piece.)
+    """
+    size = _HEAD_BYTES
+    while True:
+        start = piece if size >= len(piece) else piece[:size]
+        if len(start) < len(piece):
+            found = record_breaks(start[:-1] if start.endswith(b"\r") else start, sep)
+            start = start[: int(found.ends[-1])] if len(found.ends) else b""
+        text = _decoded(header + start, encoding)
+        rows = header_record(text, sep, str(source))
+        if rows is not None and rows.first_row is not None:
+            return record_layout(rows.fields, rows.first_row)
+        if size >= len(piece):
+            return None
+        size *= 2
 
 
 def _pieces(handle: BinaryIO, lines: int, sep: str) -> Iterator[tuple[bytes, int]]:

@@ -315,7 +315,7 @@ def _text(data: bytes, name: str, encoding: str | None) -> tuple[str, bytes | No
             ) from exc
         except LookupError as exc:
             raise ReadError(f"{name}: unknown encoding {encoding!r}.") from exc
-    if not text.strip():
+    if not text or text.isspace():  # (not strip(): no copy of the text)
         raise ReadError(f"{name}: the file is empty.")
     return text, utf8
 

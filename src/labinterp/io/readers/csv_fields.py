@@ -9,8 +9,10 @@ layout of the file's first rows.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+from collections.abc import Iterator
 from typing import NamedTuple
 
 import numpy as np
@@ -69,7 +71,11 @@ def decode(data: bytes) -> str:
 
 
 def decode_keeping_utf8(data: bytes) -> tuple[str, bytes | None]:
-    """Decode as :func:`decode` does; also return the UTF-8 bytes of the text if at hand.
+    r"""Decode as :func:`decode` does; also return the UTF-8 bytes of the text if at hand.
+
+    Each line (ended by ``\n``, ``\r\n`` or ``\r``, as :meth:`bytes.splitlines`
+    splits) that is valid UTF-8 is read as UTF-8, any other line as cp1252 with
+    undefined bytes replaced (U+FFFD); a UTF-8 BOM at the start is dropped.
 
     Parameters
     ----------
@@ -85,17 +91,92 @@ def decode_keeping_utf8(data: bytes) -> tuple[str, bytes | None]:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
+        # The start first: a failed decode of the whole costs as much as one that works
+        # (0.011 s on a 17 MB batch), and a file that is not UTF-8 mostly shows it early.
+        codecs.getincrementaldecoder("utf-8")().decode(data[:SNIFF_CHARS])
         return data.decode("utf-8"), data
     except UnicodeDecodeError:
         pass
-    lines = data.splitlines(keepends=True)
-    out = []
-    for line in lines:
-        try:
-            out.append(line.decode("utf-8"))
-        except UnicodeDecodeError:
-            out.append(line.decode("cp1252", errors="replace"))
-    return "".join(out), None
+    # Lines are told apart with NumPy and decoded in runs of one kind (one call for a
+    # file that is wholly cp1252) instead of one call per line, and a cp1252 run without
+    # bytes 0x80-0x9F (where cp1252 and Latin-1 differ) as Latin-1, 25 times faster:
+    # on a 200,000-line Latin-1 batch (17 MB) 0.02 s instead of 0.20 s.
+    errors = {"utf-8": "strict", "cp1252": "replace", "latin-1": "strict"}
+    text = "".join(
+        data[start:end].decode(codec, errors[codec]) for start, end, codec in _line_runs(data)
+    )
+    return text, None
+
+
+def _line_runs(data: bytes) -> Iterator[tuple[int, int, str]]:
+    """Cut bytes at line starts into runs of lines of one kind: ``(start, end, codec)``.
+
+    A line with a byte that is in no valid UTF-8 sequence is cp1252 (``latin-1`` for a
+    run without bytes 0x80-0x9F, which reads the same); a line with other non-ASCII
+    bytes is UTF-8; a line of ASCII reads the same either way and joins the run before
+    it (or the first run).
+    """
+    arr = np.frombuffer(data, dtype=np.uint8)
+    high = np.flatnonzero(arr >= 0x80)
+    values = arr[high]
+    outside = _outside_utf8(values, high)
+    c1 = values <= 0x9F  # where cp1252 and Latin-1 differ
+    if outside.all():  # every non-ASCII line is cp1252: no need to find the lines
+        yield 0, len(data), "cp1252" if c1.any() else "latin-1"
+        return
+    breaks = np.flatnonzero(arr == ord("\n"))
+    if b"\r" in data:
+        breaks = np.flatnonzero((arr == ord("\n")) | (arr == ord("\r")))  # CRLF twice: fine
+    high_lines = np.searchsorted(breaks, high)  # the line of each non-ASCII byte, sorted
+    firsts = np.flatnonzero(np.diff(high_lines, prepend=-1))  # each line's first high byte
+    cp1252 = np.logical_or.reduceat(outside, firsts)  # per line
+    runs = [0, *(np.flatnonzero(np.diff(cp1252)) + 1).tolist()]  # each run's first line
+    begins = [*firsts[runs].tolist(), len(high)]  # each run's first high byte
+    starts = [0, *(breaks[high_lines[begins[1:-1]] - 1] + 1).tolist(), len(data)]
+    for i, run in enumerate(runs):
+        codec = "utf-8"
+        if cp1252[run]:
+            codec = "cp1252" if c1[begins[i] : begins[i + 1]].any() else "latin-1"
+        yield starts[i], starts[i + 1], codec
+
+
+#: Per byte value: the continuation bytes a UTF-8 sequence it starts needs; 0 for a
+#: continuation byte (0x80-0xBF), -1 for a byte that is in no valid sequence.
+_NEED = np.array([0] * 0x80 + [0] * 0x40 + [-1] * 2 + [1] * 30 + [2] * 16 + [3] * 5 + [-1] * 11)
+#: Per first byte: the range of the second byte (RFC 3629: no overlong forms, no
+#: surrogates, nothing beyond U+10FFFF).
+_SECOND_LOW = np.full(256, 0x80)
+_SECOND_HIGH = np.full(256, 0xBF)
+_SECOND_LOW[[0xE0, 0xF0]] = [0xA0, 0x90]
+_SECOND_HIGH[[0xED, 0xF4]] = [0x9F, 0x8F]
+
+
+def _outside_utf8(values: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """Tell which non-ASCII bytes (``values`` at ``positions``) are in no UTF-8 sequence.
+
+    A valid sequence is a start byte followed, at the next positions, by the
+    continuation bytes it needs (the second in its range); every continuation byte
+    must belong to one.
+    """
+    need = _NEED[values]
+    count = len(values)
+    ahead = np.arange(count)
+    padded_positions = np.concatenate([positions, np.full(3, -8)])
+    padded_values = np.concatenate([values, np.zeros(3, dtype=values.dtype)])
+    starts = need > 0
+    whole = starts.copy()
+    for k in (1, 2, 3):
+        follows = (padded_positions[ahead + k] == positions + k) & (
+            (padded_values[ahead + k] & 0xC0) == 0x80
+        )
+        whole &= (need < k) | follows
+    second = padded_values[ahead + 1]
+    whole &= (second >= _SECOND_LOW[values]) & (second <= _SECOND_HIGH[values])
+    owned = np.zeros(count + 3, dtype=bool)
+    for k in (1, 2, 3):
+        owned[ahead[whole & (need >= k)] + k] = True
+    result: np.ndarray = (need < 0) | (starts & ~whole) | ((need == 0) & ~owned[:count])
+    return result
 
 
 def detect_delimiter(text: str) -> str:
