@@ -146,3 +146,15 @@ def test_many_distinct_times() -> None:
         assert (wall.to_numpy() == minutes.to_numpy()).all()
         assert offset.isna().all() and not failed.any()
         _both(texts[:2000])
+
+
+def test_text_in_arrow_chunks() -> None:
+    """Arrow-backed text in several chunks (as from concatenated parts) reads as one."""
+    pa = pytest.importorskip("pyarrow")
+    chunks = pa.chunked_array([["2026-03-01", "x"], ["01.03.2026 08:10+01:00", None]])
+    texts = pd.Series(pd.array(chunks, dtype=pd.ArrowDtype(pa.string())))
+    wall, offset, failed = parse_times(texts)
+    assert [str(t) for t in wall] == ["2026-03-01 00:00:00", "NaT", "2026-03-01 08:10:00", "NaT"]
+    assert offset.tolist() == [pd.NA, pd.NA, 60, pd.NA]
+    assert failed.tolist() == [False, True, False, False]
+    _both(texts)
