@@ -148,13 +148,11 @@ def test_many_distinct_times() -> None:
         _both(texts[:2000])
 
 
-def test_text_in_arrow_chunks() -> None:
-    """Arrow-backed text in several chunks (as from concatenated parts) reads as one."""
-    pa = pytest.importorskip("pyarrow")
-    chunks = pa.chunked_array([["2026-03-01", "x"], ["01.03.2026 08:10+01:00", None]])
-    texts = pd.Series(pd.array(chunks, dtype=pd.ArrowDtype(pa.string())))
-    wall, offset, failed = parse_times(texts)
-    assert [str(t) for t in wall] == ["2026-03-01 00:00:00", "NaT", "2026-03-01 08:10:00", "NaT"]
-    assert offset.tolist() == [pd.NA, pd.NA, 60, pd.NA]
-    assert failed.tolist() == [False, True, False, False]
-    _both(texts)
+@pytest.mark.parametrize("dtype", ["str", "string[pyarrow]", "object"])
+@pytest.mark.parametrize("texts", [[], [None, None], ["2026-03-01", None]])
+def test_empty_and_missing_columns(texts: list[str | None], dtype: str) -> None:
+    """A column with nothing to read (no values, or all missing) reads as missing times."""
+    wall, offset, failed = parse_times(pd.Series(texts, dtype=dtype))
+    assert wall.isna().tolist() == [t is None for t in texts]
+    assert offset.isna().all() and not failed.any()
+    _both(pd.Series(texts, dtype=dtype))
