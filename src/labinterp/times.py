@@ -16,13 +16,16 @@ a repeated time as its first occurrence.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from labinterp.perf import factorize_rows
 
@@ -65,6 +68,8 @@ DATE_FORMATS: tuple[str, ...] = (
 #: A time and its trailing UTC offset (``Z``, ``+01:00``, ``-0700``), as ISO 8601 and HL7 v2
 #: TS write it; the time ends in a digit.
 _OFFSET = r"^(?P<time>.*?\d)(?P<offset>Z|[+-]\d{2}:?\d{2})?$"
+#: How a text with an offset (as :data:`_OFFSET` reads it) ends.
+_OFFSET_END = r"(Z|[+-]\d{2}:?\d{2})$"
 #: The widest UTC offset a dateTime may carry (FHIR R4 dateTime: -13:59 to +14:00).
 MAX_OFFSET_MINUTES = 14 * 60
 
@@ -93,13 +98,18 @@ FLOATING_TIMES = (
 )
 
 
-def parse_times(texts: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+def parse_times(texts: pd.Series, *, fast: bool = True) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Parse times written in any of :data:`DATE_FORMATS` with an optional UTC offset.
 
     Parameters
     ----------
     texts
         Times as written (strings; datetimes, naive or with a time zone; date objects).
+    fast
+        Read texts written exactly in a fixed-width, zero-padded spelling of a format
+        (``2026-03-01 08:10``, ``01.03.2026``, ``20260301``) by arithmetic, and only the
+        others through pandas. The result is the same either way; ``False`` reads every
+        text through pandas, format by format, the definition of what is accepted.
 
     Returns
     -------
@@ -126,65 +136,107 @@ def parse_times(texts: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
         return texts.astype("datetime64[ns]"), offset, pd.Series(False, index=texts.index)
     # Exports repeat the same times many times: parse each distinct value once.
     codes, uniques = pd.factorize(texts, use_na_sentinel=True)
-    if any(isinstance(u, datetime) and u.tzinfo is not None for u in uniques):
+    if _has_aware(uniques):
         # Equal instants with other offsets are equal objects: tell them apart as text.
         written = texts.map(lambda v: v.isoformat() if isinstance(v, datetime) else v)
         codes, uniques = pd.factorize(written, use_na_sentinel=True)
-    wall, offset, failed = _parse_distinct(pd.Series(np.asarray(uniques, dtype=object)))
+    # The distinct values stay as they come (Arrow-backed text is not made Python objects).
+    times, minutes_east, failed = _parse_distinct(pd.Series(uniques, copy=False), fast=fast)
     taken = np.where(codes < 0, len(uniques), codes)  # the last entry: missing
-    walls = np.append(wall.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))
-    minutes = np.append(offset.to_numpy(dtype="float64", na_value=np.nan), np.nan)
-    bad = np.append(failed.to_numpy(dtype=bool), False)
+    walls = np.append(times, np.datetime64("NaT", "ns"))
+    offsets = np.append(minutes_east, np.nan)
+    bad = np.append(failed, False)
     return (
         pd.Series(walls[taken], index=texts.index, dtype="datetime64[ns]"),
-        pd.Series(minutes[taken], index=texts.index).astype("Int64"),
+        pd.Series(offsets[taken], index=texts.index).astype("Int64"),
         pd.Series(bad[taken], index=texts.index, dtype=bool),
     )
 
 
-def _parse_distinct(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Parse distinct values (text, or datetime objects written as their ISO text)."""
+def _has_aware(uniques: Iterable[object]) -> bool:
+    """Whether distinct values hold a datetime with a time zone (text alone never does)."""
+    if pd.api.types.infer_dtype(uniques, skipna=True) == "string":
+        return False  # no Python loop over the texts (0.25 s for 330,000 distinct ones)
+    return any(isinstance(u, datetime) and u.tzinfo is not None for u in uniques)
+
+
+def _parse_distinct(
+    values: pd.Series, *, fast: bool
+) -> tuple[npt.NDArray[np.datetime64], npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """Parse distinct values (text, or datetime objects written as their ISO text).
+
+    Returns the wall times, the offsets written (minutes; NaN: none) and where a non-empty
+    value could not be read.
+    """
     text, found = _split_offset(values)
-    present = text.notna() & (text != "")
-    minutes = pd.Series(np.nan, index=values.index)
-    written = found.notna().to_numpy(dtype=bool)
+    present = _mask(pc.not_equal(text, ""))
+    minutes = np.full(len(values), np.nan)
+    written = _mask(pc.is_valid(found))
     if written.any():
-        minutes[written] = _offset_minutes(found[written]).to_numpy()
-    bad_offset = found.notna() & (minutes.isna() | (minutes.abs() > MAX_OFFSET_MINUTES))
-    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+        offsets = pd.Series(found.filter(pa.array(written)).to_pylist(), dtype=object)
+        minutes[written] = _offset_minutes(offsets).to_numpy()
+    with np.errstate(invalid="ignore"):
+        bad_offset = written & (np.isnan(minutes) | (np.abs(minutes) > MAX_OFFSET_MINUTES))
+    out = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[ns]")
     todo = present & ~bad_offset
+    if fast:
+        wall, read = _read_fixed(text)
+        read &= todo
+        out[read], todo[read] = wall[read], False
+    if todo.any():
+        rest = pd.Series(text.filter(pa.array(todo)).to_pylist(), dtype=object)
+        wall, read = _read_formats(rest)
+        where = np.flatnonzero(todo)
+        out[where], todo[where] = wall, ~read
+    failed = (todo | bad_offset) & present
+    kept = np.where(~np.isnat(out) & ~bad_offset, minutes, np.nan)
+    return out, kept, failed
+
+
+def _read_formats(text: pd.Series) -> tuple[npt.NDArray[np.datetime64], npt.NDArray[np.bool_]]:
+    """Read texts with the first of :data:`DATE_FORMATS` that reads each, through pandas.
+
+    This is the definition of what is accepted; :func:`_read_fixed` only reads faster the
+    texts it is certain of. Returns the wall times and where they were read.
+    """
+    out = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[ns]")
+    todo = np.ones(len(text), dtype=bool)
     for fmt in DATE_FORMATS:
         if not todo.any():
             break
         parsed = pd.to_datetime(text[todo], format=fmt, errors="coerce")
         # Dates outside what a nanosecond timestamp holds (years before 1678 or after
         # 2261) are typing errors in lab data: they stay unread, with a read_problem.
-        hit = parsed.notna() & parsed.between(pd.Timestamp.min, pd.Timestamp.max)
-        out.loc[hit[hit].index] = parsed[hit].astype("datetime64[ns]")
-        todo.loc[hit[hit].index] = False
-    failed = (todo | bad_offset) & present
-    kept = minutes.where(out.notna() & ~bad_offset)
-    return out, kept.astype("Int64"), failed
+        hit = (parsed.notna() & parsed.between(pd.Timestamp.min, pd.Timestamp.max)).to_numpy()
+        where = np.flatnonzero(todo)[hit]
+        out[where] = parsed[hit].to_numpy(dtype="datetime64[ns]")
+        todo[where] = False
+    return out, ~todo
 
 
-def _split_offset(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Split texts into the time as written and its trailing UTC offset (missing: none).
+def _split_offset(values: pd.Series) -> tuple[pa.Array, pa.Array]:
+    """Split texts into the time as written and its trailing UTC offset (null: none).
 
-    One pass of Arrow's regular expressions over the distinct texts.
+    Arrow's regular expressions over the distinct texts.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    stripped = pc.utf8_trim_whitespace(pa.array(values.astype("string"), type=pa.string()))
-    found = pc.extract_regex(stripped, _OFFSET)
-    time = pc.if_else(pc.is_valid(found), found.field("time"), stripped)
+    texts = pa.array(values.astype("string"), type=pa.string())
+    if isinstance(texts, pa.ChunkedArray):  # Arrow-backed text may come in chunks
+        texts = texts.combine_chunks()
+    stripped = pc.utf8_trim_whitespace(texts)
+    # Only a text that ends like an offset can have one: the full expression, ten times
+    # slower, reads those alone (0.2 s less on 330,000 distinct times without offsets).
+    maybe = pc.fill_null(pc.match_substring_regex(stripped, _OFFSET_END), False)
+    found = pc.extract_regex(stripped.filter(maybe), _OFFSET)
+    time = pc.if_else(pc.is_valid(found), found.field("time"), stripped.filter(maybe))
     offset = found.field("offset")
     offset = pc.if_else(pc.equal(offset, ""), pa.scalar(None, pa.string()), offset)
-    index = values.index
-    return (
-        pd.Series(time.to_pandas(), index=index, dtype=object),
-        pd.Series(offset.to_pandas(), index=index, dtype=object),
-    )
+    none = pa.nulls(len(stripped), pa.string())
+    return pc.replace_with_mask(stripped, maybe, time), pc.replace_with_mask(none, maybe, offset)
+
+
+def _mask(flags: pa.Array) -> npt.NDArray[np.bool_]:
+    """Return an Arrow boolean array as a NumPy one, null as False."""
+    return np.asarray(pc.fill_null(flags, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _offset_minutes(found: pd.Series) -> pd.Series:
@@ -196,6 +248,130 @@ def _offset_minutes(found: pd.Series) -> pd.Series:
     total = (sign * (hours * 60 + mins)).where(mins < 60)
     utc = found.eq("Z").fillna(False).to_numpy(dtype=bool)
     return total.mask(utc, 0.0).astype("float64")
+
+
+# -- the fast path: fixed-width spellings read by arithmetic ----------------------------
+#
+# pandas reads a text in a format that is not ISO 8601 through strptime, about 10 µs a
+# value, after a failed pass for each earlier format. Reading the digits at fixed
+# positions with NumPy instead takes parse_times on the collection times of a
+# 1,000,000-row Nordic export (330,000 distinct dd.mm.yyyy hh:mm) from 5.5 s to 0.5 s.
+#
+# Why the result is the same as reading through DATE_FORMATS in order (_read_formats):
+# a text is read here only when it is exactly the zero-padded spelling of one format F
+# (a digit at each position of F's fields, F's own literal at every other one) and every
+# field is valid, so F reads it, to the same value: at full width each field's digits
+# can only be where the shape has them. No format before F in DATE_FORMATS reads it:
+# the formats differ in their literals (``-``, ``.``, ``T``, space, colons) or, for the
+# digits-only ones, in length; every strptime field matches digits only (``%d`` also a
+# space before a digit, which no shape has there) and pandas reads the whole text, so
+# an earlier format meets a literal the text does not have, or ends before the text.
+# Anything else -- digits not padded, fractions of a second, an invalid or out-of-range
+# field (second 60, which pandas rolls over; years 1677 and 2262, partly outside the
+# nanosecond range) -- goes to _read_formats unchanged. tests/test_times_fast.py
+# compares both paths on generated texts.
+
+#: The zero-padded width of each field of DATE_FORMATS.
+_FIELD_WIDTHS = {"Y": 4, "m": 2, "d": 2, "H": 2, "M": 2, "S": 2}
+#: Years the fast path reads: every moment in them fits a nanosecond timestamp.
+_FAST_YEARS = (pd.Timestamp.min.year + 1, pd.Timestamp.max.year - 1)
+
+
+class _Shape(NamedTuple):
+    """The fixed-width spelling of a format: its width, literals and field positions."""
+
+    width: int
+    literals: dict[int, int]  # position: the character's byte
+    fields: dict[str, int]  # field letter (as in the format): first position
+
+
+def _shape(fmt: str) -> _Shape:
+    """Return the zero-padded spelling of a format of :data:`DATE_FORMATS`."""
+    literals: dict[int, int] = {}
+    fields: dict[str, int] = {}
+    position, chars = 0, iter(fmt)
+    for char in chars:
+        if char == "%":
+            letter = next(chars)
+            fields[letter] = position
+            position += _FIELD_WIDTHS[letter]
+        else:
+            literals[position] = ord(char)
+            position += 1
+    return _Shape(position, literals, fields)
+
+
+#: The formats without fractions of a second, in the order of DATE_FORMATS.
+_SHAPES = tuple(_shape(fmt) for fmt in DATE_FORMATS if "%f" not in fmt)
+
+
+def _read_fixed(text: pa.Array) -> tuple[npt.NDArray[np.datetime64], npt.NDArray[np.bool_]]:
+    """Read the texts written exactly in a fixed-width spelling of a format, by arithmetic.
+
+    Returns the wall times and where they were read; a text not read here is left to
+    :func:`_read_formats` (see the comment above).
+    """
+    out = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[ns]")
+    read = np.zeros(len(text), dtype=bool)
+    lengths = pc.fill_null(pc.binary_length(text), -1).to_numpy(zero_copy_only=False)
+    for width in sorted({s.width for s in _SHAPES}):
+        rows = np.flatnonzero(lengths == width)
+        if not len(rows):
+            continue
+        chars = _bytes(text.take(pa.array(rows)), width)
+        digits = chars - np.uint8(ord("0"))  # a byte below "0" wraps to above 9
+        for shape in (s for s in _SHAPES if s.width == width):
+            fits = _fits(chars, digits, shape) & ~read[rows]  # the first format first
+            wall, valid = _wall_times(digits[fits], shape)
+            taken = rows[fits][valid]
+            out[taken], read[taken] = wall[valid], True
+    return out, read
+
+
+def _bytes(text: pa.Array, width: int) -> npt.NDArray[np.uint8]:
+    """Return texts of ``width`` bytes each as a matrix of bytes, one row a text."""
+    # All of one width, the texts lie back to back in Arrow's data buffer.
+    wide = pa.types.is_large_string(text.type)
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64 if wide else np.int32)
+    first = int(offsets[text.offset])
+    data = np.frombuffer(text.buffers()[2], dtype=np.uint8)
+    return data[first : first + len(text) * width].reshape(len(text), width)
+
+
+def _fits(
+    chars: npt.NDArray[np.uint8], digits: npt.NDArray[np.uint8], shape: _Shape
+) -> npt.NDArray[np.bool_]:
+    """Where the texts have the shape's literals and a digit at every other position."""
+    literals = np.array(list(shape.literals.values()), dtype=np.uint8)
+    fits = (chars[:, list(shape.literals)] == literals).all(axis=1)
+    others = [p for p in range(shape.width) if p not in shape.literals]
+    return np.asarray(fits & (digits[:, others] <= 9).all(axis=1), dtype=bool)
+
+
+def _wall_times(
+    digits: npt.NDArray[np.uint8], shape: _Shape
+) -> tuple[npt.NDArray[np.datetime64], npt.NDArray[np.bool_]]:
+    """Build the wall times from the fields; return them and where every field is valid."""
+
+    def field(letter: str) -> npt.NDArray[np.int64]:
+        if letter not in shape.fields:
+            return np.zeros(len(digits), dtype=np.int64)
+        start = shape.fields[letter]
+        value = np.zeros(len(digits), dtype=np.int64)
+        for position in range(start, start + _FIELD_WIDTHS[letter]):
+            value = value * 10 + digits[:, position]
+        return value
+
+    year, month, day = field("Y"), field("m"), field("d")
+    hour, minute, second = field("H"), field("M"), field("S")
+    valid = (year >= _FAST_YEARS[0]) & (year <= _FAST_YEARS[1]) & (month >= 1) & (month <= 12)
+    valid &= (hour < 24) & (minute < 60) & (second < 60) & (day >= 1)
+    months = np.where(valid, (year - 1970) * 12 + month - 1, 0).astype("datetime64[M]")
+    first = months.astype("datetime64[D]")
+    valid &= day <= ((months + 1).astype("datetime64[D]") - first).astype(np.int64)
+    seconds = ((np.where(valid, day, 1) - 1) * 24 + hour) * 3600 + minute * 60 + second
+    wall = first.astype("datetime64[ns]") + seconds.astype("timedelta64[s]")
+    return wall, valid
 
 
 def time_zone(name: str | ZoneInfo | None) -> ZoneInfo | None:
