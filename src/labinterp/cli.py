@@ -262,7 +262,6 @@ def _run(
     import pandas as pd
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from labinterp.perf import read_ahead
     from labinterp.stream import patient_batches
     from labinterp.values import infer_decimal
 
@@ -275,8 +274,7 @@ def _run(
         size = source.stat().st_size if source is not None else 0
         task = progress.add_task("interpreting", total=size or None)
         batches, empty = _input_batches(source, in_memory=in_memory, read_options=read_options)
-        # The next batch is read while this one is interpreted (and the one before written).
-        for batch in read_ahead(patient_batches(_progressing(batches, progress, task), grouping)):
+        for batch in patient_batches(_progressing(batches, progress, task), grouping):
             if "decimal" not in options and "raw_value" in batch.columns:
                 options["decimal"] = infer_decimal(list(pd.unique(batch["raw_value"])))
             result = interpret_frame(batch, **options)

@@ -8,7 +8,7 @@ releases the GIL over :func:`threaded` helpers.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
@@ -25,7 +25,6 @@ __all__ = [
     "factorize_rows",
     "factorized",
     "objects",
-    "read_ahead",
     "shared_pool",
     "threaded",
 ]
@@ -79,32 +78,6 @@ def shared_pool(name: str, workers: int) -> ThreadPoolExecutor:
 # A forked child has none of the parent's threads: it starts pools of its own.
 if hasattr(os, "register_at_fork"):  # POSIX only
     os.register_at_fork(after_in_child=shared_pool.cache_clear)
-
-
-def read_ahead(items: Iterable[T]) -> Iterator[T]:
-    """Yield the items of an iterable, producing the next one in a thread meanwhile.
-
-    While the caller works on one item, the next is produced in a background thread, so
-    work that releases the GIL (Arrow's CSV parsing, NumPy) runs on another core. The
-    items come in their order; the iterable is advanced by one thread at a time. An
-    exception of the producer is raised at the caller's next item; closing the generator
-    waits for the item in production and stops.
-
-    Examples
-    --------
-    >>> list(read_ahead(iter(range(3))))
-    [0, 1, 2]
-    """
-    iterator = iter(items)
-    end = object()
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="labinterp-ahead")
-    try:
-        pending = pool.submit(next, iterator, end)
-        while (item := pending.result()) is not end:
-            pending = pool.submit(next, iterator, end)
-            yield cast(T, item)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _pool() -> ThreadPoolExecutor:
