@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from labinterp.precision import (
@@ -112,19 +113,36 @@ def _completed_years(out: pd.DataFrame, age: np.ndarray) -> np.ndarray:
     """
     if "birth_date" not in out.columns or "collected_at" not in out.columns:
         return age
-    born = pd.to_datetime(out["birth_date"], errors="coerce")
-    taken = pd.to_datetime(out["collected_at"], errors="coerce")
-    computed = (np.isfinite(age) & (age != np.floor(age)) & born.notna() & taken.notna()).to_numpy(
-        dtype=bool
-    )
+    born = _days(out["birth_date"])
+    taken = _days(out["collected_at"])
+    computed = np.isfinite(age) & (age != np.floor(age)) & ~np.isnat(born) & ~np.isnat(taken)
     if not computed.any():
         return age
     born, taken = born[computed], taken[computed]
-    before_birthday = (taken.dt.month * 100 + taken.dt.day) < (born.dt.month * 100 + born.dt.day)
-    years = (taken.dt.year - born.dt.year - before_birthday.astype(int)).to_numpy(dtype=np.float64)
+    # Completed years from calendar fields, in NumPy (pandas' .dt accessors took 0.2 s
+    # on a million rows): a year is completed on the birthday's month and day.
+    years = _year(taken) - _year(born) - (_month_day(taken) < _month_day(born))
     written = age.copy()
-    written[computed] = years
+    written[computed] = years.astype(np.float64)
     return written
+
+
+def _days(values: pd.Series) -> npt.NDArray[np.datetime64]:
+    """Return times as calendar days (``datetime64[D]``; NaT where missing or unreadable)."""
+    times = pd.to_datetime(values, errors="coerce")
+    return np.asarray(times.to_numpy(dtype="datetime64[ns]")).astype("datetime64[D]")
+
+
+def _year(days: npt.NDArray[np.datetime64]) -> npt.NDArray[np.int64]:
+    return days.astype("datetime64[Y]").astype(np.int64) + 1970
+
+
+def _month_day(days: npt.NDArray[np.datetime64]) -> npt.NDArray[np.int64]:
+    """Return month * 100 + day of month."""
+    months = days.astype("datetime64[M]")
+    month = months.astype(np.int64) % 12 + 1
+    day = (days - months.astype("datetime64[D]")).astype(np.int64) + 1
+    return np.asarray(month * 100 + day, dtype=np.int64)
 
 
 def as_reported(out: pd.DataFrame) -> pd.DataFrame:
