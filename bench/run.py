@@ -52,8 +52,33 @@ PROFILES = {"nordic": "no", "us": "us"}
 REAL_WORK = 0.99
 
 
+#: Runs a command and prints its peak resident memory: a small parent, so that the child's
+#: peak is not the copy of a large parent it starts as (``fork`` counts those pages).
+_PEAK = (
+    "import os, subprocess, sys, time; t = time.perf_counter(); p = subprocess.Popen("
+    "sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
+    "_, s, u = os.wait4(p.pid, 0); "
+    "print(os.waitstatus_to_exitcode(s), u.ru_maxrss, time.perf_counter() - t)"
+)
+
+
+def peak_mb(command: Sequence[str]) -> tuple[float, float]:
+    """Wall seconds and peak resident memory (MB) of a process started from a small parent."""
+    done = subprocess.run(
+        [sys.executable, "-c", _PEAK, *command], check=True, capture_output=True, text=True
+    )
+    code, kb, seconds = done.stdout.split()
+    if code != "0":
+        raise SystemExit(f"{' '.join(command)} failed ({code})")
+    return float(seconds), int(kb) / 1024
+
+
 def run(command: Sequence[str]) -> tuple[float, float]:
-    """Run a whole process; return its wall seconds and peak resident memory (MB)."""
+    """Run a whole process; return its wall seconds and peak resident memory (MB).
+
+    The memory is only what the process added to the copy of this one it started as:
+    use :func:`peak_mb` to measure memory.
+    """
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
@@ -233,7 +258,7 @@ def memory(work: Path, sizes: Sequence[int]) -> list[bool]:
     for rows in sizes:
         source = make_export(work / "big.csv", rows, "nordic")
         out = work / "big.parquet"
-        seconds, peak = run(labinterp_command(source, out, "nordic"))
+        seconds, peak = peak_mb(labinterp_command(source, out, "nordic"))
         written = real_work(out)
         out.unlink()
         source.unlink()
@@ -301,43 +326,56 @@ def held(work: Path, rows: int) -> list[bool]:
             per_row * len(frame) >= 100 * core,
         )
     )
-    one = [
-        once(
-            lambda: labinterp.interpret_one("P-Magnesium", "0,62", "mmol/L", sex="K", age_years=54)
-        )
-        for _ in range(300)
-    ]
-    one_us = statistics.median(one) * 1e6
-    results.append(check("interpret_one median latency (µs)", one_us, 200, one_us <= 200, " µs"))
-    names = ["P-Magnesium", "P-Kreatinin", "B-HbA1c", "P-Ferritin", "S-25-OH-Vitamin D", "CRP"]
-    units = ["mmol/L", "µmol/L", "mmol/mol", "µg/L", "nmol/L", "mg/L"]
-    values_ = ["0,62", "78", "44", "12", "38", "3"]
-    panel = [
-        {"analyte": a, "value": v, "unit": u} for a, v, u in zip(names, values_, units, strict=True)
-    ]
-    findings = labinterp.interpret_panel(panel, sex="K", age_years=54, collected_at="2026-01-15")
-    assert sum(f.status is labinterp.Status.DERIVED for f in findings) == 1
-    assert all(f.status in (labinterp.Status.OK, labinterp.Status.DERIVED) for f in findings)
-    times = [
-        once(
-            lambda: labinterp.interpret_panel(
-                panel, sex="K", age_years=54, collected_at="2026-01-15"
-            )
-        )
-        for _ in range(300)
-    ]
-    panel_ms = statistics.median(times) * 1e3
-    results.append(
+    source.unlink()
+    return results
+
+
+#: Clinic software's latency, measured in a fresh process as clinic software runs it (not
+#: in this one, whose million-row frames make every garbage collection slow).
+_LATENCY = r"""
+import json, statistics, time
+import labinterp
+names = ["P-Magnesium", "P-Kreatinin", "B-HbA1c", "P-Ferritin", "S-25-OH-Vitamin D", "CRP"]
+units = ["mmol/L", "µmol/L", "mmol/mol", "µg/L", "nmol/L", "mg/L"]
+values = ["0,62", "78", "44", "12", "38", "3"]
+panel = [{"analyte": a, "value": v, "unit": u} for a, v, u in zip(names, values, units)]
+findings = labinterp.interpret_panel(panel, sex="K", age_years=54, collected_at="2026-01-15")
+assert sum(f.status is labinterp.Status.DERIVED for f in findings) == 1
+assert all(f.status in (labinterp.Status.OK, labinterp.Status.DERIVED) for f in findings)
+def median(call):
+    times = []
+    for _ in range(500):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+one = median(lambda: labinterp.interpret_one("P-Magnesium", "0,62", "mmol/L", sex="K",
+                                             age_years=54))
+whole = median(lambda: labinterp.interpret_panel(panel, sex="K", age_years=54,
+                                                 collected_at="2026-01-15"))
+print(json.dumps({"one_us": one * 1e6, "panel_ms": whole * 1e3}))
+"""
+
+
+def latency() -> list[bool]:
+    """Target 4, clinic software: medians of interpret_one and interpret_panel."""
+    import json
+
+    done = subprocess.run(
+        [sys.executable, "-c", _LATENCY], check=True, capture_output=True, text=True
+    )
+    found = json.loads(done.stdout)
+    one_us, panel_ms = found["one_us"], found["panel_ms"]
+    return [
+        check("interpret_one median latency (µs)", one_us, 200, one_us <= 200, " µs"),
         check(
             "interpret_panel, 6 results + derived eGFR, median (ms)",
             panel_ms,
             1,
             panel_ms <= 1,
             " ms",
-        )
-    )
-    source.unlink()
-    return results
+        ),
+    ]
 
 
 def once(fn: Callable[[], object]) -> float:
@@ -375,6 +413,7 @@ def main() -> int:
         if "batch" in wanted:
             results += batch(work, args.rows, args.pairs)
         if "held" in wanted:
+            results += latency()
             results += held(work, args.rows)
         if "memory" in wanted:
             results += memory(work, args.stream_rows)
