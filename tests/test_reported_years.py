@@ -45,7 +45,9 @@ def test_given_ages_and_missing_dates_are_kept() -> None:
     frame = pd.DataFrame(
         {
             "birth_date": pd.to_datetime(["1950-06-15", None, "1950-06-15"]),
-            "collected_at": pd.to_datetime(["2026-06-14 00:00", "2026-06-14 00:00", "2026-06-15 08:10"]),
+            "collected_at": pd.to_datetime(
+                ["2026-06-14 00:00", "2026-06-14 00:00", "2026-06-15 08:10"]
+            ),
         }
     )
     got = _completed_years(frame, np.array([75.99, 41.5, 76.0]))
