@@ -9,7 +9,7 @@ import pytest
 import labinterp
 from labinterp import catalogue
 from labinterp.errors import CatalogueError
-from labinterp.steps.schemes import categorise
+from labinterp.steps.cutoffs import categorise
 
 
 def _category(analyte: str, value: str, unit: str, scheme: str, **context: object) -> str | None:

@@ -22,13 +22,13 @@ import labinterp
 import labinterp.equations
 from labinterp import catalogue
 from labinterp.errors import InvalidResultError
+from labinterp.steps.cutoffs import categorise, categorise_one
 from labinterp.steps.flags import (
     at_reporting_resolution,
     at_reporting_resolution_one,
     flag_one,
     flags,
 )
-from labinterp.steps.schemes import categorise, categorise_one
 
 EXAMPLES = int(os.environ.get("LABINTERP_FUZZ_EXAMPLES", "150"))
 PROPERTY = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
