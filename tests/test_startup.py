@@ -108,3 +108,32 @@ def test_interpreting_an_export_with_creatinine_builds_no_unit_registry() -> Non
         "assert (result['status'] == 'derived').sum() > 0"
     )
     assert "pint" not in _imported_after(code)
+
+
+@pytest.mark.parametrize(
+    "before", ["import importlib.util; importlib.util.find_spec('pandas')", "import polars"]
+)
+def test_the_accessor_survives_a_look_for_pandas_before_it_loads(before: str) -> None:
+    pytest.importorskip("polars")
+    code = (
+        f"import labinterp\n{before}\nimport pandas as pd\n"
+        "print(hasattr(pd.DataFrame, 'labinterp'))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == ["True"]
+
+
+def test_the_entry_point_gives_back_what_it_changed() -> None:
+    # run() pauses the collector and keeps dask out for the command; a caller that runs it
+    # in its own process (and catches SystemExit) gets both back.
+    code = (
+        "import gc, sys\nsys.argv = ['labinterp', '--version']\n"
+        "from labinterp.cli import run\ntry:\n    run()\nexcept SystemExit:\n    pass\n"
+        "print(gc.isenabled(), sys.modules.get('dask', 'absent') is not None)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out[-2:] == ["True", "True"]

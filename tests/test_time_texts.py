@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -67,3 +68,26 @@ def test_fractions_offsets_and_dates_as_isoformat_writes_them() -> None:
         "1969-12-31 23:59:59",
     ]
     assert time_texts(wall, None)[2] == "2026-03-02"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.none(), st.integers(min_value=-(10**13), max_value=10**13)),
+        min_size=1,
+        max_size=20,
+    ),
+    st.sampled_from(["s", "ms", "us"]),
+)
+def test_times_in_other_units_are_written_in_their_own_unit(ticks, unit) -> None:
+    # Beyond what nanoseconds hold too: years 1500 or 2500 are written, not wrapped.
+    values = np.array([np.datetime64("NaT") if t is None else t for t in ticks], dtype=object)
+    wall = pd.Series(np.array(values, dtype=f"datetime64[{unit}]"))
+    assert time_texts(wall, None) == one_by_one(wall, pd.Series([pd.NA] * len(wall)), "T")
+
+
+def test_a_time_with_its_zone_is_written_with_that_zones_offset() -> None:
+    wall = pd.Series(pd.to_datetime(["2026-03-01 08:10", "2026-07-01 08:10"])).dt.tz_localize(
+        "Europe/Oslo"
+    )
+    assert time_texts(wall, None) == ["2026-03-01T08:10:00+01:00", "2026-07-01T08:10:00+02:00"]

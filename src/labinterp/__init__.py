@@ -154,9 +154,15 @@ class _AccessorWhenPandasLoads:
         """Find pandas with the other finders and load it through :meth:`exec_module`."""
         if fullname != "pandas":
             return None
-        if self in sys.meta_path:
-            sys.meta_path.remove(self)  # once only
-        spec = find_spec(fullname)
+        # Asked by the other finders alone; this finder stays until pandas is really
+        # loaded (exec_module): a spec that is looked up and thrown away (polars and
+        # importlib.util.find_spec do that) must not cost the accessor.
+        at = sys.meta_path.index(self)
+        sys.meta_path.remove(self)
+        try:
+            spec = find_spec(fullname)
+        finally:
+            sys.meta_path.insert(at, self)
         if spec is None or spec.loader is None:
             return spec
         self._loader, spec.loader = spec.loader, cast("Loader", self)
@@ -170,6 +176,8 @@ class _AccessorWhenPandasLoads:
     def exec_module(self, module: ModuleType) -> None:
         """Run pandas, give it back its own loader, then register the accessor."""
         assert self._loader is not None
+        if self in sys.meta_path:
+            sys.meta_path.remove(self)  # pandas is loading: once only
         self._loader.exec_module(module)
         module.__loader__ = self._loader
         if module.__spec__ is not None:

@@ -561,18 +561,30 @@ def _started() -> None:
 
 
 def run() -> None:
-    """Run the ``labinterp`` command: the console script's entry point."""
-    if "dask" not in sys.modules:
+    """Run the ``labinterp`` command: the console script's entry point.
+
+    What it changes for the run (dask kept out, the collector paused at the start) is
+    given back when the command ends, also to a caller that catches ``SystemExit``.
+    """
+    kept_out = "dask" not in sys.modules
+    if kept_out:
         # pint imports dask when it is installed (pint.compat, for Quantities of dask
-        # arrays): about 75 ms of every run, which uses no dask. A run goes without it.
+        # arrays): about 75 ms of a run that needs pint (UCUM codes), which uses no dask.
         sys.modules["dask"] = None  # type: ignore[assignment]
     if gc.isenabled():
-        # Importing pandas, pint and the engine makes some hundred thousand objects that
-        # live as long as the process; the collector would walk them again and again:
-        # about 0.1 s of a small file's run. It is off until the engine is imported.
+        # Importing pandas and the engine makes some hundred thousand objects that live
+        # as long as the process; the collector would walk them again and again: about
+        # 0.1 s of a small file's run. It is off until the engine is imported.
         gc.disable()
         _COLLECTOR_PAUSED["paused"] = True
-    app()
+    try:
+        app()
+    finally:
+        if kept_out and sys.modules.get("dask", False) is None:
+            del sys.modules["dask"]
+        if _COLLECTOR_PAUSED["paused"]:
+            _COLLECTOR_PAUSED["paused"] = False
+            gc.enable()
 
 
 if __name__ == "__main__":  # pragma: no cover

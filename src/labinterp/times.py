@@ -65,11 +65,12 @@ DATE_FORMATS: tuple[str, ...] = (
     "%Y%m%d%H%M%S.%f",
 )
 
-#: A time and its trailing UTC offset (``Z``, ``+01:00``, ``-0700``), as ISO 8601 and HL7 v2
-#: TS write it; the time ends in a digit.
-_OFFSET = r"^(?P<time>.*?\d)(?P<offset>Z|[+-]\d{2}:?\d{2})?$"
+#: A UTC offset (``Z``, ``+01:00``, ``-0700``) as ISO 8601 and HL7 v2 TS write it, and a
+#: time with its trailing offset (the time ends in a digit).
+_OFFSET_PART = r"Z|[+-]\d{2}:?\d{2}"
+_OFFSET = rf"^(?P<time>.*?\d)(?P<offset>{_OFFSET_PART})?$"
 #: How a text with an offset (as :data:`_OFFSET` reads it) ends.
-_OFFSET_END = r"(Z|[+-]\d{2}:?\d{2})$"
+_OFFSET_END = rf"({_OFFSET_PART})$"
 #: The widest UTC offset a dateTime may carry (FHIR R4 dateTime: -13:59 to +14:00).
 MAX_OFFSET_MINUTES = 14 * 60
 
@@ -516,7 +517,13 @@ def time_text_codes(
         A number per row and the text of each number (``None`` for a missing time), so
         ``texts[codes]`` is :func:`time_texts`.
     """
-    times = pd.to_datetime(wall).to_numpy(dtype="datetime64[ns]")
+    stamps = pd.Series(pd.to_datetime(wall), copy=False)
+    if isinstance(stamps.dtype, pd.DatetimeTZDtype):
+        # A time with its zone: the zone's wall clock and offset, as parse_times reads it.
+        stamps, offset, _ = parse_times(stamps)
+    times = stamps.to_numpy()
+    if np.datetime_data(times.dtype)[0] not in _TICKS_PER_SECOND:  # minutes, days, ...
+        times = times.astype("datetime64[s]")
     minutes = (
         np.full(len(times), np.nan)
         if offset is None
@@ -524,6 +531,10 @@ def time_text_codes(
     )
     codes, first = factorize_rows(pd.Series(times, copy=False), pd.Series(minutes, copy=False))
     return codes, _iso_texts(times[first], minutes[first], sep)
+
+
+#: Ticks per second of the datetime64 units times are written from (others become seconds).
+_TICKS_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
 
 
 def _iso_texts(
@@ -538,14 +549,18 @@ def _iso_texts(
     """
     out = np.full(len(times), None, dtype=object)
     present = ~np.isnat(times)
-    ns = times.view(np.int64)
+    per_second = _TICKS_PER_SECOND[np.datetime_data(times.dtype)[0]]
+    ticks = times.view(np.int64)
     floating = np.isnan(minutes)
-    midnight = np.mod(ns, 86_400 * 10**9) == 0
+    midnight = np.mod(ticks, 86_400 * per_second) == 0
+    whole = np.mod(ticks, per_second) == 0
+    # Nanoseconds are written only when there are some (as Timestamp.isoformat does).
+    nanos = np.mod(ticks, 1000) != 0 if per_second == 10**9 else np.zeros(len(ticks), bool)
     units: tuple[tuple[Literal["D", "s", "us", "ns"], npt.NDArray[np.bool_]], ...] = (
         ("D", present & floating & midnight),
-        ("s", present & ~(floating & midnight) & (np.mod(ns, 10**9) == 0)),
-        ("us", present & (np.mod(ns, 10**9) != 0) & (np.mod(ns, 1000) == 0)),
-        ("ns", present & (np.mod(ns, 1000) != 0)),
+        ("s", present & ~(floating & midnight) & whole),
+        ("us", present & ~whole & ~nanos),
+        ("ns", present & nanos),
     )
     for unit, chosen in units:
         if chosen.any():

@@ -129,11 +129,14 @@ def _completed_years(out: pd.DataFrame, age: np.ndarray) -> np.ndarray:
 
 def _days(values: pd.Series) -> npt.NDArray[np.datetime64]:
     """Return times as calendar days (``datetime64[D]``; NaT where missing or unreadable)."""
-    times = pd.to_datetime(values, errors="coerce")
-    return np.asarray(times.to_numpy(dtype="datetime64[ns]")).astype("datetime64[D]")
+    times = pd.Series(pd.to_datetime(values, errors="coerce"), copy=False)
+    if isinstance(times.dtype, pd.DatetimeTZDtype):
+        times = times.dt.tz_localize(None)  # the calendar day where the time was taken
+    return np.asarray(times.to_numpy()).astype("datetime64[D]")
 
 
 def _year(days: npt.NDArray[np.datetime64]) -> npt.NDArray[np.int64]:
+    """Return the calendar year of each day."""
     return days.astype("datetime64[Y]").astype(np.int64) + 1970
 
 
