@@ -9,7 +9,8 @@ these units needs no pint registry at run time; every other conversion asks pint
 One row per (from unit, to unit, analyte) that pint converts: the units are the pint
 forms of ``unit_aliases.csv``, the analytes every catalogue analyte without measurement
 scales, and none (an empty analyte). Factors are written with :func:`repr`, which reads
-back as the same float.
+back as the same float. The first line holds the SHA-256 of the data files the table is
+made from (``labinterp.units.FACTOR_SOURCES``): the table is not used with others.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from labinterp import catalogue
 from labinterp.errors import UnitError
-from labinterp.units import FACTOR_TABLE, normalise_unit, pint_conversion
+from labinterp.units import FACTOR_TABLE, factor_sources_digest, normalise_unit, pint_conversion
 
 TABLE = Path(__file__).resolve().parent.parent / "src" / "labinterp" / "data" / FACTOR_TABLE
 HEADER = ("from_unit", "to_unit", "analyte", "factor")
@@ -47,6 +48,7 @@ def table() -> str:
                     continue
                 rows.append((src.pint, dst.pint, analyte, repr(factor)))
     out = io.StringIO()
+    out.write(f"# sources sha256 {factor_sources_digest()}\n")
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADER)
     writer.writerows(sorted(rows))

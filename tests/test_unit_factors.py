@@ -88,3 +88,22 @@ def test_pint_is_imported_only_for_a_unit_outside_the_table(code: str, pint_load
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout.split()
     assert out[-1] == str(pint_loaded)
+
+
+def test_a_table_made_from_other_data_files_is_not_used(monkeypatch) -> None:
+    from labinterp import units
+
+    assert units._factor_table()  # the shipped table matches the shipped data files
+    units._factor_table.cache_clear()
+    units.conversion.cache_clear()
+    monkeypatch.setattr(units, "factor_sources_digest", lambda: "0" * 64)
+    try:
+        assert units._factor_table() == {}
+        factor = units.conversion("mg/dL", "umol/L", "creatinine").scale
+        expected = units.pint_conversion(
+            units.normalise_unit("mg/dL"), units.normalise_unit("umol/L"), "creatinine"
+        ).scale
+        assert factor == expected
+    finally:
+        units._factor_table.cache_clear()
+        units.conversion.cache_clear()

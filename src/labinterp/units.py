@@ -19,6 +19,7 @@ start. The registry is built on first use (:func:`unit_registry`, :data:`ureg`).
 from __future__ import annotations
 
 import csv
+import hashlib
 import math
 import re
 import sys
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     ureg: pint.UnitRegistry[Any]
 
 __all__ = [
+    "FACTOR_SOURCES",
     "FACTOR_TABLE",
     "HBA1C_MASTER_INTERCEPT",
     "HBA1C_MASTER_SLOPE",
@@ -51,6 +53,7 @@ __all__ = [
     "NormalisedUnit",
     "conversion",
     "convert",
+    "factor_sources_digest",
     "normalise_unit",
     "pint_conversion",
     "unit_registry",
@@ -328,11 +331,31 @@ def conversion(from_unit: str, to_unit: str, analyte: str | None = None) -> Affi
 FACTOR_TABLE: Final = "unit_factors.csv"
 
 
+#: The data files the factor table is made from: a table made from other versions of them
+#: is not used (every conversion then asks pint).
+FACTOR_SOURCES: Final = ("units.txt", "unit_aliases.csv", "analytes.toml")
+
+
+def factor_sources_digest() -> str:
+    """Return the SHA-256 of :data:`FACTOR_SOURCES`, as the factor table's first line holds it."""
+    digest = hashlib.sha256()
+    for name in FACTOR_SOURCES:
+        digest.update((resources.files("labinterp") / "data" / name).read_bytes())
+    return digest.hexdigest()
+
+
 @lru_cache(maxsize=1)
 def _factor_table() -> dict[tuple[str, str, str], float]:
-    """Return ``{(from pint unit, to pint unit, analyte): factor}`` of :data:`FACTOR_TABLE`."""
+    """Return ``{(from pint unit, to pint unit, analyte): factor}`` of :data:`FACTOR_TABLE`.
+
+    Empty when the table was made from other versions of :data:`FACTOR_SOURCES` than the
+    installed ones, so that a table can never answer for data it was not made from.
+    """
     source = resources.files("labinterp") / "data" / FACTOR_TABLE
     with source.open(encoding="utf-8") as handle:
+        made_from = handle.readline().strip().removeprefix("# sources sha256 ")
+        if made_from != factor_sources_digest():
+            return {}
         return {
             (row["from_unit"], row["to_unit"], row["analyte"]): float(row["factor"])
             for row in csv.DictReader(handle)
