@@ -16,15 +16,9 @@ CREATININE = ["umol/L", "mg/dL"]
 CYSTATIN_C = ["mg/L"]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
-    name=st.sampled_from(
-        sorted(
-            k
-            for k, e in EQUATIONS.items()
-            if "height_cm" not in e.inputs and "weight_kg" not in e.inputs
-        )
-    ),
+    name=st.sampled_from(sorted(EQUATIONS)),
     creatinine=st.floats(0.2, 15.0),
     unit=st.sampled_from(CREATININE),
     cystatin_c=st.floats(0.3, 6.0),
@@ -37,7 +31,13 @@ def test_measured_equals_quantity(
     equation = EQUATIONS[name]
     ureg = unit_registry()
     value = creatinine * (88.42 if unit == "umol/L" else 1.0)
-    arguments = {"age_years": np.array([age]), "sex": np.array([sex], dtype=object)}
+    given = {
+        "age_years": np.array([age]),
+        "sex": np.array([sex], dtype=object),
+        "height_cm": np.array([80 + age]),
+        "weight_kg": np.array([40 + age / 2]),
+    }
+    arguments = {k: v for k, v in given.items() if k in equation.inputs}
     measured, quantity = dict(arguments), dict(arguments)
     if "creatinine" in equation.inputs:
         measured["creatinine"] = Measured(np.array([value]), unit)
@@ -48,7 +48,7 @@ def test_measured_equals_quantity(
     plain = equation(**measured)
     pinted = equation(**quantity)
     assert isinstance(plain, Measured)
-    assert plain.unit == "mL/min/_1_73_m2"
+    assert plain.unit in ("mL/min/_1_73_m2", "mL/min")
     assert str(pinted.units) == str(ureg.Unit(plain.unit))
     np.testing.assert_array_equal(plain.magnitude, pinted.magnitude)
 

@@ -54,6 +54,7 @@ __all__ = [
     "conversion",
     "convert",
     "factor_sources_digest",
+    "is_quantity",
     "normalise_unit",
     "pint_conversion",
     "unit_registry",
@@ -489,7 +490,7 @@ def convert(value: Any, from_unit: str | None, to_unit: str, *, analyte: str | N
     >>> round(convert(88.4 * ureg("umol/L"), None, "mg/dL", analyte="creatinine"), 2)
     <Quantity(1.0, 'milligram / deciliter')>
     """
-    if _is_quantity(value):
+    if is_quantity(value):
         return _convert_quantity(value, from_unit, to_unit, analyte)
     if from_unit is None:
         raise UnitsRequiredError(
@@ -504,8 +505,19 @@ def convert(value: Any, from_unit: str | None, to_unit: str, *, analyte: str | N
     return transform(np.asarray(value, dtype="float64"))
 
 
-def _is_quantity(value: Any) -> bool:
-    """Whether ``value`` is a pint Quantity (there is none before pint is imported)."""
+def is_quantity(value: Any) -> bool:
+    """Return whether ``value`` is a pint Quantity (there is none before pint is imported).
+
+    Parameters
+    ----------
+    value
+        Anything.
+
+    Returns
+    -------
+    bool
+        True for a Quantity of any pint registry; pint is never imported to answer.
+    """
     pint = sys.modules.get("pint")
     return pint is not None and isinstance(value, pint.Quantity)
 

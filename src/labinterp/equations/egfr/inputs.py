@@ -13,7 +13,6 @@ CKD-EPI and EKFC.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final
@@ -23,7 +22,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from labinterp.errors import InvalidResultError, UnitError, UnitsRequiredError
-from labinterp.units import conversion, unit_registry
+from labinterp.units import conversion, is_quantity, unit_registry
 from labinterp.vocab import Sex
 
 if TYPE_CHECKING:
@@ -124,7 +123,7 @@ class Batch:
             self.measured = True
             written = value.unit
             magnitude = value.magnitude
-        elif not _is_quantity(value) or _dimensionless(value.units):
+        elif not is_quantity(value) or _dimensionless(value.units):
             hint = (
                 f" pint cannot hold a pandas Series: pass "
                 f"labinterp.ureg.Quantity(column.to_numpy(), {example!r}) and give the other "
@@ -151,7 +150,7 @@ class Batch:
 
     def number(self, value: Any, *, field: str, unit: str) -> Floats:
         """Return a plain number (or a Quantity converted to ``unit``) as floats."""
-        if _is_quantity(value):
+        if is_quantity(value):
             return np.asarray(value.to(unit).magnitude, dtype=np.float64)
         problem = f"{field} must be a number, an array of numbers or a Series of numbers."
         if isinstance(value, pd.Series):
@@ -271,9 +270,3 @@ def _dimensionless(units: Any) -> bool:
 def _pint_unit(text: str) -> Any:
     """Return the pint unit of a unit written as pint reads it, parsed once."""
     return unit_registry().Unit(text)
-
-
-def _is_quantity(value: Any) -> bool:
-    """Return whether ``value`` is a pint Quantity (without importing pint for a no)."""
-    pint = sys.modules.get("pint")  # a Quantity exists only once pint is imported
-    return pint is not None and isinstance(value, pint.Quantity)
