@@ -393,3 +393,19 @@ def test_record_ends_past_many_stray_quotes_in_linear_time() -> None:
     found = record_breaks(data, ";")
     assert len(found.ends) == records and not found.open_quote
     assert found.ends[-1] == len(data)
+
+
+def test_grouping_is_told_apart_across_batches_and_within_one() -> None:
+    from labinterp.stream import Grouping, _note_groups
+
+    grouped = Grouping()
+    _note_groups(pd.Series(["a", "a", "b", ""]), grouped)
+    _note_groups(pd.Series(["c", "c", "d"]), grouped)
+    assert grouped.grouped
+    again = Grouping()
+    _note_groups(pd.Series(["a", "b"]), again)
+    _note_groups(pd.Series(["c", "a"]), again)  # a's run had ended: seen again
+    assert not again.grouped
+    within = Grouping()
+    _note_groups(pd.Series(["a", "b", "a"]), within)
+    assert not within.grouped
