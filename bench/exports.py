@@ -288,7 +288,7 @@ BLOCK_ROWS = 500_000
 YEAR = np.datetime64("2026-01-01T00:00", "m")
 
 
-def _rows(rows: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+def _rows(style: str, rows: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Patients, their samples in time order and each sample's panel, one entry per row."""
     panels = [list(p) for p, _ in PANELS]
     share = np.array([s for _, s in PANELS])
@@ -306,7 +306,7 @@ def _rows(rows: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
     starts = np.concatenate([[0], np.cumsum([len(p) for p in panels])[:-1]])
     row_sample = np.repeat(np.arange(len(sample_patient)), sizes)
     within = np.arange(len(row_sample)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    keys = list(ANALYTES["nordic"])
+    keys = list(ANALYTES[style])
     flat = np.array([keys.index(k) for p in panels for k in p])
     return {
         "analyte": flat[starts[panel][row_sample] + within],
@@ -366,7 +366,7 @@ def _results(
 def _block(style: str, rows: int, first_patient: int, rng: np.random.Generator) -> pd.DataFrame:
     """About ``rows`` rows of whole patients, numbered from ``first_patient``."""
     tests = ANALYTES[style]
-    layout = _rows(rows, rng)
+    layout = _rows(style, rows, rng)
     analyte, patient = layout["analyte"], layout["patient"]
     patients = len(layout["patients"])
     male = rng.random(patients) < 0.5

@@ -80,8 +80,9 @@ def test_floor_script_flags_every_row(tmp_path: Path, style: str) -> None:
         capture_output=True,
         text=True,
     )
-    rows, numbers = (int(x) for x in done.stdout.split())
+    rows = int(done.stdout)
     floor = pd.read_parquet(out)
+    numbers = floor["value"].notna().sum()
     assert (
         rows
         == len(floor)
@@ -89,5 +90,5 @@ def test_floor_script_flags_every_row(tmp_path: Path, style: str) -> None:
             pd.read_csv(path, sep=";" if style == "nordic" else ",", encoding="latin-1", dtype=str)
         )
     )
-    assert numbers == floor["value"].notna().sum() > 0.9 * rows
+    assert numbers > 0.9 * rows
     assert set(floor["computed_flag"].dropna()) <= {"L", "N", "H"}
