@@ -267,15 +267,36 @@ def _pieces(handle: BinaryIO, lines: int, sep: str) -> Iterator[tuple[bytes, int
 class Grouping:
     """Whether the input was grouped by patient (filled in while batches are cut).
 
-    The patients whose run has ended are kept as sorted 64-bit hashes (8 bytes a
-    patient, so memory stays small as the input grows: a set of the ids themselves took
-    about 75 bytes a patient, 300 MB for 20 million rows). Two ids share a hash with a
-    chance of about n² / 2⁶⁵ for n patients, which could only call a grouped input not
-    grouped, never the reverse.
+    The patients whose run has ended are kept as 64-bit hashes in a few sorted arrays,
+    each at least twice the next one's size (a new batch's hashes are merged into the
+    last array while it is not more than twice as large), so each hash is merged a
+    logarithmic number of times and memory grows by 8 bytes a patient (a set of the ids
+    themselves took about 75 bytes a patient, 300 MB for 20 million rows). Two ids share
+    a hash with a chance of about n² / 2⁶⁵ for n patients, which could only call a
+    grouped input not grouped, never the reverse.
     """
 
     grouped: bool = True
-    _finished: npt.NDArray[np.uint64] = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
+    _finished: list[npt.NDArray[np.int64]] = field(default_factory=list)
+
+    def seen(self, hashes: npt.NDArray[np.int64]) -> bool:
+        """Return whether any of these hashes (sorted) was recorded before."""
+        for level in self._finished:
+            at = np.minimum(np.searchsorted(level, hashes), len(level) - 1)
+            if (level[at] == hashes).any():
+                return True
+        return False
+
+    def record(self, hashes: npt.NDArray[np.int64]) -> None:
+        """Record hashes (sorted, distinct, none recorded before)."""
+        if not len(hashes):
+            return
+        self._finished.append(hashes)
+        levels = self._finished
+        while len(levels) > 1 and len(levels[-2]) <= 2 * len(levels[-1]):
+            # Two sorted runs: a stable sort merges them in one pass.
+            last = levels.pop()
+            levels[-1] = np.sort(np.concatenate([levels[-1], last]), kind="stable")
 
 
 def patient_batches(
@@ -314,12 +335,11 @@ def _note_groups(patients: pd.Series, grouping: Grouping) -> None:
         return  # decided: nothing more to record
     starts = patients.ne(patients.shift()).fillna(True).astype(bool)
     runs = patients[starts]
-    names = runs[runs != ""].to_numpy(dtype=object)
-    hashes = pd.util.hash_array(names)
-    finished = grouping._finished
-    if len(np.unique(hashes)) < len(hashes):
+    names = runs[runs != ""].tolist()
+    # Python's own string hash (64 bits, kept on each string; the same within a process).
+    hashes = np.sort(np.fromiter(map(hash, names), dtype=np.int64, count=len(names)))
+    if bool((hashes[1:] == hashes[:-1]).any()) or grouping.seen(hashes):
         grouping.grouped = False
-    elif len(finished):
-        at = np.minimum(np.searchsorted(finished, hashes), len(finished) - 1)
-        grouping.grouped = not bool((finished[at] == hashes).any())
-    grouping._finished = np.union1d(finished, hashes)
+        grouping._finished.clear()
+        return
+    grouping.record(hashes)
