@@ -142,7 +142,8 @@ def parse_times(texts: pd.Series, *, fast: bool = True) -> tuple[pd.Series, pd.S
         written = texts.map(lambda v: v.isoformat() if isinstance(v, datetime) else v)
         codes, uniques = pd.factorize(written, use_na_sentinel=True)
     # The distinct values stay as they come (Arrow-backed text is not made Python objects).
-    times, minutes_east, failed = _parse_distinct(pd.Series(uniques, copy=False), fast=fast)
+    distinct = pd.Series(uniques, copy=False, dtype=uniques.dtype)  # no inference: as they are
+    times, minutes_east, failed = _parse_distinct(distinct, fast=fast)
     taken = np.where(codes < 0, len(uniques), codes)  # the last entry: missing
     walls = np.append(times, np.datetime64("NaT", "ns"))
     offsets = np.append(minutes_east, np.nan)
