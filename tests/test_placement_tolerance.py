@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from labinterp import catalogue
 from labinterp.steps import schemes
+from labinterp.units import Affine
 
 
 @given(st.floats(allow_nan=True, allow_infinity=True))
@@ -20,6 +21,18 @@ def test_the_written_out_tolerance_is_numpys_isclose(a: float) -> None:
     with np.errstate(invalid="ignore"):
         assert bool(np.abs(a - 1.0) <= schemes._ATOL + schemes._RTOL) == bool(np.isclose(a, 1.0))
         assert bool(np.abs(a) <= schemes._ATOL) == bool(np.isclose(a, 0.0))
+
+
+@given(
+    st.floats(allow_nan=True, allow_infinity=True), st.floats(allow_nan=True, allow_infinity=True)
+)
+def test_no_conversion_is_numpys_isclose_on_floats_and_arrays(scale: float, offset: float) -> None:
+    expected = bool(np.isclose(scale, 1.0) and np.isclose(offset, 0.0))
+    with np.errstate(invalid="ignore", over="ignore"):
+        one = schemes._composed(scale, offset, Affine(1.0))[2]
+        many = schemes._composed(np.array([scale]), np.array([offset]), Affine(1.0))[2]
+    assert bool(one) == expected
+    assert bool(many[0]) == expected
 
 
 SCHEMES = sorted(catalogue.schemes())

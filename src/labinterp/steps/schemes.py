@@ -11,7 +11,7 @@ a result of the rule's marker analyte, flagged as the rule says, in the same sam
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +27,7 @@ from labinterp.samples import in_sets_of
 from labinterp.steps.cutoffs import categorise_one, category_codes
 from labinterp.steps.flags import fixed_precision
 from labinterp.steps.state import NOTE_BIT
-from labinterp.units import conversion
+from labinterp.units import Affine, conversion
 
 __all__ = [
     "INFLAMMATION_RULE",
@@ -145,6 +145,35 @@ def _not_for_age(scheme: Scheme, age: FloatArray) -> IntArray:
 _RTOL, _ATOL = 1e-05, 1e-08
 
 
+def _tried(
+    scheme: Scheme, cuts: Sequence[_Cut], reporting: str, candidates: Sequence[int]
+) -> Iterator[tuple[int, Affine]]:
+    """Yield the candidate cut-off sets in the order they are tried, with their conversion.
+
+    Later sets first (they take the results already in their unit), the first set last
+    (it takes the rest); a set whose unit the reporting unit cannot reach is skipped.
+    """
+    for k in (*candidates[1:], candidates[0]):
+        try:
+            yield k, conversion(reporting, cuts[k].unit, scheme.analyte)
+        except UnitError:
+            continue
+
+
+def _composed(scale: Any, offset: Any, to_cut: Affine) -> tuple[Any, Any, Any]:
+    """Compose a result's conversion with a cut-off set's; also whether it converts at all.
+
+    Works alike on floats and arrays. "No conversion" is np.isclose's test
+    (|a - b| <= atol + rtol * |b|, its default tolerances) of scale 1 and offset 0,
+    written out: the same answers, NaN and infinities included, without its set-up,
+    which cost ~10 µs per call on the single path.
+    """
+    total_scale = scale * to_cut.scale
+    total_offset = offset * to_cut.scale + to_cut.offset
+    same = (abs(total_scale - 1.0) <= _ATOL + _RTOL) & (abs(total_offset) <= _ATOL)
+    return total_scale, total_offset, same
+
+
 def _placement(
     scheme: Scheme,
     value: FloatArray,
@@ -178,21 +207,10 @@ def _placement(
     if young:  # the young's cut-offs need a known age; without one, no category
         groups.append((too_young & ~np.isnan(age), [len(cuts) - 1]))
     for rows, candidates in groups:
-        # Later sets take the rows already in their unit; the first takes the rest.
-        for k in (*candidates[1:], candidates[0]):
-            try:
-                to_cut = conversion(reporting, cuts[k].unit, scheme.analyte)
-            except UnitError:
-                continue
-            total_scale = scale * to_cut.scale
-            total_offset = offset * to_cut.scale + to_cut.offset
-            # np.isclose's test (|a - b| <= atol + rtol * |b|, its default tolerances)
-            # written out: the same answers, NaN and infinities included, without its
-            # set-up, which cost ~10 µs per call on the single path's one-row arrays.
+        for k, to_cut in _tried(scheme, cuts, reporting, candidates):
             with np.errstate(invalid="ignore"):
-                converted = ~(
-                    (np.abs(total_scale - 1.0) <= _ATOL + _RTOL) & (np.abs(total_offset) <= _ATOL)
-                )
+                total_scale, total_offset, same = _composed(scale, offset, to_cut)
+            converted = ~same
             take = rows & (which < 0) & (~converted | (k == candidates[0]))
             which[take] = k
             x[take] = np.where(converted, value * total_scale + total_offset, value)[take]
@@ -219,14 +237,9 @@ def _placement_one(
         candidates = [len(cuts) - 1]
     else:
         candidates = list(range(len(cuts) - young))
-    for k in (*candidates[1:], candidates[0]):
-        try:
-            to_cut = conversion(reporting, cuts[k].unit, scheme.analyte)
-        except UnitError:
-            continue
-        total_scale = scale * to_cut.scale
-        total_offset = offset * to_cut.scale + to_cut.offset
-        converted = not (abs(total_scale - 1.0) <= _ATOL + _RTOL and abs(total_offset) <= _ATOL)
+    for k, to_cut in _tried(scheme, cuts, reporting, candidates):
+        total_scale, total_offset, same = _composed(scale, offset, to_cut)
+        converted = not same
         if converted and k != candidates[0]:
             continue
         x = value * total_scale + total_offset if converted else value
