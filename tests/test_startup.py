@@ -33,16 +33,20 @@ HEAVY = (
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "nordic_export.csv"
 
 
+def _printed(code: str) -> list[str]:
+    """Run ``code`` in a fresh interpreter; return the lines it printed."""
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+
+
 def _imported_after(code: str, *argv: str) -> set[str]:
     """Run ``code`` in a fresh interpreter; return which of :data:`HEAVY` it imported."""
     probe = (
         f"import sys\nsys.argv[1:] = {list(argv)!r}\n{code}\n"
         f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
-    ).stdout.splitlines()
-    return {name for name in out[-1].split(",") if name}
+    return {name for name in _printed(probe)[-1].split(",") if name}
 
 
 def test_import_labinterp_imports_no_heavy_library() -> None:
@@ -80,10 +84,7 @@ def test_the_accessor_is_there_when_pandas_comes_after() -> None:
         "print(frame.labinterp.interpret()['flag'].tolist())\n"
         "print(pd.__spec__.loader is pd.__loader__, type(pd.__loader__).__name__)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout.splitlines()
-    assert out == ["['N']", "True SourceFileLoader"]
+    assert _printed(code) == ["['N']", "True SourceFileLoader"]
 
 
 def test_the_choices_offered_are_the_catalogues() -> None:
@@ -119,10 +120,7 @@ def test_the_accessor_survives_a_look_for_pandas_before_it_loads(before: str) ->
         f"import labinterp\n{before}\nimport pandas as pd\n"
         "print(hasattr(pd.DataFrame, 'labinterp'))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout.split()
-    assert out == ["True"]
+    assert _printed(code) == ["True"]
 
 
 def test_the_entry_point_gives_back_what_it_changed() -> None:
@@ -133,7 +131,4 @@ def test_the_entry_point_gives_back_what_it_changed() -> None:
         "from labinterp.cli import run\ntry:\n    run()\nexcept SystemExit:\n    pass\n"
         "print(gc.isenabled(), sys.modules.get('dask', 'absent') is not None)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout.split()
-    assert out[-2:] == ["True", "True"]
+    assert _printed(code)[-1].split() == ["True", "True"]
