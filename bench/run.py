@@ -64,7 +64,7 @@ _PEAK = (
 )
 
 
-def peak_mb(command: Sequence[str]) -> tuple[float, float]:
+def run_with_peak(command: Sequence[str]) -> tuple[float, float]:
     """Wall seconds and peak resident memory (MB) of a process started from a small parent."""
     done = subprocess.run(
         [sys.executable, "-c", _PEAK, *command], check=True, capture_output=True, text=True
@@ -267,7 +267,7 @@ def memory(work: Path, sizes: Sequence[int]) -> list[bool]:
     for rows in sizes:
         source = make_export(work / "big.csv", rows, "nordic")
         out = work / "big.parquet"
-        seconds, peak = peak_mb(labinterp_command(source, out, "nordic"))
+        seconds, peak = run_with_peak(labinterp_command(source, out, "nordic"))
         written = real_work(out)
         out.unlink()
         source.unlink()
