@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from labinterp import catalogue
@@ -47,6 +47,14 @@ UNITS = sorted({u for p in catalogue.profiles().values() for u in p.units.values
     offset=st.sampled_from([0.0, 5e-9, 2e-8, -2.15, math.nan]),
     age=st.one_of(st.just(math.nan), st.floats(0, 125)),
     reporting=st.one_of(st.none(), st.sampled_from(UNITS)),
+)
+@example(  # a value that overflows to inf when converted: a result, not a warning
+    name="Ferritin_WHO2020",
+    value=1.797693134862316e302,
+    scale=1.0,
+    offset=0.0,
+    age=math.nan,
+    reporting="g/L",
 )
 def test_placement_one_equals_placement(
     name: str, value: float, scale: float, offset: float, age: float, reporting: str | None

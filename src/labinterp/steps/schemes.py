@@ -208,15 +208,17 @@ def _placement(
         groups.append((too_young & ~np.isnan(age), [len(cuts) - 1]))
     for rows, candidates in groups:
         for k, to_cut in _tried(scheme, cuts, reporting, candidates):
-            with np.errstate(invalid="ignore"):
+            # NaN and values beyond a float after conversion (inf) are results as the
+            # scalar twin gives them, not faults: no warning.
+            with np.errstate(invalid="ignore", over="ignore"):
                 total_scale, total_offset, same = _composed(scale, offset, to_cut)
-            converted = ~same
-            take = rows & (which < 0) & (~converted | (k == candidates[0]))
-            which[take] = k
-            x[take] = np.where(converted, value * total_scale + total_offset, value)[take]
-            moved = take & converted
-            if scheme.resolution is not None and moved.any():
-                x[moved] = np.round(x[moved] / scheme.resolution) * scheme.resolution
+                converted = ~same
+                take = rows & (which < 0) & (~converted | (k == candidates[0]))
+                which[take] = k
+                x[take] = np.where(converted, value * total_scale + total_offset, value)[take]
+                moved = take & converted
+                if scheme.resolution is not None and moved.any():
+                    x[moved] = np.round(x[moved] / scheme.resolution) * scheme.resolution
     fixed = fixed_precision(scheme.analyte)
     if fixed:
         x = np.round(x / fixed) * fixed
