@@ -56,9 +56,9 @@ __all__ = [
     "AKI_ABSOLUTE_UMOL_L",
     "AKI_BASELINES",
     "AKI_RATIO_STAGES",
+    "AKI_RATIO_WINDOW",
     "AKI_RISE_UMOL_L",
     "AKI_RISE_WINDOW",
-    "AKI_RATIO_WINDOW",
     "aki_criteria",
     "aki_stage",
 ]
@@ -253,17 +253,15 @@ _LENGTHS: Final = (
 )
 
 
-def _judge(
-    value: Floats, b48: Floats, b7: Floats, *, absolute_needs_rise: bool
-) -> pd.DataFrame:
+def _judge(value: Floats, b48: Floats, b7: Floats, *, absolute_needs_rise: bool) -> pd.DataFrame:
     """Stage each result from its value and baselines (any order, row by row)."""
     with np.errstate(invalid="ignore", divide="ignore"):
         rise = value - b48
         ratio = value / b7
     rise_met = _at_least(rise, AKI_RISE_UMOL_L)
     ratio_stage = np.zeros(value.shape, dtype=np.int8)
-    for stage, threshold in reversed(AKI_RATIO_STAGES):  # 1.5, 2.0, 3.0
-        ratio_stage[_at_least(ratio, threshold)] = stage
+    for ratio_step, threshold in reversed(AKI_RATIO_STAGES):  # 1.5, 2.0, 3.0
+        ratio_stage[_at_least(ratio, threshold)] = ratio_step
     absolute = _at_least(value, AKI_ABSOLUTE_UMOL_L)
     if absolute_needs_rise:
         absolute &= rise_met | (ratio_stage >= 1)
@@ -332,7 +330,7 @@ def _first_at_or_after(
     is_question = np.concatenate((np.zeros(n, dtype=np.int8), np.ones(n, dtype=np.int8)))
     merged = np.lexsort((1 - is_question, keys_t, keys_g))
     question = merged >= n
-    rows_before = np.cumsum(~question) - (~question)
+    rows_before: npt.NDArray[np.int64] = np.cumsum(~question) - (~question)
     out = np.empty(n, dtype=np.int64)
     out[merged[question] - n] = rows_before[question]
     return out
@@ -341,6 +339,8 @@ def _first_at_or_after(
 def _range_min(v: Floats, lo: npt.NDArray[np.int64], hi: npt.NDArray[np.int64]) -> Floats:
     """Return ``min(v[lo:hi])`` for each pair (all non-empty), from a sparse table."""
     length = hi - lo
+    if length.size == 0:
+        return np.empty(0, dtype=np.float64)
     level = np.frexp(length.astype(np.float64))[1].astype(np.int64) - 1  # floor(log2)
     tables = [v]
     while (1 << len(tables)) <= int(length.max()):
@@ -372,33 +372,39 @@ def _series_index(*inputs: Any) -> pd.Index | None:
 
 def _times_ns(times: Any) -> npt.NDArray[np.int64]:
     """Return the collection times as int64 nanoseconds (UTC for tz-aware times)."""
-    raw = times.array if isinstance(times, (pd.Series, pd.Index)) else np.asarray(times)
-    if np.ndim(raw) != 1:
+    raw: Any = times.array if isinstance(times, (pd.Series, pd.Index)) else np.asarray(times)
+    if raw.ndim != 1:
         raise InvalidResultError("times must be a one-dimensional sequence of datetimes.")
-    dtype = getattr(raw, "dtype", None)
-    datetime_like = isinstance(dtype, pd.DatetimeTZDtype) or getattr(dtype, "kind", "") == "M"
-    if not datetime_like and pd.api.types.infer_dtype(raw, skipna=True) not in (
-        "datetime",
-        "datetime64",
-        "empty",
-    ):
-        raise InvalidResultError(
-            "times must be datetime values (datetime64, pandas Timestamps or a datetime "
-            "Series); text is not parsed here.",
-            field="times",
-        )
-    try:
+    dtype = raw.dtype
+    if isinstance(dtype, pd.DatetimeTZDtype) or dtype.kind == "M":
         stamps = pd.DatetimeIndex(raw)
-    except (TypeError, ValueError) as exc:
-        raise InvalidResultError(
-            "times mix time zones or kinds; give them all tz-aware or all naive.",
-            field="times",
-        ) from exc
+    else:
+        stamps = _object_times(np.asarray(raw, dtype=object))
     if stamps.tz is not None:
         stamps = stamps.tz_convert("UTC").tz_localize(None)
     if stamps.hasnans:
         raise InvalidResultError(_MISSING.format(what="a collection time"), field="times")
     return np.asarray(stamps.as_unit("ns").asi8, dtype=np.int64)
+
+
+def _object_times(raw: npt.NDArray[Any]) -> pd.DatetimeIndex:
+    """Return datetime objects as a DatetimeIndex: all naive, or all tz-aware in UTC."""
+    if pd.api.types.infer_dtype(raw, skipna=True) not in ("datetime", "datetime64", "empty"):
+        raise InvalidResultError(
+            "times must be datetime values (datetime64, pandas Timestamps or a datetime "
+            "Series); text is not parsed here.",
+            field="times",
+        )
+    present = [item for item in raw.tolist() if not pd.isna(item)]
+    aware = {getattr(item, "tzinfo", None) is not None for item in present}
+    if len(aware) > 1:
+        raise InvalidResultError(
+            "times mix tz-aware and naive values; give them all tz-aware or all naive.",
+            field="times",
+        )
+    if True in aware:
+        return pd.DatetimeIndex(pd.to_datetime(raw, utc=True))
+    return pd.DatetimeIndex(raw)
 
 
 def _values(creatinine_umol_l: Any) -> Floats:
