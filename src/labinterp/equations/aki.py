@@ -33,10 +33,11 @@ Choices, each documented in ``docs/equations/aki.md``:
 * **Thresholds** are inclusive, with a relative tolerance of 1e-9 so that floating-point
   representation does not turn an exact threshold into a miss (88.4 → 132.6 µmol/L is a
   ratio of exactly 1.5).
-* **Absolute criterion.** ``absolute_needs_rise=True`` (default, as AKIN): 353.6 µmol/L
-  or more gives stage 3 only when the result also meets the AKI definition (the rise or
-  the 1.5 ratio). ``False`` (as pyAKI): every result of 353.6 µmol/L or more is stage 3,
-  the first of a series too.
+* **Absolute criterion.** ``absolute_needs_rise=True`` (default): 353.6 µmol/L or more
+  gives stage 3 only when the result also meets the AKI definition (the 26.5 µmol/L rise
+  or the 1.5 ratio); AKIN2007 asked for an acute rise of 44 µmol/L with its 354 µmol/L
+  criterion. ``False`` (as pyAKI): every result of 353.6 µmol/L or more is stage 3, the
+  first of a series too.
 * **No baseline, no stage**: a result with no earlier result in either window (and no
   known baseline) is ``<NA>``, never 0.
 """
@@ -151,7 +152,7 @@ def aki_stage(
 
     References
     ----------
-    KDIGO2012_AKI (recommendation 2.1.1, Table 2), pyAKI2024.
+    KDIGO2012_AKI (recommendation 2.1.1, Table 2), AKIN2007, pyAKI2024.
 
     Examples
     --------
