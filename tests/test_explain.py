@@ -34,9 +34,10 @@ def _leaves(node: dict, prefix: str = "") -> dict[str, dict]:
 
 def _required_keys() -> set[str]:
     keys = {f"_flag.{f}" for f in ("N", "L", "H", "LL", "HH")}
-    for analyte in catalogue.analytes():
+    for analyte, spec in catalogue.analytes().items():
         keys.add(f"{analyte}.about")
-        keys |= {f"{analyte}.flag.{f}" for f in ("N", "L", "H")}
+        if spec.specimen != "calculated":  # assessments (steps/kidney) have no range or flag
+            keys |= {f"{analyte}.flag.{f}" for f in ("N", "L", "H")}
     for scheme in catalogue.schemes().values():
         keys |= {f"category.{scheme.name}.{label}" for label in scheme.labels}
     keys |= {f"caveat.{rule.id}" for rule in rules()}

@@ -159,7 +159,7 @@ def test_sentence_constants_are_found() -> None:
     found = _sentence_constants()
     assert "steps/identify.py:_UNRECOGNISED" in found
     assert "steps/flags.py:FLAG_UNDECIDED" in found
-    assert "steps/ranges.py:_NEEDS_SEX" in found
+    assert "steps/catalogue_row.py:_NEEDS_SEX" in found
 
 
 @pytest.mark.parametrize(("where", "sentence"), sorted(_sentence_constants().items()))

@@ -243,7 +243,7 @@ def test_counts_and_international_units_convert_only_to_their_own_kind() -> None
     ("code", "problem"),
     [
         ("mmol/mol{creat}", ucum.ANNOTATION_PROBLEM),  # per mol creatinine: another quantity
-        ("mg/g{creat}", ucum.ANNOTATION_PROBLEM),
+        ("ug/g{creat}", ucum.ANNOTATION_PROBLEM),
         ("{score}", ucum.ANNOTATION_PROBLEM),  # an annotation alone names no unit
         ("10*3{RBCs}/uL", ucum.ANNOTATION_PROBLEM),
         ("mL/{1.73_m2}/min", ucum.ANNOTATION_PROBLEM),  # per-area only as the last component
@@ -330,3 +330,24 @@ def test_convert_needs_a_unit_for_plain_numbers() -> None:
     """from_unit=None is only for a Quantity, which carries its unit."""
     with pytest.raises(UnitsRequiredError):
         labinterp.convert(1.0, None, "umol/L", analyte="creatinine")  # type: ignore[call-overload]
+
+
+@pytest.mark.parametrize(
+    ("spelling", "display"),
+    [("mg/g{creat}", "mg/g"), ("mg/mmol{creat}", "mg/mmol"), ("10E-3", "mg/g"), ("g/mol", "g/mol")],
+)
+def test_acr_units_as_labs_send_them(spelling: str, display: str) -> None:
+    """The urine ACR units as FHIR sends them and Danish labs print them (10E-3 = mg/g)."""
+    assert labinterp.units.normalise_unit(spelling).display == display
+
+
+def test_acr_mg_mmol_to_mg_g_uses_creatinine_molar_mass() -> None:
+    """1 mg/mmol = 1000 / 113.12 mg/g (KDIGO2012 Table 6 footnote: mg/g x 0.113 = mg/mmol)."""
+    assert labinterp.convert(1.0, "mg/mmol", "mg/g", analyte="acr") == pytest.approx(
+        1000 / 113.12, rel=1e-12
+    )
+    assert labinterp.convert(1.0, "mg/g", "mg/mmol", analyte="acr") == pytest.approx(
+        0.11312, rel=1e-12
+    )
+    with pytest.raises(IncompatibleUnitError):
+        labinterp.convert(12.0, "mg/L", "mg/mmol", analyte="acr")

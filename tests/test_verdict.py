@@ -119,7 +119,8 @@ def test_the_grid_is_interpreted(profile: str) -> None:
     out = _grid(profile)
     assert len(out) > 5000
     interpreted = out[out["flag"].notna()]
-    assert set(interpreted["analyte"].astype(str)) == set(catalogue.analytes())
+    flagged = {k for k, s in catalogue.analytes().items() if s.specimen != "calculated"}
+    assert set(interpreted["analyte"].astype(str)) == flagged  # assessments have no range
     assert {"agree", "differ", "no_comparison"} <= set(out["relation"].astype(str))
 
 
@@ -347,6 +348,19 @@ EXPECTED_DIRECTIONS = {
         "low_stores": "low",
         "normal": "normal",
         "high": "high",
+    },
+    # KDIGO 2012 Table 6: "normal to mildly increased", "moderately", "severely increased".
+    "KDIGO_ACR": {"A1": "normal", "A2": "high", "A3": "high"},
+    # KDIGO heat map: green low risk; yellow, orange and red increased risk.
+    "KDIGO_CKD_RISK": {
+        "low": "normal",
+        **dict.fromkeys(("moderately_increased", "high", "very_high"), "high"),
+    },
+    # KDIGO 2024 PP 2.2.1: a 5-year risk from 3-5 % calls for considering referral.
+    "KFRE_KDIGO2024": {
+        "below_referral_range": "normal",
+        "referral_range": "high",
+        "above_referral_range": "high",
     },
 }
 

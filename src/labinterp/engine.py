@@ -40,6 +40,7 @@ from labinterp.steps.flags import (
     flags,
 )
 from labinterp.steps.history import with_history
+from labinterp.steps.kidney import with_assessments
 from labinterp.steps.layout import Layout, Passing, assemble, derived_labels
 from labinterp.steps.ranges import (
     People,
@@ -291,11 +292,11 @@ def interpret(
     )
     index = derived_labels(run.frame.index, made.layout.positions)
     out = as_reported(assemble(columns, made.layout, run.frame.index, index, passing))
-    if history:
-        out = with_history(out)
+    out = with_history(out) if history else out
     # The caller's own columns pass through as they came when they cannot be cast.
     written = finalise_text(out, rendered, run.catalogue.title_in(run.text))
     result = schema.conform(written, "interpreted", keep=frame.columns)
+    result = with_assessments(result, run.profile, run.text) if derive else result
     result.attrs["labinterp"] = run.made_with()  # for the report: language, audience, profile
     return result
 
@@ -393,6 +394,7 @@ def _ranges(run: _Run, rows: Rows, texts: LabTexts, made: _Made, outcome: Outcom
     pending = ~lab_used & (rows.number >= 0)
     equation, equation_names = made.equations(len(run.frame))
     people = People(rows.sex(), rows.sex_number, rows.age, equation=equation)
+    people.unit, people.unit_names = rows.unit_code, rows.unit_names
     people.equations, people.reported = tuple(equation_names), reported_equation(run.profile)
     catalogue_ranges(
         run.catalogue,

@@ -92,9 +92,11 @@ class AnalyteSpec(_Frozen):
 
     key: str
     display: dict[str, str]
-    specimen: Literal["serum_plasma", "blood"]
+    specimen: Literal["serum_plasma", "blood", "urine", "calculated"]
     dimension: str
-    unit: str
+    #: The catalogue unit; ``None`` only for an assessment that is a category alone
+    #: (``dimension = "category"``: the KDIGO heat map's CKD risk).
+    unit: str | None = None
     #: The decimals values are reported with, per unit (computed values are written so).
     reporting: tuple[ReportingPrecision, ...] = ()
     molar_mass_g_per_mol: float | None = None
@@ -102,6 +104,10 @@ class AnalyteSpec(_Frozen):
     molar_mass_locator: str | None = None
     valence: float | None = None
     valence_source: str | None = None
+    #: For a ratio to the amount of another analyte (a urine albumin/creatinine ratio in
+    #: mg/mmol), that analyte's key: its molar mass converts the ratio to a mass ratio
+    #: (mg/g), and a concentration given instead of the ratio is named as such.
+    per: str | None = None
     scales: dict[str, str] = Field(default_factory=dict)
     scales_source: str | None = None
     loinc: tuple[str, ...] = ()
@@ -126,6 +132,8 @@ class AnalyteSpec(_Frozen):
 
     @model_validator(mode="after")
     def _cited(self) -> AnalyteSpec:
+        if (self.unit is None) != (self.dimension == "category"):
+            raise ValueError("an analyte has a unit unless its dimension is 'category'")
         if self.molar_mass_g_per_mol is not None and not self.molar_mass_source:
             raise ValueError("molar_mass_g_per_mol needs molar_mass_source")
         if self.valence is not None and not self.valence_source:
@@ -180,7 +188,7 @@ class ReferenceRange(_Frozen):
     """
 
     analyte: str
-    specimen: Literal["serum_plasma", "blood"]
+    specimen: Literal["serum_plasma", "blood", "urine"]
     sex: Literal["female", "male", "any"]
     age_min: float | None = None
     age_max: float | None = None
@@ -272,6 +280,10 @@ class Profile(_Frozen):
     resolution: tuple[str, ...] = ()
     resolution_source: str | None = None
     time: ProfileTime = Field(default_factory=ProfileTime)
+    #: The Kidney Failure Risk Equation's population ("north_american" or
+    #: "non_north_american": Tangri 2016's recalibration), and its source.
+    kfre_region: Literal["north_american", "non_north_american"] = "non_north_american"
+    kfre_region_source: str | None = None
 
     @model_validator(mode="after")
     def _resolution_cited(self) -> Profile:
@@ -328,6 +340,8 @@ class Scheme(_Frozen):
 
     Either ``categories`` (bounds in ``unit``; lower bounds inclusive unless the
     category below has ``upper_inclusive``) or ``from_flags`` (a category per flag).
+    A scheme whose categories an equation assigns (``given_by``, the KDIGO heat map's
+    :func:`labinterp.equations.kdigo_risk`) lists them without bounds.
     """
 
     name: str
@@ -345,11 +359,14 @@ class Scheme(_Frozen):
     from_flags: dict[str, str] = Field(default_factory=dict)
     in_units: tuple[SchemeCutoffs, ...] = ()
     below_age_min: SchemeCutoffs | None = None
+    given_by: str | None = None
 
     @model_validator(mode="after")
     def _well_formed(self) -> Scheme:
         if bool(self.categories) == bool(self.from_flags):
             raise ValueError("a scheme has either categories or from_flags")
+        if self.given_by is not None:
+            return self._given()
         for other in self.in_units:
             if [c.label for c in other.categories] != [c.label for c in self.categories] or [
                 c.label for c in other.inflamed_categories
@@ -381,6 +398,12 @@ class Scheme(_Frozen):
         for category in self._all_categories():
             if directions.setdefault(category.label, category.direction) != category.direction:
                 raise ValueError(f"category {category.label!r} is given two directions")
+        return self
+
+    def _given(self) -> Scheme:
+        """Check a scheme whose categories an equation gives: labels only, no bounds."""
+        if any(c.upper is not None for c in self.categories) or self.in_units:
+            raise ValueError("categories given by an equation have no bounds")
         return self
 
     def _all_categories(self) -> list[SchemeCategory]:

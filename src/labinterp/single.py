@@ -20,6 +20,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
+import numpy as np
+
 from labinterp.catalogue import (
     Text,
     analytes,
@@ -29,6 +31,7 @@ from labinterp.catalogue import (
 from labinterp.dates import AGE_LIKE_YEAR, AGE_OUT_OF_RANGE, refused_ages
 from labinterp.errors import InvalidResultError
 from labinterp.models import Finding, Profile
+from labinterp.steps.kidney import KidneyBasis, assess, assessment_finding
 from labinterp.steps.one import (
     Context,
     Result,
@@ -44,7 +47,7 @@ from labinterp.steps.one import (
 )
 from labinterp.steps.schemes import checked_schemes
 from labinterp.values import as_float, infer_decimal
-from labinterp.vocab import Sex
+from labinterp.vocab import Sex, Status
 
 __all__ = ["interpret_one", "interpret_panel"]
 
@@ -319,7 +322,42 @@ def interpret_panel(
             ordered.append(pending[1])
             pending = next(extra, None)
     sample_set = [rule_row(r) for r in ordered]
-    return [
+    found = [
         finding(r, rule_bits_of(this, sample_set, r.reference_source, ctx), ctx, text)
         for r, this in zip(ordered, sample_set, strict=True)
     ]
+    return _with_assessments(ordered, found, rows, ctx, text) if derive else found
+
+
+def _with_assessments(
+    ordered: list[Result], found: list[Finding], inputs: list[Result], ctx: Context, text: Text
+) -> list[Finding]:
+    """Add the kidney assessments of the panel (one sample set), as the frame path does."""
+    if not any(r.analyte == "acr" for r in ordered):
+        return found
+    where = {id(r): i for i, r in enumerate(inputs)}  # input positions of the panel's rows
+    basis = KidneyBasis(
+        analyte=np.array([r.analyte for r in ordered], dtype=object),
+        category=np.array([r.category for r in ordered], dtype=object),
+        value=np.array([r.value_canonical for r in ordered], dtype="float64"),
+        unit=np.array([r.unit_canonical for r in ordered], dtype=object),
+        comparator=np.array([r.comparator for r in ordered], dtype=object),
+        usable=np.array([r.status in (Status.OK.value, Status.DERIVED.value) for r in ordered]),
+        derived=np.array([r.status == Status.DERIVED.value for r in ordered]),
+        equation=np.array([r.equation for r in ordered], dtype=object),
+        sets=np.zeros(len(ordered), dtype=np.int64),
+        age=np.full(len(ordered), ctx.age),
+        sex=np.full(len(ordered), ctx.sex, dtype=object),
+    )
+    made = assess(basis, ctx.profile)
+    out: list[Finding] = []
+    for position, this in enumerate(found):
+        out.append(this)
+        for item in (m for m in made if m.after == position):
+            sources = (
+                p
+                for i in (item.egfr, item.acr)
+                for p in (ordered[i].derived_from or (where[id(ordered[i])],))
+            )
+            out.append(assessment_finding(item, text, tuple(dict.fromkeys(sources))))
+    return out

@@ -2,7 +2,10 @@
 
 All conversions go through :data:`ureg`. Mass <-> substance conversions use the
 analyte's molar mass through pint's ``chemistry`` context; milliequivalents use
-the analyte's valence through the ``valence`` context defined here. HbA1c on the
+the analyte's valence through the ``valence`` context defined here; a ratio to the
+amount of another analyte (``per`` in ``analytes.toml``: a urine albumin/creatinine
+ratio in mg/mmol) becomes a mass ratio (mg/g) through that analyte's molar mass in the
+``ratio_per`` context defined here. HbA1c on the
 NGSP (%) and IFCC (mmol/mol) scales are different measurement scales, related by
 the IFCC/NGSP master equation (:data:`IFCC_TO_NGSP`, :data:`NGSP_TO_IFCC`; also used
 by :mod:`labinterp.equations.hba1c`), never by pint's dimensionless ``percent`` <->
@@ -55,6 +58,7 @@ __all__ = [
     "convert",
     "factor_sources_digest",
     "is_quantity",
+    "measures_per_volume",
     "normalise_unit",
     "pint_conversion",
     "unit_registry",
@@ -90,6 +94,19 @@ def unit_registry() -> pint.UnitRegistry[Any]:
     ):
         valence.add_transformation(src, dst, fn)  # type: ignore[arg-type]
     registry.add_context(valence)
+    # A ratio to the amount of another substance (mg albumin per mmol creatinine) and the
+    # same ratio per mass of it (mg/g): the denominator's molar mass `per_mw` converts.
+    ratio_per = pint.Context("ratio_per", defaults={"per_mw": 1})
+
+    def _per_amount_to_mass(reg: Any, value: Any, per_mw: Any = 1) -> Any:
+        return value / per_mw
+
+    def _per_mass_to_amount(reg: Any, value: Any, per_mw: Any = 1) -> Any:
+        return value * per_mw
+
+    ratio_per.add_transformation("[mass] / [substance]", "[]", _per_amount_to_mass)  # type: ignore[arg-type]
+    ratio_per.add_transformation("[]", "[mass] / [substance]", _per_mass_to_amount)  # type: ignore[arg-type]
+    registry.add_context(ratio_per)
     registry.formatter.default_format = "~P"
     return registry
 
@@ -266,6 +283,7 @@ class _AnalyteUnits:
     molar_mass: float | None
     valence: float | None
     scales: tuple[tuple[str, str], ...]
+    per_molar_mass: float | None = None  # of the ratio's denominator (AnalyteSpec.per)
 
 
 def _analyte_units(analyte: str | None) -> _AnalyteUnits:
@@ -274,7 +292,8 @@ def _analyte_units(analyte: str | None) -> _AnalyteUnits:
     from labinterp.catalogue import get_analyte
 
     spec = get_analyte(analyte)
-    return _AnalyteUnits(spec.molar_mass_g_per_mol, spec.valence, tuple(spec.scales.items()))
+    per = get_analyte(spec.per).molar_mass_g_per_mol if spec.per else None
+    return _AnalyteUnits(spec.molar_mass_g_per_mol, spec.valence, tuple(spec.scales.items()), per)
 
 
 def _scale_of(unit: NormalisedUnit, scales: tuple[tuple[str, str], ...]) -> str | None:
@@ -379,7 +398,7 @@ def pint_conversion(src: NormalisedUnit, dst: NormalisedUnit, analyte: str | Non
     info = _analyte_units(analyte)
     ureg = unit_registry()
     src_units, dst_units = ureg.parse_units(src.pint), ureg.parse_units(dst.pint)
-    if src_units.dimensionality == {} and src_units != dst_units:
+    if src_units.dimensionality == {} and src_units != dst_units and info.per_molar_mass is None:
         raise IncompatibleUnitError(
             "Conversions between dimensionless units (such as % and mmol/mol) depend on "
             "the analyte; pass analyte=."
@@ -399,6 +418,9 @@ def pint_conversion(src: NormalisedUnit, dst: NormalisedUnit, analyte: str | Non
                     value = quantity.to(dst_units).magnitude
         elif contexts:
             value = quantity.to(dst_units, "chemistry", **contexts).magnitude
+        elif info.per_molar_mass is not None:
+            per_mw = info.per_molar_mass * ureg("g/mol")
+            value = quantity.to(dst_units, "ratio_per", per_mw=per_mw).magnitude
         else:
             value = quantity.to(dst_units).magnitude
     except (pint.DimensionalityError, ArithmeticError, pint.errors.PintError) as exc:
@@ -503,6 +525,25 @@ def convert(value: Any, from_unit: str | None, to_unit: str, *, analyte: str | N
     if isinstance(value, (int, float, np.floating, np.integer)):
         return float(transform(float(value)))
     return transform(np.asarray(value, dtype="float64"))
+
+
+def measures_per_volume(unit: str) -> bool:
+    """Return whether a unit is a concentration (an amount or mass per volume).
+
+    ``unit`` is any spelling :func:`normalise_unit` accepts; text that is not a unit
+    gives ``False``.
+
+    Examples
+    --------
+    >>> measures_per_volume("mg/L"), measures_per_volume("mg/mmol")
+    (True, False)
+    """
+    try:
+        pint_text = normalise_unit(unit).pint
+    except UnitError:
+        return False
+    dimensionality = unit_registry().parse_units(pint_text).dimensionality
+    return dimensionality.get("[length]") == -3
 
 
 def is_quantity(value: Any) -> bool:

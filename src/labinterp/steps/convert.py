@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from labinterp.catalogue import get_analyte
 from labinterp.errors import ReasonCode, UnitError
 from labinterp.perf import factorize_rows
 from labinterp.schema import COMPARATORS
@@ -24,9 +25,10 @@ from labinterp.steps.state import (
     Outcome,
     analyte_keys,
 )
-from labinterp.units import Affine, conversion, normalise_unit
+from labinterp.units import Affine, conversion, measures_per_volume, normalise_unit
 
 __all__ = [
+    "RATIO_GIVEN_AS_CONCENTRATION",
     "UnitInfo",
     "affine_or_nan",
     "comparator_codes",
@@ -36,6 +38,15 @@ __all__ = [
     "reporting_units",
     "unit_info",
 ]
+
+
+#: A concentration given for a ratio to another analyte (``per`` in analytes.toml): most
+#: often a urine albumin in mg/L where the albumin/creatinine ratio is expected.
+RATIO_GIVEN_AS_CONCENTRATION = (
+    "The unit is a concentration, but this test is a ratio to urine creatinine "
+    "({unit} or mg/g): the value may be a concentration measured on its own, such as "
+    "urine albumin in mg/L, which cannot be read as the ratio; check the test and the unit."
+)
 
 
 @dataclass(frozen=True)
@@ -66,6 +77,9 @@ def group_conversion(
     try:
         affine = conversion(unit, to_unit, name)
     except UnitError:
+        if get_analyte(name).per is not None and measures_per_volume(unit):
+            shown = normalise_unit(to_unit).display
+            return np.nan, 0.0, RATIO_GIVEN_AS_CONCENTRATION.format(unit=shown)
         return (
             np.nan,
             0.0,

@@ -204,7 +204,7 @@ def _catalogue_range(row: Result, lab_used: bool, ctx: Context) -> None:
     age = None if math.isnan(ctx.age) else ctx.age
     choice = _RANGE_CHOICES.answer(
         ctx.catalogue,
-        (analyte, target, ctx.sex, age, lab_used, equation),
+        (analyte, target, ctx.sex, age, lab_used, equation, row.unit),
         lambda: choose_catalogue_range(
             ctx.catalogue,
             analyte,
@@ -213,6 +213,7 @@ def _catalogue_range(row: Result, lab_used: bool, ctx: Context) -> None:
             age=ctx.age,
             lab_used=lab_used,
             equation=equation,
+            unit=row.unit or "",
         ),
     )
     if lab_used:

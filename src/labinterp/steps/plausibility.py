@@ -236,10 +236,11 @@ def _limits(name: str, to_unit: str) -> _Limits:
 @lru_cache(maxsize=64)
 def _reported_units(name: str) -> tuple[str, ...]:
     """Return the units an analyte is reported in: each profile's, then the catalogue unit."""
+    own = get_analyte(name).unit
     return tuple(
         dict.fromkeys(
             [p.units[name] for p in profiles().values() if name in p.units]
-            + [get_analyte(name).unit]
+            + ([own] if own is not None else [])
         )
     )
 

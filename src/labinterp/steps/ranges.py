@@ -1,16 +1,15 @@
 """Ranges: the lab's own range first, else the catalogue row for the result's sex and age.
 
 A lab range text is read once per distinct (text, analyte, unit factor); the catalogue
-choice is made once per (analyte, sex, age band, lab range used) group with
-:func:`choose_catalogue_range`, which the single-result path calls too. Where the lab's
-range was used, only the catalogue's critical limits are taken. Where the sex or age
-is missing, a critical limit every catalogue row that could apply agrees on is still
-taken (the range stays undecided): see :func:`agreed_critical_limits`.
+choice is made once per (analyte, sex, age band, lab range used, equation, unit) group
+with :func:`labinterp.steps.catalogue_row.choose_catalogue_range`, which the
+single-result path calls too. Where the lab's range was used, only the catalogue's
+critical limits are taken.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,14 +17,21 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from labinterp.catalogue import RangeCatalogue, Text
-from labinterp.equations.egfr import equation
-from labinterp.errors import ReasonCode, UnitError
-from labinterp.models import Profile, ReferenceRange
+from labinterp.catalogue import RangeCatalogue
+from labinterp.errors import UnitError
 from labinterp.perf import factorize_rows, objects
 from labinterp.range_text import LabRange, parse_range_text
-from labinterp.steps.convert import affine_or_nan
-from labinterp.steps.explain import equation_name
+from labinterp.steps.catalogue_row import (
+    CRITICAL_CITATION,
+    LAB_CITATION,
+    OTHER_EQUATION,
+    CatalogueChoice,
+    agreed_critical_limits,
+    choose_catalogue_range,
+    multi_unit_analytes,
+    reported_equation,
+    rows_in_unit,
+)
 from labinterp.steps.state import (
     NOTE_BIT,
     FloatArray,
@@ -38,7 +44,7 @@ from labinterp.steps.state import (
     analyte_names,
     present,
 )
-from labinterp.units import Affine, conversion
+from labinterp.units import conversion
 
 __all__ = [
     "CATALOGUE_CRITICAL",
@@ -53,7 +59,9 @@ __all__ = [
     "choose_catalogue_range",
     "lab_range",
     "lab_ranges",
+    "multi_unit_analytes",
     "reported_equation",
+    "rows_in_unit",
 ]
 
 _RANGE_UNIT_DISAGREES = NOTE_BIT["range_unit_disagrees"]
@@ -215,6 +223,8 @@ class People:
         equation: IntArray | None = None,
         equations: tuple[str, ...] = (),
         reported: str = "",
+        unit: IntArray | None = None,
+        unit_names: tuple[str, ...] = (),
     ) -> None:
         self.sex = sex  # "female", "male" or ""
         self.sex_number = sex_number  # position in SEXES
@@ -224,272 +234,19 @@ class People:
         self.equation = np.full(len(age), -1, dtype=np.int64) if equation is None else equation
         self.equations = equations
         self.reported = reported  # the equation the profile's laboratories report with
+        # The unit each result was reported in: a position in ``unit_names`` (-1: none).
+        self.unit = np.full(len(age), -1, dtype=np.int64) if unit is None else unit
+        self.unit_names = unit_names
+
+    def unit_of(self, row: int) -> str:
+        """Return the unit a row was reported in (``""``: none)."""
+        code = int(self.unit[row])
+        return self.unit_names[code] if code >= 0 else ""
 
     def equation_of(self, row: int) -> str:
         """Return the equation of a row: derived with, else the profile's reported one."""
         code = int(self.equation[row])
         return self.equations[code] if code >= 0 else self.reported
-
-
-_NEEDS_SEX = (
-    "The reference range depends on sex, and the sex is missing or not recognised; "
-    "add a sex column (female/male) or the lab's own range."
-)
-
-
-_NEEDS_AGE = (
-    "The reference range depends on age, and the age is missing; add age_years "
-    "(or birth and collection dates) or the lab's own range."
-)
-
-
-_NO_REFERENCE = (
-    "No reference range was supplied by the lab and the catalogue has none for this "
-    "analyte, sex and age."
-)
-
-
-#: No range: the catalogue's limits for the analyte were made for other equations.
-OTHER_EQUATION = (
-    "The catalogue's reference limits for this analyte were made for other equations "
-    "({equations}), so this estimate is not flagged."
-)
-
-
-LAB_CITATION = "reference range supplied by the laboratory"
-
-#: Where a citation names the source of the critical limits apart from the range's.
-CRITICAL_CITATION = "critical limits"
-
-
-@dataclass(frozen=True)
-class CatalogueChoice:
-    """What the catalogue gives one result (see :func:`choose_catalogue_range`).
-
-    ``low`` to ``high_inclusive`` and ``source`` are set only for a result without a
-    lab range; after a lab range only the critical limits, the ``citation`` and the
-    ``critical_note`` flag are set. ``problem`` says why no range was found.
-    """
-
-    low: float = np.nan
-    high: float = np.nan
-    low_inclusive: bool = True
-    high_inclusive: bool = True
-    critical_low: float = np.nan
-    critical_high: float = np.nan
-    source: str | None = None
-    citation: str | None = None
-    critical_note: bool = False
-    problem: tuple[ReasonCode, str] | None = None
-
-
-def reported_equation(profile: Profile) -> str:
-    """Return the eGFR equation a profile's laboratories report with (its own default).
-
-    An eGFR as a laboratory reported it names no equation; it is compared with the
-    limits made for the equation the profile's laboratories use (``egfr_equation`` of
-    the profile: CKD-EPI 2009 in Norway and Denmark, Lund-Malmö revised in Sweden).
-    """
-    return equation(profile.egfr_equation).key if profile.egfr_equation else ""
-
-
-def choose_catalogue_range(
-    cat: RangeCatalogue,
-    name: str,
-    to_unit: str,
-    *,
-    sex: str,
-    age: float,
-    lab_used: bool,
-    equation: str = "",
-) -> CatalogueChoice:
-    """Choose the catalogue row for one result: the first that covers its sex and age.
-
-    A row made for some equations only (``equations``, eGFR) is used for a result
-    computed with one of them (an eGFR as the lab reported it: the profile's
-    :func:`reported_equation`); a result computed with another equation gets no range
-    from it, and where that leaves none, a problem that says so.
-
-    Unknown sex or age never match a row partitioned by them. Where the lab's own
-    range was used, only the first covering row with critical limits counts, for its
-    critical limits (the lab's range text carries none).
-
-    When no row covers the result because its sex or age is unknown, a critical limit
-    is still taken where every row that could apply (every sex when the sex is
-    unknown, every age band when the age is unknown) states the same limit; see
-    :func:`agreed_critical_limits`. The reference range itself stays undecided.
-
-    Parameters
-    ----------
-    cat
-        The range catalogue.
-    name, to_unit
-        The analyte and its reporting unit (limits are converted to it).
-    sex
-        ``"female"``, ``"male"`` or ``""`` (unknown).
-    age
-        Age in years, NaN when unknown.
-    lab_used
-        Whether the lab's own range was used.
-    equation
-        The equation an eGFR was computed with (``""``: not an eGFR).
-
-    Returns
-    -------
-    CatalogueChoice
-    """
-    has_sex, has_age = sex != "", not np.isnan(age)
-    missing_sex = missing_age = False
-    possible: list[tuple[ReferenceRange, Affine]] = []
-    other_equation: set[str] = set()
-    for spec in cat.for_analyte(name):
-        if equation and spec.equations and equation not in spec.equations:
-            other_equation.update(spec.equations)
-            continue
-        try:
-            affine = conversion(spec.unit, to_unit, name)
-        except UnitError:
-            continue
-        needs_age = spec.age_min is not None or spec.age_max is not None
-        if not lab_used and ((spec.sex != "any" and not has_sex) or (needs_age and not has_age)):
-            missing_sex |= spec.sex != "any" and not has_sex
-            missing_age |= not missing_sex
-        if _could_apply(spec, sex, age):
-            possible.append((spec, affine))
-        covered = (
-            (spec.sex == "any" or sex == spec.sex)
-            and (spec.age_min is None or (has_age and age >= spec.age_min))
-            and (spec.age_max is None or (has_age and age < spec.age_max))
-        )
-        if not covered:
-            continue
-        critical_low = affine_or_nan(affine, spec.critical_low)
-        critical_high = affine_or_nan(affine, spec.critical_high)
-        if lab_used:
-            if spec.critical_low is None and spec.critical_high is None:
-                continue
-            return CatalogueChoice(
-                critical_low=critical_low,
-                critical_high=critical_high,
-                citation=f"{LAB_CITATION}; {CRITICAL_CITATION}: {spec.source}, {spec.locator}",
-                critical_note=True,
-            )
-        return CatalogueChoice(
-            low=affine_or_nan(affine, spec.low),
-            high=affine_or_nan(affine, spec.high),
-            low_inclusive=spec.low_inclusive,
-            high_inclusive=spec.high_inclusive,
-            critical_low=critical_low,
-            critical_high=critical_high,
-            source=f"catalogue:{cat.info.name}",
-            citation=f"{spec.source}, {spec.locator}",
-        )
-    return _without_row(
-        possible,
-        lab_used=lab_used,
-        missing=(missing_sex, missing_age),
-        other_equation=other_equation,
-        known=has_sex and has_age,
-    )
-
-
-def _without_row(
-    possible: Sequence[tuple[ReferenceRange, Affine]],
-    *,
-    lab_used: bool,
-    missing: tuple[bool, bool],
-    other_equation: set[str],
-    known: bool,
-) -> CatalogueChoice:
-    """Return what a result that no catalogue row covers gets, and why (``missing``: sex, age)."""
-    missing_sex, missing_age = missing
-    if lab_used:
-        problem = None
-    elif missing_sex or missing_age:
-        problem = (ReasonCode.MISSING_CONTEXT, _NEEDS_SEX if missing_sex else _NEEDS_AGE)
-    elif other_equation:
-        english = Text("en", "clinician")
-        made_for = ", ".join(sorted(equation_name(e, english) for e in other_equation))
-        return CatalogueChoice(
-            problem=(ReasonCode.NO_REFERENCE, OTHER_EQUATION.format(equations=made_for))
-        )
-    else:
-        return CatalogueChoice(problem=(ReasonCode.NO_REFERENCE, _NO_REFERENCE))
-    if known:  # every row that could apply covers the result: none has limits
-        return CatalogueChoice(problem=problem)
-    return _critical_only(possible, lab_used=lab_used, problem=problem)
-
-
-def _critical_only(
-    possible: Sequence[tuple[ReferenceRange, Affine]],
-    *,
-    lab_used: bool,
-    problem: tuple[ReasonCode, str] | None,
-) -> CatalogueChoice:
-    """Return the critical limits every possible row agrees on, without a range."""
-    critical_low, critical_high, cited = agreed_critical_limits(possible)
-    if cited is None:
-        return CatalogueChoice(problem=problem)
-    return CatalogueChoice(
-        critical_low=critical_low,
-        critical_high=critical_high,
-        citation=f"{LAB_CITATION}; {cited}" if lab_used else cited,
-        critical_note=lab_used,
-        problem=problem,
-    )
-
-
-def _could_apply(spec: ReferenceRange, sex: str, age: float) -> bool:
-    """Whether a catalogue row could apply to a result: it covers what is known."""
-    known_age = not np.isnan(age)
-    return (
-        (spec.sex == "any" or sex in ("", spec.sex))
-        and (spec.age_min is None or not known_age or age >= spec.age_min)
-        and (spec.age_max is None or not known_age or age < spec.age_max)
-    )
-
-
-def _same(value: float) -> float | None:
-    """Return a limit as a key where equal limits meet (NaN, no limit: ``None``)."""
-    return None if np.isnan(value) else float(f"{value:.12g}")
-
-
-def agreed_critical_limits(
-    rows: Sequence[tuple[ReferenceRange, Affine]],
-) -> tuple[float, float, str | None]:
-    """Return the critical limits every given catalogue row states alike, and their citation.
-
-    Each limit is taken on its own: the lower limit where every row has the same
-    lower limit, the upper likewise; a row without a limit disagrees with one that has
-    it. The citation names each source the limits came from (its first row's locator).
-
-    Parameters
-    ----------
-    rows
-        The catalogue rows that could apply to a result, each with the conversion of
-        its unit to the reporting unit.
-
-    Returns
-    -------
-    (float, float, str or None)
-        The lower and upper critical limit (NaN: none agreed) and the citation
-        (``None`` when no limit is agreed).
-    """
-    lows = {_same(affine_or_nan(affine, spec.critical_low)) for spec, affine in rows}
-    highs = {_same(affine_or_nan(affine, spec.critical_high)) for spec, affine in rows}
-    low = lows.pop() if len(lows) == 1 else None
-    high = highs.pop() if len(highs) == 1 else None
-    if low is None and high is None:
-        return np.nan, np.nan, None
-    first: dict[str, str] = {}
-    for spec, _ in rows:
-        first.setdefault(spec.source, spec.locator)
-    sources = "; ".join(f"{source}, {locator}" for source, locator in first.items())
-    return (
-        np.nan if low is None else low,
-        np.nan if high is None else high,
-        f"{CRITICAL_CITATION}, the same in every band that could apply: {sources}",
-    )
 
 
 def _age_bands(cat: RangeCatalogue, number: IntArray, age: FloatArray) -> npt.NDArray[np.int64]:
@@ -516,6 +273,19 @@ def _age_bands(cat: RangeCatalogue, number: IntArray, age: FloatArray) -> npt.ND
     return band
 
 
+def _unit_keys(cat: RangeCatalogue, number: IntArray, people: People) -> IntArray:
+    """Return each row's reported unit code where it chooses the row (-1 elsewhere).
+
+    The reported unit matters only for analytes whose catalogue rows are written in
+    several units (:func:`rows_in_unit`); elsewhere it would only split groups.
+    """
+    keys = analyte_keys()
+    several = [keys.index(name) for name in multi_unit_analytes(cat) if name in keys]
+    if not several:
+        return np.full(len(number), -1, dtype=np.int64)
+    return np.where(np.isin(number, several), people.unit, -1)
+
+
 def catalogue_ranges(
     cat: RangeCatalogue,
     number: IntArray,
@@ -528,25 +298,24 @@ def catalogue_ranges(
 ) -> None:
     """Fill ranges from the catalogue for rows without a usable lab range.
 
-    The choice is made once per (analyte, sex, age band, lab range used) group with
-    :func:`choose_catalogue_range`. Where the lab's own range was used, only the
+    The choice is made once per (analyte, sex, age band, lab range used, equation,
+    unit) group with :func:`choose_catalogue_range`. Where the lab's own range was used, only the
     catalogue's critical limits are taken.
     """
     known = number >= 0
     if not known.any():
         return
-    # Rows with the same analyte, sex, age and lab range use meet the same catalogue
-    # rows; the few distinct ages of those groups are then put into age bands, and the
-    # choice is made once per (analyte, sex, age band, lab range use).
+    # Rows with the same analyte, sex, age, lab range use, equation and (where it
+    # matters) unit meet the same catalogue rows; the few distinct ages of those groups
+    # are then put into age bands, and the choice is made once per such group.
+    unit, keys = _unit_keys(cat, number, people), analyte_keys()
     by_value, firsts = factorize_rows(
-        number, people.sex_number, people.age, pending, people.equation
+        number, people.sex_number, people.age, pending, people.equation, unit
     )
     band = _age_bands(cat, number[firsts], people.age[firsts])
-    grouped, first = factorize_rows(
-        number[firsts], people.sex_number[firsts], band, pending[firsts], people.equation[firsts]
-    )
+    each = (people.sex_number, pending, people.equation, unit)
+    grouped, first = factorize_rows(number[firsts], band, *(x[firsts] for x in each))
     codes = grouped[by_value]
-    keys = analyte_keys()
     choices = [
         choose_catalogue_range(
             cat,
@@ -556,6 +325,7 @@ def catalogue_ranges(
             age=people.age[row],
             lab_used=not pending[row],
             equation=people.equation_of(row),
+            unit=people.unit_of(row) if unit[row] >= 0 else "",
         )
         if number[row] >= 0
         else CatalogueChoice()  # no analyte: never applied

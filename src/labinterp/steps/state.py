@@ -70,6 +70,17 @@ NOTE_IDS: tuple[str, ...] = (
     "scheme_adults_only",
     "scheme_age_unknown",
     "egfr_cr_cys_preferred",
+    "ckd_risk_one_time",
+    "kfre_population",
+    "kfre_censored",
+    "kfre_egfr_missing",
+    "kfre_age_missing",
+    "kfre_egfr_not_below_60",
+    "kfre_egfr_below_10",
+    "kfre_sex_missing",
+    "kfre_acr_zero",
+    "aki_egfr_unreliable",
+    "aki_no_time",
 )
 
 #: Notes about how a row was interpreted, one bit each; texts are ``note.<id>``.
