@@ -401,6 +401,7 @@ _HISTORY: tuple[Column, ...] = (
     _I("previous_collected_at_offset", "history", "UTC offset of it, minutes east.", _HIST),
     *(_F(name, "history", meaning, _HIST) for name, meaning in _HISTORY_FLOATS),
     _B("significant_change", "history", "The change exceeds the RCV; empty: not compared.", _HIST),
+    _I("aki_stage", "history", "Creatinine: KDIGO AKI stage 0-3 vs earlier results.", _HIST),
     _C("history_note", "history", "Why a change may mislead or was not computed.", _HIST, _NOTE),
 )
 #: Full precision of the columns written at reporting precision (labinterp.precision).

@@ -26,6 +26,7 @@ from labinterp.equations.variation import (
 )
 from labinterp.perf import factorize_rows
 from labinterp.precision import round_reported_array
+from labinterp.steps.aki import aki_notes, aki_stages
 from labinterp.steps.reported import round_percent
 from labinterp.steps.state import CLASSIFIABLE, NOTE_BIT, IntArray
 from labinterp.steps.state import column as column_of
@@ -82,10 +83,13 @@ def history(
         order), ``censored`` for ``<``/``>`` values (not compared), and
         ``no_biological_variation`` when no CVI is known. Rows marked
         ``superseded`` (an earlier result replaced by a corrected one) are left out.
+        ``aki_stage`` is the KDIGO acute kidney injury stage of each creatinine result
+        (:func:`labinterp.steps.aki.aki_stages`).
     """
     out = _empty_history(interpreted.index)
     if len(interpreted) == 0 or not {"patient_id", "collected_at"} <= set(interpreted.columns):
         return out
+    out["aki_stage"] = aki_stages(interpreted)
     usable, censored = _comparable(interpreted)
     out.loc[censored, "history_note"] = "censored"
     rows = interpreted.loc[usable & ~censored]
@@ -149,6 +153,7 @@ def _empty_history(index: pd.Index) -> pd.DataFrame:
     for column in ("rcv_pct", "rcv_up_pct", "rcv_down_pct"):
         out[column] = np.nan
     out["significant_change"] = pd.array([pd.NA] * len(index), dtype="boolean")
+    out["aki_stage"] = pd.array([pd.NA] * len(index), dtype="Int8")
     out["history_note"] = pd.Series(None, index=out.index, dtype=object)
     return out
 
@@ -235,7 +240,11 @@ def _notes(
 
 
 def with_history(out: pd.DataFrame) -> pd.DataFrame:
-    """Add the serial-change columns and a note on each compared result."""
+    """Add the serial-change columns and a note on each compared result.
+
+    Creatinine results also get their KDIGO acute kidney injury stage
+    (:func:`labinterp.steps.aki.aki_stages`, column ``aki_stage``).
+    """
     changes = history(out)
     for column in changes.columns:
         out[column] = changes[column].to_numpy()
@@ -247,7 +256,7 @@ def with_history(out: pd.DataFrame) -> pd.DataFrame:
     notes[(significant == False).fillna(False).to_numpy(dtype=bool)] |= NOTE_BIT[  # noqa: E712
         "change_within_variation"
     ]
-    out["_notes"] = notes
+    out["_notes"] = notes | aki_notes(out, out["aki_stage"].array)
     return out
 
 
