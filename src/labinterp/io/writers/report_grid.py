@@ -26,7 +26,7 @@ from labinterp.models import Scheme, SchemeCategory
 from labinterp.precision import reporting_decimals
 from labinterp.units import conversion
 
-__all__ = ["Grid", "GridCell", "GridHeading", "kdigo_grid"]
+__all__ = ["Grid", "GridCell", "GridHeading", "kdigo_grid", "source_rows"]
 
 #: The schemes of the grid's two axes and of its cells.
 GFR_SCHEME, ACR_SCHEME, RISK_SCHEME = "KDIGO_GFR", "KDIGO_ACR", "KDIGO_CKD_RISK"
