@@ -60,6 +60,34 @@ details summary{cursor:pointer;color:#0b4f8a;margin-top:.4rem}
 .trends{max-width:100%;height:auto}
 .sources li{font-size:.85rem;color:#333;overflow-wrap:anywhere;margin:.2rem 0}
 footer{margin-top:2rem;padding-top:.8rem;border-top:1px solid #ccc;font-size:.92rem}
+.kdigo{margin:.4rem 0 .6rem}
+.kdigo-grid{border-collapse:separate;border-spacing:2px;width:100%;max-width:40rem;
+font-size:.85rem;line-height:1.25}
+.kdigo-grid caption{text-align:left;font-weight:700;margin-bottom:.3rem}
+.kdigo-grid th{font-weight:400;text-align:left;vertical-align:top;padding:.2rem}
+.kdigo-grid th.axis{font-weight:700;font-size:.8rem}.kdigo-grid thead th.axis:not(.corner){
+text-align:center}
+.kdigo-grid .grid-name{display:block;font-size:.75rem;color:#333}
+.kdigo-grid .limits{display:block;font-weight:700;white-space:nowrap}
+.kdigo-grid .grid-unit{display:block;font-weight:400}.kdigo-grid th.mine{background:#e8e8e8}
+.risk{text-align:center;vertical-align:middle;padding:.45rem .15rem;color:#1a1a1a;
+-webkit-print-color-adjust:exact;print-color-adjust:exact}
+.risk-low{background:#7ccc7f}.risk-moderately_increased{background:#ffe14d}
+.risk-high{background:#ff9f43}.risk-very_high{background:#c62828;color:#fff}
+.swatch.risk-low,.swatch.risk-moderately_increased,.swatch.risk-high,.swatch.risk-very_high{
+border:1px solid #555;-webkit-print-color-adjust:exact;print-color-adjust:exact}
+.risk.marked{outline:4px solid #1a1a1a;outline-offset:-4px;box-shadow:inset 0 0 0 6px #fff;
+font-weight:700}
+.grid-marked{font-weight:600;margin:.4rem 0 .2rem}.grid-legend-title{margin:.3rem 0 .1rem;
+font-size:.85rem;color:#444}
+.grid-legend{list-style:none;padding:0;margin:0;display:flex;flex-wrap:wrap;gap:.2rem 1rem;
+font-size:.9rem}
+.kdigo figcaption .text,.kdigo figcaption .when{margin:.4rem 0 0}.kdigo .when{font-size:.85rem;
+color:#444}
+@media (max-width:30rem){.kdigo-grid{border-spacing:1px;font-size:.8rem}
+.kdigo-grid th.axis{font-size:.75rem}.kdigo-grid .grid-name{font-size:.7rem}}
+.visually-hidden{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;
+clip:rect(0 0 0 0);clip-path:inset(50%);white-space:nowrap;border:0}
 @media print{.card{border-color:#999}details{display:none}a{color:inherit}}
 """
 
@@ -144,6 +172,7 @@ class Report:
             text=self._text,
             profile=self._profile,
             trends=self._trends(),
+            rows=self._rows,
         )
 
     def html_body(self) -> str:

@@ -21,6 +21,7 @@ from babel.numbers import format_decimal
 from labinterp import catalogue
 from labinterp.catalogue import Text
 from labinterp.errors import CatalogueError
+from labinterp.io.writers.report_grid import Grid, kdigo_grid
 from labinterp.names import analyte_name
 from labinterp.precision import reporting_decimals
 from labinterp.steps.explain import CAVEAT_SEPARATOR, equation_name
@@ -79,6 +80,7 @@ class Card:
     cites: tuple[int, ...]
     caveats: tuple[str, ...]
     about: str
+    grid: Grid | None = None  # the KDIGO heat map of a ``ckd_risk`` row
 
 
 @dataclass(frozen=True)
@@ -266,6 +268,19 @@ class _Shown:
     numbers: _Numbers
     sources: _Sources
     seen: set[str]
+    rows: pd.DataFrame | None = None  # all the patient's rows (the grid's sources)
+
+    def grid(self, row: pd.Series, text: Text) -> Grid | None:
+        """Return the KDIGO heat map of a ``ckd_risk`` row (``None``: not one, or no sources)."""
+        if self.rows is None or _get(row, "analyte") != "ckd_risk":
+            return None
+        lang = self.numbers.lang
+        return kdigo_grid(
+            row,
+            self.rows,
+            text,
+            lambda value: format_number(value, decimals_of(f"{value:.6g}"), lang),
+        )
 
 
 def _card(number: int, row: pd.Series, text: Text, shown_on: _Shown) -> Card:
@@ -300,6 +315,9 @@ def _card(number: int, row: pd.Series, text: Text, shown_on: _Shown) -> Card:
     lab_name = str(_get(row, "source_name") or "")
     name = analyte_name(analyte, text.lang) if analyte else lab_name
     range_text = numbers.range_text(row, _limit_decimals(row, analyte), words)
+    grid = shown_on.grid(row, text)
+    if grid is not None:  # a risk without a value: the verdict is the risk's name
+        verdict = text.name(f"name.category.{scheme}.{category}", str(category))
     return Card(
         number=number,
         name=name,
@@ -333,6 +351,7 @@ def _card(number: int, row: pd.Series, text: Text, shown_on: _Shown) -> Card:
         ),
         caveats=once([c for c in caveats if c], seen),
         about=" ".join(once([about], seen)),
+        grid=grid,
     )
 
 
@@ -385,6 +404,7 @@ def page_of(
     text: Text,
     profile: str,
     trends: str,
+    rows: pd.DataFrame | None = None,
 ) -> Page:
     """Work out the whole report from each analyte's latest rows.
 
@@ -401,6 +421,9 @@ def page_of(
         The profile's title ("" when not known).
     trends
         The trend picture as base64 PNG ("" for none).
+    rows
+        All the patient's rows: a ``ckd_risk`` card shows the KDIGO heat map with the
+        cell of the eGFR and ACR it names marked (``None``: no heat map).
     """
     words = _words(text)
     flag = {f: text.name(f"name.flag.{f}", f) for f in ("LL", "L", "N", "H", "HH")}
@@ -421,7 +444,7 @@ def page_of(
         disclaimer=text.name("report.disclaimer", ""),
         trends=trends,
     )
-    shown_on = _Shown(_Numbers(text.lang), _Sources(), set())
+    shown_on = _Shown(_Numbers(text.lang), _Sources(), set(), rows)
     for number, (_, row) in enumerate(latest.iterrows(), start=1):
         page.cards.append(_card(number, row, text, shown_on))
     page.sources = shown_on.sources.listed()
