@@ -36,7 +36,8 @@ def test_interpret_writes_every_row(nordic_example, tmp_path) -> None:
     inputs = written[written["status"] != "derived"]
     assert len(inputs) == len(source)
     assert inputs["source_row"].astype(int).tolist() == source["source_row"].tolist()
-    assert (written.loc[written["status"] == "derived", "analyte"] == "egfr").all()
+    derived = set(written.loc[written["status"] == "derived", "analyte"])
+    assert derived == {"egfr", "ckd_risk", "kfre_2y", "kfre_5y"}  # P005: eGFR with an ACR
     assert "rows read and interpreted" in result.output
 
 

@@ -75,10 +75,10 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "check"),
     [
-        ("out.parquet", lambda p: len(pd.read_parquet(p)) == 19),
-        ("out.jsonl", lambda p: len(pd.read_json(p, lines=True)) == 19),
+        ("out.parquet", lambda p: len(pd.read_parquet(p)) == 25),
+        ("out.jsonl", lambda p: len(pd.read_json(p, lines=True)) == 25),
         ("out.json", lambda p: len(labinterp.read_fhir(p)) > 0),
-        ("out.csv", lambda p: len(pd.read_csv(p)) == 19),
+        ("out.csv", lambda p: len(pd.read_csv(p)) == 25),
     ],
 )
 def test_output_format_follows_the_file_name(tmp_path: Path, name: str, check: object) -> None:
@@ -94,7 +94,7 @@ def test_format_option_overrides_the_file_name(tmp_path: Path) -> None:
     out = tmp_path / "out.data"
     result = runner.invoke(app, ["interpret", str(NORDIC), "-o", str(out), "--format", "jsonl"])
     assert result.exit_code == 0, result.output
-    assert len(pd.read_json(out, lines=True)) == 19
+    assert len(pd.read_json(out, lines=True)) == 25
 
 
 @pytest.mark.parametrize(

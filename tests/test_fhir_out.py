@@ -63,7 +63,11 @@ def test_derived_egfr_loinc_derived_from_and_precision() -> None:
     frame = _nordic()
     bundle = _bundle(frame)
     entries = bundle["entry"]
-    derived = [i for i, status in enumerate(frame["status"]) if status == "derived"]
+    derived = [
+        i
+        for i, (status, analyte) in enumerate(zip(frame["status"], frame["analyte"], strict=True))
+        if status == "derived" and analyte == "egfr"
+    ]
     assert derived
     for i in derived:
         resource = entries[i]["resource"]
@@ -205,7 +209,7 @@ def test_to_fhir_ndjson_lines_are_resources() -> None:
     frame = _nordic()
     lines = labinterp.to_fhir_ndjson(frame).splitlines()
     kinds = [json.loads(line)["resourceType"] for line in lines]
-    assert kinds == ["Patient"] * 4 + ["Observation"] * len(frame)
+    assert kinds == ["Patient"] * 5 + ["Observation"] * len(frame)
     ids = set()
     for line in lines:
         resource = json.loads(line)
@@ -235,12 +239,12 @@ def test_write_fhir_ndjson_streams_batches(tmp_path: Path) -> None:
     patients = (out / "Patient.ndjson").read_text(encoding="utf-8").splitlines()
     observations = (out / "Observation.ndjson").read_text(encoding="utf-8").splitlines()
     assert len(observations) == len(frame)
-    assert Counter(json.loads(p)["id"] for p in patients) == {f"P00{i}": 1 for i in range(1, 5)}
+    assert Counter(json.loads(p)["id"] for p in patients) == {f"P00{i}": 1 for i in range(1, 6)}
     single = write_fhir_ndjson([first, second], tmp_path / "all.ndjson")
     lines = single.read_text(encoding="utf-8").splitlines()
     assert len(lines) == len(patients) + len(observations)
     assert not list(tmp_path.glob(".*partial"))
-    assert to_fhir_ndjson(frame).count("\n") == len(frame) + 4
+    assert to_fhir_ndjson(frame).count("\n") == len(frame) + 5
 
 
 def test_documented_examples_are_valid() -> None:
@@ -262,3 +266,21 @@ def test_documented_examples_are_valid() -> None:
         ids.add(f"{resource['resourceType']}/{resource['id']}")
     for line in ndjson_text.splitlines():
         assert set(_references(json.loads(line))) <= ids
+
+
+def test_kidney_assessments_are_observations_derived_from_egfr_and_acr() -> None:
+    """P005's CKD prognosis is a valueCodeableConcept; it and the KFRE name eGFR and ACR."""
+    frame = _nordic()
+    entries = _bundle(frame)["entry"]
+    by_url = {e["fullUrl"]: e["resource"] for e in entries}
+    for i, analyte in enumerate(frame["analyte"]):
+        if analyte not in ("ckd_risk", "kfre_5y"):
+            continue
+        resource = entries[i]["resource"]
+        sources = [by_url[d["reference"]]["code"]["text"] for d in resource["derivedFrom"]]
+        assert sources == ["eGFR (estimated glomerular filtration rate)", "U-Albumin/Kreatinin"]
+        if analyte == "ckd_risk":
+            assert resource["valueCodeableConcept"] == {"text": "very_high"}
+            assert "valueQuantity" not in resource and resource["note"]
+        else:
+            assert resource["valueQuantity"]["code"] == "%"

@@ -28,7 +28,13 @@ def test_nordic_example_end_to_end(nordic_example) -> None:
     assert out["source_row"].tolist() == source["source_row"].tolist()
     assert set(everything["status"]) <= STATUSES
     derived = everything[everything["status"] == "derived"]
-    assert derived["derived_from"].tolist() == ["3", "8"]  # the two creatinine rows with age/sex
+    egfr = derived[derived["analyte"] == "egfr"]
+    assert egfr["derived_from"].tolist() == ["3", "8", "19"]  # creatinine rows with age/sex
+    # P005 has a creatinine and a urine ACR: CKD prognosis and kidney-failure risk follow.
+    kidney = derived[derived["analyte"] != "egfr"]
+    assert kidney["analyte"].tolist() == ["ckd_risk", "kfre_2y", "kfre_5y"]
+    assert set(kidney["derived_from"]) == {"19;20"}
+    assert kidney["category"].tolist()[0] == "very_high"  # G3b with A3
     by_row = out.set_index("source_row")
     assert by_row.loc[2, "raw_unit"] == "mmol/L" and by_row.loc[3, "unit"] == "µmol/L"
     assert by_row.loc[2, "flag"] == "L" and by_row.loc[2, "reference_source"] == "lab"

@@ -12,7 +12,7 @@ from .conftest import DATA, EXAMPLES
 @pytest.mark.parametrize(
     ("path", "kind", "rows"),
     [
-        (EXAMPLES / "nordic_export.csv", "csv", 17),
+        (EXAMPLES / "nordic_export.csv", "csv", 19),
         (EXAMPLES / "nordic_wide.csv", "csv", 11),
         (DATA / "hl7" / "winpath_incremental_orders_05_oru_r01.txt", "hl7", 2),
         (DATA / "fhir" / "observation-example-f205-egfr.json", "fhir", 2),

@@ -29,6 +29,7 @@ __all__ = [
     "ALBUMINURIA_CATEGORIES",
     "GFR_CATEGORIES",
     "HEAT_MAP",
+    "KDIGO_RISK_INPUTS",
     "RISKS",
     "kdigo_risk",
 ]
@@ -39,6 +40,8 @@ GFR_CATEGORIES: Final = ("G1", "G2", "G3a", "G3b", "G4", "G5")
 ALBUMINURIA_CATEGORIES: Final = ("A1", "A2", "A3")
 #: Risk levels of the heat map, lowest first: green, yellow, orange, red.
 RISKS: Final = ("low", "moderately_increased", "high", "very_high")
+#: The catalogue analytes whose categories the heat map combines (for derivedFrom).
+KDIGO_RISK_INPUTS: Final = ("egfr", "acr")
 
 # Row per GFR category, column per albuminuria category: index into RISKS.
 _GRID: Final = np.array(

@@ -43,6 +43,8 @@ from labinterp.units import is_quantity
 
 __all__ = [
     "KFRE_BASELINE_SURVIVAL",
+    "KFRE_EQUATIONS",
+    "KFRE_INPUTS",
     "KFRE_POPULATION",
     "KfrePopulation",
     "kfre",
@@ -101,6 +103,14 @@ class KfrePopulation:
 
 #: The population of the 4-variable KFRE. No age bound: neither paper's age inclusion
 #: criteria could be verified, so none is applied.
+#: The catalogue analytes the equation reads (besides age and sex), for derivedFrom.
+KFRE_INPUTS: Final = ("egfr", "acr")
+#: The name of the equation per calibration (``region``), as the ``equation`` column gives it.
+KFRE_EQUATIONS: Final = {
+    "north_american": "kfre_4v_north_american",
+    "non_north_american": "kfre_4v_non_north_american",
+}
+
 KFRE_POPULATION: Final = KfrePopulation(
     egfr_below=60.0,
     egfr_at_least=10.0,

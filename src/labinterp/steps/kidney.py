@@ -29,7 +29,7 @@ import pandas as pd
 from labinterp import schema
 from labinterp.catalogue import Text
 from labinterp.equations.kdigo import ALBUMINURIA_CATEGORIES, GFR_CATEGORIES, kdigo_risk
-from labinterp.equations.kfre import kfre, kfre_applies
+from labinterp.equations.kfre import KFRE_EQUATIONS, kfre, kfre_applies
 from labinterp.models import Finding, Profile, Relation
 from labinterp.precision import round_reported
 from labinterp.samples import sample_sets
@@ -189,7 +189,7 @@ def _kfre(
     if not acr_mg_g > 0:
         return [], "kfre_acr_zero"
     region = profile.kfre_region
-    equation = f"kfre_4v_{region}"
+    equation = KFRE_EQUATIONS[region]
     rows = []
     for years, analyte in ((2, "kfre_2y"), (5, "kfre_5y")):
         risk = kfre(

@@ -34,6 +34,8 @@ from fhir.resources.R4B.reference import Reference
 from pydantic import BaseModel, ValidationError
 
 from labinterp.equations.egfr import EQUATIONS
+from labinterp.equations.kdigo import KDIGO_RISK_INPUTS
+from labinterp.equations.kfre import KFRE_EQUATIONS, KFRE_INPUTS
 from labinterp.errors import InvalidResultError, MissingColumnError
 from labinterp.io.writers.fhir_resources import (
     FLAG_DISPLAY,
@@ -58,6 +60,13 @@ __all__ = [
 
 _DECIMAL_MARK = "\x00labinterp-decimal:"
 _DECIMAL_TOKEN = re.compile(r'"\\u0000labinterp-decimal:([-+0-9.Ee]+)"')
+
+
+#: The inputs of the kidney assessments, by the name their ``equation`` column gives.
+ASSESSMENT_INPUTS = {
+    "kdigo_risk": KDIGO_RISK_INPUTS,
+    **dict.fromkeys(KFRE_EQUATIONS.values(), KFRE_INPUTS),
+}
 
 
 def to_fhir(
@@ -165,14 +174,20 @@ def _sources_by_row(
 
     A derived eGFR names source rows (``derived_from``); of the rows read from those source
     rows (a wide export gives several per line), the ones whose analyte is an input of the
-    row's equation (creatinine, cystatin C) are its sources.
+    row's equation (creatinine, cystatin C) are its sources. A kidney assessment (CKD
+    prognosis, KFRE) is derived from an eGFR and an ACR: a derived eGFR is found through
+    the source rows it was itself derived from.
     """
     by_row: dict[int, list[tuple[str, str | None]]] = {}
     for ref, record in zip(refs, records, strict=True):
         source_row = record.get("source_row")
+        analyte = cell_text(record.get("analyte"))
         derived = cell_text(record.get("status")) == "derived"
         if isinstance(source_row, int | np.integer) and not derived:
-            by_row.setdefault(int(source_row), []).append((ref, cell_text(record.get("analyte"))))
+            by_row.setdefault(int(source_row), []).append((ref, analyte))
+        elif derived and analyte == "egfr":  # an assessment's eGFR, found by its sources
+            for row in source_rows(record.get("derived_from")):
+                by_row.setdefault(row, []).append((ref, analyte))
     return by_row
 
 
@@ -196,7 +211,11 @@ def _observations(
     for position, record in enumerate(records):
         patient_id = cell_text(record.get("patient_id"))
         equation = cell_text(record.get("equation")) or ""
-        wanted = EQUATIONS[equation].inputs if equation in EQUATIONS else ()
+        wanted = (
+            EQUATIONS[equation].inputs
+            if equation in EQUATIONS
+            else ASSESSMENT_INPUTS.get(equation, ())
+        )
         by_input = {
             row: [ref for ref, analyte in sources.get(row, ()) if analyte in wanted]
             for row in source_rows(record.get("derived_from"))

@@ -391,7 +391,8 @@ def observation(
     """Return one row as an Observation.
 
     Interpreted rows (``ok``, ``derived``) carry the value with its UCUM unit, the flag,
-    the reference range used and the explanation as a note; other rows their raw value
+    the reference range used and the explanation as a note (a category alone, the CKD
+    prognosis, as ``valueCodeableConcept``); other rows their raw value
     as ``valueString`` and the problem as a note. The status is the source's
     (``source_status``: a withdrawn result is ``entered-in-error``, with no
     interpretation), else ``final`` (``corrected`` for a corrected result).
@@ -437,6 +438,10 @@ def observation(
     }
     if interpreted and number is not None and unit is not None:
         fields.update(_result_fields(row, number, unit, range_unit))
+    elif interpreted and cell_text(row.get("category")) is not None:
+        # A category alone (the KDIGO heat map's CKD prognosis): the category is the value.
+        fields["valueCodeableConcept"] = CodeableConcept(text=cell_text(row.get("category")))
+        fields["note"] = _notes(cell_text(row.get("explanation")), cell_text(row.get("caveats")))
     else:
         raw = row.get("raw_value")
         if _present(raw):
