@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from labinterp.vocab import Flag, Sex, Status
+from labinterp.vocab import Flag, PanelGroup, Sex, Status
 
 __all__ = [
     "FLAG_DIRECTION",
@@ -34,6 +34,10 @@ __all__ = [
     "Source",
     "TextEntry",
 ]
+
+
+#: The specimen a result or a range is for.
+Specimen = Literal["serum_plasma", "serum", "plasma", "blood", "urine"]
 
 
 class _Frozen(BaseModel):
@@ -92,7 +96,12 @@ class AnalyteSpec(_Frozen):
 
     key: str
     display: dict[str, str]
-    specimen: Literal["serum_plasma", "blood", "urine", "calculated"]
+    specimen: Specimen | Literal["calculated"]
+    #: The panel laboratories show the analyte in (the CLI and the report group by it).
+    group: PanelGroup = "other"
+    #: Where serum and plasma intervals differ: the codes and names that say the specimen
+    #: (``{"serum": ["S-Kalium"], "plasma": ["P-Kalium"]}``); its range rows are used.
+    specimens: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     dimension: str
     #: The catalogue unit; ``None`` only for an assessment that is a category alone
     #: (``dimension = "category"``: the KDIGO heat map's CKD risk).
@@ -148,6 +157,9 @@ class AnalyteSpec(_Frozen):
         unlisted = set(self.race_adjusted) - set(self.codes) - set(self.aliases)
         if unlisted:
             raise ValueError(f"race_adjusted lists codes or names not listed: {sorted(unlisted)}")
+        said = {c for codes in self.specimens.values() for c in codes}
+        if said - set(self.codes) - set(self.aliases):
+            raise ValueError("specimens lists codes or names that are not the analyte's")
         return self
 
     @property
@@ -188,7 +200,7 @@ class ReferenceRange(_Frozen):
     """
 
     analyte: str
-    specimen: Literal["serum_plasma", "blood", "urine"]
+    specimen: Specimen
     sex: Literal["female", "male", "any"]
     age_min: float | None = None
     age_max: float | None = None

@@ -3,10 +3,28 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
 from labinterp.errors import ReasonCode
 
-__all__ = ["Flag", "Sex", "Status"]
+__all__ = ["Flag", "PanelGroup", "Sex", "Status"]
+
+#: The panels laboratories group results in (``analytes.toml`` ``group``; the command line
+#: and the report show results grouped so, named by ``name.group.<group>``).
+PanelGroup = Literal[
+    "kidney",
+    "liver",
+    "lipids",
+    "diabetes",
+    "thyroid",
+    "blood_count",
+    "iron",
+    "minerals",
+    "vitamins",
+    "inflammation",
+    "muscle",
+    "other",
+]
 
 
 class Sex(StrEnum):
