@@ -30,6 +30,7 @@ class ReasonCode(StrEnum):
     CANCELLED = "cancelled"
     LIKELY_UNIT_ERROR = "likely_unit_error"
     RACE_ADJUSTED = "race_adjusted"
+    NOT_LABORATORY = "not_laboratory"
 
 
 class LabinterpError(Exception):

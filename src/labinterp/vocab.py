@@ -101,3 +101,4 @@ class Status(StrEnum):
     CANCELLED = ReasonCode.CANCELLED.value
     LIKELY_UNIT_ERROR = ReasonCode.LIKELY_UNIT_ERROR.value
     RACE_ADJUSTED = ReasonCode.RACE_ADJUSTED.value
+    NOT_LABORATORY = ReasonCode.NOT_LABORATORY.value

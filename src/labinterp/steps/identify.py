@@ -8,13 +8,17 @@ picked. An ``analyte`` value that is neither key, code nor name is ``unknown_ana
 whatever the other columns say; an unrecognised name beside a known code is not (lab
 names vary, codes are the lab's identification). A code or name the catalogue lists as
 ``race_adjusted`` (an eGFR with a race coefficient) keeps its analyte and is
-``race_adjusted``: not flagged, staged or used by other results. The lookup runs once
-per distinct (analyte, code, name) combination.
+``race_adjusted``: not flagged, staged or used by other results. A code that names no
+laboratory result (a vital sign, a questionnaire score, social history, an imaging
+measurement: ``data/not_laboratory.csv``) is ``not_laboratory``, not an unknown analyte.
+The lookup runs once per distinct (analyte, code, name) combination.
 """
 
 from __future__ import annotations
 
+import csv
 from functools import lru_cache
+from importlib import resources
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -25,7 +29,14 @@ from labinterp.errors import ReasonCode
 from labinterp.perf import ColumnCodes, factorize_rows, objects
 from labinterp.steps.state import IntArray, Outcome, analyte_keys, coded_column
 
-__all__ = ["Identified", "identify", "is_missing", "lookup_analyte", "resolve_analyte"]
+__all__ = [
+    "Identified",
+    "identify",
+    "is_missing",
+    "lookup_analyte",
+    "not_laboratory_kind",
+    "resolve_analyte",
+]
 
 #: Problem of an ``analyte`` value that is no key, code or name (``problem.analyte_not_known``).
 ANALYTE_NOT_KNOWN = (
@@ -49,6 +60,14 @@ RACE_ADJUSTED = (
     "when age and sex are known."
 )
 
+#: Problem of a code that names no laboratory result (``problem.not_laboratory``): a vital
+#: sign, a questionnaire score, social history or an imaging measurement.
+NOT_LABORATORY = (
+    "This is not a laboratory result (a vital sign such as blood pressure, pulse or weight, "
+    "a questionnaire score, or a measurement from imaging), so it was kept as it came and "
+    "not interpreted."
+)
+
 _UNRECOGNISED = (
     "The analyte is not recognised from its code or name; pass an analyte column or "
     "add the name to the catalogue's aliases."
@@ -61,6 +80,24 @@ class Identified(NamedTuple):
     analyte: str | None
     reason: ReasonCode | None = None
     problem: str | None = None
+
+
+def not_laboratory_kind(code: str) -> str | None:
+    """Return what a code names where it is not a laboratory result (``None``: it may be).
+
+    ``data/not_laboratory.csv`` lists vital signs (the FHIR vital-signs value set),
+    survey scores, social history and imaging measurements by their codes: ``"vital_sign"``,
+    ``"survey"``, ``"social_history"`` or ``"imaging"``.
+    """
+    return _not_laboratory().get(code.strip().casefold())
+
+
+@lru_cache(maxsize=1)
+def _not_laboratory() -> dict[str, str]:
+    with (resources.files("labinterp") / "data" / "not_laboratory.csv").open(
+        encoding="utf-8"
+    ) as handle:
+        return {row["code"].strip().casefold(): row["kind"] for row in csv.DictReader(handle)}
 
 
 def lookup_analyte(text: str) -> str | None:
@@ -94,7 +131,9 @@ def resolve_analyte(key: Any, code: Any, name: Any) -> Identified:
         The analyte; or ``unknown_analyte`` (nothing recognised, or an ``analyte``
         value that is no key, code or name) or ``conflicting_analyte`` (two columns
         point to different analytes), each with its problem sentence; a race-adjusted
-        eGFR keeps its analyte with ``race_adjusted`` and its problem sentence.
+        eGFR keeps its analyte with ``race_adjusted`` and its problem sentence; a code
+        the catalogue lists as no laboratory result (a vital sign, a survey score:
+        :func:`not_laboratory_kind`) is ``not_laboratory``.
     """
     blank = is_missing(key) or (isinstance(key, str) and not key.strip())
     given = None if blank or not isinstance(key, str) else lookup_analyte(key.strip())
@@ -109,6 +148,8 @@ def resolve_analyte(key: Any, code: Any, name: Any) -> Identified:
         if any(_race_adjusted(v) for v in (key, code, name)):
             return Identified(found.pop(), ReasonCode.RACE_ADJUSTED, RACE_ADJUSTED)
         return Identified(found.pop())
+    if blank and isinstance(code, str) and not_laboratory_kind(code) is not None:
+        return Identified(None, ReasonCode.NOT_LABORATORY, NOT_LABORATORY)
     return Identified(None, ReasonCode.UNKNOWN_ANALYTE, _UNRECOGNISED)
 
 
@@ -159,6 +200,7 @@ def identify(frame: pd.DataFrame, outcome: Outcome, coded: ColumnCodes | None) -
         ReasonCode.CONFLICTING_ANALYTE,
         ReasonCode.UNKNOWN_ANALYTE,
         ReasonCode.RACE_ADJUSTED,
+        ReasonCode.NOT_LABORATORY,
     ):
         hit = (reasons == reason)[codes]  # compared once per distinct combination
         if hit.any():
