@@ -291,3 +291,19 @@ def test_report_takes_column_options(tmp_path) -> None:
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert out.exists() and "'Kommentar'" in result.output
+
+
+def test_summary_groups_results_by_panel(nordic_example, tmp_path) -> None:
+    """The closing summary counts results per panel as labs group them, in the language."""
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["interpret", str(nordic_example), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "By panel" in result.output
+    written = pd.read_csv(out)
+    kidney = written["analyte"].isin(
+        ["creatinine", "egfr", "acr", "ckd_risk", "kfre_2y", "kfre_5y"]
+    )
+    line = next(row for row in result.output.splitlines() if row.strip().startswith("Kidney"))
+    assert line.split()[2] == str(int(kidney.sum()))  # "Kidney │ 12 │ 5"
+    norsk = runner.invoke(app, ["interpret", str(nordic_example), "-o", str(out), "--lang", "nb"])
+    assert "Etter analysegruppe" in norsk.output and "Nyrer" in norsk.output

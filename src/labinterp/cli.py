@@ -265,7 +265,7 @@ def _run(
     from labinterp.stream import patient_batches
     from labinterp.values import infer_decimal
 
-    counts: dict[str, Counter[str]] = {"status": Counter(), "flag": Counter()}
+    counts: dict[str, Counter[str]] = {"status": Counter(), "flag": Counter(), "panel": Counter()}
     rows = batches_written = 0
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with Progress(
@@ -284,6 +284,10 @@ def _run(
                 for value, count in result[name].value_counts(dropna=True).items():
                     if count:
                         counts[name][str(value)] += int(count)
+            by = result.groupby(["analyte", "flag"], observed=True, dropna=False).size()
+            for pair, count in by.items():
+                analyte, flag = pair if isinstance(pair, tuple) else (pair, None)
+                counts["panel"][f"{analyte}\t{'' if pd.isna(flag) else flag}"] += int(count)
             writer.submit(result)  # the frame is only read by the writer from here on
             batches_written += 1
             if verbose:
@@ -485,7 +489,7 @@ def interpret(  # noqa: PLR0913
                 )
             writer.close()
     if not quiet:
-        print_summary(console, counts, rows)
+        print_summary(console, counts, rows, lang=lang.value)
     _closing_notes(
         console,
         grouped=grouping.grouped,

@@ -48,6 +48,7 @@ from labinterp.steps.ranges import (
     catalogue_ranges,
     lab_ranges,
     reported_equation,
+    specimen_codes,
 )
 from labinterp.steps.read import read
 from labinterp.steps.reported import as_reported
@@ -395,6 +396,7 @@ def _ranges(run: _Run, rows: Rows, texts: LabTexts, made: _Made, outcome: Outcom
     equation, equation_names = made.equations(len(run.frame))
     people = People(rows.sex(), rows.sex_number, rows.age, equation=equation)
     people.unit, people.unit_names = rows.unit_code, rows.unit_names
+    people.specimen = specimen_codes(run.frame, rows.number, made.layout.source)
     people.equations, people.reported = tuple(equation_names), reported_equation(run.profile)
     catalogue_ranges(
         run.catalogue,

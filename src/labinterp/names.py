@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from labinterp.catalogue import Text, analytes, lookup_name, name_key, text_catalogue
 
-__all__ = ["analyte_key", "analyte_name"]
+__all__ = ["analyte_key", "analyte_name", "specimen_of"]
 
 #: Text keys of analyte names: ``name.analyte.<key>``.
 NAME_PREFIX = "name.analyte."
@@ -68,3 +68,41 @@ def analyte_key(name: str) -> str | None:
     ('creatinine', 'hba1c', 'egfr')
     """
     return lookup_name(name) or _name_index().get(name_key(name))
+
+
+def specimen_of(analyte: str, *written: object) -> str | None:
+    """Return the specimen a code or name says a result was measured in (``None``: none).
+
+    Only analytes whose serum and plasma intervals differ list the codes and names that
+    say it (``specimens`` in ``analytes.toml``: ``"S-Kalium"`` serum, ``"P-Kalium"``
+    plasma). Codes are compared ignoring case, names as :func:`labinterp.catalogue.name_key`
+    reads them.
+
+    Examples
+    --------
+    >>> specimen_of("magnesium", "S-Magnesium") is None  # one interval for both
+    True
+    """
+    index = _specimen_index().get(analyte)
+    if not index:
+        return None
+    for text in written:
+        if isinstance(text, str):
+            found = index.get(text.strip().casefold()) or index.get(name_key(text))
+            if found is not None:
+                return found
+    return None
+
+
+@lru_cache(maxsize=1)
+def _specimen_index() -> dict[str, dict[str, str]]:
+    """Per analyte with ``specimens``, its codes (casefolded) and names (keyed) -> specimen."""
+    out: dict[str, dict[str, str]] = {}
+    for key, spec in analytes().items():
+        for specimen, said in spec.specimens.items():
+            for text in said:
+                table = out.setdefault(key, {})
+                table[name_key(text) if text in spec.aliases else text.strip().casefold()] = (
+                    specimen
+                )
+    return out

@@ -28,6 +28,7 @@ from labinterp.units import Affine, conversion
 __all__ = [
     "CRITICAL_CITATION",
     "LAB_CITATION",
+    "NEEDS_SPECIMEN",
     "OTHER_EQUATION",
     "CatalogueChoice",
     "agreed_critical_limits",
@@ -48,6 +49,16 @@ _NEEDS_AGE = (
     "(or birth and collection dates) or the lab's own range."
 )
 
+
+#: Problem of a result whose range depends on the specimen, which its code or name does
+#: not say (``problem.range_needs_specimen``).
+NEEDS_SPECIMEN = (
+    "The reference range depends on the specimen (serum or plasma), and the test's code "
+    "or name does not say which; add the lab's own range, or a code or name that names "
+    "the specimen (such as S-Kalium or P-Kalium)."
+)
+#: The specimens that have rows of their own where their intervals differ.
+_SPECIMENS = ("serum", "plasma")
 
 _NO_REFERENCE = (
     "No reference range was supplied by the lab and the catalogue has none for this "
@@ -109,6 +120,7 @@ def choose_catalogue_range(
     lab_used: bool,
     equation: str = "",
     unit: str = "",
+    specimen: str = "",
 ) -> CatalogueChoice:
     """Choose the catalogue row for one result: the first that covers its sex and age.
 
@@ -146,13 +158,18 @@ def choose_catalogue_range(
         The equation an eGFR was computed with (``""``: not an eGFR).
     unit
         The unit the result was reported in (``""``: not known).
+    specimen
+        ``"serum"`` or ``"plasma"`` where the result's code or name says it
+        (:func:`labinterp.names.specimen_of`); ``""``: not said. Rows for one specimen
+        apply only to it; where they are all there is, an unsaid specimen leaves the
+        range undecided, as an unknown sex does.
 
     Returns
     -------
     CatalogueChoice
     """
     has_sex, has_age = sex != "", not np.isnan(age)
-    missing_sex = missing_age = False
+    missing_sex = missing_age = missing_specimen = False
     possible: list[tuple[ReferenceRange, Affine]] = []
     other_equation: set[str] = set()
     for spec in rows_in_unit(cat.for_analyte(name), name, unit, to_unit):
@@ -163,6 +180,10 @@ def choose_catalogue_range(
             affine = conversion(spec.unit, to_unit, name)
         except UnitError:
             continue
+        fits = _specimen_fits(spec, specimen)
+        if fits is False:
+            continue
+        missing_specimen |= fits is None and not lab_used
         needs_age = spec.age_min is not None or spec.age_max is not None
         if not lab_used and ((spec.sex != "any" and not has_sex) or (needs_age and not has_age)):
             missing_sex |= spec.sex != "any" and not has_sex
@@ -170,7 +191,8 @@ def choose_catalogue_range(
         if _could_apply(spec, sex, age):
             possible.append((spec, affine))
         covered = (
-            (spec.sex == "any" or sex == spec.sex)
+            fits is True
+            and (spec.sex == "any" or sex == spec.sex)
             and (spec.age_min is None or (has_age and age >= spec.age_min))
             and (spec.age_max is None or (has_age and age < spec.age_max))
         )
@@ -200,10 +222,19 @@ def choose_catalogue_range(
     return _without_row(
         possible,
         lab_used=lab_used,
-        missing=(missing_sex, missing_age),
+        missing=(missing_sex, missing_age, missing_specimen),
         other_equation=other_equation,
-        known=has_sex and has_age,
+        known=has_sex and has_age and not missing_specimen,
     )
+
+
+def _specimen_fits(spec: ReferenceRange, specimen: str) -> bool | None:
+    """Whether a row applies to a result's specimen (``None``: the specimen is not said)."""
+    if spec.specimen not in _SPECIMENS:
+        return True  # a row for serum and plasma alike, or the analyte's only specimen
+    if not specimen:
+        return None
+    return spec.specimen == specimen
 
 
 def rows_in_unit(
@@ -250,16 +281,21 @@ def _without_row(
     possible: Sequence[tuple[ReferenceRange, Affine]],
     *,
     lab_used: bool,
-    missing: tuple[bool, bool],
+    missing: tuple[bool, bool, bool],
     other_equation: set[str],
     known: bool,
 ) -> CatalogueChoice:
-    """Return what a result that no catalogue row covers gets, and why (``missing``: sex, age)."""
-    missing_sex, missing_age = missing
+    """Return what a result that no catalogue row covers gets, and why.
+
+    ``missing``: the sex, the age, the specimen.
+    """
+    missing_sex, missing_age, missing_specimen = missing
     if lab_used:
         problem = None
     elif missing_sex or missing_age:
         problem = (ReasonCode.MISSING_CONTEXT, _NEEDS_SEX if missing_sex else _NEEDS_AGE)
+    elif missing_specimen:
+        problem = (ReasonCode.MISSING_CONTEXT, NEEDS_SPECIMEN)
     elif other_equation:
         english = Text("en", "clinician")
         made_for = ", ".join(sorted(equation_name(e, english) for e in other_equation))

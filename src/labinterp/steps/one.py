@@ -21,6 +21,7 @@ import pandas as pd
 from labinterp.catalogue import RangeCatalogue, Text, analytes
 from labinterp.errors import InvalidResultError, ReasonCode
 from labinterp.models import Finding, Profile
+from labinterp.names import specimen_of
 from labinterp.steps.context import RuleRow, render_rules, rule_bits_one
 from labinterp.steps.convert import group_conversion, unit_info
 from labinterp.steps.derive import EGFR_UNIT, Basis, derive_egfr
@@ -118,6 +119,7 @@ class Result:
     lab_flag: Any = None
     source_code: Any = None
     agrees_with_lab: bool | None = None
+    specimen: str = ""  # serum or plasma, where the code or name says it (specimen_of)
 
     @property
     def withheld(self) -> bool:
@@ -204,7 +206,7 @@ def _catalogue_range(row: Result, lab_used: bool, ctx: Context) -> None:
     age = None if math.isnan(ctx.age) else ctx.age
     choice = _RANGE_CHOICES.answer(
         ctx.catalogue,
-        (analyte, target, ctx.sex, age, lab_used, equation, row.unit),
+        (analyte, target, ctx.sex, age, lab_used, equation, row.unit, row.specimen),
         lambda: choose_catalogue_range(
             ctx.catalogue,
             analyte,
@@ -214,6 +216,7 @@ def _catalogue_range(row: Result, lab_used: bool, ctx: Context) -> None:
             lab_used=lab_used,
             equation=equation,
             unit=row.unit or "",
+            specimen=row.specimen,
         ),
     )
     if lab_used:
@@ -288,6 +291,8 @@ def interpret_result(
     row.analyte, reason, problem = _identified(key, code, name)
     if reason is not None:
         row.record(reason, problem)
+    elif row.analyte is not None:
+        row.specimen = specimen_of(row.analyte, key, code, name) or ""
     parsed = parse_value(raw_value, decimal)
     row.comparator, row.value = parsed.comparator, parsed.value
     if parsed.status is not None:

@@ -17,8 +17,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from labinterp.catalogue import RangeCatalogue
+from labinterp.catalogue import RangeCatalogue, analytes
 from labinterp.errors import UnitError
+from labinterp.names import specimen_of
 from labinterp.perf import factorize_rows, objects
 from labinterp.range_text import LabRange, parse_range_text
 from labinterp.steps.catalogue_row import (
@@ -42,6 +43,7 @@ from labinterp.steps.state import (
     Rows,
     analyte_keys,
     analyte_names,
+    column,
     present,
 )
 from labinterp.units import conversion
@@ -62,6 +64,7 @@ __all__ = [
     "multi_unit_analytes",
     "reported_equation",
     "rows_in_unit",
+    "specimen_codes",
 ]
 
 _RANGE_UNIT_DISAGREES = NOTE_BIT["range_unit_disagrees"]
@@ -237,11 +240,18 @@ class People:
         # The unit each result was reported in: a position in ``unit_names`` (-1: none).
         self.unit = np.full(len(age), -1, dtype=np.int64) if unit is None else unit
         self.unit_names = unit_names
+        # The specimen a result's code or name says: a position in SPECIMENS (-1: not said).
+        self.specimen = np.full(len(age), -1, dtype=np.int64)
 
     def unit_of(self, row: int) -> str:
         """Return the unit a row was reported in (``""``: none)."""
         code = int(self.unit[row])
         return self.unit_names[code] if code >= 0 else ""
+
+    def specimen_of(self, row: int) -> str:
+        """Return the specimen a row's code or name says (``""``: not said)."""
+        code = int(self.specimen[row])
+        return SPECIMENS[code] if code >= 0 else ""
 
     def equation_of(self, row: int) -> str:
         """Return the equation of a row: derived with, else the profile's reported one."""
@@ -271,6 +281,35 @@ def _age_bands(cat: RangeCatalogue, number: IntArray, age: FloatArray) -> npt.ND
         rows = (number == code) & finite
         band[rows] = np.searchsorted(np.asarray(limits, dtype="float64"), age[rows], "right")
     return band
+
+
+#: The specimens a code or name can say (``specimens`` in analytes.toml), by position.
+SPECIMENS = ("serum", "plasma")
+
+
+def specimen_codes(frame: pd.DataFrame, number: IntArray, source: IntArray) -> IntArray:
+    """Return per row the specimen its code or name says (a position in SPECIMENS; -1).
+
+    Only analytes whose serum and plasma intervals differ are looked at
+    (:func:`labinterp.names.specimen_of`), once per distinct (analyte, code, name).
+    ``source`` maps each row to its position in ``frame`` (derived rows: their source's).
+    """
+    out = np.full(len(number), -1, dtype=np.int64)
+    keys = analyte_keys()
+    listed = [keys.index(k) for k, spec in analytes().items() if spec.specimens and k in keys]
+    rows = np.flatnonzero(np.isin(number, listed)) if listed else np.zeros(0, dtype=np.int64)
+    if not len(rows):
+        return out
+    texts = [column(frame, c).to_numpy(dtype=object)[source[rows]] for c in _SAID_BY]
+    codes, first = factorize_rows(number[rows], *texts)
+    said = [specimen_of(keys[number[rows[i]]], *(t[i] for t in texts)) for i in first]
+    table = np.array([SPECIMENS.index(s) if s else -1 for s in said], dtype=np.int64)
+    out[rows] = table[codes]
+    return out
+
+
+#: The columns that may say a result's specimen.
+_SAID_BY = ("analyte", "source_code", "source_name")
 
 
 def _unit_keys(cat: RangeCatalogue, number: IntArray, people: People) -> IntArray:
@@ -310,10 +349,10 @@ def catalogue_ranges(
     # are then put into age bands, and the choice is made once per such group.
     unit, keys = _unit_keys(cat, number, people), analyte_keys()
     by_value, firsts = factorize_rows(
-        number, people.sex_number, people.age, pending, people.equation, unit
+        number, people.sex_number, people.age, pending, people.equation, unit, people.specimen
     )
     band = _age_bands(cat, number[firsts], people.age[firsts])
-    each = (people.sex_number, pending, people.equation, unit)
+    each = (people.sex_number, pending, people.equation, unit, people.specimen)
     grouped, first = factorize_rows(number[firsts], band, *(x[firsts] for x in each))
     codes = grouped[by_value]
     choices = [
@@ -326,6 +365,7 @@ def catalogue_ranges(
             lab_used=not pending[row],
             equation=people.equation_of(row),
             unit=people.unit_of(row) if unit[row] >= 0 else "",
+            specimen=people.specimen_of(row),
         )
         if number[row] >= 0
         else CatalogueChoice()  # no analyte: never applied
