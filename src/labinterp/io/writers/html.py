@@ -29,8 +29,9 @@ _STYLE = """
 max-width:52rem;margin:0 auto;padding:1rem;line-height:1.45}
 .labinterp-report h1{font-size:1.5rem;margin:.2rem 0 .6rem}
 .labinterp-report h2{font-size:1.15rem;margin:1.6rem 0 .6rem}
-.labinterp-report h3{font-size:1.05rem;margin:0 0 .3rem}
-.labinterp-report h3 small{font-weight:400;color:#555}
+.labinterp-report h3{font-size:1.15rem;margin:1rem 0 .4rem}
+.labinterp-report h4{font-size:1.05rem;margin:0 0 .3rem}
+.labinterp-report h4 small{font-weight:400;color:#555}
 .about{display:flex;flex-wrap:wrap;gap:.3rem 1.5rem;margin:0}
 .about div{min-width:10rem}.about dt{font-size:.8rem;color:#555}.about dd{margin:0;font-weight:600;
 overflow-wrap:anywhere}
@@ -53,7 +54,7 @@ break-inside:avoid}
 .verdict.verdict-normal,.verdict.verdict-off,.verdict.verdict-critical,.verdict.verdict-none,
 .verdict.verdict-differs{background:none;white-space:normal}
 .category{margin:.2rem 0;font-weight:600}.problem{color:#7a0016}
-.caveats h4{font-size:.9rem;margin:.6rem 0 .2rem}.caveats ul{margin:0;padding-left:1.2rem}
+.caveats h5{font-size:.9rem;margin:.6rem 0 .2rem}.caveats ul{margin:0;padding-left:1.2rem}
 .caveats li{font-size:.92rem;color:#333;margin:.15rem 0}
 .cite{font-size:.8rem;text-decoration:none}
 details summary{cursor:pointer;color:#0b4f8a;margin-top:.4rem}

@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 import pandas as pd
 from babel.dates import format_datetime
@@ -25,6 +25,7 @@ from labinterp.io.writers.report_grid import Grid, kdigo_grid
 from labinterp.names import analyte_name
 from labinterp.precision import reporting_decimals
 from labinterp.steps.explain import CAVEAT_SEPARATOR, equation_name
+from labinterp.vocab import PanelGroup
 
 __all__ = ["Bar", "Card", "Page", "bar_geometry", "format_number", "format_when", "page_of"]
 
@@ -84,6 +85,15 @@ class Card:
 
 
 @dataclass(frozen=True)
+class Panel:
+    """The cards of one panel, as laboratories group results (kidney, liver, lipids ...)."""
+
+    key: str
+    name: str
+    cards: tuple[Card, ...]
+
+
+@dataclass(frozen=True)
 class Source:
     """One numbered reference."""
 
@@ -106,6 +116,7 @@ class Page:
     cards: list[Card] = field(default_factory=list)
     trends: str = ""
     sources: list[Source] = field(default_factory=list)
+    panels: list[Panel] = field(default_factory=list)
 
 
 def format_number(value: float, decimals: int, lang: str) -> str:
@@ -448,7 +459,27 @@ def page_of(
     for number, (_, row) in enumerate(latest.iterrows(), start=1):
         page.cards.append(_card(number, row, text, shown_on))
     page.sources = shown_on.sources.listed()
+    page.panels = _panels(latest, page.cards, text)
     return page
+
+
+def _panels(latest: pd.DataFrame, cards: list[Card], text: Text) -> list[Panel]:
+    """Group the cards by panel (``group`` in analytes.toml), in the order labs print them."""
+    spec = catalogue.analytes()
+    keys = [
+        spec[a].group if isinstance(a, str) and a in spec else "other"
+        for a in latest["analyte"].astype(object)
+    ]
+    order = get_args(PanelGroup)
+    return [
+        Panel(
+            group,
+            text.name(f"name.group.{group}", group),
+            tuple(card for card, key in zip(cards, keys, strict=True) if key == group),
+        )
+        for group in order
+        if group in keys
+    ]
 
 
 def _latest_time(rows: pd.DataFrame, lang: str) -> str:
