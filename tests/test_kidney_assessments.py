@@ -1,0 +1,348 @@
+"""The kidney assessments (KDIGO heat map, KFRE) read as a user would: both paths, invariants.
+
+A sample set (one patient, one collection time) with an eGFR in a KDIGO G category and a
+urine ACR in an A category gets a ``ckd_risk`` row and, where the 4-variable KFRE applies,
+``kfre_2y`` and ``kfre_5y`` rows. These tests check the frame path against the single
+path, the placement and count of the rows, the choice of eGFR, the KFRE values against
+:func:`labinterp.equations.kfre`, the reasons given where no KFRE was computed, and a
+large export.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import labinterp
+from labinterp.catalogue import Text
+from labinterp.equations import kdigo_risk, kfre
+from labinterp.steps.explain import CAVEAT_SEPARATOR
+
+#: What the assessments are, in the order they follow their sources.
+ASSESSED = ("ckd_risk", "kfre_2y", "kfre_5y")
+#: Creatinine's molar mass [g/mol] (analytes.toml [creatinine]): 1 mg/mmol = 1000/113.12 mg/g.
+MG_G_PER_MG_MMOL = 1000 / 113.12
+EGFR_UNIT = "mL/min/1.73m2"
+SEX_CODE = {"female": "F", "male": "M", None: None}
+AT = "2024-03-01T08:00"
+#: The KFRE calibration of each profile: the original in the US, Tangri 2016's elsewhere.
+REGION = {
+    "no": "non_north_american",
+    "se": "non_north_american",
+    "dk": "non_north_american",
+    "us": "north_american",
+}
+
+
+def _frame(
+    panel: list[dict[str, Any]],
+    *,
+    sex: str | None,
+    age: float | None,
+    patient: str = "p1",
+    at: str | None = AT,
+) -> pd.DataFrame:
+    """One sample set as an export: the panel's results with the patient's context."""
+    return pd.DataFrame(
+        [
+            {
+                "patient_id": patient,
+                "sex": sex,
+                "age_years": age,
+                "collected_at": at,
+                "source_name": r["analyte"],
+                "raw_value": r["value"],
+                "raw_unit": r["unit"],
+                "source_status": r.get("source_status"),
+            }
+            for r in panel
+        ]
+    )
+
+
+def _positions(text: object) -> tuple[int, ...]:
+    """Return the frame's ``derived_from`` text ("0;1") as positions."""
+    return tuple(int(p) for p in str(text).split(";")) if pd.notna(text) else ()
+
+
+def _from_frame(out: pd.DataFrame) -> list[dict[str, Any]]:
+    """Return the assessment rows of an interpreted frame, as comparable records."""
+    rows = out[out["analyte"].isin(ASSESSED)]
+    return [
+        {
+            "analyte": r["analyte"],
+            "value": None if pd.isna(r["value"]) else float(r["value"]),
+            "category": None if pd.isna(r["category"]) else r["category"],
+            "scheme": None if pd.isna(r["scheme"]) else r["scheme"],
+            "equation": r["equation"],
+            "explanation": r["explanation"],
+            "caveats": tuple(str(r["caveats"]).split(CAVEAT_SEPARATOR))
+            if pd.notna(r["caveats"])
+            else (),
+            "derived_from": _positions(r["derived_from"]),
+            "status": r["status"],
+        }
+        for _, r in rows.iterrows()
+    ]
+
+
+def _from_panel(found: list[Any]) -> list[dict[str, Any]]:
+    """Return the assessment findings of the single path, as comparable records."""
+    return [
+        {
+            "analyte": f.analyte,
+            "value": f.value,
+            "category": f.category,
+            "scheme": f.scheme,
+            "equation": f.equation,
+            "explanation": f.explanation,
+            "caveats": tuple(f.caveats),
+            "derived_from": tuple(f.derived_from),
+            "status": f.status.value,
+        }
+        for f in found
+        if f.analyte in ASSESSED
+    ]
+
+
+def _panel(egfr: float | str, acr: float | str, acr_unit: str = "mg/mmol") -> list[dict[str, Any]]:
+    """Return a panel of a lab eGFR and an ACR."""
+    return [
+        {"analyte": "egfr", "value": str(egfr), "unit": EGFR_UNIT},
+        {"analyte": "acr", "value": str(acr), "unit": acr_unit},
+    ]
+
+
+def _by_analyte(found: list[Any]) -> dict[str, Any]:
+    return {f.analyte: f for f in found}
+
+
+def _note(key: str, lang: str = "en", audience: str = "patient") -> str:
+    entry = Text(lang, audience).get(f"note.{key}")
+    assert entry is not None
+    return entry.text
+
+
+# --- 1. the frame path and the single path agree -------------------------------------
+
+_RESULT = st.one_of(
+    st.builds(
+        lambda v: {"analyte": "creatinine", "value": str(v), "unit": "µmol/L"},
+        st.integers(30, 700),
+    ),
+    st.builds(
+        lambda v: {"analyte": "cystatin_c", "value": f"{v / 100:.2f}", "unit": "mg/L"},
+        st.integers(50, 600),
+    ),
+    st.builds(
+        lambda v: {"analyte": "egfr", "value": str(v), "unit": EGFR_UNIT},
+        st.integers(5, 130),
+    ),
+    st.builds(
+        lambda v, u: {"analyte": "acr", "value": f"{v / 10:.1f}", "unit": u},
+        st.integers(0, 4000),
+        st.sampled_from(["mg/mmol", "mg/g"]),
+    ),
+    st.sampled_from(
+        [
+            {"analyte": "acr", "value": "<3", "unit": "mg/mmol"},
+            {"analyte": "egfr", "value": ">90", "unit": EGFR_UNIT},
+            {"analyte": "acr", "value": "4.1", "unit": None},
+            {
+                "analyte": "acr",
+                "value": "40",
+                "unit": "mg/mmol",
+                "source_status": "entered-in-error",
+            },
+        ]
+    ),
+)
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    panel=st.lists(_RESULT, min_size=1, max_size=5).filter(
+        lambda p: any(r["analyte"] == "acr" for r in p)
+    ),
+    age=st.one_of(st.none(), st.integers(10, 95), st.floats(10, 95).map(lambda a: round(a, 2))),
+    sex=st.sampled_from(["female", "male", None]),
+    profile=st.sampled_from(["no", "se", "dk", "us"]),
+    lang=st.sampled_from(["en", "nb", "sv"]),
+    audience=st.sampled_from(["patient", "clinician"]),
+)
+def test_frame_and_single_paths_give_the_same_assessments(
+    panel: list[dict[str, Any]],
+    age: float | None,
+    sex: str | None,
+    profile: str,
+    lang: str,
+    audience: str,
+) -> None:
+    """Same rows (analyte, value, category, scheme, equation, texts, sources) on both paths."""
+    kwargs = {"profile": profile, "lang": lang, "audience": audience}
+    single = labinterp.interpret_panel(panel, sex=SEX_CODE[sex], age_years=age, **kwargs)
+    frame = labinterp.interpret(_frame(panel, sex=SEX_CODE[sex], age=age), **kwargs)
+    assert _from_frame(frame) == _from_panel(single)
+    # The rest of the rows agree too: the assessments do not disturb them.
+    assert frame["analyte"].tolist() == [f.analyte for f in single]
+
+
+# --- 2. invariants --------------------------------------------------------------------
+
+
+def _rank(row: pd.Series) -> int:
+    """Rank an eGFR: the lab's first, then creatinine-cystatin C, then creatinine."""
+    if row["status"] != "derived":
+        return 0
+    return 1 if "cr_cys" in str(row["equation"]) else 2
+
+
+def _check_invariants(inputs: pd.DataFrame, out: pd.DataFrame) -> int:
+    """Check placement, count, category and eGFR choice; return the number of ckd_risk rows."""
+    kept = out[out["status"] != "derived"]
+    # No input row lost or moved, none changed.
+    assert kept["source_row"].tolist() == list(range(len(inputs)))
+    assert kept["raw_value"].tolist() == inputs["raw_value"].tolist()
+    by_source = {int(r): i for i, r in enumerate(out["source_row"]) if pd.notna(r)}
+    flat = out.reset_index(drop=True)
+    usable = flat["status"].isin(["ok", "derived"])
+    key = flat["patient_id"].astype(str) + "|" + flat["collected_at"].astype(str)
+    expected_sets = {}
+    for k in key.unique():
+        here = flat[(key == k) & usable]
+        egfr = here[(here["analyte"] == "egfr") & here["category"].str.fullmatch("G[1-5]a?b?")]
+        acr = here[(here["analyte"] == "acr") & here["category"].isin(["A1", "A2", "A3"])]
+        if len(egfr) and len(acr):
+            best = min(_rank(r) for _, r in egfr.iterrows())
+            chosen = next(i for i, r in egfr.iterrows() if _rank(r) == best)
+            expected_sets[k] = (chosen, acr.index[-1])
+    risks = flat[flat["analyte"] == "ckd_risk"]
+    assert sorted(key[risks.index]) == sorted(expected_sets)
+    for i, r in risks.iterrows():
+        e, a = expected_sets[key[i]]
+        assert r["category"] == kdigo_risk(flat.loc[e, "category"], flat.loc[a, "category"])
+        assert i == max(e, a) + 1  # right after its later source row
+        # derived_from names the chosen eGFR's sources and the ACR.
+        egfr_sources = _positions(flat.loc[e, "derived_from"]) or (int(flat.loc[e, "source_row"]),)
+        assert set(_positions(r["derived_from"])) == {*egfr_sources, int(flat.loc[a, "source_row"])}
+        # ... all of them input rows of this sample set.
+        assert all(key[by_source[p]] == key[i] for p in _positions(r["derived_from"]))
+    for i, r in flat[flat["analyte"].isin(["kfre_2y", "kfre_5y"])].iterrows():
+        assert flat.loc[i - (1 if r["analyte"] == "kfre_2y" else 2), "analyte"] == "ckd_risk"
+    assert out.index.is_unique
+    return len(risks)
+
+
+_SET = st.lists(_RESULT, min_size=1, max_size=4)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    sets=st.lists(
+        st.tuples(
+            _SET,
+            st.sampled_from(["p1", "p2"]),
+            st.sampled_from([AT, "2024-03-02T08:00"]),
+            st.sampled_from(["F", "M"]),
+        ),
+        min_size=1,
+        max_size=5,
+    ),
+    profile=st.sampled_from(["no", "se", "dk", "us"]),
+)
+def test_one_risk_per_sample_set_with_both_categories(
+    sets: list[tuple[list[dict[str, Any]], str, str, str]], profile: str
+) -> None:
+    """One ckd_risk per sample set with an eGFR G and an ACR A category, after both, none else."""
+    sexes: dict[str, str] = {}
+    parts = []
+    for panel, patient, at, sex in sets:
+        sex = sexes.setdefault(patient, sex)
+        parts.append(_frame(panel, sex=sex, age=70, patient=patient, at=at))
+    inputs = pd.concat(parts, ignore_index=True)
+    out = labinterp.interpret(inputs, profile=profile)
+    _check_invariants(inputs, out)
+
+
+@pytest.mark.parametrize(
+    ("acr", "patient", "at", "risks"),
+    [
+        ({"value": "12", "unit": "mg/mmol"}, "p1", AT, 1),
+        ({"value": "12", "unit": "mg/mmol"}, "p1", "2024-03-02T08:00", 0),  # another time
+        ({"value": "12", "unit": "mg/mmol"}, "p2", AT, 0),  # another patient
+        ({"value": "12", "unit": None}, "p1", AT, 0),  # no unit: no category
+        ({"value": "12", "unit": "mg/mmol", "source_status": "entered-in-error"}, "p1", AT, 0),
+        ({"value": "<40", "unit": "mg/mmol"}, "p1", AT, 0),  # censored across A1-A3
+        ({"value": "<3", "unit": "mg/mmol"}, "p1", AT, 1),  # censored but A1
+    ],
+    ids=["same-set", "other-time", "other-patient", "no-unit", "withdrawn", "censored", "<3"],
+)
+def test_which_sample_sets_get_a_risk(
+    acr: dict[str, Any], patient: str, at: str, risks: int
+) -> None:
+    """Only an eGFR and an ACR of the same patient and time, both categorised, make a risk."""
+    egfr = _frame(_panel(45, 1)[:1], sex="F", age=70)
+    other = _frame([{"analyte": "acr", **acr}], sex="F", age=70, patient=patient, at=at)
+    inputs = pd.concat([egfr, other], ignore_index=True)
+    out = labinterp.interpret(inputs, profile="no")
+    assert _check_invariants(inputs, out) == risks
+    single = labinterp.interpret_panel(
+        [*_panel(45, 1)[:1], {"analyte": "acr", **acr}], sex="F", age_years=70
+    )
+    if patient == "p1" and at == AT:
+        assert sum(f.analyte == "ckd_risk" for f in single) == risks
+
+
+@pytest.mark.parametrize(
+    ("panel", "chosen"),
+    [
+        # lab eGFR 50 (G3a) beside a creatinine eGFR (G3b) and a cr-cys eGFR: the lab's wins
+        (
+            [
+                ("creatinine", "150", "µmol/L"),
+                ("cystatin_c", "1.2", "mg/L"),
+                ("egfr", "50", EGFR_UNIT),
+            ],
+            "lab",
+        ),
+        # no lab eGFR: creatinine-cystatin C before creatinine alone
+        ([("creatinine", "150", "µmol/L"), ("cystatin_c", "2.5", "mg/L")], "cr_cys"),
+        ([("creatinine", "150", "µmol/L")], "cr"),
+    ],
+    ids=["lab", "cr-cys", "cr"],
+)
+@pytest.mark.parametrize("profile", ["no", "se", "us"])
+def test_the_chosen_egfr(panel: list[tuple[str, str, str]], chosen: str, profile: str) -> None:
+    """The lab's eGFR, else creatinine-cystatin C, else creatinine: by category and value."""
+    results = [{"analyte": a, "value": v, "unit": u} for a, v, u in panel]
+    results.append({"analyte": "acr", "value": "12", "unit": "mg/mmol"})
+    found = labinterp.interpret_panel(results, sex="M", age_years=66, profile=profile)
+    egfrs = [f for f in found if f.analyte == "egfr"]
+    if chosen == "lab":
+        pick = next(f for f in egfrs if f.status == "ok")
+    else:
+        pick = next(f for f in egfrs if ("cr_cys" in str(f.equation)) == (chosen == "cr_cys"))
+    risk = _by_analyte(found)["ckd_risk"]
+    assert risk.category == kdigo_risk(pick.category, "A2")
+    kfre_5y = _by_analyte(found).get("kfre_5y")
+    if 10 <= pick.value < 60:
+        expected = kfre(
+            age_years=66,
+            sex="male",
+            egfr=pick.value,
+            acr_mg_g=12 * MG_G_PER_MG_MMOL,
+            region=REGION[profile],
+        )
+        assert kfre_5y.equation == f"kfre_4v_{REGION[profile]}"
+        assert kfre_5y is not None
+        assert kfre_5y.value == pytest.approx(100 * expected, abs=0.05 + 1e-9)
+    inputs = _frame(results, sex="M", age=66)
+    _check_invariants(inputs, labinterp.interpret(inputs, profile=profile))
