@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -571,3 +572,150 @@ def test_kfre_uses_the_unrounded_acr(profile: str, acr: str, unit: str, shown: f
     assert single["kfre_5y"].value == shown
     frame = labinterp.interpret(_frame(panel, sex="F", age=60), profile=profile)
     assert frame.loc[frame["analyte"] == "kfre_5y", "value"].tolist() == [shown]
+
+
+# --- 4. the texts read together ---------------------------------------------------------
+
+#: The notes that say why no KFRE was computed.
+WHY_NOT = (
+    "kfre_censored",
+    "kfre_egfr_missing",
+    "kfre_age_missing",
+    "kfre_egfr_not_below_60",
+    "kfre_egfr_below_10",
+    "kfre_sex_missing",
+    "kfre_acr_zero",
+)
+
+
+def _category_text(scheme: str, category: str, lang: str, audience: str) -> str:
+    entry = Text(lang, audience).get(f"category.{scheme}.{category}")
+    assert entry is not None
+    return entry.text
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    egfr=st.integers(5, 120),
+    acr=st.integers(1, 3000).map(lambda v: v / 10),
+    age=st.integers(18, 95),
+    sex=st.sampled_from(["F", "M"]),
+    lang=st.sampled_from(["en", "nb", "sv"]),
+    audience=st.sampled_from(["patient", "clinician"]),
+)
+def test_texts_agree_with_the_numbers(
+    egfr: int, acr: float, age: int, sex: str, lang: str, audience: str
+) -> None:
+    """The risk's words are its category's; a KFRE and a reason for no KFRE never both appear."""
+    found = _by_analyte(
+        labinterp.interpret_panel(
+            _panel(egfr, acr), sex=sex, age_years=age, lang=lang, audience=audience
+        )
+    )
+    risk = found["ckd_risk"]
+    assert risk.category == kdigo_risk(found["egfr"].category, found["acr"].category)
+    assert risk.explanation.endswith(
+        _category_text("KDIGO_CKD_RISK", risk.category, lang, audience)
+    )
+    reasons = [n for n in WHY_NOT if _note(n, lang, audience) in risk.caveats]
+    if "kfre_5y" in found:
+        assert reasons == []
+        five = found["kfre_5y"]
+        assert five.explanation.endswith(
+            _category_text("KFRE_KDIGO2024", five.category, lang, audience)
+        )
+        assert "%" in five.explanation and five.unit == "%"
+        for name in ("kfre_2y", "kfre_5y"):
+            assert _note("kfre_population", lang, audience) in found[name].caveats
+    else:
+        assert len(reasons) == 1
+        assert reasons[0] == ("kfre_egfr_not_below_60" if egfr >= 60 else "kfre_egfr_below_10")
+    assert _note("ckd_risk_one_time", lang, audience) in risk.caveats
+
+
+@pytest.mark.parametrize("lang", ["en", "nb", "sv"])
+def test_every_heat_map_cell_has_its_words(lang: str) -> None:
+    """All 18 G x A cells give a risk row whose explanation is that risk's text."""
+    egfr_of = {"G1": 95, "G2": 75, "G3a": 50, "G3b": 35, "G4": 20, "G5": 12}
+    acr_of = {"A1": 1.0, "A2": 12.0, "A3": 80.0}
+    for g, egfr in egfr_of.items():
+        for a, acr in acr_of.items():
+            found = _by_analyte(
+                labinterp.interpret_panel(_panel(egfr, acr), sex="F", age_years=60, lang=lang)
+            )
+            assert (found["egfr"].category, found["acr"].category) == (g, a)
+            risk = found["ckd_risk"]
+            assert risk.category == kdigo_risk(g, a)
+            assert risk.explanation.endswith(
+                _category_text("KDIGO_CKD_RISK", risk.category, lang, "patient")
+            )
+
+
+# --- 5. a large export ----------------------------------------------------------------
+
+
+def test_large_export_where_some_patients_have_an_acr() -> None:
+    """200,000 rows, an ACR for every third patient: every input kept, the derived counted.
+
+    Each patient has a creatinine (a derived eGFR), potassium and sodium, and an ACR or
+    a haemoglobin; a CKD risk is expected for each patient with an ACR, and 2- and
+    5-year KFRE rows where that patient's eGFR is 10-59.
+    """
+    patients = 50_000
+    rng = np.random.default_rng(24)
+    ids = np.repeat([f"p{i}" for i in range(patients)], 4)
+    has_acr = np.arange(patients) % 3 == 0
+    fourth = np.where(has_acr, "U-Albumin/Kreatinin", "B-Hemoglobin")
+    names = np.column_stack(
+        [
+            np.full(patients, "P-Kreatinin"),
+            np.full(patients, "P-Kalium"),
+            np.full(patients, "P-Natrium"),
+            fourth,
+        ]
+    ).ravel()
+    creatinine = rng.integers(45, 700, patients).astype(str)
+    acr = np.char.mod("%.1f", rng.uniform(0.2, 250, patients))
+    values = np.column_stack(
+        [
+            creatinine,
+            np.full(patients, "4.1"),
+            np.full(patients, "140"),
+            np.where(has_acr, acr, "135"),
+        ]
+    ).ravel()
+    units = np.column_stack(
+        [
+            np.full(patients, "µmol/L"),
+            np.full(patients, "mmol/L"),
+            np.full(patients, "mmol/L"),
+            np.where(has_acr, "mg/mmol", "g/L"),
+        ]
+    ).ravel()
+    inputs = pd.DataFrame(
+        {
+            "patient_id": ids,
+            "sex": np.repeat(rng.choice(["F", "M"], patients), 4),
+            "age_years": np.repeat(rng.integers(18, 96, patients), 4),
+            "collected_at": "2024-03-01T08:00",
+            "source_name": names,
+            "raw_value": values,
+            "raw_unit": units,
+        }
+    )
+    out = labinterp.interpret(inputs, profile="no")
+    kept = out[out["status"] != "derived"]
+    assert kept["source_row"].tolist() == list(range(len(inputs)))
+    egfr = out[(out["analyte"] == "egfr") & (out["status"] == "derived")]
+    assert len(egfr) == patients
+    with_acr = egfr[egfr["patient_id"].isin(ids[::4][has_acr])]
+    in_population = int(((with_acr["value"] >= 10) & (with_acr["value"] < 60)).sum())
+    counts = out["analyte"].value_counts()
+    assert counts.get("ckd_risk") == int(has_acr.sum())
+    assert counts.get("kfre_2y") == counts.get("kfre_5y") == in_population
+    assert len(out) == len(inputs) + patients + int(has_acr.sum()) + 2 * in_population
+    # Every risk row is its patient's and follows that patient's ACR.
+    flat = out.reset_index(drop=True)
+    risk = flat.index[flat["analyte"] == "ckd_risk"]
+    assert (flat.loc[risk - 1, "analyte"].to_numpy() == "acr").all()
+    assert (flat.loc[risk - 1, "patient_id"].to_numpy() == flat.loc[risk, "patient_id"]).all()
