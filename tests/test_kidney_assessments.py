@@ -184,17 +184,32 @@ def _in_reporting_unit(result: dict[str, Any], profile: str) -> dict[str, Any]:
     return {**result, "unit": unit, "value": value}
 
 
+#: A panel with an eGFR or its sources, an ACR and anything else, in any order.
+_PANEL = st.tuples(
+    st.lists(_RESULT, max_size=3),
+    st.sampled_from(
+        [
+            [{"analyte": "creatinine", "value": "160", "unit": "µmol/L"}],
+            [
+                {"analyte": "creatinine", "value": "120", "unit": "µmol/L"},
+                {"analyte": "cystatin_c", "value": "1.9", "unit": "mg/L"},
+            ],
+            [{"analyte": "egfr", "value": "38", "unit": EGFR_UNIT}],
+        ]
+    ),
+    _RESULT.filter(lambda r: r["analyte"] == "acr"),
+).flatmap(lambda parts: st.permutations([*parts[0], *parts[1], parts[2]]))
+
+
 @settings(
     max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 @given(
-    panel=st.lists(_RESULT, min_size=1, max_size=5).filter(
-        lambda p: any(r["analyte"] == "acr" for r in p)
-    ),
-    age=st.one_of(st.none(), st.integers(10, 95), st.floats(10, 95).map(lambda a: round(a, 2))),
-    sex=st.sampled_from(["female", "male", None]),
+    panel=_PANEL,
+    age=st.one_of(st.integers(10, 95), st.floats(10, 95).map(lambda a: round(a, 2)), st.none()),
+    sex=st.sampled_from(["female", "male", "female", "male", None]),
     profile=st.sampled_from(["no", "se", "dk", "us"]),
     lang=st.sampled_from(["en", "nb", "sv"]),
     audience=st.sampled_from(["patient", "clinician"]),
@@ -263,7 +278,7 @@ def _check_invariants(inputs: pd.DataFrame, out: pd.DataFrame) -> int:
     return len(risks)
 
 
-_SET = st.lists(_RESULT, min_size=1, max_size=4)
+_SET = st.one_of(_PANEL, st.lists(_RESULT, min_size=1, max_size=4))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
