@@ -30,6 +30,7 @@ MG_G_PER_MG_MMOL = 1000 / 113.12
 EGFR_UNIT = "mL/min/1.73m2"
 SEX_CODE = {"female": "F", "male": "M", None: None}
 AT = "2024-03-01T08:00"
+LATER = "2024-03-03T08:00"  # 48 h after AT
 #: The KFRE calibration of each profile: the original in the US, Tangri 2016's elsewhere.
 REGION = {
     "no": "non_north_american",
@@ -530,11 +531,6 @@ def test_kfre_at_the_edges_of_its_population(egfr: str) -> None:
     assert _note("kfre_population") in found["kfre_5y"].caveats
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="KFRE applicability is decided on the exact eGFR (59.6 < 60) while the G category "
-    "rounds it to the KDIGO_GFR resolution (G2): a G2 patient gets a KFRE",
-)
 @pytest.mark.parametrize("egfr", ["59.5", "59.6", "59.9"])
 def test_kfre_follows_the_g_category(egfr: str) -> None:
     """A KFRE is given exactly when the eGFR shown is in G3a-G5 (the population stated)."""
@@ -544,12 +540,6 @@ def test_kfre_follows_the_g_category(egfr: str) -> None:
     assert _note("kfre_egfr_not_below_60") in found["ckd_risk"].caveats
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a lab eGFR without the patient's sex or age has status missing_context and is "
-    "not used, so there is no CKD risk and the kfre_sex_missing/kfre_age_missing notes "
-    "are never given",
-)
 @pytest.mark.parametrize(
     ("sex", "age", "note"),
     [(None, 70, "kfre_sex_missing"), ("F", None, "kfre_age_missing")],
@@ -564,11 +554,6 @@ def test_kfre_needs_sex_and_age(sex: str | None, age: int | None, note: str) -> 
     assert _note(note) in found["ckd_risk"].caveats
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the frame path reads value_canonical, rounded to the reporting unit's decimals "
-    "(dk/us: whole mg/g; no/se: 0.1 mg/mmol), so its KFRE differs from the single path's",
-)
 @pytest.mark.parametrize(
     ("profile", "acr", "unit", "shown"),
     [("dk", "0.1", "mg/mmol", 3.9), ("us", "0.2", "mg/mmol", 6.4), ("no", "5", "mg/g", 8.4)],
@@ -734,3 +719,33 @@ def test_large_export_where_some_patients_have_an_acr() -> None:
     risk = flat.index[flat["analyte"] == "ckd_risk"]
     assert (flat.loc[risk - 1, "analyte"].to_numpy() == "acr").all()
     assert (flat.loc[risk - 1, "patient_id"].to_numpy() == flat.loc[risk, "patient_id"]).all()
+
+
+def test_no_kfre_for_a_child() -> None:
+    """Under 18 years the heat map is given, the KFRE not, and the row says why."""
+    found = _by_analyte(labinterp.interpret_panel(_panel(40, 12), sex="F", age_years=10))
+    assert found["ckd_risk"].category == "very_high"  # G3b A2
+    assert "kfre_5y" not in found
+    assert _note("kfre_child") in found["ckd_risk"].caveats
+
+
+def test_no_kfre_during_acute_kidney_injury() -> None:
+    """With history, a creatinine that doubled in 48 h (AKI stage 2) gives no KFRE."""
+    rows = [
+        {"source_name": "P-Kreatinin", "raw_value": "130", "raw_unit": "µmol/L", "at": AT},
+        {"source_name": "P-Kreatinin", "raw_value": "260", "raw_unit": "µmol/L", "at": LATER},
+        {"source_name": "U-ACR", "raw_value": "40", "raw_unit": "mg/mmol", "at": LATER},
+    ]
+    frame = pd.DataFrame(
+        [
+            {"patient_id": "p1", "sex": "F", "age_years": 60, "collected_at": r.pop("at"), **r}
+            for r in rows
+        ]
+    )
+    out = labinterp.interpret(frame, history=True)
+    assert out.loc[out["analyte"] == "creatinine", "aki_stage"].tolist()[-1] == 2
+    assert "kfre_5y" not in set(out["analyte"].astype(str))
+    risk = out[out["analyte"] == "ckd_risk"]
+    assert _note("kfre_aki") in str(risk["caveats"].iloc[0])
+    without = labinterp.interpret(frame)  # no history: no AKI stage, so the KFRE is given
+    assert "kfre_5y" in set(without["analyte"].astype(str))

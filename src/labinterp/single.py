@@ -31,7 +31,7 @@ from labinterp.catalogue import (
 from labinterp.dates import AGE_LIKE_YEAR, AGE_OUT_OF_RANGE, refused_ages
 from labinterp.errors import InvalidResultError
 from labinterp.models import Finding, Profile
-from labinterp.steps.kidney import KidneyBasis, assess, assessment_finding
+from labinterp.steps.kidney import USABLE, KidneyBasis, assess, assessment_finding
 from labinterp.steps.one import (
     Context,
     Result,
@@ -342,12 +342,13 @@ def _with_assessments(
         value=np.array([r.value_canonical for r in ordered], dtype="float64"),
         unit=np.array([r.unit_canonical for r in ordered], dtype=object),
         comparator=np.array([r.comparator for r in ordered], dtype=object),
-        usable=np.array([r.status in (Status.OK.value, Status.DERIVED.value) for r in ordered]),
+        usable=np.array([r.status in USABLE for r in ordered]),
         derived=np.array([r.status == Status.DERIVED.value for r in ordered]),
         equation=np.array([r.equation for r in ordered], dtype=object),
         sets=np.zeros(len(ordered), dtype=np.int64),
         age=np.full(len(ordered), ctx.age),
         sex=np.full(len(ordered), ctx.sex, dtype=object),
+        aki=np.zeros(len(ordered), dtype=bool),  # a panel has no history
     )
     made = assess(basis, ctx.profile)
     out: list[Finding] = []

@@ -24,11 +24,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from labinterp import schema
 from labinterp.catalogue import Text
-from labinterp.equations.kdigo import ALBUMINURIA_CATEGORIES, GFR_CATEGORIES, kdigo_risk
+from labinterp.equations.kdigo import ALBUMINURIA_CATEGORIES, GFR_CATEGORIES, HEAT_MAP
 from labinterp.equations.kfre import KFRE_EQUATIONS, kfre, kfre_applies
 from labinterp.models import Finding, Profile, Relation
 from labinterp.precision import round_reported
@@ -36,7 +37,15 @@ from labinterp.samples import sample_sets
 from labinterp.steps.explain import CAVEAT_SEPARATOR, caveat_parts
 from labinterp.steps.layout import derived_labels
 from labinterp.steps.schemes import classify_one
-from labinterp.steps.state import NOTE_BIT, BoolArray, FloatArray, IntArray, ObjArray, column
+from labinterp.steps.state import (
+    CLASSIFIABLE,
+    NOTE_BIT,
+    BoolArray,
+    FloatArray,
+    IntArray,
+    ObjArray,
+    column,
+)
 from labinterp.steps.verdict import compose, decide
 from labinterp.times import instants
 from labinterp.units import conversion
@@ -44,6 +53,8 @@ from labinterp.vocab import Status
 
 __all__ = [
     "ASSESSED",
+    "KFRE_FROM_AGE",
+    "USABLE",
     "Assessment",
     "KidneyBasis",
     "assess",
@@ -51,6 +62,13 @@ __all__ = [
     "assessment_texts",
     "with_assessments",
 ]
+
+#: GFR categories outside the KFRE's population (CKD G3-G5: KFRE_POPULATION).
+_ABOVE_POPULATION = ("G1", "G2")
+#: The KFRE is computed from this age: the equation's age term is centred at 70.4 years
+#: (Tangri2011_KFRE) and no paediatric validation was found; 18 is the age Norwegian
+#: laboratories calculate eGFR from (Metodebok_eGFR).
+KFRE_FROM_AGE = 18.0
 
 #: The analytes this step derives, in the order they follow their sources.
 ASSESSED = ("ckd_risk", "kfre_2y", "kfre_5y")
@@ -80,6 +98,9 @@ class KidneyBasis:
         Sample-set numbers (-1: none).
     age, sex
         Age in years (NaN: unknown) and ``"female"``, ``"male"`` or ``""``.
+    aki
+        Per row, whether its sample set's creatinine has an acute kidney injury stage
+        of 1 or more (only with history): the eGFR is then no steady-state estimate.
     """
 
     analyte: ObjArray
@@ -93,6 +114,12 @@ class KidneyBasis:
     sets: IntArray
     age: FloatArray
     sex: ObjArray
+    aki: BoolArray  # an eGFR of a sample set with acute kidney injury (history's aki_stage)
+
+
+#: Statuses of rows an assessment may use: their value and unit were read (a lab eGFR
+#: without the patient's sex has a G category: missing_context), or they were derived.
+USABLE = (*CLASSIFIABLE, Status.DERIVED.value)
 
 
 @dataclass(frozen=True)
@@ -166,7 +193,7 @@ def assess(basis: KidneyBasis, profile: Profile) -> list[Assessment]:
     """
     made: list[Assessment] = []
     for e, a in _pairs(basis):
-        risk = kdigo_risk(str(basis.category[e]), str(basis.category[a]))
+        risk = HEAT_MAP[(str(basis.category[e]), str(basis.category[a]))]
         kfre_rows, why_not = _kfre(basis, e, a, profile)
         notes = NOTE_BIT["ckd_risk_one_time"] | (NOTE_BIT[why_not] if why_not else 0)
         made.append(Assessment(e, a, "ckd_risk", np.nan, _RISK_SCHEME, risk, "kdigo_risk", notes))
@@ -177,12 +204,22 @@ def assess(basis: KidneyBasis, profile: Profile) -> list[Assessment]:
 def _kfre(
     basis: KidneyBasis, e: int, a: int, profile: Profile
 ) -> tuple[list[Assessment], str | None]:
-    """Return the KFRE rows of a pair, or why none was computed (a note id)."""
+    """Return the KFRE rows of a pair, or why none was computed (a note id).
+
+    The population is judged on the eGFR as staged (a 59.6 reported as 60 is G2: not
+    CKD G3-G5), before censoring (an eGFR "> 60" is outside it, not merely inexact).
+    """
+    if basis.category[e] in _ABOVE_POPULATION:
+        return [], "kfre_egfr_not_below_60"
+    if basis.aki[e]:
+        return [], "kfre_aki"
     if basis.comparator[e] or basis.comparator[a]:
         return [], "kfre_censored"
     reason = kfre_applies(float(basis.age[e]), float(basis.value[e]))
     if reason is not None:
         return [], f"kfre_{reason}"
+    if basis.age[e] < KFRE_FROM_AGE:
+        return [], "kfre_child"
     if basis.sex[e] not in ("female", "male"):
         return [], "kfre_sex_missing"
     acr_mg_g = float(conversion(str(basis.unit[a]), "mg/g", "acr")(float(basis.value[a])))
@@ -271,21 +308,31 @@ def _objects(values: pd.Series) -> ObjArray:
 def _basis(frame: pd.DataFrame) -> KidneyBasis:
     """Read the kidney basis from an interpreted frame."""
     status = frame["status"].to_numpy(dtype=object, na_value="")
-    derived = status == Status.DERIVED.value
     moments = instants(column(frame, "collected_at"), column(frame, "collected_at_offset"))
+    sets = sample_sets(column(frame, "patient_id"), moments)
+    exact = "value_canonical_exact" if "value_canonical_exact" in frame else "value_canonical"
     return KidneyBasis(
         analyte=_objects(frame["analyte"]),
         category=_objects(frame["category"]),
-        value=frame["value_canonical"].to_numpy(dtype="float64", na_value=np.nan),
+        value=frame[exact].to_numpy(dtype="float64", na_value=np.nan),
         unit=_objects(frame["unit_canonical"]),
         comparator=frame["comparator"].to_numpy(dtype=object, na_value=""),
-        usable=(status == Status.OK.value) | derived,
-        derived=derived,
+        usable=np.isin(status, USABLE),
+        derived=status == Status.DERIVED.value,
         equation=_objects(frame["equation"]),
-        sets=sample_sets(column(frame, "patient_id"), moments),
+        sets=sets,
         age=frame["age_years"].to_numpy(dtype="float64", na_value=np.nan),
         sex=frame["sex"].to_numpy(dtype=object, na_value=""),
+        aki=_injured_sets(frame, sets),
     )
+
+
+def _injured_sets(frame: pd.DataFrame, sets: IntArray) -> BoolArray:
+    """Return per row whether its sample set has a creatinine with an AKI stage >= 1."""
+    if "aki_stage" not in frame.columns:
+        return np.zeros(len(frame), dtype=bool)
+    staged = np.asarray(frame["aki_stage"].fillna(0), dtype=np.int64) >= 1
+    return np.isin(sets, sets[staged & (sets >= 0)]) & (sets >= 0)
 
 
 def with_assessments(frame: pd.DataFrame, profile: Profile, text: Text) -> pd.DataFrame:
@@ -300,8 +347,22 @@ def with_assessments(frame: pd.DataFrame, profile: Profile, text: Text) -> pd.Da
     made = assess(_basis(frame), profile)
     if not made:
         return frame
-    rows = pd.DataFrame([_row(frame, item, text) for item in made])
-    rows.index = derived_labels(frame.index, np.array([item.egfr for item in made]))
+    source = frame["source_row"].to_numpy(dtype=object)
+    origin = frame["derived_from"].to_numpy(dtype=object)
+    made_from = np.where(pd.notna(origin), origin, source).astype(str)
+    where = np.array([item.egfr for item in made], dtype=np.int64)
+    context = frame[[c for c in _CONTEXT if c in frame.columns]].iloc[where]
+    texts: dict[tuple[str, str | None, str | None, int], Any] = {}
+    rows = pd.DataFrame(
+        [
+            {
+                **dict(zip(context.columns, values, strict=True)),
+                **_row(item, made_from, texts, text),
+            }
+            for item, values in zip(made, context.itertuples(index=False), strict=True)
+        ]
+    )
+    rows.index = derived_labels(frame.index, np.array([item.acr for item in made]))
     at = np.array([item.after for item in made], dtype=np.int64)
     order = np.concatenate([np.arange(len(frame), dtype=np.float64), at + 0.5])
     both = pd.concat([frame, rows.astype(object)], axis=0)
@@ -323,17 +384,18 @@ _CONTEXT = (
 )
 
 
-def _row(frame: pd.DataFrame, item: Assessment, text: Text) -> dict[str, Any]:
-    """Return one assessment as the interpreted frame's columns."""
-    relation, explanation, sources, caveats = assessment_texts(item, text)
-    source = frame["source_row"].to_numpy(dtype=object)
-    origin = frame["derived_from"].to_numpy(dtype=object)
-    made_from = [
-        str(origin[i]) if pd.notna(origin[i]) else str(source[i]) for i in (item.egfr, item.acr)
-    ]
-    context = {c: frame[c].iloc[item.egfr] for c in _CONTEXT if c in frame.columns}
+def _row(
+    item: Assessment,
+    made_from: npt.NDArray[np.str_],
+    texts: dict[tuple[str, str | None, str | None, int], Any],
+    text: Text,
+) -> dict[str, Any]:
+    """Return one assessment's own columns (its texts composed once per kind and notes)."""
+    kind = (item.analyte, item.scheme, item.category, item.notes)
+    if kind not in texts:
+        texts[kind] = assessment_texts(item, text)
+    relation, explanation, sources, caveats = texts[kind]
     return {
-        **context,
         "analyte": item.analyte,
         "value": item.value,
         "unit": item.unit,
@@ -346,6 +408,6 @@ def _row(frame: pd.DataFrame, item: Assessment, text: Text) -> dict[str, Any]:
         "explanation_sources": "; ".join(sources) if sources else None,
         "caveats": CAVEAT_SEPARATOR.join(caveats) if caveats else None,
         "status": Status.DERIVED.value,
-        "derived_from": ";".join(dict.fromkeys(made_from)),
+        "derived_from": ";".join(dict.fromkeys(made_from[[item.egfr, item.acr]].tolist())),
         "equation": item.equation,
     }

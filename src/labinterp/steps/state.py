@@ -81,6 +81,8 @@ NOTE_IDS: tuple[str, ...] = (
     "kfre_acr_zero",
     "aki_egfr_unreliable",
     "aki_no_time",
+    "kfre_aki",
+    "kfre_child",
 )
 
 #: Notes about how a row was interpreted, one bit each; texts are ``note.<id>``.
