@@ -362,6 +362,24 @@ EXPECTED_DIRECTIONS = {
         "referral_range": "high",
         "above_referral_range": "high",
     },
+    # WHO 2006: impaired fasting glucose and the diabetes range lie above normal.
+    "Glucose_WHO2006": {
+        "normal": "normal",
+        "impaired_fasting_glucose": "high",
+        "diabetes_range": "high",
+    },
+    # ADA Table 2.2/2.5: prediabetes and diabetes lie above normal fasting glucose.
+    "Glucose_ADA": {"normal": "normal", "prediabetes": "high", "diabetes_range": "high"},
+    # Haraldsplass: "ønskelig nivå <5 mmol/L"; from 5 the risk is assessed.
+    "Cholesterol_Nordic": {"desirable": "normal", "above_desirable": "high"},
+    # ESC/EAS 2019: below the low-risk goal; above it; "> 4.9 mmol/L" markedly elevated.
+    "LDL_ESC2019": {
+        "below_low_risk_goal": "normal",
+        "above_low_risk_goal": "high",
+        "markedly_raised": "high",
+    },
+    # ESC/EAS 2019 via HMR: optimal < 1.7; Fürst: > 10 mmol/L risk of pancreatitis.
+    "TG_ESC2019": {"optimal": "normal", "raised": "high", "pancreatitis_risk": "high"},
 }
 
 
