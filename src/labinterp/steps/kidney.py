@@ -342,7 +342,7 @@ def with_assessments(frame: pd.DataFrame, profile: Profile, text: Text) -> pd.Da
     the eGFR row and names both source rows in ``derived_from``. A frame without an
     ACR is returned as it came.
     """
-    if "acr" not in _objects(frame["analyte"]):
+    if not (frame["analyte"] == "acr").any():  # a categorical: compared by code
         return frame
     made = assess(_basis(frame), profile)
     if not made:

@@ -348,11 +348,13 @@ def catalogue_ranges(
     # matters) unit meet the same catalogue rows; the few distinct ages of those groups
     # are then put into age bands, and the choice is made once per such group.
     unit, keys = _unit_keys(cat, number, people), analyte_keys()
+    # The unit and the specimen split groups only where some row has one that matters.
+    extra = [c for c in (unit, people.specimen) if (c >= 0).any()]
     by_value, firsts = factorize_rows(
-        number, people.sex_number, people.age, pending, people.equation, unit, people.specimen
+        number, people.sex_number, people.age, pending, people.equation, *extra
     )
     band = _age_bands(cat, number[firsts], people.age[firsts])
-    each = (people.sex_number, pending, people.equation, unit, people.specimen)
+    each = (people.sex_number, pending, people.equation, *extra)
     grouped, first = factorize_rows(number[firsts], band, *(x[firsts] for x in each))
     codes = grouped[by_value]
     choices = [
