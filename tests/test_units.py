@@ -351,3 +351,15 @@ def test_acr_mg_mmol_to_mg_g_uses_creatinine_molar_mass() -> None:
     )
     with pytest.raises(IncompatibleUnitError):
         labinterp.convert(12.0, "mg/L", "mg/mmol", analyte="acr")
+
+
+@pytest.mark.parametrize("analyte", ["alt", "ast", "ggt", "alp", "ck"])
+def test_an_enzymes_iu_per_l_is_u_per_l(analyte: str) -> None:
+    """US labs print enzyme activity as IU/L: the enzyme unit (1 µmol/min, IUPAC), i.e. U/L.
+
+    Only for enzymes: elsewhere IU is an arbitrary unit that converts to nothing.
+    """
+    assert labinterp.convert(40.0, "IU/L", "U/L", analyte=analyte) == 40.0
+    assert labinterp.convert(60.0, "IU/L", "ukat/L", analyte=analyte) == pytest.approx(1.0)
+    with pytest.raises(IncompatibleUnitError):
+        labinterp.convert(40.0, "IU/L", "U/L")

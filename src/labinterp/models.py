@@ -102,6 +102,8 @@ class AnalyteSpec(_Frozen):
     #: Where serum and plasma intervals differ: the codes and names that say the specimen
     #: (``{"serum": ["S-Kalium"], "plasma": ["P-Kalium"]}``); its range rows are used.
     specimens: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    #: Units that are the same unit for this analyte (an enzyme's ``IU/L`` is ``U/L``).
+    same_units: dict[str, str] = Field(default_factory=dict)
     dimension: str
     #: The catalogue unit; ``None`` only for an assessment that is a category alone
     #: (``dimension = "category"``: the KDIGO heat map's CKD risk).

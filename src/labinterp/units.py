@@ -58,7 +58,6 @@ __all__ = [
     "convert",
     "factor_sources_digest",
     "is_quantity",
-    "measures_per_volume",
     "normalise_unit",
     "pint_conversion",
     "unit_registry",
@@ -284,6 +283,7 @@ class _AnalyteUnits:
     valence: float | None
     scales: tuple[tuple[str, str], ...]
     per_molar_mass: float | None = None  # of the ratio's denominator (AnalyteSpec.per)
+    same: tuple[tuple[str, str], ...] = ()  # pint forms: a unit read as another
 
 
 def _analyte_units(analyte: str | None) -> _AnalyteUnits:
@@ -293,7 +293,12 @@ def _analyte_units(analyte: str | None) -> _AnalyteUnits:
 
     spec = get_analyte(analyte)
     per = get_analyte(spec.per).molar_mass_g_per_mol if spec.per else None
-    return _AnalyteUnits(spec.molar_mass_g_per_mol, spec.valence, tuple(spec.scales.items()), per)
+    same = tuple(
+        (normalise_unit(a).pint, normalise_unit(b).pint) for a, b in spec.same_units.items()
+    )
+    return _AnalyteUnits(
+        spec.molar_mass_g_per_mol, spec.valence, tuple(spec.scales.items()), per, same
+    )
 
 
 def _scale_of(unit: NormalisedUnit, scales: tuple[tuple[str, str], ...]) -> str | None:
@@ -304,6 +309,14 @@ def _scale_of(unit: NormalisedUnit, scales: tuple[tuple[str, str], ...]) -> str 
         if unit_registry().parse_units(pint_expr) == unit_registry().parse_units(unit.pint):
             return name
     return None
+
+
+def _same_as(unit: NormalisedUnit, same: tuple[tuple[str, str], ...]) -> NormalisedUnit:
+    """Return the unit an analyte reads this one as (``same_units``), else the unit."""
+    for written, meant in same:
+        if unit.pint == written:
+            return normalise_unit(meant)
+    return unit
 
 
 @lru_cache(maxsize=4096)
@@ -330,9 +343,9 @@ def conversion(from_unit: str, to_unit: str, analyte: str | None = None) -> Affi
     IncompatibleUnitError
         When the units measure different quantities for this analyte.
     """
-    src = normalise_unit(from_unit)
-    dst = normalise_unit(to_unit)
     info = _analyte_units(analyte)
+    src = _same_as(normalise_unit(from_unit), info.same)
+    dst = _same_as(normalise_unit(to_unit), info.same)
     if info.scales:
         src_scale, dst_scale = _scale_of(src, info.scales), _scale_of(dst, info.scales)
         if src_scale is None or dst_scale is None:
@@ -525,25 +538,6 @@ def convert(value: Any, from_unit: str | None, to_unit: str, *, analyte: str | N
     if isinstance(value, (int, float, np.floating, np.integer)):
         return float(transform(float(value)))
     return transform(np.asarray(value, dtype="float64"))
-
-
-def measures_per_volume(unit: str) -> bool:
-    """Return whether a unit is a concentration (an amount or mass per volume).
-
-    ``unit`` is any spelling :func:`normalise_unit` accepts; text that is not a unit
-    gives ``False``.
-
-    Examples
-    --------
-    >>> measures_per_volume("mg/L"), measures_per_volume("mg/mmol")
-    (True, False)
-    """
-    try:
-        pint_text = normalise_unit(unit).pint
-    except UnitError:
-        return False
-    dimensionality = unit_registry().parse_units(pint_text).dimensionality
-    return dimensionality.get("[length]") == -3
 
 
 def is_quantity(value: Any) -> bool:

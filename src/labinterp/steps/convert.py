@@ -25,7 +25,7 @@ from labinterp.steps.state import (
     Outcome,
     analyte_keys,
 )
-from labinterp.units import Affine, conversion, measures_per_volume, normalise_unit
+from labinterp.units import Affine, conversion, normalise_unit, unit_registry
 
 __all__ = [
     "RATIO_GIVEN_AS_CONCENTRATION",
@@ -34,6 +34,7 @@ __all__ = [
     "comparator_codes",
     "convert_groups",
     "group_conversion",
+    "measures_per_volume",
     "reporting_unit_column",
     "reporting_units",
     "unit_info",
@@ -125,6 +126,25 @@ def convert_groups(
         row_problem = np.array(group_problem, dtype=object)[codes]
         outcome.record(failing[codes], ReasonCode.INCOMPATIBLE_UNIT, row_problem)
     return scale, offset, group
+
+
+def measures_per_volume(unit: str) -> bool:
+    """Return whether a unit is a concentration (an amount or mass per volume).
+
+    ``unit`` is any spelling :func:`normalise_unit` accepts; text that is not a unit
+    gives ``False``.
+
+    Examples
+    --------
+    >>> measures_per_volume("mg/L"), measures_per_volume("mg/mmol")
+    (True, False)
+    """
+    try:
+        pint_text = normalise_unit(unit).pint
+    except UnitError:
+        return False
+    dimensionality = unit_registry().parse_units(pint_text).dimensionality
+    return dimensionality.get("[length]") == -3
 
 
 def reporting_units(target: Callable[[str], str | None]) -> ObjArray:
