@@ -124,6 +124,11 @@ def schemes_page() -> str:
         if scheme.from_flags:
             for flag, label in scheme.from_flags.items():
                 lines.append(f"| {label} | flag {flag} |")
+        if scheme.given_by:
+            for category in scheme.categories:
+                lines.append(f"| {category.label} | given by `{scheme.given_by}` |")
+            lines.append("")
+            continue
         previous: tuple[float, bool] | None = None
         for category in scheme.categories:
             lower = f"{'>' if previous[1] else '≥'} {previous[0]:g}" if previous is not None else ""
@@ -136,6 +141,57 @@ def schemes_page() -> str:
             lines.append(f"| {category.label} | {bounds} {scheme.unit} |")
             if category.upper is not None:
                 previous = (category.upper, category.upper_inclusive)
+        lines.append("")
+    return "\n".join(lines)
+
+
+def analytes_page() -> str:
+    """Render the analyte catalogue as the Markdown page ``docs/analytes.md``.
+
+    Returns
+    -------
+    str
+        One table per panel group (as laboratories group results): the analyte, its
+        specimen, catalogue unit, reporting unit per profile, codes and schemes.
+    """
+    from typing import get_args
+
+    from labinterp.vocab import PanelGroup
+
+    profiles = catalogue.profiles()
+    schemes: dict[str, list[str]] = {}
+    for scheme in catalogue.schemes().values():
+        schemes.setdefault(scheme.analyte, []).append(f"`{scheme.name}`")
+    lines = [
+        "# Analytes (tables)",
+        "",
+        "Generated from `src/labinterp/data/analytes.toml` and the profiles by",
+        f"`{COMMAND}`. Names as labs write them, limits and texts: see the file, the",
+        "[reference range tables](ranges.md) and the [scheme tables](schemes.md).",
+        "",
+    ]
+    spec = catalogue.analytes()
+    for group in get_args(PanelGroup):
+        keys = [k for k, a in spec.items() if a.group == group]
+        if not keys:
+            continue
+        heading = catalogue.Text("en", "patient").name(f"name.group.{group}", group)
+        units = " | ".join(profiles)
+        lines += [
+            f"## {heading}",
+            "",
+            f"| analyte | name | specimen | unit | {units} | codes | schemes |",
+        ]
+        lines.append("|---" * (6 + len(profiles)) + "|")
+        for key in keys:
+            a = spec[key]
+            shown = " | ".join(_cell(p.units.get(key, "")) for p in profiles.values())
+            codes = ", ".join((*a.loinc, *a.npu, *a.nlk)) or "—"
+            used = ", ".join(schemes.get(key, [])) or "—"
+            lines.append(
+                f"| `{key}` | {_cell(a.display.get('en', key))} | {a.specimen} | "
+                f"{_cell(a.unit or '—')} | {shown} | {codes} | {used} |"
+            )
         lines.append("")
     return "\n".join(lines)
 
@@ -434,6 +490,7 @@ def _part(page: str, render: Callable[[], str]) -> Callable[[str], str]:
 #: the page as it is (results-frame.md, formats/csv.md and verdict.md keep text of their own).
 PAGES: dict[str, Callable[[str], str]] = {
     "sources.md": _whole(sources_page),
+    "analytes.md": _whole(analytes_page),
     "ranges.md": _whole(ranges_page),
     "schemes.md": _whole(schemes_page),
     "rules.md": _whole(rules_page),
