@@ -362,6 +362,13 @@ EXPECTED_DIRECTIONS = {
         "referral_range": "high",
         "above_referral_range": "high",
     },
+    # Helse Møre og Romsdal: "Beslutningsgrense for folat mangel: <10 nmol/L".
+    "Folate_WHO": {"deficiency": "low", "adequate": "normal"},
+    # Fürst: B12 deficiency likely / possible / borderline ("grenseområde") / unlikely.
+    "B12_Furst": {
+        **dict.fromkeys(("deficiency_likely", "possible_deficiency", "borderline"), "low"),
+        "deficiency_unlikely": "normal",
+    },
 }
 
 
