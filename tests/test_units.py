@@ -213,7 +213,7 @@ def test_ucum_codes_of_the_target_analytes(
         ("10*9/L", "10^9/L"),
         ("10^9/L", "10^9/L"),
         ("x10^9/L", "10^9/L"),
-        ("10*3/uL", "10*3/uL"),
+        ("10*3/uL", "10^3/µL"),
         ("[IU]/L", "IU/L"),
         ("m[IU]/mL", "mIU/mL"),
         ("iU/mL", "IU/mL"),

@@ -380,6 +380,13 @@ EXPECTED_DIRECTIONS = {
     },
     # ESC/EAS 2019 via HMR: optimal < 1.7; Fürst: > 10 mmol/L risk of pancreatitis.
     "TG_ESC2019": {"optimal": "normal", "raised": "high", "pancreatitis_risk": "high"},
+    # Helse Møre og Romsdal: "Beslutningsgrense for folat mangel: <10 nmol/L".
+    "Folate_WHO": {"deficiency": "low", "adequate": "normal"},
+    # Fürst: B12 deficiency likely / possible / borderline ("grenseområde") / unlikely.
+    "B12_Furst": {
+        **dict.fromkeys(("deficiency_likely", "possible_deficiency", "borderline"), "low"),
+        "deficiency_unlikely": "normal",
+    },
 }
 
 
