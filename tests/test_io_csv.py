@@ -207,8 +207,8 @@ def test_code_map_identifies_local_codes(tmp_path) -> None:
         labinterp.read_csv(data, columns={"code": "source_code"}, code_map=path).loc[0, "analyte"]
         == "magnesium"
     )
-    with pytest.raises(labinterp.UnknownAnalyteError, match="sodium"):
-        labinterp.read_csv(data, columns={"code": "source_code"}, code_map={"1": "sodium"})
+    with pytest.raises(labinterp.UnknownAnalyteError, match="unobtainium"):
+        labinterp.read_csv(data, columns={"code": "source_code"}, code_map={"1": "unobtainium"})
 
 
 def test_reference_limits_in_two_columns_become_the_lab_range() -> None:

@@ -172,7 +172,8 @@ def choose_catalogue_range(
     missing_sex = missing_age = missing_specimen = False
     possible: list[tuple[ReferenceRange, Affine]] = []
     other_equation: set[str] = set()
-    for spec in rows_in_unit(cat.for_analyte(name), name, unit, to_unit):
+    rows = _for_specimen(cat.for_analyte(name), specimen)
+    for spec in rows_in_unit(rows, name, unit, to_unit):
         if equation and spec.equations and equation not in spec.equations:
             other_equation.update(spec.equations)
             continue
@@ -226,6 +227,22 @@ def choose_catalogue_range(
         other_equation=other_equation,
         known=has_sex and has_age and not missing_specimen,
     )
+
+
+def _for_specimen(rows: Sequence[ReferenceRange], specimen: str) -> Sequence[ReferenceRange]:
+    """Return the rows for a result's specimen: its own where it is said and has rows.
+
+    Else the rows for any specimen (a catalogue may have one for a specimen not said);
+    where there are none, every row (:func:`_specimen_fits` then leaves the range
+    undecided).
+    """
+    if not any(row.specimen in _SPECIMENS for row in rows):
+        return rows
+    own = [row for row in rows if specimen and row.specimen == specimen]
+    if own:
+        return own
+    general = [row for row in rows if row.specimen not in _SPECIMENS]
+    return general or rows
 
 
 def _specimen_fits(spec: ReferenceRange, specimen: str) -> bool | None:
