@@ -22,18 +22,10 @@ FLAGS = [r for r in VECTORS if r["kind"] == "flag"]
 CONVERSIONS = [r for r in VECTORS if r["kind"] == "convert"]
 MINERALS = ("sodium", "potassium", "calcium", "calcium_albumin_corrected", "phosphate")
 
-#: Rows whose expected flag needs the serum or plasma range row: the engine chooses
-#: range rows by specimen in a later change (``specimens`` in analytes.toml).
-SPECIMEN_ROWS = pytest.mark.xfail(
-    reason="range rows are not yet chosen by the specimen the name says", strict=False
-)
-
 
 def _flag_params() -> list[object]:
-    return [
-        pytest.param(r, id=vector_id(r), marks=SPECIMEN_ROWS if r["specimen_rows"] else ())
-        for r in FLAGS
-    ]
+    """Every flag vector; those with ``specimen_rows`` need the serum or plasma row."""
+    return [pytest.param(r, id=vector_id(r)) for r in FLAGS]
 
 
 @pytest.mark.parametrize("row", _flag_params())

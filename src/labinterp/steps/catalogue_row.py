@@ -230,19 +230,17 @@ def choose_catalogue_range(
 
 
 def _for_specimen(rows: Sequence[ReferenceRange], specimen: str) -> Sequence[ReferenceRange]:
-    """Return the rows for a result's specimen: its own where it is said and has rows.
+    """Return the rows for a result's specimen: its own first where it is said.
 
-    Else the rows for any specimen (a catalogue may have one for a specimen not said);
-    where there are none, every row (:func:`_specimen_fits` then leaves the range
-    undecided).
+    Then the rows for any specimen (a serum result of a child whose band is given for
+    any specimen only); where there are neither, every row (:func:`_specimen_fits` then
+    leaves the range undecided for a specimen not said).
     """
     if not any(row.specimen in _SPECIMENS for row in rows):
         return rows
     own = [row for row in rows if specimen and row.specimen == specimen]
-    if own:
-        return own
     general = [row for row in rows if row.specimen not in _SPECIMENS]
-    return general or rows
+    return [*own, *general] or rows
 
 
 def _specimen_fits(spec: ReferenceRange, specimen: str) -> bool | None:
