@@ -105,7 +105,7 @@ def lookup_analyte(text: str) -> str | None:
 
     Examples
     --------
-    >>> [lookup_analyte(t) for t in ("magnesium", "NPU02647", "S-Magnesium", "Natrium")]
+    >>> [lookup_analyte(t) for t in ("magnesium", "NPU02647", "S-Magnesium", "Unobtainium")]
     ['magnesium', 'magnesium', 'magnesium', None]
     """
     if text in analytes():
