@@ -199,9 +199,15 @@ def test_equation_applicability_cites_existing_sources() -> None:
 
 @pytest.mark.parametrize("name", CATALOGUES)
 def test_equations_of_a_range_are_known_egfr_equations(name: str) -> None:
-    """A range made for some equations names registered eGFR equations, on eGFR rows only."""
+    """A range made for some equations names registered equations of its analyte.
+
+    eGFR rows name eGFR equations; albumin-corrected calcium rows the calcium correction
+    their limits were made for.
+    """
+    from labinterp.equations.calcium import CALCIUM_CORRECTIONS
     from labinterp.equations.egfr import EQUATIONS
 
+    known = {"egfr": set(EQUATIONS), "calcium_albumin_corrected": set(CALCIUM_CORRECTIONS)}
     for row in catalogue.load_range_catalogue(name).ranges:
-        assert set(row.equations) <= set(EQUATIONS), row.equations
-        assert not row.equations or row.analyte == "egfr", row.analyte
+        assert not row.equations or row.analyte in known, row.analyte
+        assert set(row.equations) <= known.get(row.analyte, set()), row.equations

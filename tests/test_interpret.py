@@ -42,7 +42,7 @@ def test_nordic_example_end_to_end(nordic_example) -> None:
     assert (
         by_row.loc[13, "status"] == "unparsed_value" and by_row.loc[13, "raw_value"] == "hemolysert"
     )
-    assert by_row.loc[15, "status"] == "unknown_analyte"  # sodium is not in the catalogue
+    assert by_row.loc[15, "status"] == "unknown_analyte"  # copper is not in the catalogue
     assert by_row.loc[17, "status"] == "missing_context"  # creatinine without sex
     assert by_row.loc[4, "flag"] == "N"  # eGFR '>60' against a lab range '>60'
 
@@ -164,7 +164,7 @@ def test_catalogue_range_by_sex_and_age() -> None:
             "sex",
         ),
         (
-            {"source_name": ["Natrium"], "raw_value": ["140"], "raw_unit": ["mmol/L"]},
+            {"source_name": ["Kobber"], "raw_value": ["15"], "raw_unit": ["umol/L"]},
             "unknown_analyte",
             "not recognised",
         ),

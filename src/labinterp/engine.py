@@ -30,7 +30,16 @@ from labinterp.models import Profile
 from labinterp.perf import ColumnCodes, objects
 from labinterp.samples import sample_sets
 from labinterp.steps.convert import comparator_codes, reporting_unit_column, reporting_units
-from labinterp.steps.derive import Basis, derive_egfr, derived_rows_frame, hba1c_columns
+from labinterp.steps.derive import (
+    DERIVED_FROM,
+    Basis,
+    derive_corrected_calcium,
+    derive_egfr,
+    derived_rows_frame,
+    hba1c_columns,
+    heights,
+    joined,
+)
 from labinterp.steps.explain import finalise_text, render
 from labinterp.steps.flags import (
     CRITICAL_UNDECIDED,
@@ -66,7 +75,6 @@ from labinterp.steps.state import (
     NOTE_BIT,
     STATUS_NUMBER,
     BoolArray,
-    FloatArray,
     IntArray,
     LabTexts,
     ObjArray,
@@ -330,18 +338,15 @@ class _Made:
 def _derive(
     run: _Run, rows: Rows, sets: IntArray, egfr_equation: str | None, stated: IntArray
 ) -> _Made:
-    """Derive eGFR rows from creatinine (and cystatin C) rows; read them; place them.
+    """Derive eGFR and corrected-calcium rows; read them; place them after their sources.
 
-    Creatinine rows that get no eGFR note why; a derived row takes the least final
-    status of its sources.
+    Creatinine rows that get no eGFR note why; a derived row takes the least final status.
     """
     n = len(rows.number)
     notes = np.zeros(n, dtype=np.int64)
     keys = analyte_keys()
-    # Only creatinine and cystatin C rows can give an eGFR: work on those rows alone.
-    sources = np.flatnonzero(
-        (rows.number == keys.index("creatinine")) | (rows.number == keys.index("cystatin_c"))
-    )
+    # Only the rows values are derived from (creatinine, cystatin C, calcium, albumin).
+    sources = np.flatnonzero(np.isin(rows.number, [keys.index(k) for k in DERIVED_FROM]))
     if not len(sources):
         return _Made.of(rows, stated)
     numbers = rows.number[sources]
@@ -351,13 +356,16 @@ def _derive(
         comparator=rows.comparator[sources],
         sex=sex_names(rows.sex_number[sources]),
         age=rows.age[sources],
-        height=_heights(run.frame, sources),
+        height=heights(run.frame, sources),
         value_canonical=rows.value_canonical[sources],
         unit_canonical=reporting_units(run.target)[numbers],
         sets=sets[sources],
     )
     adult = egfr_equation or run.profile.egfr_equation
-    derived = derive_egfr(basis, adult, run.profile.egfr_cr_cys_equation)
+    derived = joined(
+        derive_egfr(basis, adult, run.profile.egfr_cr_cys_equation),
+        derive_corrected_calcium(basis, run.profile.calcium_correction),
+    )
     noted = np.flatnonzero(pd.notna(derived.notes))
     notes[sources[noted]] = [NOTE_BIT[note] for note in derived.notes[noted]]
     if not len(derived):
@@ -372,14 +380,6 @@ def _derive(
     partner = np.where(derived.partner >= 0, stated[sources[derived.partner]], -1)
     status = derived_status(stated[sources[derived.source]], partner)
     return _Made(placed, layout, notes, derived_from, equation, layout.place(stated, status))
-
-
-def _heights(frame: pd.DataFrame, rows: IntArray) -> FloatArray:
-    """Return the height in cm of the given rows (NaN where unknown)."""
-    if "height_cm" not in frame.columns:
-        return np.full(len(rows), np.nan)
-    taken = frame["height_cm"].take(rows)
-    return np.asarray(pd.to_numeric(taken, errors="coerce"), dtype="float64")
 
 
 def _note_bits(ids: ObjArray) -> IntArray:

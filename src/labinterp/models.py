@@ -288,6 +288,9 @@ class Profile(_Frozen):
     units: dict[str, str]
     egfr_equation: str | None = None
     egfr_cr_cys_equation: str | None = None
+    #: The albumin correction of total calcium (``labinterp.equations.calcium``; None:
+    #: no corrected calcium is derived).
+    calcium_correction: str | None = None
     schemes: tuple[str, ...] = ()
     #: Analytes whose converted values are compared at their reporting precision (the
     #: analyte catalogue's ``reporting`` decimals in the profile's unit).

@@ -10,7 +10,7 @@ derived eGFR is a row of its own with status ``derived``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -19,21 +19,28 @@ import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 
+from labinterp.equations.calcium import CALCIUM_CORRECTIONS
 from labinterp.equations.egfr import equation
 from labinterp.equations.egfr.inputs import Measured
 from labinterp.equations.hba1c import eag_mg_dl
 from labinterp.perf import objects
+from labinterp.precision import round_reported_array
 from labinterp.steps.flags import fixed_precision
 from labinterp.steps.state import BoolArray, FloatArray, IntArray, ObjArray
 from labinterp.units import conversion, normalise_unit
 
 __all__ = [
+    "CORRECTED_CALCIUM",
+    "DERIVED_FROM",
     "EGFR_UNIT",
     "Basis",
     "Derived",
+    "derive_corrected_calcium",
     "derive_egfr",
     "derived_rows_frame",
     "hba1c_columns",
+    "heights",
+    "joined",
 ]
 
 #: The unit a derived eGFR is written in.
@@ -95,6 +102,8 @@ class Derived:
         Per basis row, the note id saying why no eGFR was derived (``None``: no note).
     value_notes
         Per value, the note id the derived row carries (``None``: no note).
+    analyte, unit
+        Per value, what it is and its unit (``None``: all eGFRs in :data:`EGFR_UNIT`).
     """
 
     source: IntArray
@@ -103,6 +112,16 @@ class Derived:
     egfr: FloatArray
     notes: ObjArray
     value_notes: ObjArray
+    analyte: ObjArray | None = None
+    unit: ObjArray | None = None
+
+    def analytes(self) -> ObjArray:
+        """Return each value's analyte key."""
+        return self.analyte if self.analyte is not None else objects(len(self.source), "egfr")
+
+    def units(self) -> ObjArray:
+        """Return each value's unit."""
+        return self.unit if self.unit is not None else objects(len(self.source), EGFR_UNIT)
 
     def __len__(self) -> int:
         return len(self.source)
@@ -273,6 +292,82 @@ def derive_egfr(basis: Basis, adult: str | None, cr_cys: str | None) -> Derived:
     )
 
 
+#: The analytes values are derived from (eGFR, albumin-corrected calcium).
+DERIVED_FROM = ("creatinine", "cystatin_c", "calcium", "albumin")
+#: The analyte a calcium correction derives, and its unit.
+CORRECTED_CALCIUM = "calcium_albumin_corrected"
+_CALCIUM_UNIT = "mmol/L"
+
+
+def derive_corrected_calcium(basis: Basis, correction: str | None) -> Derived:
+    """Derive albumin-corrected calcium for each calcium with an albumin of its sample set.
+
+    Both must be read and exact; the last albumin of a sample set is the partner. The
+    value is rounded as laboratories report it (``reporting`` in analytes.toml).
+
+    Parameters
+    ----------
+    basis
+        The rows to derive from (calcium and albumin rows among them).
+    correction
+        A key of :data:`labinterp.equations.calcium.CALCIUM_CORRECTIONS` (the profile's
+        ``calcium_correction``); ``None`` derives nothing.
+
+    Returns
+    -------
+    Derived
+        One value per pair, with ``analyte`` and ``unit`` set.
+    """
+    empty = np.zeros(0, dtype=np.int64)
+    none = Derived(empty, empty, objects(0), np.zeros(0), objects(len(basis.analyte)), objects(0))
+    if correction is None:
+        return none
+    base = basis.usable & (basis.comparator == "") & (basis.sets >= 0)
+    albumin = {
+        int(basis.sets[j]): int(j) for j in np.flatnonzero(base & (basis.analyte == "albumin"))
+    }
+    calcium = [int(i) for i in np.flatnonzero(base & (basis.analyte == "calcium"))]
+    pairs = [(i, albumin[int(basis.sets[i])]) for i in calcium if int(basis.sets[i]) in albumin]
+    if not pairs:
+        return none
+    ci = np.array([i for i, _ in pairs], dtype=np.int64)
+    aj = np.array([j for _, j in pairs], dtype=np.int64)
+    unit, value = basis.unit_canonical, basis.value_canonical
+    ca = np.array([conversion(str(unit[i]), _CALCIUM_UNIT, "calcium")(value[i]) for i in ci])
+    alb = np.array([conversion(str(unit[j]), "g/L", "albumin")(value[j]) for j in aj])
+    corrected = np.asarray(CALCIUM_CORRECTIONS[correction](ca, alb), dtype="float64")
+    n = len(ci)
+    return Derived(
+        ci,
+        aj,
+        objects(n, correction),
+        round_reported_array(corrected, objects(n, CORRECTED_CALCIUM), objects(n, _CALCIUM_UNIT)),
+        objects(len(basis.analyte)),
+        objects(n),
+        objects(n, CORRECTED_CALCIUM),
+        objects(n, _CALCIUM_UNIT),
+    )
+
+
+def joined(first: Derived, second: Derived) -> Derived:
+    """Return two derivations as one (values of ``first``, then of ``second``)."""
+    if not len(second):
+        return first
+    if not len(first):
+        notes = np.where(pd.notna(first.notes), first.notes, second.notes)
+        return replace(second, notes=notes)
+    return Derived(
+        np.concatenate([first.source, second.source]),
+        np.concatenate([first.partner, second.partner]),
+        np.concatenate([first.equation, second.equation]),
+        np.concatenate([first.egfr, second.egfr]),
+        np.where(pd.notna(first.notes), first.notes, second.notes),
+        np.concatenate([first.value_notes, second.value_notes]),
+        np.concatenate([first.analytes(), second.analytes()]),
+        np.concatenate([first.units(), second.units()]),
+    )
+
+
 def _preferred_notes(sets: IntArray, partner: IntArray) -> ObjArray:
     """Note both eGFRs of a sample set that has a creatinine and a creatinine-cystatin C one.
 
@@ -321,13 +416,13 @@ def derived_rows_frame(
     Returns
     -------
     pandas.DataFrame
-        One row per derived eGFR: the context columns of its creatinine row, ``analyte``
-        ``egfr``, ``raw_value`` the eGFR, ``raw_unit``, ``equation``, ``derived_from``
+        One row per derived value: the context columns of its source row, ``analyte``
+        (``egfr``, or what :attr:`Derived.analyte` says), ``raw_value``, ``raw_unit``,
+        ``equation``, ``derived_from``
         (the source rows' ``source_row``, ``;``-separated) and ``_source_position`` (the
         creatinine row's position in ``frame``).
     """
     position = rows[derived.source]
-    n = len(position)
     source_row = frame["source_row"]
     derived_from = _as_text(source_row.take(position))
     paired = np.flatnonzero(derived.partner >= 0)
@@ -348,9 +443,9 @@ def derived_rows_frame(
                 for c in _CONTEXT
                 if c in taken or c in frame.columns
             },
-            "analyte": pd.Series(objects(n, "egfr"), dtype=object),
+            "analyte": pd.Series(derived.analytes(), dtype=object),
             "raw_value": derived.egfr,
-            "raw_unit": pd.Series(objects(n, EGFR_UNIT), dtype=object),
+            "raw_unit": pd.Series(derived.units(), dtype=object),
             "equation": pd.Series(derived.equation, dtype=object),
             "derived_from": pd.Series(derived_from, dtype=object),
             "_source_position": position,
@@ -365,6 +460,14 @@ def _as_text(values: pd.Series) -> ObjArray:
         text = pa.array(values.to_numpy()).cast(pa.string())
         return np.asarray(text.to_numpy(zero_copy_only=False), dtype=object)
     return np.asarray(values.astype(str).to_numpy(dtype=object), dtype=object)
+
+
+def heights(frame: pd.DataFrame, rows: IntArray) -> FloatArray:
+    """Return the height in cm of the given rows (NaN where unknown)."""
+    if "height_cm" not in frame.columns:
+        return np.full(len(rows), np.nan)
+    taken = frame["height_cm"].take(rows)
+    return np.asarray(pd.to_numeric(taken, errors="coerce"), dtype="float64")
 
 
 def hba1c_columns(

@@ -24,7 +24,7 @@ from labinterp.models import Finding, Profile
 from labinterp.names import specimen_of
 from labinterp.steps.context import RuleRow, render_rules, rule_bits_one
 from labinterp.steps.convert import group_conversion, unit_info
-from labinterp.steps.derive import EGFR_UNIT, Basis, derive_egfr
+from labinterp.steps.derive import Basis, derive_corrected_calcium, derive_egfr, joined
 from labinterp.steps.explain import caveat_parts, equation_name, problem_text
 from labinterp.steps.flags import (
     CRITICAL_UNDECIDED,
@@ -200,7 +200,8 @@ def _catalogue_range(row: Result, lab_used: bool, ctx: Context) -> None:
     if row.analyte is None:
         return
     analyte, target = row.analyte, ctx.target(row.analyte) or ""
-    equation = row.equation or reported_equation(ctx.profile)
+    # The laboratories' own equation is known for an eGFR only (the profile's).
+    equation = row.equation or (reported_equation(ctx.profile) if analyte == "egfr" else "")
     # The choice depends on these and the catalogue object only; kept per catalogue, it
     # saves ~5 µs a result (a NaN age is keyed as None: NaN equals nothing).
     age = None if math.isnan(ctx.age) else ctx.age
@@ -401,8 +402,11 @@ def derive_results(
         unit_canonical=np.array([r.unit_canonical for r in rows], dtype=object),
         sets=np.zeros(n, dtype=np.int64),
     )
-    derived = derive_egfr(
-        basis, egfr_equation or ctx.profile.egfr_equation, ctx.profile.egfr_cr_cys_equation
+    derived = joined(
+        derive_egfr(
+            basis, egfr_equation or ctx.profile.egfr_equation, ctx.profile.egfr_cr_cys_equation
+        ),
+        derive_corrected_calcium(basis, ctx.profile.calcium_correction),
     )
     for position, note in enumerate(derived.notes):
         if note is not None:
@@ -414,11 +418,22 @@ def derive_results(
         (
             int(i),
             _derived_row(
-                ctx, float(egfr), str(name), (int(i),) if j < 0 else (int(i), int(j)), int(s)
+                ctx,
+                (float(value), str(unit), str(key)),
+                str(name),
+                (int(i),) if j < 0 else (int(i), int(j)),
+                int(s),
             ),
         )
-        for i, j, name, egfr, s in zip(
-            derived.source, derived.partner, derived.equation, derived.egfr, status, strict=True
+        for i, j, name, value, unit, key, s in zip(
+            derived.source,
+            derived.partner,
+            derived.equation,
+            derived.egfr,
+            derived.units(),
+            derived.analytes(),
+            status,
+            strict=True,
         )
     ]
     for (_, row), note in zip(made, derived.value_notes, strict=True):
@@ -451,17 +466,23 @@ def supersede(rows: Sequence[Result], derived: Sequence[tuple[int, Result]]) -> 
 
 
 def _derived_row(
-    ctx: Context, egfr: float, equation: str, sources: tuple[int, ...], status: int
+    ctx: Context,
+    made: tuple[float, str, str],
+    equation: str,
+    sources: tuple[int, ...],
+    status: int,
 ) -> Result:
+    """Return a derived value (value, unit, analyte) read and classified as the frame path does."""
+    value, unit, key = made
     # A derived eGFR is classified without the panel's inflammation; no eGFR scheme has
     # categories for inflammation, so the frame path (which uses its sample set's) agrees.
     derived_ctx = ctx if ctx.inflammation is not None else replace(ctx, inflammation=False)
     row = interpret_result(
         derived_ctx,
-        egfr,
-        EGFR_UNIT,
+        value,
+        unit,
         "auto",
-        key="egfr",
+        key=key,
         source_status=status_names([status])[0],
         equation=equation,
     )

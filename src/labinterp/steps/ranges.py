@@ -253,10 +253,15 @@ class People:
         code = int(self.specimen[row])
         return SPECIMENS[code] if code >= 0 else ""
 
-    def equation_of(self, row: int) -> str:
-        """Return the equation of a row: derived with, else the profile's reported one."""
+    def equation_of(self, row: int, analyte: str = "egfr") -> str:
+        """Return the equation of a row: derived with, else the profile's reported one.
+
+        The laboratories' own equation is known for an eGFR only (``""`` otherwise).
+        """
         code = int(self.equation[row])
-        return self.equations[code] if code >= 0 else self.reported
+        if code >= 0:
+            return self.equations[code]
+        return self.reported if analyte == "egfr" else ""
 
 
 def _age_bands(cat: RangeCatalogue, number: IntArray, age: FloatArray) -> npt.NDArray[np.int64]:
@@ -365,7 +370,7 @@ def catalogue_ranges(
             sex=people.sex[row],
             age=people.age[row],
             lab_used=not pending[row],
-            equation=people.equation_of(row),
+            equation=people.equation_of(row, keys[number[row]]),
             unit=people.unit_of(row) if unit[row] >= 0 else "",
             specimen=people.specimen_of(row),
         )
