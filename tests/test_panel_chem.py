@@ -78,6 +78,7 @@ PRINTED = {
         "P-Karbamid",  # Chem_LHB_Karbamid
         "NPU01459",  # Chem_LHB_Karbamid
         "S-Urinstoff (Urea)",  # Chem_Unilabs_Urea
+        "P-Urea",  # Chem_Karolinska_Urea
         "Bld Urea Nitrog (BUN), S",  # Chem_Mayo_BUN
         "3094-0",  # Chem_Mayo_BUN
         "Urea Nitrogen",  # MIMIC-IV d_labitems 51006; Synthea display
