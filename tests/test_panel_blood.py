@@ -106,6 +106,7 @@ def test_rdw_sd_is_not_taken_for_rdw() -> None:
     """RDW-SD (fL) is another quantity than RDW-CV (%): its names are not RDW's."""
     assert catalogue.lookup_name("RDW-SD") != "rdw"
     assert catalogue.lookup_code("21000-5") != "rdw"
+    assert catalogue.lookup_code("788-0") == "rdw"
 
 
 @pytest.mark.parametrize("lang", LANGS)
