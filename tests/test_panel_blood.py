@@ -122,8 +122,9 @@ def test_texts_exist_for_both_audiences(lang: str) -> None:
     assert all(f"name.analyte.{a}" in texts for a in ANALYTES)
 
 
-def test_a_percent_haematocrit_is_named_not_guessed() -> None:
-    """Until % <-> L/L is converted, a haematocrit in % against L/L ranges says so."""
+def test_a_percent_haematocrit_is_read_as_the_fraction_it_is() -> None:
+    """42 % is 0.42 L/L: a fraction's units convert (a man's NORIP 0.40-0.50: N)."""
     finding = labinterp.interpret_one("hematocrit", "42", "%", sex="male", age_years=40)
-    assert finding.status == "incompatible_unit"
-    assert finding.flag is None
+    assert finding.status == "ok"
+    assert finding.value_canonical == pytest.approx(0.42)
+    assert finding.flag == "N"

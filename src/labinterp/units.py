@@ -284,6 +284,7 @@ class _AnalyteUnits:
     scales: tuple[tuple[str, str], ...]
     per_molar_mass: float | None = None  # of the ratio's denominator (AnalyteSpec.per)
     same: tuple[tuple[str, str], ...] = ()  # pint forms: a unit read as another
+    fraction: bool = False  # a dimensionless fraction (L/L and %): its units convert
 
 
 def _analyte_units(analyte: str | None) -> _AnalyteUnits:
@@ -297,7 +298,12 @@ def _analyte_units(analyte: str | None) -> _AnalyteUnits:
         (normalise_unit(a).pint, normalise_unit(b).pint) for a, b in spec.same_units.items()
     )
     return _AnalyteUnits(
-        spec.molar_mass_g_per_mol, spec.valence, tuple(spec.scales.items()), per, same
+        spec.molar_mass_g_per_mol,
+        spec.valence,
+        tuple(spec.scales.items()),
+        per,
+        same,
+        spec.dimension == "fraction",
     )
 
 
@@ -411,7 +417,12 @@ def pint_conversion(src: NormalisedUnit, dst: NormalisedUnit, analyte: str | Non
     info = _analyte_units(analyte)
     ureg = unit_registry()
     src_units, dst_units = ureg.parse_units(src.pint), ureg.parse_units(dst.pint)
-    if src_units.dimensionality == {} and src_units != dst_units and info.per_molar_mass is None:
+    if (
+        src_units.dimensionality == {}
+        and src_units != dst_units
+        and info.per_molar_mass is None
+        and not info.fraction  # a fraction's L/L and % are the same quantity
+    ):
         raise IncompatibleUnitError(
             "Conversions between dimensionless units (such as % and mmol/mol) depend on "
             "the analyte; pass analyte=."

@@ -218,7 +218,10 @@ def implausible(
 def _limits(name: str, to_unit: str) -> _Limits:
     """Return an analyte's plausibility limits and typical range in ``to_unit``."""
     spec = get_analyte(name)
-    affine = conversion(spec.unit, to_unit, name)
+    try:
+        affine = conversion(spec.unit or to_unit, to_unit, name)
+    except UnitError:  # no limits in a unit the catalogue unit does not convert to
+        return _Limits(np.nan, np.nan, "", "", np.nan, np.nan)
     low = affine_or_nan(affine, spec.plausible_low)
     high = affine_or_nan(affine, spec.plausible_high)
     usual_low = affine_or_nan(affine, spec.usual_low)
