@@ -51,6 +51,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from labinterp.equations.series import shared_index
 from labinterp.errors import InvalidResultError
 
 __all__ = [
@@ -170,7 +171,7 @@ def aki_stage(
         absolute_needs_rise=absolute_needs_rise,
         baseline_umol_l=baseline_umol_l,
     )
-    if _series_index(times, creatinine_umol_l) is None:
+    if shared_index(times, creatinine_umol_l) is None:
         return criteria["stage"].array
     return criteria["stage"].rename("aki_stage")
 
@@ -227,7 +228,7 @@ def aki_criteria(
         raise InvalidResultError(
             f"baseline must be one of {', '.join(AKI_BASELINES)}.", field="baseline"
         )
-    index = _series_index(times, creatinine_umol_l, groups)
+    index = shared_index(times, creatinine_umol_l, groups)
     ns = _times_ns(times)
     values = _values(creatinine_umol_l)
     if ns.shape != values.shape:
@@ -354,21 +355,6 @@ def _range_min(v: Floats, lo: npt.NDArray[np.int64], hi: npt.NDArray[np.int64]) 
         if mask.any():
             out[mask] = np.minimum(table[lo[mask]], table[hi[mask] - (1 << j)])
     return out
-
-
-def _series_index(*inputs: Any) -> pd.Index | None:
-    """Return the index of the Series among the inputs; raise if two disagree."""
-    index: pd.Index | None = None
-    for value in inputs:
-        if isinstance(value, pd.Series):
-            if index is None:
-                index = value.index
-            elif not index.equals(value.index):
-                raise InvalidResultError(
-                    "Series arguments must share one index; align them first "
-                    "(for example, take them from the same DataFrame)."
-                )
-    return index
 
 
 def _times_ns(times: Any) -> npt.NDArray[np.int64]:

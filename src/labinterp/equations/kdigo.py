@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from labinterp.equations.series import shared_index
 from labinterp.errors import InvalidResultError
 
 __all__ = [
@@ -116,7 +117,7 @@ def kdigo_risk(gfr_category: Any, albuminuria_category: Any) -> Any:
     >>> kdigo_risk(["G1", "G4", None], ["A3", "A1", "A2"]).tolist()
     ['high', 'very_high', None]
     """
-    index = _shared_index(gfr_category, albuminuria_category)
+    index = shared_index(gfr_category, albuminuria_category)
     scalar = index is None and np.ndim(gfr_category) == 0 and np.ndim(albuminuria_category) == 0
     gfr = _codes(gfr_category, GFR_CATEGORIES)
     albuminuria = _codes(albuminuria_category, ALBUMINURIA_CATEGORIES)
@@ -141,21 +142,6 @@ _LENGTHS: Final = (
     "The inputs have different lengths; give arrays and Series of one length "
     "(a single label is repeated)."
 )
-
-
-def _shared_index(*values: Any) -> pd.Index | None:
-    """Return the index of the Series among the inputs; raise if two disagree."""
-    index: pd.Index | None = None
-    for value in values:
-        if isinstance(value, pd.Series):
-            if index is None:
-                index = value.index
-            elif not index.equals(value.index):
-                raise InvalidResultError(
-                    "Series arguments must share one index; align them first "
-                    "(for example, take them from the same DataFrame)."
-                )
-    return index
 
 
 def _codes(values: Any, labels: tuple[str, ...]) -> npt.NDArray[np.intp]:

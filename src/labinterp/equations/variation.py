@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from labinterp.equations.series import shared_index
 from labinterp.errors import InvalidResultError
 
 __all__ = [
@@ -62,14 +63,7 @@ class _Inputs:
         """Return a CV argument [%] as floats; raise for non-numbers and negatives."""
         problem = f"{field} must be a number, an array of numbers or a Series of numbers [%]."
         if isinstance(value, pd.Series):
-            if self.index is None:
-                self.index = value.index
-            elif not self.index.equals(value.index):
-                raise InvalidResultError(
-                    "Series arguments must share one index; align them first "
-                    "(for example, take them from the same DataFrame).",
-                    field=field,
-                )
+            self.index = shared_index(value, index=self.index, field=field)
             if not pd.api.types.is_numeric_dtype(value) or pd.api.types.is_bool_dtype(value):
                 raise InvalidResultError(problem, field=field)
             array = value.to_numpy(dtype=np.float64, na_value=np.nan)

@@ -17,7 +17,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from labinterp.equations.aki import aki_stage
-from labinterp.samples import sample_sets
+from labinterp.samples import in_sets_of, sample_sets
 from labinterp.steps.state import NOTE_BIT, IntArray
 from labinterp.steps.state import column as column_of
 from labinterp.times import instants
@@ -96,7 +96,7 @@ def aki_notes(frame: pd.DataFrame, stage: pd.arrays.IntegerArray) -> IntArray:
     injured = np.asarray(pd.array(stage).fillna(0), dtype=np.int64) >= 1
     if injured.any():  # the creatinine and the eGFRs of its sample set
         sets = sample_sets(column_of(frame, "patient_id"), moments)
-        hit = np.isin(sets, sets[injured & (sets >= 0)]) & (sets >= 0)
+        hit = in_sets_of(sets, injured)
         kidney = np.isin(frame["analyte"].astype(object), ["creatinine", "egfr"])
         notes[(hit & kidney) | injured] |= NOTE_BIT["aki_egfr_unreliable"]
     return notes

@@ -33,7 +33,7 @@ from labinterp.equations.kdigo import ALBUMINURIA_CATEGORIES, GFR_CATEGORIES, HE
 from labinterp.equations.kfre import KFRE_EQUATIONS, kfre, kfre_applies
 from labinterp.models import Finding, Profile, Relation
 from labinterp.precision import round_reported
-from labinterp.samples import sample_sets
+from labinterp.samples import in_sets_of, sample_sets
 from labinterp.steps.explain import CAVEAT_SEPARATOR, caveat_parts
 from labinterp.steps.layout import derived_labels
 from labinterp.steps.schemes import classify_one
@@ -332,7 +332,7 @@ def _injured_sets(frame: pd.DataFrame, sets: IntArray) -> BoolArray:
     if "aki_stage" not in frame.columns:
         return np.zeros(len(frame), dtype=bool)
     staged = np.asarray(frame["aki_stage"].fillna(0), dtype=np.int64) >= 1
-    return np.isin(sets, sets[staged & (sets >= 0)]) & (sets >= 0)
+    return in_sets_of(sets, staged)
 
 
 def with_assessments(frame: pd.DataFrame, profile: Profile, text: Text) -> pd.DataFrame:

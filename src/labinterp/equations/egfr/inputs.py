@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from labinterp.equations.series import shared_index
 from labinterp.errors import InvalidResultError, UnitError, UnitsRequiredError
 from labinterp.units import conversion, is_quantity, unit_registry
 from labinterp.vocab import Sex
@@ -107,14 +108,7 @@ class Batch:
         self.measured = False
 
     def _keep_index(self, value: pd.Series[Any], field: str) -> None:
-        if self.index is None:
-            self.index = value.index
-        elif not self.index.equals(value.index):
-            raise InvalidResultError(
-                "Series arguments must share one index; align them first "
-                "(for example, take them from the same DataFrame).",
-                field=field,
-            )
+        self.index = shared_index(value, index=self.index, field=field)
 
     def lab_value(self, value: Any, *, field: str, unit: str, analyte: str) -> Floats:
         """Return the magnitude of a lab-value Quantity converted to ``unit``."""
