@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,6 +22,25 @@ def load_vectors(name: str) -> list[dict[str, str]]:
         assert row["tag"] in {"published", "derived", "regression"}
         assert row["source"] and row["locator"]
     return rows
+
+
+def interpret_vector(row: dict[str, str], **extra: Any) -> Any:
+    """Interpret a vector row (analyte, value, unit, sex, age, profile) as one result.
+
+    An empty ``sex`` is no sex; ``extra`` goes to :func:`labinterp.interpret_one`
+    (``scheme=`` ...).
+    """
+    import labinterp
+
+    return labinterp.interpret_one(
+        row["analyte"],
+        row["value"],
+        row["unit"],
+        sex=row["sex"] or None,
+        age_years=float(row["age"]),
+        profile=row["profile"],
+        **extra,
+    )
 
 
 def vector_id(row: dict[str, str]) -> str:

@@ -10,7 +10,7 @@ import pytest
 
 import labinterp
 from labinterp import catalogue
-from tests.conftest import load_vectors, vector_id
+from tests.conftest import interpret_vector, load_vectors, vector_id
 
 VECTORS = load_vectors("panel_lipids.csv")
 FLAGS = [r for r in VECTORS if r["kind"] == "flag"]
@@ -23,14 +23,7 @@ SCHEMES = ["Glucose_WHO2006", "Glucose_ADA", "Cholesterol_Nordic", "LDL_ESC2019"
 @pytest.mark.parametrize("row", FLAGS, ids=[vector_id(r) for r in FLAGS])
 def test_flags_at_the_cited_limits(row: dict[str, str]) -> None:
     """Just inside and just outside each cited limit, by sex, age and profile."""
-    finding = labinterp.interpret_one(
-        row["analyte"],
-        row["value"],
-        row["unit"],
-        sex=row["sex"],
-        age_years=float(row["age"]),
-        profile=row["profile"],
-    )
+    finding = interpret_vector(row)
     assert finding.status == "ok"
     assert finding.flag == row["expected"]
     assert finding.reference_source.startswith("catalogue")
@@ -40,15 +33,7 @@ def test_flags_at_the_cited_limits(row: dict[str, str]) -> None:
 @pytest.mark.parametrize("row", CATEGORIES, ids=[vector_id(r) for r in CATEGORIES])
 def test_categories_at_the_cited_cut_offs(row: dict[str, str]) -> None:
     """Decision-limit schemes: both sides of every cut-off, in the unit reported."""
-    finding = labinterp.interpret_one(
-        row["analyte"],
-        row["value"],
-        row["unit"],
-        sex=row["sex"],
-        age_years=float(row["age"]),
-        profile=row["profile"],
-        scheme=row["scheme"],
-    )
+    finding = interpret_vector(row, scheme=row["scheme"])
     assert finding.scheme == row["scheme"]
     assert finding.category == row["expected"]
 

@@ -13,7 +13,7 @@ import pytest
 import labinterp
 from labinterp import catalogue
 
-from .conftest import load_vectors, vector_id
+from .conftest import interpret_vector, load_vectors, vector_id
 
 KEYS = ("alt", "ast", "ggt", "alp", "bilirubin", "urate", "ck")
 VECTORS = load_vectors("panel_liver.csv")
@@ -29,14 +29,7 @@ def _decimals(text: str) -> int:
 @pytest.mark.parametrize("row", FLAGS, ids=[vector_id(r) for r in FLAGS])
 def test_flags_at_the_cited_limits(row: dict[str, str]) -> None:
     """A value at a limit is inside it unless the source prints '<'; one step beyond is out."""
-    finding = labinterp.interpret_one(
-        row["analyte"],
-        row["value"],
-        row["unit"],
-        sex=row["sex"],
-        age_years=float(row["age"]),
-        profile=row["profile"],
-    )
+    finding = interpret_vector(row)
     assert finding.status.value == "ok"
     assert finding.flag is not None and finding.flag.value == row["expected"]
 

@@ -15,7 +15,7 @@ import pytest
 
 import labinterp
 from labinterp import catalogue
-from tests.conftest import load_vectors, vector_id
+from tests.conftest import interpret_vector, load_vectors, vector_id
 
 VECTORS = load_vectors("panel_minerals.csv")
 FLAGS = [r for r in VECTORS if r["kind"] == "flag"]
@@ -31,14 +31,7 @@ def _flag_params() -> list[object]:
 @pytest.mark.parametrize("row", _flag_params())
 def test_flags_at_the_cited_limits(row: dict[str, str]) -> None:
     """At a printed limit: normal; just outside: flagged; beyond a phone limit: critical."""
-    finding = labinterp.interpret_one(
-        row["analyte"],
-        row["value"],
-        row["unit"],
-        sex=row["sex"] or None,
-        age_years=float(row["age"]),
-        profile=row["profile"],
-    )
+    finding = interpret_vector(row)
     assert finding.status == "ok"
     assert finding.flag == row["expected"]
 

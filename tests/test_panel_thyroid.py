@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import labinterp
 from labinterp import catalogue
-from tests.conftest import load_vectors, vector_id
+from tests.conftest import interpret_vector, load_vectors, vector_id
 
 VECTORS = load_vectors("panel_thyroid.csv")
 FLAGS = [r for r in VECTORS if r["kind"] == "flag"]
@@ -55,14 +55,7 @@ def test_the_vector_file_covers_every_analyte() -> None:
 @pytest.mark.parametrize("row", FLAGS, ids=[vector_id(r) for r in FLAGS])
 def test_flags_against_the_cited_interval(row: dict[str, str]) -> None:
     """A value just inside or outside a cited limit gets the flag the limit implies."""
-    finding = labinterp.interpret_one(
-        row["analyte"],
-        row["value"],
-        row["unit"],
-        sex=row["sex"],
-        age_years=float(row["age"]),
-        profile=row["profile"],
-    )
+    finding = interpret_vector(row)
     assert finding.status == "ok", finding.problem
     assert finding.flag == row["expected"]
     assert finding.reference_source == f"catalogue:{'us' if row['profile'] == 'us' else 'nordic'}"
@@ -71,15 +64,7 @@ def test_flags_against_the_cited_interval(row: dict[str, str]) -> None:
 @pytest.mark.parametrize("row", CATEGORIES, ids=[vector_id(r) for r in CATEGORIES])
 def test_deficiency_categories(row: dict[str, str]) -> None:
     """The folate and B12 decision limits classify as the cited laboratory prints them."""
-    finding = labinterp.interpret_one(
-        row["analyte"],
-        row["value"],
-        row["unit"],
-        sex=row["sex"],
-        age_years=float(row["age"]),
-        profile=row["profile"],
-        scheme=row["scheme"],
-    )
+    finding = interpret_vector(row, scheme=row["scheme"])
     assert finding.scheme == row["scheme"]
     assert finding.category == row["expected"]
 
