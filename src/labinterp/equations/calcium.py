@@ -57,10 +57,7 @@ def calcium_corrected_nordic(calcium_mmol_l: Any, albumin_g_l: Any) -> Any:
     >>> round(calcium_corrected_nordic(1.85, 24), 2)  # Fürst's example: 2.20
     2.2
     """
-    calcium = np.asarray(calcium_mmol_l, dtype="float64")
-    albumin = np.asarray(albumin_g_l, dtype="float64")
-    out = calcium + NORDIC_SLOPE * (NORDIC_ALBUMIN_G_L - albumin)
-    return out.item() if out.ndim == 0 else out
+    return _corrected(calcium_mmol_l, albumin_g_l, NORDIC_SLOPE, NORDIC_ALBUMIN_G_L)
 
 
 def calcium_corrected_karolinska(calcium_mmol_l: Any, albumin_g_l: Any) -> Any:
@@ -84,9 +81,14 @@ def calcium_corrected_karolinska(calcium_mmol_l: Any, albumin_g_l: Any) -> Any:
     >>> round(calcium_corrected_karolinska(2.10, 29), 2)
     2.2
     """
-    calcium = np.asarray(calcium_mmol_l, dtype="float64")
-    albumin = np.asarray(albumin_g_l, dtype="float64")
-    out = calcium + KAROLINSKA_SLOPE * (KAROLINSKA_ALBUMIN_G_L - albumin)
+    return _corrected(calcium_mmol_l, albumin_g_l, KAROLINSKA_SLOPE, KAROLINSKA_ALBUMIN_G_L)
+
+
+def _corrected(calcium_mmol_l: Any, albumin_g_l: Any, slope: float, reference_g_l: float) -> Any:
+    """Return Ca + slope × (reference albumin − albumin): the linear correction."""
+    out = np.asarray(calcium_mmol_l, dtype="float64") + slope * (
+        reference_g_l - np.asarray(albumin_g_l, dtype="float64")
+    )
     return out.item() if out.ndim == 0 else out
 
 
