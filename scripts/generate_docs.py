@@ -117,6 +117,10 @@ def schemes_page() -> str:
     ]
     for scheme in catalogue.schemes().values():
         lines += [f"## `{scheme.name}` ({scheme.analyte})", ""]
+        if scheme.sex is not None:
+            lines.append(f"For results of {scheme.sex} patients only.")
+        if scheme.age_min is not None:
+            lines.append(f"From {scheme.age_min:g} years.")
         lines.append(f"Source: {scheme.source}, {scheme.locator}.")
         if scheme.note:
             lines.append(f"Note: {scheme.note}")
@@ -242,6 +246,8 @@ def _rule_conditions(rule: Rule) -> list[str]:
             other += f" flagged {'/'.join(rule.with_flags)}"
         if rule.with_below is not None:
             other += f" below {rule.with_below:g}"
+        if rule.with_above is not None:
+            other += f" above {rule.with_above:g}"
         conditions.append(f"the same sample set has {other}")
     return conditions
 

@@ -16,7 +16,7 @@ from labinterp import catalogue, ucum
 from labinterp.errors import UnknownUnitError
 from labinterp.models import Rule
 from labinterp.steps import context
-from labinterp.steps.context import threshold_below
+from labinterp.steps.context import thresholds
 from labinterp.units import normalise_unit, ureg
 
 DATA = Path(__file__).parent / "data"
@@ -156,9 +156,9 @@ def test_a_rule_threshold_is_converted_to_the_reporting_unit() -> None:
     rule = Rule.model_validate(
         {"id": "t", "sources": [], "with": {"analyte": "hemoglobin", "below": 110}}
     )
-    assert threshold_below(rule, {"hemoglobin": "g/L"}) == pytest.approx(110)
-    assert threshold_below(rule, {"hemoglobin": "g/dL"}) == pytest.approx(11.0)
-    assert threshold_below(rule, {"hemoglobin": "mmol/L"}) == pytest.approx(110 / 16.1145)
+    assert thresholds(rule, {"hemoglobin": "g/L"})[0] == pytest.approx(110)
+    assert thresholds(rule, {"hemoglobin": "g/dL"})[0] == pytest.approx(11.0)
+    assert thresholds(rule, {"hemoglobin": "mmol/L"})[0] == pytest.approx(110 / 16.1145)
 
 
 def test_rules_compare_thresholds_in_the_reporting_unit_on_both_paths(monkeypatch) -> None:

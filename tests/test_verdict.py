@@ -201,7 +201,9 @@ def _shared_cut_offs(profile: str) -> list[tuple[str, float, str, bool, Band]]:
         for r in _first_covering(usable):
             if r.analyte != scheme.analyte or (r.age_max is not None and r.age_max <= 18):
                 continue
-            band = (r.sex, r.age_min or 0.0, r.age_max if r.age_max is not None else math.inf)
+            if scheme.sex is not None and r.sex not in (scheme.sex, "any"):
+                continue  # a scheme for one sex meets only that sex's ranges
+            band = (r.sex if scheme.sex is None else scheme.sex, r.age_min or 0.0, r.age_max if r.age_max is not None else math.inf)
             shared = _shared(scheme, r.unit, r.low, r.low_inclusive, r.high, r.high_inclusive)
             out += [(*found, band) for found in shared]
     return sorted(set(out))
@@ -377,6 +379,9 @@ EXPECTED_DIRECTIONS = {
     "Glucose_ADA": {"normal": "normal", "prediabetes": "high", "diabetes_range": "high"},
     # Haraldsplass: "ønskelig nivå <5 mmol/L"; from 5 the risk is assessed.
     "Cholesterol_Nordic": {"desirable": "normal", "above_desirable": "high"},
+    # labhandbok.no: HDL "bør være ≥1,3 mmol/L hos kvinner" / "≥1,0 mmol/L hos menn".
+    "HDL_Nordic_female": {"below_desirable": "low", "desirable": "normal"},
+    "HDL_Nordic_male": {"below_desirable": "low", "desirable": "normal"},
     # ESC/EAS 2019: below the low-risk goal; above it; "> 4.9 mmol/L" markedly elevated.
     "LDL_ESC2019": {
         "below_low_risk_goal": "normal",

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from labinterp.errors import LabinterpWarning
+from labinterp.errors import InvalidResultError, LabinterpWarning
 from labinterp.times import (
     DATE_FORMATS,
     FLOATING_TIMES,
@@ -49,6 +50,7 @@ __all__ = [
     "MAX_AGE_YEARS",
     "YEAR_LIKE_AGE",
     "complete_context",
+    "month_of",
     "parse_dates",
     "refused_ages",
 ]
@@ -412,3 +414,24 @@ def complete_context(
     if warn_floating and zone is None and floating.any():
         warnings.warn(FLOATING_TIMES, LabinterpWarning, stacklevel=3)
     return out
+
+
+def month_of(collected_at: datetime | date | str | None) -> int | None:
+    """Return the collection month (``None`` without a date).
+
+    Raises
+    ------
+    InvalidResultError
+        When the text is not an ISO 8601 date or time.
+    """
+    if collected_at is None:
+        return None
+    if isinstance(collected_at, (datetime, date)):
+        return collected_at.month
+    try:
+        return datetime.fromisoformat(collected_at.strip()).month
+    except ValueError:
+        raise InvalidResultError(
+            "collected_at is not an ISO 8601 date or time (yyyy-mm-dd[THH:MM]).",
+            field="collected_at",
+        ) from None

@@ -458,16 +458,8 @@ def _classify(
         else inflamed_sample_sets(analyte, flag, sets)
     )
     inputs = SchemeInputs(
-        analyte,
-        rows.value,
-        rows.comparator,
-        rows.censored,
-        rows.scale,
-        rows.offset,
-        flag,
-        usable,
-        rows.age,
-        inflamed,
+        *(analyte, rows.value, rows.comparator, rows.censored, rows.scale, rows.offset),
+        *(flag, usable, rows.age, rows.sex_number, inflamed),
     )
     names = list(schemes) if schemes is not None else list(run.profile.schemes)
     return apply_schemes(names, inputs, run.target)

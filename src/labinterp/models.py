@@ -11,8 +11,15 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from labinterp.frozen import Frozen as _Frozen
+from labinterp.scheme_model import (
+    FLAG_DIRECTION,
+    Direction,
+    Scheme,
+    SchemeCategory,
+)
 from labinterp.vocab import Flag, PanelGroup, Sex, Status
 
 __all__ = [
@@ -38,10 +45,6 @@ __all__ = [
 
 #: The specimen a result or a range is for.
 Specimen = Literal["serum_plasma", "serum", "plasma", "blood", "urine"]
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Source(_Frozen):
@@ -312,151 +315,6 @@ class Profile(_Frozen):
 #: How a result's flag and its scheme category relate (decided by the verdict step).
 Relation = Literal["agree", "differ", "no_comparison"]
 
-#: Where a category lies against health, as a flag does against its range.
-Direction = Literal["low", "normal", "high"]
-
-#: The direction of each HL7 table 0078 flag (critical flags as their side).
-FLAG_DIRECTION: dict[str, Direction] = {
-    "LL": "low",
-    "L": "low",
-    "N": "normal",
-    "H": "high",
-    "HH": "high",
-}
-
-
-class SchemeCategory(_Frozen):
-    """One category of a classification scheme: values below ``upper`` (or up to it).
-
-    ``direction`` says where the category lies against health (``"low"``, ``"normal"``,
-    ``"high"``), so that a flag and a category can be compared.
-    """
-
-    label: str
-    direction: Direction
-    upper: float | None = None
-    upper_inclusive: bool = False
-
-
-class SchemeCutoffs(_Frozen):
-    """A scheme's cut-offs in another unit (or for another age), each with its source."""
-
-    unit: str
-    source: str
-    locator: str
-    categories: tuple[SchemeCategory, ...]
-    inflamed_categories: tuple[SchemeCategory, ...] = ()
-
-
-class Scheme(_Frozen):
-    """A classification scheme of ``schemes.toml``.
-
-    ``in_units`` gives the same categories with cut-offs in other units (a result in
-    one of them is classified there, unconverted); ``below_age_min`` gives the cut-offs
-    that apply under ``age_min`` (without it, no category is given under ``age_min``).
-
-    Either ``categories`` (bounds in ``unit``; lower bounds inclusive unless the
-    category below has ``upper_inclusive``) or ``from_flags`` (a category per flag).
-    A scheme whose categories an equation assigns (``given_by``, the KDIGO heat map's
-    :func:`labinterp.equations.kdigo_risk`) lists them without bounds.
-    """
-
-    name: str
-    analyte: str
-    source: str
-    locator: str
-    unit: str | None = None
-    resolution: float | None = None
-    also_sources: tuple[str, ...] = ()
-    note: str | None = None
-    age_min: float | None = None
-    categories: tuple[SchemeCategory, ...] = ()
-    inflamed_categories: tuple[SchemeCategory, ...] = ()
-    high_from_reference: str | None = None
-    from_flags: dict[str, str] = Field(default_factory=dict)
-    in_units: tuple[SchemeCutoffs, ...] = ()
-    below_age_min: SchemeCutoffs | None = None
-    given_by: str | None = None
-
-    @model_validator(mode="after")
-    def _well_formed(self) -> Scheme:
-        if bool(self.categories) == bool(self.from_flags):
-            raise ValueError("a scheme has either categories or from_flags")
-        if self.given_by is not None:
-            return self._given()
-        for other in self.in_units:
-            if [c.label for c in other.categories] != [c.label for c in self.categories] or [
-                c.label for c in other.inflamed_categories
-            ] != [c.label for c in self.inflamed_categories]:
-                raise ValueError("cut-offs in another unit must give the same categories")
-        young = self.below_age_min
-        if young is not None and self.age_min is None:
-            raise ValueError("below_age_min needs age_min")
-        extra = [(c.categories, c.inflamed_categories) for c in self.in_units]
-        if young is not None:
-            extra.append((young.categories, young.inflamed_categories))
-        for cats in (self.categories, self.inflamed_categories, *(x for e in extra for x in e)):
-            if not cats:
-                continue
-            uppers = [c.upper for c in cats[:-1] if c.upper is not None]
-            if len(uppers) != len(cats) - 1 or cats[-1].upper is not None:
-                raise ValueError("every category but the last needs an upper bound")
-            if uppers != sorted(uppers) or len(set(uppers)) != len(uppers):
-                raise ValueError("category bounds must increase")
-        if self.categories and self.unit is None:
-            raise ValueError("a scheme with categories needs a unit")
-        return self
-
-    @model_validator(mode="after")
-    def _directions(self) -> Scheme:
-        if any(flag not in FLAG_DIRECTION for flag in self.from_flags):
-            raise ValueError("from_flags keys must be HL7 table 0078 flags (LL L N H HH)")
-        directions: dict[str, str] = {}
-        for category in self._all_categories():
-            if directions.setdefault(category.label, category.direction) != category.direction:
-                raise ValueError(f"category {category.label!r} is given two directions")
-        return self
-
-    def _given(self) -> Scheme:
-        """Check a scheme whose categories an equation gives: labels only, no bounds."""
-        if any(c.upper is not None for c in self.categories) or self.in_units:
-            raise ValueError("categories given by an equation have no bounds")
-        return self
-
-    def _all_categories(self) -> list[SchemeCategory]:
-        sets = [self.categories, self.inflamed_categories]
-        for other in (*self.in_units, *((self.below_age_min,) if self.below_age_min else ())):
-            sets += [other.categories, other.inflamed_categories]
-        return [category for categories in sets for category in categories]
-
-    def direction(self, label: str) -> Direction | None:
-        """Return where a category of this scheme lies against health (``None``: unknown).
-
-        A category that restates a flag (``from_flags``) lies where the flag does;
-        ``high_from_reference`` (above the upper reference limit) is ``"high"``.
-        """
-        for flag, given in self.from_flags.items():
-            if given == label:
-                return FLAG_DIRECTION[flag]
-        if label == self.high_from_reference:
-            return "high"
-        for category in self._all_categories():
-            if category.label == label:
-                return category.direction
-        return None
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        """Every label the scheme can give, in order."""
-        labels = [c.label for c in (*self.categories, *self.inflamed_categories)]
-        if self.below_age_min is not None:
-            young = self.below_age_min
-            labels += [c.label for c in (*young.categories, *young.inflamed_categories)]
-        labels += list(self.from_flags.values())
-        if self.high_from_reference:
-            labels.append(self.high_from_reference)
-        return tuple(dict.fromkeys(labels))
-
 
 class ColumnField(_Frozen):
     """One results-frame field and the CSV headers that fill it (``columns.toml``).
@@ -538,7 +396,8 @@ class Rule(_Frozen):
     """One context rule of ``rules.toml``: when a caveat is attached to a result.
 
     Every condition given must hold; ``with`` (flattened into ``with_analyte``,
-    ``with_flags`` and ``with_below``) asks for another result of the same sample set.
+    ``with_flags``, ``with_below`` and ``with_above``) asks for another result of the same
+    sample set.
     ``direction`` is the way the caveat says the value is pushed (``"low"``: made lower,
     ``"high"``: made higher): the caveat is never attached to a result flagged the other
     way (``H``/``HH`` for ``"low"``, ``L``/``LL`` for ``"high"``). ``compared`` asks
@@ -560,6 +419,7 @@ class Rule(_Frozen):
     with_analyte: str | None = None
     with_flags: tuple[str, ...] = ()
     with_below: float | None = None
+    with_above: float | None = None
     note: str | None = None
 
     @model_validator(mode="before")
@@ -569,8 +429,8 @@ class Rule(_Frozen):
             data = dict(data)
             other = data.pop("with")
             if not isinstance(other, Mapping):
-                raise ValueError("'with' must be a table (analyte, flags, below)")
-            unknown = set(other) - {"analyte", "flags", "below"}
+                raise ValueError("'with' must be a table (analyte, flags, below, above)")
+            unknown = set(other) - {"analyte", "flags", "below", "above"}
             if unknown:
                 raise ValueError(f"unknown field(s) in 'with': {', '.join(sorted(unknown))}")
             data.update(
@@ -578,6 +438,7 @@ class Rule(_Frozen):
                     "with_analyte": other.get("analyte"),
                     "with_flags": other.get("flags", ()),
                     "with_below": other.get("below"),
+                    "with_above": other.get("above"),
                 }
             )
         return data

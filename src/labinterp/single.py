@@ -28,7 +28,7 @@ from labinterp.catalogue import (
     get_profile,
     load_range_catalogue,
 )
-from labinterp.dates import AGE_LIKE_YEAR, AGE_OUT_OF_RANGE, refused_ages
+from labinterp.dates import AGE_LIKE_YEAR, AGE_OUT_OF_RANGE, month_of, refused_ages
 from labinterp.errors import InvalidResultError
 from labinterp.models import Finding, Profile
 from labinterp.steps.kidney import USABLE, KidneyBasis, assess, assessment_finding
@@ -39,7 +39,6 @@ from labinterp.steps.one import (
     derive_results,
     finding,
     interpret_result,
-    month_of,
     number,
     rule_bits_of,
     rule_row,

@@ -33,7 +33,7 @@ __all__ = [
     "rule_bits",
     "rule_bits_one",
     "rule_caveats",
-    "threshold_below",
+    "thresholds",
 ]
 
 ObjArray = npt.NDArray[np.object_]
@@ -131,31 +131,37 @@ class _Columns:
         other = self.compared[others].copy()  # a value not read (or race-adjusted) says nothing
         if rule.with_flags:
             other &= self.has_flag(others, rule.with_flags)
-        below = threshold_below(rule, self._units)
-        if below is not None:
-            with np.errstate(invalid="ignore"):
+        below, above = thresholds(rule, self._units)
+        with np.errstate(invalid="ignore"):
+            if below is not None:
                 other &= self.measured[others] < below
+            if above is not None:
+                other &= self.measured[others] > above
         # In a sample set that holds such a result.
         return in_sets_of(self.sets, others[other])[idx]
 
 
-def threshold_below(rule: Rule, units: Mapping[str, str]) -> float | None:
-    """Return a rule's ``with.below`` in the reporting unit of its analyte.
+def thresholds(rule: Rule, units: Mapping[str, str]) -> tuple[float | None, float | None]:
+    """Return a rule's ``with.below`` and ``with.above`` in the reporting unit of its analyte.
 
-    ``rules.toml`` states the threshold in the analyte's catalogue unit (``analytes.toml``
+    ``rules.toml`` states the thresholds in the analyte's catalogue unit (``analytes.toml``
     ``unit``); results are compared in the profile's reporting unit (``units``), so the
-    threshold is converted, never compared as written.
+    thresholds are converted, never compared as written. Both are strict: the other
+    result must lie below ``below`` and above ``above``.
     """
-    if rule.with_below is None or rule.with_analyte is None:
-        return rule.with_below
-    return _threshold(rule.with_analyte, rule.with_below, units.get(rule.with_analyte))
+    to_unit = None if rule.with_analyte is None else units.get(rule.with_analyte)
+    below, above = rule.with_below, rule.with_above
+    return (
+        None if below is None else _threshold(rule.with_analyte, below, to_unit),
+        None if above is None else _threshold(rule.with_analyte, above, to_unit),
+    )
 
 
 @lru_cache(maxsize=256)
-def _threshold(analyte: str, below: float, to_unit: str | None) -> float:
-    if to_unit is None:  # no reporting unit: the analyte's rows hold no converted value
-        return below
-    return float(conversion(get_analyte(analyte).unit, to_unit, analyte)(below))
+def _threshold(analyte: str | None, bound: float, to_unit: str | None) -> float:
+    if analyte is None or to_unit is None:  # no reporting unit: no converted value
+        return bound
+    return float(conversion(get_analyte(analyte).unit, to_unit, analyte)(bound))
 
 
 def rule_bits(columns: Mapping[str, Any], profile: str | Profile) -> npt.NDArray[np.int64]:
@@ -337,12 +343,13 @@ def rule_bits_one(
             rule.reference_source
         ):
             continue
-        below = threshold_below(rule, chosen.units)
+        below, above = thresholds(rule, chosen.units)
         if rule.with_analyte is not None and not any(
             other.analyte == rule.with_analyte
             and other.compared
             and (not rule.with_flags or other.flag in rule.with_flags)
             and (below is None or other.value_canonical < below)
+            and (above is None or other.value_canonical > above)
             for other in sample_set
         ):
             continue

@@ -248,6 +248,7 @@ def _kfre(
             offset=0.0,
             flag="",
             age=float(basis.age[e]),
+            sex=str(basis.sex[e]),
             inflamed=False,
             target=lambda _name: _PERCENT,
         )

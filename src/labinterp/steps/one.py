@@ -12,14 +12,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from labinterp.catalogue import RangeCatalogue, Text, analytes
-from labinterp.errors import InvalidResultError, ReasonCode
+from labinterp.errors import ReasonCode
 from labinterp.models import Finding, Profile
 from labinterp.names import specimen_of
 from labinterp.steps.context import RuleRow, render_rules, rule_bits_one
@@ -45,7 +44,7 @@ from labinterp.steps.ranges import (
     reported_equation,
 )
 from labinterp.steps.reported import limit_as_written, shown_canonical
-from labinterp.steps.schemes import age_note_one, classify_one, inflamed_sample_sets
+from labinterp.steps.schemes import classify_one, inflamed_sample_sets, unclassified_note_one
 from labinterp.steps.source import (
     corrected_statuses,
     derived_status,
@@ -69,7 +68,6 @@ __all__ = [
     "derive_results",
     "finding",
     "interpret_result",
-    "month_of",
     "number",
     "rule_bits_of",
     "rule_row",
@@ -160,27 +158,6 @@ def number(value: Any) -> float:
         return as_float(value)  # an int beyond a float's range: an infinity, refused later
     except (TypeError, ValueError):
         return math.nan
-
-
-def month_of(collected_at: datetime | date | str | None) -> int | None:
-    """Return the collection month (``None`` without a date).
-
-    Raises
-    ------
-    InvalidResultError
-        When the text is not an ISO 8601 date or time.
-    """
-    if collected_at is None:
-        return None
-    if isinstance(collected_at, (datetime, date)):
-        return collected_at.month
-    try:
-        return datetime.fromisoformat(collected_at.strip()).month
-    except ValueError:
-        raise InvalidResultError(
-            "collected_at is not an ISO 8601 date or time (yyyy-mm-dd[THH:MM]).",
-            field="collected_at",
-        ) from None
 
 
 def _lab_range(row: Result, text: Any, ctx: Context) -> bool:
@@ -375,11 +352,12 @@ def classify_results(rows: Sequence[Result], ctx: Context, in_sample_set: bool) 
                 offset=row.offset,
                 flag=row.flag,
                 age=ctx.age,
+                sex=ctx.sex,
                 inflamed=inflamed,
                 target=ctx.target,
             )
             if row.category is None:
-                row.notes |= age_note_one(ctx.schemes, row.analyte, ctx.age)
+                row.notes |= unclassified_note_one(ctx.schemes, row.analyte, ctx.age, ctx.sex)
 
 
 def derive_results(

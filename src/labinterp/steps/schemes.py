@@ -26,18 +26,18 @@ from labinterp.models import Scheme, SchemeCategory
 from labinterp.samples import in_sets_of
 from labinterp.steps.cutoffs import categorise_one, category_codes
 from labinterp.steps.flags import fixed_precision
-from labinterp.steps.state import NOTE_BIT
+from labinterp.steps.state import NOTE_BIT, SEXES
 from labinterp.units import Affine, conversion
 
 __all__ = [
     "INFLAMMATION_RULE",
     "Classified",
     "SchemeInputs",
-    "age_note_one",
     "apply_schemes",
     "checked_schemes",
     "classify_one",
     "inflamed_sample_sets",
+    "unclassified_note_one",
 ]
 
 #: The context rule whose ``with`` condition says what shows inflammation.
@@ -62,6 +62,7 @@ class SchemeInputs:
     flag: pd.Categorical[Any]  # compared by code; "" (no flag) is a category
     usable: BoolArray  # the value and unit were read (a missing range does not matter)
     age: FloatArray
+    sex: IntArray  # position in labinterp.steps.state.SEXES (0: not known)
     inflamed: BoolArray
 
 
@@ -124,14 +125,17 @@ def _cut_sets(scheme: Scheme) -> list[_Cut]:
     return cuts
 
 
-def _not_for_age(scheme: Scheme, age: FloatArray) -> IntArray:
-    """Return the note bit of rows the scheme gives no category for their age (0: none).
+def _not_for_person(scheme: Scheme, age: FloatArray, sex: IntArray) -> IntArray:
+    """Return the note bit of rows the scheme gives no category for who they are (0: none).
 
     The HbA1c schemes state adult criteria only (``age_min = 18``): a row of a known age
     under it gets ``scheme_adults_only``, a row without an age ``scheme_age_unknown``;
     neither gets a category. A scheme with ``below_age_min`` cut-offs needs an age too.
+    A scheme for one sex gives a row without a known sex ``scheme_sex_unknown``.
     """
     bits = np.zeros(len(age), dtype=np.int64)
+    if scheme.sex is not None:
+        bits[sex == 0] = NOTE_BIT["scheme_sex_unknown"]
     if scheme.age_min is None:
         return bits
     bits[np.isnan(age)] = NOTE_BIT["scheme_age_unknown"]
@@ -344,7 +348,7 @@ class Classified:
     category: ObjArray
     scheme_coded: pd.Categorical[str]
     category_coded: pd.Categorical[str]
-    notes: IntArray  # ``scheme_adults_only`` / ``scheme_age_unknown`` where age kept a category
+    notes: IntArray  # why no category: age (``scheme_adults_only``, ...) or sex not known
 
 
 def apply_schemes(
@@ -387,9 +391,11 @@ def apply_schemes(
         if scheme.analyte not in number:
             continue
         idx = np.flatnonzero(open_rows & (codes == number[scheme.analyte]))
+        age_notes[idx] |= _not_for_person(scheme, inputs.age[idx], inputs.sex[idx])
+        if scheme.sex is not None:
+            idx = idx[inputs.sex[idx] == SEXES.index(scheme.sex)]
         if not len(idx):
             continue
-        age_notes[idx] |= _not_for_age(scheme, inputs.age[idx])
         numbers, labels = _classify(scheme, inputs, idx, target)
         given = numbers >= 0
         rows = idx[given]
@@ -417,10 +423,14 @@ def classify_one(
     offset: float,
     flag: str,
     age: float,
+    sex: str,
     inflamed: bool,
     target: Callable[[str], str | None],
 ) -> tuple[str | None, str | None]:
     """Classify one usable result; the scalar twin of :func:`apply_schemes`.
+
+    ``sex`` is ``"female"``, ``"male"`` or ``""`` (not known): a scheme for one sex
+    classifies results of that sex only.
 
     Returns
     -------
@@ -430,7 +440,7 @@ def classify_one(
     known = checked_schemes(names)
     for name in names:
         scheme = known[name]
-        if scheme.analyte != analyte:
+        if scheme.analyte != analyte or scheme.sex not in (None, sex):
             continue
         label = _classify_one(
             scheme,
@@ -448,19 +458,21 @@ def classify_one(
     return None, None
 
 
-def age_note_one(names: Sequence[str], analyte: str, age: float) -> int:
-    """Return the note bit for a result no scheme classified because of its age, else 0.
+def unclassified_note_one(names: Sequence[str], analyte: str, age: float, sex: str) -> int:
+    """Return the note bit for a result no scheme classified for its age or sex, else 0.
 
     The scalar twin of :attr:`Classified.notes`; call it where :func:`classify_one`
     gave no category.
     """
     known = checked_schemes(names)
     ages = np.array([age], dtype="float64")
+    sexes = np.array([SEXES.index(sex) if sex in SEXES else 0], dtype=np.int64)
+    bits = 0
     for name in names:
         scheme = known[name]
-        if scheme.analyte == analyte and (bit := int(_not_for_age(scheme, ages)[0])):
-            return bit
-    return 0
+        if scheme.analyte == analyte:
+            bits |= int(_not_for_person(scheme, ages, sexes)[0])
+    return bits
 
 
 def _classify_one(

@@ -69,6 +69,7 @@ NOTE_IDS: tuple[str, ...] = (
     "lab_flag_not_compared",
     "scheme_adults_only",
     "scheme_age_unknown",
+    "scheme_sex_unknown",
     "egfr_cr_cys_preferred",
     "ckd_risk_one_time",
     "kfre_population",
