@@ -119,6 +119,9 @@ def schemes_page() -> str:
         lines += [f"## `{scheme.name}` ({scheme.analyte})", ""]
         if scheme.sex is not None:
             lines.append(f"For results of {scheme.sex} patients only.")
+        if scheme.specimens:
+            said = [s.replace("_", "-") if s else "nothing" for s in scheme.specimens]
+            lines.append(f"For results whose code or name says {' or '.join(said)}.")
         if scheme.age_min is not None:
             lines.append(f"From {scheme.age_min:g} years.")
         lines.append(f"Source: {scheme.source}, {scheme.locator}.")
@@ -240,6 +243,9 @@ def _rule_conditions(rule: Rule) -> list[str]:
         conditions.append(f"profile {', '.join(rule.profiles)}")
     if rule.reference_source:
         conditions.append(f"reference source is {rule.reference_source}")
+    if rule.specimens:
+        said = [s.replace("_", "-") if s else "nothing" for s in rule.specimens]
+        conditions.append(f"its code or name says {' or '.join(said)}")
     if rule.with_analyte:
         other = f"`{rule.with_analyte}`"
         if rule.with_flags:

@@ -273,9 +273,7 @@ def interpret(
     if on_invalid == "raise":
         _raise_first_invalid(outcome, run.frame["source_row"], made.layout)
     sets = sets_in[made.layout.source]  # a derived row belongs to its source row's sample set
-    classified = _classify(
-        run, rows, flag_coded, usable=usable, sets=sets, schemes=schemes, inflammation=inflammation
-    )
+    classified = _classify(run, rows, flag_coded, usable, sets, ranges, (schemes, inflammation))
     ranges.caveats |= classified.notes
     columns = _columns(
         run,
@@ -397,6 +395,7 @@ def _ranges(run: _Run, rows: Rows, texts: LabTexts, made: _Made, outcome: Outcom
     people = People(rows.sex(), rows.sex_number, rows.age, equation=equation)
     people.unit, people.unit_names = rows.unit_code, rows.unit_names
     people.specimen = specimen_codes(run.frame, rows.number, made.layout.source)
+    ranges.specimen = people.specimen
     people.equations, people.reported = tuple(equation_names), reported_equation(run.profile)
     catalogue_ranges(
         run.catalogue,
@@ -444,13 +443,17 @@ def _classify(
     run: _Run,
     rows: Rows,
     flag: pd.Categorical[Any],
-    *,
     usable: BoolArray,
     sets: IntArray,
-    schemes: Sequence[str] | None,
-    inflammation: bool | None,
+    said: Ranges,
+    chosen: tuple[Sequence[str] | None, bool | None],
 ) -> Classified:
-    """Place usable rows in the categories of the profile's (or the given) schemes."""
+    """Place usable rows in the categories of the profile's (or the given) schemes.
+
+    ``said`` holds the specimen each row's code or name says; ``chosen`` the schemes and
+    the inflammation state the caller gave (``None``: the profile's; read from the rows).
+    """
+    schemes, inflammation = chosen
     analyte = pd.Categorical.from_codes(rows.number, categories=pd.Index(analyte_keys()))
     inflamed = (
         np.full(len(rows.number), bool(inflammation))
@@ -459,7 +462,7 @@ def _classify(
     )
     inputs = SchemeInputs(
         *(analyte, rows.value, rows.comparator, rows.censored, rows.scale, rows.offset),
-        *(flag, usable, rows.age, rows.sex_number, inflamed),
+        *(flag, usable, rows.age, rows.sex_number, said.specimen, inflamed),
     )
     names = list(schemes) if schemes is not None else list(run.profile.schemes)
     return apply_schemes(names, inputs, run.target)
@@ -573,6 +576,7 @@ def _rule_inputs(
         "reference_source": ranges.sources(run.catalogue),
         "derived": layout.derived,
         "compared": usable,  # read without a problem: compared with its range, if any
+        "specimen": ranges.specimen,
         "equation": pd.Categorical.from_codes(equation_codes, categories=equation_names),
     }
 

@@ -20,7 +20,7 @@ from labinterp.scheme_model import (
     Scheme,
     SchemeCategory,
 )
-from labinterp.vocab import Flag, PanelGroup, Sex, Status
+from labinterp.vocab import Flag, PanelGroup, SaidSpecimen, Sex, Status
 
 __all__ = [
     "FLAG_DIRECTION",
@@ -44,7 +44,7 @@ __all__ = [
 
 
 #: The specimen a result or a range is for.
-Specimen = Literal["serum_plasma", "serum", "plasma", "blood", "urine"]
+Specimen = Literal["serum_plasma", "blood", "urine"] | SaidSpecimen
 
 
 class Source(_Frozen):
@@ -104,7 +104,7 @@ class AnalyteSpec(_Frozen):
     group: PanelGroup = "other"
     #: Where serum and plasma intervals differ: the codes and names that say the specimen
     #: (``{"serum": ["S-Kalium"], "plasma": ["P-Kalium"]}``); its range rows are used.
-    specimens: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    specimens: dict[SaidSpecimen, tuple[str, ...]] = Field(default_factory=dict)
     #: Units that are the same unit for this analyte (an enzyme's ``IU/L`` is ``U/L``).
     same_units: dict[str, str] = Field(default_factory=dict)
     dimension: str
@@ -402,7 +402,8 @@ class Rule(_Frozen):
     ``"high"``: made higher): the caveat is never attached to a result flagged the other
     way (``H``/``HH`` for ``"low"``, ``L``/``LL`` for ``"high"``). ``compared`` asks
     whether the value was read and compared with a range (not, for example, an
-    ``implausible_value`` or ``incompatible_unit`` row).
+    ``implausible_value`` or ``incompatible_unit`` row). ``specimens`` asks for a result
+    whose code or name says one of them (``""``: says none).
     """
 
     id: str
@@ -420,6 +421,7 @@ class Rule(_Frozen):
     with_flags: tuple[str, ...] = ()
     with_below: float | None = None
     with_above: float | None = None
+    specimens: tuple[SaidSpecimen | Literal[""], ...] = ()
     note: str | None = None
 
     @model_validator(mode="before")

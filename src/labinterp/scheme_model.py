@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from labinterp.frozen import Frozen
+from labinterp.vocab import SaidSpecimen
 
 __all__ = ["FLAG_DIRECTION", "Direction", "Scheme", "SchemeCategory", "SchemeCutoffs"]
 
@@ -54,7 +55,9 @@ class Scheme(Frozen):
     one of them is classified there, unconverted); ``below_age_min`` gives the cut-offs
     that apply under ``age_min`` (without it, no category is given under ``age_min``).
     A scheme with ``sex`` classifies results of that sex only (a sex-specific decision
-    limit is two schemes, one per sex, each with its own texts).
+    limit is two schemes, one per sex, each with its own texts); one with ``specimens``
+    only results whose code or name says one of them (``""``: says none), as a fasting
+    limit is not for a sample said to be non-fasting.
 
     Either ``categories`` (bounds in ``unit``; lower bounds inclusive unless the
     category below has ``upper_inclusive``) or ``from_flags`` (a category per flag).
@@ -72,6 +75,7 @@ class Scheme(Frozen):
     note: str | None = None
     age_min: float | None = None
     sex: Literal["female", "male"] | None = None
+    specimens: tuple[SaidSpecimen | Literal[""], ...] = ()
     categories: tuple[SchemeCategory, ...] = ()
     inflamed_categories: tuple[SchemeCategory, ...] = ()
     high_from_reference: str | None = None

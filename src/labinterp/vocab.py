@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Literal
 
 from labinterp.errors import ReasonCode
 
-__all__ = ["Flag", "PanelGroup", "Sex", "Status"]
+__all__ = [
+    "SAID_SPECIMENS",
+    "Flag",
+    "PanelGroup",
+    "SaidSpecimen",
+    "Sex",
+    "Status",
+    "specimen_numbers",
+]
 
 #: The panels laboratories group results in (``analytes.toml`` ``group``; the command line
 #: and the report show results grouped so, named by ``name.group.<group>``).
@@ -25,6 +34,26 @@ PanelGroup = Literal[
     "muscle",
     "other",
 ]
+
+#: What a test's code or name can say about its sample where the limits depend on it
+#: (``specimens`` in ``analytes.toml``): serum or plasma, and the patient's state, which
+#: NPU writes in the system (``P(fPt)``: plasma of a fasting patient). Range rows, schemes
+#: and context rules can be limited to them.
+SaidSpecimen = Literal["serum", "plasma", "fasting", "non_fasting"]
+
+#: :data:`SaidSpecimen` in a fixed order (results carry a position in it; -1: not said).
+SAID_SPECIMENS: tuple[SaidSpecimen, ...] = ("serum", "plasma", "fasting", "non_fasting")
+
+
+def specimen_numbers(wanted: Sequence[str]) -> list[int]:
+    """Return the positions in :data:`SAID_SPECIMENS` of ``wanted``; ``""`` (not said) is -1.
+
+    Examples
+    --------
+    >>> specimen_numbers(["", "fasting"])
+    [-1, 2]
+    """
+    return [SAID_SPECIMENS.index(s) if s else -1 for s in wanted]
 
 
 class Sex(StrEnum):

@@ -24,6 +24,7 @@ from labinterp.models import Profile, ReferenceRange
 from labinterp.steps.convert import affine_or_nan
 from labinterp.steps.explain import equation_name
 from labinterp.units import Affine, conversion
+from labinterp.vocab import SAID_SPECIMENS
 
 __all__ = [
     "CRITICAL_CITATION",
@@ -57,8 +58,6 @@ NEEDS_SPECIMEN = (
     "or name does not say which; add the lab's own range, or a code or name that names "
     "the specimen (such as S-Kalium or P-Kalium)."
 )
-#: The specimens that have rows of their own where their intervals differ.
-_SPECIMENS = ("serum", "plasma")
 
 _NO_REFERENCE = (
     "No reference range was supplied by the lab and the catalogue has none for this "
@@ -236,16 +235,16 @@ def _for_specimen(rows: Sequence[ReferenceRange], specimen: str) -> Sequence[Ref
     any specimen only); where there are neither, every row (:func:`_specimen_fits` then
     leaves the range undecided for a specimen not said).
     """
-    if not any(row.specimen in _SPECIMENS for row in rows):
+    if not any(row.specimen in SAID_SPECIMENS for row in rows):
         return rows
     own = [row for row in rows if specimen and row.specimen == specimen]
-    general = [row for row in rows if row.specimen not in _SPECIMENS]
+    general = [row for row in rows if row.specimen not in SAID_SPECIMENS]
     return [*own, *general] or rows
 
 
 def _specimen_fits(spec: ReferenceRange, specimen: str) -> bool | None:
     """Whether a row applies to a result's specimen (``None``: the specimen is not said)."""
-    if spec.specimen not in _SPECIMENS:
+    if spec.specimen not in SAID_SPECIMENS:
         return True  # a row for serum and plasma alike, or the analyte's only specimen
     if not specimen:
         return None

@@ -25,6 +25,7 @@ from labinterp.models import Profile, Rule
 from labinterp.perf import factorize_rows, factorized
 from labinterp.samples import in_sets_of
 from labinterp.units import conversion
+from labinterp.vocab import specimen_numbers
 
 __all__ = [
     "RuleRow",
@@ -64,6 +65,8 @@ class _Columns:
         self.derived = np.asarray(columns["derived"], dtype=bool)
         self.compared = np.asarray(columns["compared"], dtype=bool)
         self.measured = np.asarray(columns["value_canonical"], dtype="float64")
+        said = columns.get("specimen")  # a position in SAID_SPECIMENS (-1: not said)
+        self.specimen = np.full(self.n, -1) if said is None else np.asarray(said, dtype=np.int64)
         self._columns = columns
         self._units = units
         self._found: dict[str | None, npt.NDArray[np.intp]] = {}
@@ -107,6 +110,8 @@ class _Columns:
             keep &= self.derived[idx] == rule.derived
         if rule.compared is not None:
             keep &= self.compared[idx] == rule.compared
+        if rule.specimens:
+            keep &= np.isin(self.specimen[idx], specimen_numbers(rule.specimens))
         if rule.age_outside is not None:
             low, high = rule.age_outside
             with np.errstate(invalid="ignore"):
@@ -174,7 +179,9 @@ def rule_bits(columns: Mapping[str, Any], profile: str | Profile) -> npt.NDArray
         ``age_years``, ``collected_at``, ``sample_set`` (numbers from
         :func:`labinterp.samples.sample_sets`), ``reference_source``, ``derived`` and
         ``compared`` (the value was read, so it was compared with a range if it had one:
-        false for a problem found while reading, such as ``implausible_value``).
+        false for a problem found while reading, such as ``implausible_value``); and
+        optionally ``specimen``, the specimen each row's code or name says (a position in
+        :data:`labinterp.vocab.SAID_SPECIMENS`, -1: not said; missing: none says one).
     profile
         The profile, or its name (for rules limited to profiles, and the reporting units
         that thresholds are converted to).
@@ -282,6 +289,8 @@ class RuleRow:
     derived: bool
     #: The value was read, so it was compared with a range if it had one.
     compared: bool = True
+    #: The specimen its code or name says (``""``: none; :data:`labinterp.vocab.SaidSpecimen`).
+    specimen: str = ""
 
 
 def _fits_row(rule: Rule, row: RuleRow) -> bool:
@@ -292,6 +301,7 @@ def _fits_row(rule: Rule, row: RuleRow) -> bool:
         or (rule.direction is not None and row.flag in _AGAINST[rule.direction])
         or (rule.derived is not None and row.derived != rule.derived)
         or (rule.compared is not None and row.compared != rule.compared)
+        or (rule.specimens and row.specimen not in rule.specimens)
     )
 
 

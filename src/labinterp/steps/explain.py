@@ -168,6 +168,7 @@ def render(
             "reference_source": source,
             "derived": rows["derived"],
             "compared": rows["compared"],
+            "specimen": rows["specimen"],
         },
         profile,
         text,

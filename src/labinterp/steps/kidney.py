@@ -249,6 +249,7 @@ def _kfre(
             flag="",
             age=float(basis.age[e]),
             sex=str(basis.sex[e]),
+            specimen="",
             inflamed=False,
             target=lambda _name: _PERCENT,
         )

@@ -353,11 +353,14 @@ def classify_results(rows: Sequence[Result], ctx: Context, in_sample_set: bool) 
                 flag=row.flag,
                 age=ctx.age,
                 sex=ctx.sex,
+                specimen=row.specimen,
                 inflamed=inflamed,
                 target=ctx.target,
             )
             if row.category is None:
-                row.notes |= unclassified_note_one(ctx.schemes, row.analyte, ctx.age, ctx.sex)
+                row.notes |= unclassified_note_one(
+                    ctx.schemes, row.analyte, ctx.age, ctx.sex, row.specimen
+                )
 
 
 def derive_results(
@@ -574,4 +577,5 @@ def rule_row(row: Result) -> RuleRow:
         derived=row.status == Status.DERIVED.value,
         compared=row.status in CLASSIFIABLE
         or (row.status == Status.DERIVED.value and row.readable),
+        specimen=row.specimen,
     )

@@ -47,6 +47,7 @@ from labinterp.steps.state import (
     present,
 )
 from labinterp.units import conversion
+from labinterp.vocab import SAID_SPECIMENS
 
 __all__ = [
     "CATALOGUE_CRITICAL",
@@ -88,6 +89,9 @@ class Ranges:
     sourced: npt.NDArray[np.bool_]  # a range was found (the lab's or the catalogue's)
     lab: npt.NDArray[np.bool_]  # the lab's own range was used
     cited: dict[str, int]  # each distinct citation once, numbered
+    #: The specimen each row's code or name says, which chose its catalogue range and
+    #: limits schemes and rules: a position in ``SAID_SPECIMENS`` (-1: not said).
+    specimen: IntArray
 
     @classmethod
     def empty(cls, n: int) -> Ranges:
@@ -104,6 +108,7 @@ class Ranges:
             sourced=np.zeros(n, dtype=bool),
             lab=np.zeros(n, dtype=bool),
             cited={},
+            specimen=np.full(n, -1, dtype=np.int64),
         )
 
     def cite(self, citation: str | None) -> int:
@@ -240,7 +245,7 @@ class People:
         # The unit each result was reported in: a position in ``unit_names`` (-1: none).
         self.unit = np.full(len(age), -1, dtype=np.int64) if unit is None else unit
         self.unit_names = unit_names
-        # The specimen a result's code or name says: a position in SPECIMENS (-1: not said).
+        # The specimen a result's code or name says: a position in SAID_SPECIMENS (-1: none).
         self.specimen = np.full(len(age), -1, dtype=np.int64)
 
     def unit_of(self, row: int) -> str:
@@ -251,7 +256,7 @@ class People:
     def specimen_of(self, row: int) -> str:
         """Return the specimen a row's code or name says (``""``: not said)."""
         code = int(self.specimen[row])
-        return SPECIMENS[code] if code >= 0 else ""
+        return SAID_SPECIMENS[code] if code >= 0 else ""
 
     def equation_of(self, row: int, analyte: str = "egfr") -> str:
         """Return the equation of a row: derived with, else the profile's reported one.
@@ -288,12 +293,8 @@ def _age_bands(cat: RangeCatalogue, number: IntArray, age: FloatArray) -> npt.ND
     return band
 
 
-#: The specimens a code or name can say (``specimens`` in analytes.toml), by position.
-SPECIMENS = ("serum", "plasma")
-
-
 def specimen_codes(frame: pd.DataFrame, number: IntArray, source: IntArray) -> IntArray:
-    """Return per row the specimen its code or name says (a position in SPECIMENS; -1).
+    """Return per row the specimen its code or name says (a position in SAID_SPECIMENS; -1).
 
     Only analytes whose serum and plasma intervals differ are looked at
     (:func:`labinterp.names.specimen_of`), once per distinct (analyte, code, name).
@@ -308,7 +309,7 @@ def specimen_codes(frame: pd.DataFrame, number: IntArray, source: IntArray) -> I
     texts = [column(frame, c).to_numpy(dtype=object)[source[rows]] for c in _SAID_BY]
     codes, first = factorize_rows(number[rows], *texts)
     said = [specimen_of(keys[number[rows[i]]], *(t[i] for t in texts)) for i in first]
-    table = np.array([SPECIMENS.index(s) if s else -1 for s in said], dtype=np.int64)
+    table = np.array([SAID_SPECIMENS.index(s) if s else -1 for s in said], dtype=np.int64)
     out[rows] = table[codes]
     return out
 

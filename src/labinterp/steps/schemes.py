@@ -28,6 +28,7 @@ from labinterp.steps.cutoffs import categorise_one, category_codes
 from labinterp.steps.flags import fixed_precision
 from labinterp.steps.state import NOTE_BIT, SEXES
 from labinterp.units import Affine, conversion
+from labinterp.vocab import specimen_numbers
 
 __all__ = [
     "INFLAMMATION_RULE",
@@ -63,6 +64,7 @@ class SchemeInputs:
     usable: BoolArray  # the value and unit were read (a missing range does not matter)
     age: FloatArray
     sex: IntArray  # position in labinterp.steps.state.SEXES (0: not known)
+    specimen: IntArray  # what the code or name says: position in SAID_SPECIMENS (-1: not said)
     inflamed: BoolArray
 
 
@@ -391,6 +393,8 @@ def apply_schemes(
         if scheme.analyte not in number:
             continue
         idx = np.flatnonzero(open_rows & (codes == number[scheme.analyte]))
+        if scheme.specimens:  # not for these results at all: no note either
+            idx = idx[np.isin(inputs.specimen[idx], specimen_numbers(scheme.specimens))]
         age_notes[idx] |= _not_for_person(scheme, inputs.age[idx], inputs.sex[idx])
         if scheme.sex is not None:
             idx = idx[inputs.sex[idx] == SEXES.index(scheme.sex)]
@@ -424,13 +428,15 @@ def classify_one(
     flag: str,
     age: float,
     sex: str,
+    specimen: str,
     inflamed: bool,
     target: Callable[[str], str | None],
 ) -> tuple[str | None, str | None]:
     """Classify one usable result; the scalar twin of :func:`apply_schemes`.
 
     ``sex`` is ``"female"``, ``"male"`` or ``""`` (not known): a scheme for one sex
-    classifies results of that sex only.
+    classifies results of that sex only. ``specimen`` is what the code or name says
+    (``""``: nothing); a scheme with ``specimens`` classifies only those it lists.
 
     Returns
     -------
@@ -441,6 +447,8 @@ def classify_one(
     for name in names:
         scheme = known[name]
         if scheme.analyte != analyte or scheme.sex not in (None, sex):
+            continue
+        if scheme.specimens and specimen not in scheme.specimens:
             continue
         label = _classify_one(
             scheme,
@@ -458,7 +466,9 @@ def classify_one(
     return None, None
 
 
-def unclassified_note_one(names: Sequence[str], analyte: str, age: float, sex: str) -> int:
+def unclassified_note_one(
+    names: Sequence[str], analyte: str, age: float, sex: str, specimen: str
+) -> int:
     """Return the note bit for a result no scheme classified for its age or sex, else 0.
 
     The scalar twin of :attr:`Classified.notes`; call it where :func:`classify_one`
@@ -470,7 +480,7 @@ def unclassified_note_one(names: Sequence[str], analyte: str, age: float, sex: s
     bits = 0
     for name in names:
         scheme = known[name]
-        if scheme.analyte == analyte:
+        if scheme.analyte == analyte and specimen in (scheme.specimens or (specimen,)):
             bits |= int(_not_for_person(scheme, ages, sexes)[0])
     return bits
 

@@ -1,0 +1,175 @@
+"""Conditions the health-check panel needs: sex-specific schemes, the fasting state a code
+or name says, and context rules on another result above a threshold.
+
+Each case names its source; both paths (a frame and a single result) must agree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import labinterp
+from labinterp import catalogue
+from labinterp.models import Rule
+from labinterp.steps.context import thresholds
+
+
+def _frame_row(name: str, value: float, unit: str, **context: Any) -> pd.Series:
+    frame = pd.DataFrame(
+        [{"source_name": name, "raw_value": str(value), "raw_unit": unit, **context}]
+    )
+    return labinterp.interpret(frame, profile=context.get("profile", "no")).iloc[0]
+
+
+# -- HDL: desirable levels for women and for men ---------------------------------------
+
+# labhandbok.no (Lip_Labhandbok_HDL): "HDL-kolesterol bør være ≥1,0 mmol/L hos menn og
+# ≥1,3 mmol/L hos kvinner"; the reference interval (Lip_Furst_HDL) is women 1.0-2.7,
+# men 0.8-2.1 mmol/L.
+HDL_CASES = [
+    ("female", 1.2, "N", "HDL_Nordic_female", "below_desirable"),
+    ("female", 1.3, "N", "HDL_Nordic_female", "desirable"),
+    ("female", 0.9, "L", "HDL_Nordic_female", "below_desirable"),
+    ("male", 0.9, "N", "HDL_Nordic_male", "below_desirable"),
+    ("male", 1.0, "N", "HDL_Nordic_male", "desirable"),
+    ("male", 1.2, "N", "HDL_Nordic_male", "desirable"),
+]
+
+
+@pytest.mark.parametrize("profile", ["no", "se", "dk"])
+@pytest.mark.parametrize(("sex", "value", "flag", "scheme", "category"), HDL_CASES)
+def test_hdl_desirable_level_depends_on_sex(
+    profile: str, sex: str, value: float, flag: str, scheme: str, category: str
+) -> None:
+    one = labinterp.interpret_one(
+        "hdl_cholesterol", value, "mmol/L", sex=sex, age_years=45, profile=profile
+    )
+    assert (one.flag, one.scheme, one.category) == (flag, scheme, category)
+    row = _frame_row("HDL-kolesterol", value, "mmol/L", sex=sex, age_years=45, profile=profile)
+    assert (row["flag"], row["scheme"], row["category"]) == (flag, scheme, category)
+
+
+def test_hdl_without_a_sex_gets_no_category_and_says_why() -> None:
+    note = catalogue.text_catalogue("en")["note.scheme_sex_unknown.patient"].text
+    one = labinterp.interpret_one("hdl_cholesterol", 1.2, "mmol/L", age_years=45, profile="no")
+    assert one.category is None and note in one.caveats
+    row = _frame_row("HDL-kolesterol", 1.2, "mmol/L", age_years=45, profile="no")
+    assert pd.isna(row["category"]) and note in row["caveats"]
+
+
+def test_a_scheme_for_one_sex_must_name_a_sex() -> None:
+    with pytest.raises(ValueError, match="sex"):
+        catalogue.schemes()["HDL_Nordic_female"].model_validate(
+            {
+                **catalogue.schemes()["HDL_Nordic_female"].model_dump(),
+                "sex": "unknown",
+            }
+        )
+
+
+def test_hdl_in_mg_dl_is_converted_before_the_desirable_level() -> None:
+    """47 mg/dL is 1.2155 mmol/L (factor 38.67, LHNCBC_FlowsheetLOINC), reported 1.2."""
+    one = labinterp.interpret_one(
+        "hdl_cholesterol", 47, "mg/dL", sex="female", age_years=45, profile="no"
+    )
+    assert one.category == "below_desirable"
+
+
+# -- triglycerides: the fasting state the code or name says -------------------------------
+
+# Lip_EAS2016_NonFasting, Table 3: a non-fasting triglyceride is flagged from 2 mmol/L
+# (175 mg/dL); Lip_HMR_Triglycerider: fasting reference interval >= 18 y 0.45-2.60 mmol/L;
+# TG_ESC2019: optimal < 1.7 mmol/L (fasting).
+TG_CASES = [
+    ("P-Triglyserid", 1.99, "mmol/L", "no", "N", 2.0, None),
+    ("P-Triglyserid", 2.0, "mmol/L", "no", "H", 2.0, None),
+    ("NPU04094", 2.3, "mmol/L", "dk", "H", 2.0, None),
+    ("fS-Triglyserider", 2.0, "mmol/L", "no", "N", 2.6, "raised"),
+    ("fS-Triglyserider", 1.6, "mmol/L", "no", "N", 2.6, "optimal"),
+    ("Triglyserider", 2.0, "mmol/L", "no", "N", 2.6, "raised"),
+    ("P-Triglyserid", 174, "mg/dL", "us", "N", 175, None),
+    ("P-Triglyserid", 175, "mg/dL", "us", "H", 175, None),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "unit", "profile", "flag", "high", "category"), TG_CASES)
+def test_triglycerides_are_read_against_the_fasting_state_the_name_says(
+    name: str, value: float, unit: str, profile: str, flag: str, high: float, category: str | None
+) -> None:
+    one = labinterp.interpret_one(name, value, unit, sex="male", age_years=50, profile=profile)
+    assert (one.flag, one.reference_high, one.category) == (flag, high, category)
+    row = _frame_row(name, value, unit, sex="male", age_years=50, profile=profile)
+    assert (row["flag"], row["reference_high"]) == (flag, high)
+    assert (None if pd.isna(row["category"]) else row["category"]) == category
+
+
+def test_each_fasting_state_gets_its_own_caveat() -> None:
+    en = catalogue.text_catalogue("en")
+    fasting = en["caveat.triglycerides_fasting.patient"].text
+    non_fasting = en["caveat.triglycerides_non_fasting.patient"].text
+    said = {
+        name: labinterp.interpret_one(name, 1.5, "mmol/L", sex="male", age_years=50).caveats
+        for name in ("Triglyserider", "fS-Triglyserider", "P-Triglyserid")
+    }
+    assert fasting in said["Triglyserider"] and non_fasting not in said["Triglyserider"]
+    assert fasting not in said["fS-Triglyserider"] and non_fasting not in said["fS-Triglyserider"]
+    assert non_fasting in said["P-Triglyserid"] and fasting not in said["P-Triglyserid"]
+
+
+def test_a_child_s_non_fasting_result_uses_the_fasting_interval_and_says_so() -> None:
+    """No non-fasting limit under 18 y: HMR's 1-18 y fasting interval (0.43-2.75 mmol/L)."""
+    one = labinterp.interpret_one("P-Triglyserid", 2.5, "mmol/L", sex="female", age_years=10)
+    non_fasting = catalogue.text_catalogue("en")["caveat.triglycerides_non_fasting.patient"]
+    assert (one.flag, one.reference_high) == ("N", 2.75)
+    assert non_fasting.text in one.caveats
+    adults_only = catalogue.text_catalogue("en")["note.scheme_adults_only.patient"].text
+    assert adults_only not in one.caveats  # the fasting scheme is not for this sample at all
+
+
+# -- calculated LDL with high triglycerides: a rule on another result "above" ----------------
+
+# Lip_NHI_LDLKalkulator: Friedewald "gjelder hvis ... triglyseridverdi mindre enn 4,5 mmol/l";
+# Lip_NHANES_TRIGLY_I: valid for triglycerides <= 400 mg/dL. The rule fires above 4.5 mmol/L.
+LDL_CASES = [(4.5, "mmol/L", False), (4.51, "mmol/L", True), (6.0, "mmol/L", True)]
+
+
+@pytest.mark.parametrize(("tg", "unit", "fires"), LDL_CASES)
+def test_calculated_ldl_is_doubted_when_triglycerides_are_above_4_5(
+    tg: float, unit: str, fires: bool
+) -> None:
+    caveat = catalogue.text_catalogue("en")["caveat.ldl_high_triglycerides.patient"].text
+    panel = labinterp.interpret_panel(
+        [
+            {"analyte": "ldl_cholesterol", "value": 3.1, "unit": "mmol/L"},
+            {"analyte": "triglycerides", "value": tg, "unit": unit},
+        ],
+        sex="female",
+        age_years=50,
+        collected_at="2026-03-01T08:00",
+    )
+    assert (caveat in panel[0].caveats) is fires
+    frame = pd.DataFrame(
+        {
+            "patient_id": ["p", "p"],
+            "collected_at": ["2026-03-01T08:00"] * 2,
+            "analyte": ["ldl_cholesterol", "triglycerides"],
+            "raw_value": ["3.1", str(tg)],
+            "raw_unit": ["mmol/L", unit],
+            "sex": ["female"] * 2,
+            "age_years": [50, 50],
+        }
+    )
+    rules = str(labinterp.interpret(frame, profile="no")["caveat_rules"].iloc[0])
+    assert ("ldl_high_triglycerides" in rules) is fires
+
+
+def test_an_above_threshold_is_converted_to_the_reporting_unit() -> None:
+    """4.5 mmol/L of triglycerides is 398.6 mg/dL (88.57 mg/dL per mmol/L, NHANES 0.01129)."""
+    rule = Rule.model_validate(
+        {"id": "t", "sources": [], "with": {"analyte": "triglycerides", "above": 4.5}}
+    )
+    assert thresholds(rule, {"triglycerides": "mmol/L"}) == (None, pytest.approx(4.5))
+    assert thresholds(rule, {"triglycerides": "mg/dL"})[1] == pytest.approx(4.5 / 0.01129, 1e-4)
