@@ -70,10 +70,14 @@ def test_every_name_and_code_identifies_the_analyte(key: str, name: str) -> None
 
 
 def test_non_fasting_triglycerides_are_not_read_as_fasting() -> None:
-    """NPU04094 (non-fasting, no reference interval) is not mapped to the fasting interval."""
-    finding = labinterp.interpret_one("NPU04094", "3.0", "mmol/L", sex="male", age_years=40)
-    assert finding.analyte is None
-    assert finding.flag is None
+    """NPU04094 (non-fasting) is read against the non-fasting limit, not the fasting interval.
+
+    Lip_EAS2016_NonFasting, Table 3: a non-fasting triglyceride is flagged from 2 mmol/L;
+    the fasting interval ends at 2.60 (Lip_HMR_Triglycerider), so 2.3 is H only here.
+    """
+    finding = labinterp.interpret_one("NPU04094", "2.3", "mmol/L", sex="male", age_years=40)
+    assert finding.analyte == "triglycerides"
+    assert (finding.flag, finding.reference_high, finding.category) == ("H", 2.0, None)
 
 
 @pytest.mark.parametrize("lang", ["en", "nb", "sv"])
