@@ -296,7 +296,7 @@ def test_unprinted_entry_holds_the_page_values(analyte: str) -> None:
     assert (entry.cva_pct, entry.cvi_pct, entry.cvi_source) == (cva, cvi, source)
 
 
-def test_header_no_longer_claims_the_old_scope() -> None:
+def test_every_entry_says_it_is_a_handbook_figure() -> None:
     """Every entry says it is a handbook figure, as the file header states."""
     from importlib import resources
 
