@@ -75,3 +75,27 @@ def test_the_serum_total_protein_row_is_kept() -> None:
         ("serum_plasma", "Chem_SiV_Protein"),
         ("plasma", "Gap_LSH_Protein"),
     }
+
+
+def test_us_critical_limits_say_how_they_compare() -> None:
+    """Each US row with limits from the critical-value list says strict or inclusive."""
+    rows = [
+        r
+        for r in catalogue.load_range_catalogue("us").ranges
+        if "Gap_ARUP_CriticalValues" in (r.locator or "")
+    ]
+    assert {r.analyte for r in rows} >= {
+        "sodium",
+        "potassium",
+        "calcium",
+        "phosphate",
+        "bicarbonate",
+        "bilirubin",
+        "leukocytes",
+        "platelets",
+        "hematocrit",
+        "hemoglobin",
+    }
+    for r in rows:
+        assert r.critical_low is not None or r.critical_high is not None
+        assert "strict" in (r.note or "") or "inclusive" in (r.note or ""), r.analyte
