@@ -1,5 +1,7 @@
-"""Conditions the health-check panel needs: sex-specific schemes, the fasting state a code
-or name says, and context rules on another result above a threshold.
+"""Conditions of the health-check panel: sex, fasting state, and another result above a limit.
+
+Sex-specific schemes, the fasting state a code or name says, and context rules on another
+result above a threshold.
 
 Each case names its source; both paths (a frame and a single result) must agree.
 """

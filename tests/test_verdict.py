@@ -203,7 +203,11 @@ def _shared_cut_offs(profile: str) -> list[tuple[str, float, str, bool, Band]]:
                 continue
             if scheme.sex is not None and r.sex not in (scheme.sex, "any"):
                 continue  # a scheme for one sex meets only that sex's ranges
-            band = (r.sex if scheme.sex is None else scheme.sex, r.age_min or 0.0, r.age_max if r.age_max is not None else math.inf)
+            band = (
+                r.sex if scheme.sex is None else scheme.sex,
+                r.age_min or 0.0,
+                r.age_max if r.age_max is not None else math.inf,
+            )
             shared = _shared(scheme, r.unit, r.low, r.low_inclusive, r.high, r.high_inclusive)
             out += [(*found, band) for found in shared]
     return sorted(set(out))

@@ -273,7 +273,9 @@ def interpret(
     if on_invalid == "raise":
         _raise_first_invalid(outcome, run.frame["source_row"], made.layout)
     sets = sets_in[made.layout.source]  # a derived row belongs to its source row's sample set
-    classified = _classify(run, rows, flag_coded, usable, sets, ranges, (schemes, inflammation))
+    classified = _classify(
+        run, rows, flag_coded, usable=usable, sets=sets, said=ranges, chosen=(schemes, inflammation)
+    )
     ranges.caveats |= classified.notes
     columns = _columns(
         run,
@@ -443,6 +445,7 @@ def _classify(
     run: _Run,
     rows: Rows,
     flag: pd.Categorical[Any],
+    *,
     usable: BoolArray,
     sets: IntArray,
     said: Ranges,
