@@ -120,8 +120,7 @@ def schemes_page() -> str:
         if scheme.sex is not None:
             lines.append(f"For results of {scheme.sex} patients only.")
         if scheme.specimens:
-            said = [s.replace("_", "-") if s else "nothing" for s in scheme.specimens]
-            lines.append(f"For results whose code or name says {' or '.join(said)}.")
+            lines.append(f"For results whose code or name says {_said(scheme.specimens)}.")
         if scheme.age_min is not None:
             lines.append(f"From {scheme.age_min:g} years.")
         lines.append(f"Source: {scheme.source}, {scheme.locator}.")
@@ -244,8 +243,7 @@ def _rule_conditions(rule: Rule) -> list[str]:
     if rule.reference_source:
         conditions.append(f"reference source is {rule.reference_source}")
     if rule.specimens:
-        said = [s.replace("_", "-") if s else "nothing" for s in rule.specimens]
-        conditions.append(f"its code or name says {' or '.join(said)}")
+        conditions.append(f"its code or name says {_said(rule.specimens)}")
     if rule.with_analyte:
         other = f"`{rule.with_analyte}`"
         if rule.with_flags:
@@ -256,6 +254,11 @@ def _rule_conditions(rule: Rule) -> list[str]:
             other += f" above {rule.with_above:g}"
         conditions.append(f"the same sample set has {other}")
     return conditions
+
+
+def _said(specimens: tuple[str, ...]) -> str:
+    """Return what a code or name says, in words (``""``: nothing)."""
+    return " or ".join(s.replace("_", "-") if s else "nothing" for s in specimens)
 
 
 def rules_page() -> str:

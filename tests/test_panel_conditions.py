@@ -54,6 +54,21 @@ def test_hdl_desirable_level_depends_on_sex(
     assert (row["flag"], row["scheme"], row["category"]) == (flag, scheme, category)
 
 
+def test_hdl_without_a_sex_or_an_age_says_both() -> None:
+    en = catalogue.text_catalogue("en")
+    one = labinterp.interpret_one("hdl_cholesterol", 1.2, "mmol/L", profile="no")
+    assert one.category is None
+    assert en["note.scheme_sex_unknown.patient"].text in one.caveats
+    assert en["note.scheme_age_unknown.patient"].text in one.caveats
+
+
+def test_hdl_without_a_sex_under_the_us_profile_has_no_scheme_note() -> None:
+    """The US profile has no HDL scheme (Mayo's sex-specific limits are the range itself)."""
+    note = catalogue.text_catalogue("en")["note.scheme_sex_unknown.patient"].text
+    one = labinterp.interpret_one("hdl_cholesterol", 45, "mg/dL", age_years=45, profile="us")
+    assert one.category is None and note not in one.caveats
+
+
 def test_hdl_without_a_sex_gets_no_category_and_says_why() -> None:
     note = catalogue.text_catalogue("en")["note.scheme_sex_unknown.patient"].text
     one = labinterp.interpret_one("hdl_cholesterol", 1.2, "mmol/L", age_years=45, profile="no")
@@ -84,16 +99,19 @@ def test_hdl_in_mg_dl_is_converted_before_the_desirable_level() -> None:
 
 # Lip_EAS2016_NonFasting, Table 3: a non-fasting triglyceride is flagged from 2 mmol/L
 # (175 mg/dL); Lip_HMR_Triglycerider: fasting reference interval >= 18 y 0.45-2.60 mmol/L;
-# TG_ESC2019: optimal < 1.7 mmol/L (fasting).
+# TG_ESC2019: optimal < 1.7 mmol/L (fasting); Lip_Furst_FSTriglyserider: > 10 mmol/L
+# pancreatitis risk. TRIIKFAS is Fürst's non-fasting test (Lip_Furst_TriglyseriderIkkeFastende).
 TG_CASES = [
-    ("P-Triglyserid", 1.99, "mmol/L", "no", "N", 2.0, None),
-    ("P-Triglyserid", 2.0, "mmol/L", "no", "H", 2.0, None),
-    ("NPU04094", 2.3, "mmol/L", "dk", "H", 2.0, None),
+    ("TRIIKFAS", 1.99, "mmol/L", "no", "N", 2.0, "desirable"),
+    ("TRIIKFAS", 2.0, "mmol/L", "no", "H", 2.0, "raised"),
+    ("TRIIKFAS", 10.0, "mmol/L", "dk", "H", 2.0, "raised"),
+    ("TRIIKFAS", 10.01, "mmol/L", "se", "H", 2.0, "pancreatitis_risk"),
     ("fS-Triglyserider", 2.0, "mmol/L", "no", "N", 2.6, "raised"),
     ("fS-Triglyserider", 1.6, "mmol/L", "no", "N", 2.6, "optimal"),
     ("Triglyserider", 2.0, "mmol/L", "no", "N", 2.6, "raised"),
-    ("P-Triglyserid", 174, "mg/dL", "us", "N", 175, None),
-    ("P-Triglyserid", 175, "mg/dL", "us", "H", 175, None),
+    ("NPU04094", 2.0, "mmol/L", "no", "N", 2.6, "raised"),
+    ("TRIIKFAS", 174, "mg/dL", "us", "N", 175, "desirable"),
+    ("TRIIKFAS", 175, "mg/dL", "us", "H", 175, "raised"),
 ]
 
 
@@ -114,33 +132,61 @@ def test_each_fasting_state_gets_its_own_caveat() -> None:
     non_fasting = en["caveat.triglycerides_non_fasting.patient"].text
     said = {
         name: labinterp.interpret_one(name, 1.5, "mmol/L", sex="male", age_years=50).caveats
-        for name in ("Triglyserider", "fS-Triglyserider", "P-Triglyserid")
+        for name in ("Triglyserider", "fS-Triglyserider", "TRIIKFAS")
     }
     assert fasting in said["Triglyserider"] and non_fasting not in said["Triglyserider"]
     assert fasting not in said["fS-Triglyserider"] and non_fasting not in said["fS-Triglyserider"]
-    assert non_fasting in said["P-Triglyserid"] and fasting not in said["P-Triglyserid"]
+    assert non_fasting in said["TRIIKFAS"] and fasting not in said["TRIIKFAS"]
+
+
+def test_a_laboratory_range_is_not_said_to_be_the_non_fasting_limit() -> None:
+    """With the lab's own range, the caveat about the catalogue's non-fasting limit is wrong."""
+    non_fasting = catalogue.text_catalogue("en")["caveat.triglycerides_non_fasting.patient"].text
+    one = labinterp.interpret_one(
+        "TRIIKFAS", 2.3, "mmol/L", sex="male", age_years=50, reference_text="0.45-2.60"
+    )
+    assert (one.flag, one.reference_high) == ("N", 2.6)
+    assert non_fasting not in one.caveats
+    row = _frame_row(
+        "TRIIKFAS", 2.3, "mmol/L", sex="male", age_years=50, lab_reference_text="0.45-2.60"
+    )
+    assert non_fasting not in row["caveats"]
 
 
 def test_a_child_s_non_fasting_result_uses_the_fasting_interval_and_says_so() -> None:
     """No non-fasting limit under 18 y: HMR's 1-18 y fasting interval (0.43-2.75 mmol/L)."""
-    one = labinterp.interpret_one("P-Triglyserid", 2.5, "mmol/L", sex="female", age_years=10)
-    non_fasting = catalogue.text_catalogue("en")["caveat.triglycerides_non_fasting.patient"]
-    assert (one.flag, one.reference_high) == ("N", 2.75)
-    assert non_fasting.text in one.caveats
-    adults_only = catalogue.text_catalogue("en")["note.scheme_adults_only.patient"].text
-    assert adults_only not in one.caveats  # the fasting scheme is not for this sample at all
+    en = catalogue.text_catalogue("en")
+    one = labinterp.interpret_one("TRIIKFAS", 2.5, "mmol/L", sex="female", age_years=10)
+    assert (one.flag, one.reference_high, one.category) == ("N", 2.75, None)
+    assert en["caveat.triglycerides_non_fasting.patient"].text in one.caveats
+    assert en["note.scheme_adults_only.patient"].text in one.caveats  # the non-fasting scheme
+    assert en["caveat.triglycerides_fasting.patient"].text not in one.caveats
+
+
+def test_a_us_child_s_non_fasting_result_has_no_range() -> None:
+    """The US catalogue has no children's triglyceride row (Lip_Mayo_LPSC: adults 18 and up)."""
+    one = labinterp.interpret_one("TRIIKFAS", 150, "mg/dL", sex="male", age_years=10, profile="us")
+    assert one.flag is None and one.reference_high is None
+    assert str(one.status) == "no_reference"
 
 
 # -- calculated LDL with high triglycerides: a rule on another result "above" ----------------
 
-# Lip_NHI_LDLKalkulator: Friedewald "gjelder hvis ... triglyseridverdi mindre enn 4,5 mmol/l";
-# Lip_NHANES_TRIGLY_I: valid for triglycerides <= 400 mg/dL. The rule fires above 4.5 mmol/L.
-LDL_CASES = [(4.5, "mmol/L", False), (4.51, "mmol/L", True), (6.0, "mmol/L", True)]
+# Lip_NHANES_TRIGLY_I: Friedewald "valid for triglycerides <= 400 mg/dL" (4.516 mmol/L with
+# its factor 0.01129); Lip_NHI_LDLKalkulator: "mindre enn 4,5 mmol/l". The rule fires above
+# 400 mg/dL.
+LDL_CASES = [
+    (4.51, "mmol/L", "no", False),
+    (4.52, "mmol/L", "no", True),
+    (6.0, "mmol/L", "se", True),
+    (400, "mg/dL", "us", False),
+    (401, "mg/dL", "us", True),
+]
 
 
-@pytest.mark.parametrize(("tg", "unit", "fires"), LDL_CASES)
-def test_calculated_ldl_is_doubted_when_triglycerides_are_above_4_5(
-    tg: float, unit: str, fires: bool
+@pytest.mark.parametrize(("tg", "unit", "profile", "fires"), LDL_CASES)
+def test_calculated_ldl_is_doubted_when_triglycerides_are_above_400_mg_dl(
+    tg: float, unit: str, profile: str, fires: bool
 ) -> None:
     caveat = catalogue.text_catalogue("en")["caveat.ldl_high_triglycerides.patient"].text
     panel = labinterp.interpret_panel(
@@ -151,6 +197,7 @@ def test_calculated_ldl_is_doubted_when_triglycerides_are_above_4_5(
         sex="female",
         age_years=50,
         collected_at="2026-03-01T08:00",
+        profile=profile,
     )
     assert (caveat in panel[0].caveats) is fires
     frame = pd.DataFrame(
@@ -164,7 +211,7 @@ def test_calculated_ldl_is_doubted_when_triglycerides_are_above_4_5(
             "age_years": [50, 50],
         }
     )
-    rules = str(labinterp.interpret(frame, profile="no")["caveat_rules"].iloc[0])
+    rules = str(labinterp.interpret(frame, profile=profile)["caveat_rules"].iloc[0])
     assert ("ldl_high_triglycerides" in rules) is fires
 
 

@@ -69,15 +69,17 @@ def test_every_name_and_code_identifies_the_analyte(key: str, name: str) -> None
     assert finding.analyte == key
 
 
-def test_non_fasting_triglycerides_are_not_read_as_fasting() -> None:
-    """NPU04094 (non-fasting) is read against the non-fasting limit, not the fasting interval.
+def test_a_code_that_says_no_fasting_state_gets_the_fasting_interval_and_its_caveat() -> None:
+    """NPU04094 (P-Triglyserid: system P, not P(fPt)) says neither fasting nor non-fasting.
 
-    Lip_EAS2016_NonFasting, Table 3: a non-fasting triglyceride is flagged from 2 mmol/L;
-    the fasting interval ends at 2.60 (Lip_HMR_Triglycerider), so 2.3 is H only here.
+    Lip_HMR_Triglycerider: fasting interval >= 18 y 0.45-2.60 mmol/L, so 2.3 is N; the
+    caveat says the interval is for a fasting sample.
     """
     finding = labinterp.interpret_one("NPU04094", "2.3", "mmol/L", sex="male", age_years=40)
+    fasting = catalogue.text_catalogue("en")["caveat.triglycerides_fasting.patient"].text
     assert finding.analyte == "triglycerides"
-    assert (finding.flag, finding.reference_high, finding.category) == ("H", 2.0, None)
+    assert (finding.flag, finding.reference_high) == ("N", 2.6)
+    assert fasting in finding.caveats
 
 
 @pytest.mark.parametrize("lang", ["en", "nb", "sv"])

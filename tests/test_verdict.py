@@ -386,6 +386,12 @@ EXPECTED_DIRECTIONS = {
     # labhandbok.no: HDL "bør være ≥1,3 mmol/L hos kvinner" / "≥1,0 mmol/L hos menn".
     "HDL_Nordic_female": {"below_desirable": "low", "desirable": "normal"},
     "HDL_Nordic_male": {"below_desirable": "low", "desirable": "normal"},
+    # EAS/EFLM 2016: non-fasting triglycerides flagged from 2 mmol/L; Fürst: > 10 pancreatitis.
+    "TG_EAS2016_NonFasting": {
+        "desirable": "normal",
+        "raised": "high",
+        "pancreatitis_risk": "high",
+    },
     # ESC/EAS 2019: below the low-risk goal; above it; "> 4.9 mmol/L" markedly elevated.
     "LDL_ESC2019": {
         "below_low_risk_goal": "normal",

@@ -424,6 +424,10 @@ class Rule(_Frozen):
     specimens: tuple[SaidSpecimen | Literal[""], ...] = ()
     note: str | None = None
 
+    def takes(self, specimen: str) -> bool:
+        """Return whether the rule is for a result whose code or name says ``specimen``."""
+        return not self.specimens or specimen in self.specimens
+
     @model_validator(mode="before")
     @classmethod
     def _flatten_with(cls, data: Any) -> Any:

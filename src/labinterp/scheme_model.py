@@ -135,6 +135,13 @@ class Scheme(Frozen):
             sets += [other.categories, other.inflamed_categories]
         return [category for categories in sets for category in categories]
 
+    def takes(self, specimen: str) -> bool:
+        """Return whether the scheme is for a result whose code or name says ``specimen``.
+
+        ``""``: it says none. A scheme without ``specimens`` takes every result.
+        """
+        return not self.specimens or specimen in self.specimens
+
     def direction(self, label: str) -> Direction | None:
         """Return where a category of this scheme lies against health (``None``: unknown).
 

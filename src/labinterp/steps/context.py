@@ -301,7 +301,7 @@ def _fits_row(rule: Rule, row: RuleRow) -> bool:
         or (rule.direction is not None and row.flag in _AGAINST[rule.direction])
         or (rule.derived is not None and row.derived != rule.derived)
         or (rule.compared is not None and row.compared != rule.compared)
-        or (rule.specimens and row.specimen not in rule.specimens)
+        or not rule.takes(row.specimen)
     )
 
 

@@ -140,10 +140,10 @@ def _not_for_person(scheme: Scheme, age: FloatArray, sex: IntArray) -> IntArray:
         bits[sex == 0] = NOTE_BIT["scheme_sex_unknown"]
     if scheme.age_min is None:
         return bits
-    bits[np.isnan(age)] = NOTE_BIT["scheme_age_unknown"]
+    bits[np.isnan(age)] |= NOTE_BIT["scheme_age_unknown"]
     if scheme.below_age_min is None:
         with np.errstate(invalid="ignore"):
-            bits[np.isfinite(age) & (age < scheme.age_min)] = NOTE_BIT["scheme_adults_only"]
+            bits[np.isfinite(age) & (age < scheme.age_min)] |= NOTE_BIT["scheme_adults_only"]
     return bits
 
 
@@ -448,7 +448,7 @@ def classify_one(
         scheme = known[name]
         if scheme.analyte != analyte or scheme.sex not in (None, sex):
             continue
-        if scheme.specimens and specimen not in scheme.specimens:
+        if not scheme.takes(specimen):
             continue
         label = _classify_one(
             scheme,
@@ -480,7 +480,7 @@ def unclassified_note_one(
     bits = 0
     for name in names:
         scheme = known[name]
-        if scheme.analyte == analyte and specimen in (scheme.specimens or (specimen,)):
+        if scheme.analyte == analyte and scheme.takes(specimen):
             bits |= int(_not_for_person(scheme, ages, sexes)[0])
     return bits
 
