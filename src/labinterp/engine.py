@@ -25,7 +25,7 @@ from labinterp.catalogue import (
     load_range_catalogue,
 )
 from labinterp.dates import complete_context
-from labinterp.errors import InvalidResultError, MissingColumnError, ReasonCode
+from labinterp.errors import MissingColumnError, ReasonCode
 from labinterp.models import Profile
 from labinterp.perf import ColumnCodes, objects
 from labinterp.samples import sample_sets
@@ -84,6 +84,7 @@ from labinterp.steps.state import (
     analyte_names,
     coded_column,
     column,
+    raise_first_invalid,
     sex_names,
 )
 from labinterp.times import instants, time_zone
@@ -271,7 +272,7 @@ def interpret(
     flag_coded = _flag(run, rows, ranges, outcome)
     outcome.settle(made.layout.derived, Status.DERIVED)  # the reason a range is missing stays
     if on_invalid == "raise":
-        _raise_first_invalid(outcome, run.frame["source_row"], made.layout)
+        raise_first_invalid(outcome, run.frame["source_row"], made.layout.source)
     sets = sets_in[made.layout.source]  # a derived row belongs to its source row's sample set
     classified = _classify(
         run, rows, flag_coded, usable=usable, sets=sets, said=ranges, chosen=(schemes, inflammation)
@@ -582,18 +583,3 @@ def _rule_inputs(
         "specimen": ranges.specimen,
         "equation": pd.Categorical.from_codes(equation_codes, categories=equation_names),
     }
-
-
-def _raise_first_invalid(outcome: Outcome, source_row: pd.Series, layout: Layout) -> None:
-    """Raise for the first input row that could not be interpreted."""
-    status, problem = outcome.status, outcome.problem
-    bad = ~np.isin(status, [Status.OK.value, Status.DERIVED.value])
-    if not bad.any():
-        return
-    first = int(np.flatnonzero(bad)[0])
-    row = source_row.iloc[int(layout.source[first])]
-    raise InvalidResultError(
-        f"Row {row} could not be interpreted ({status[first]}): {problem[first]}",
-        row=int(row) if isinstance(row, (int, np.integer)) else None,
-        reason=ReasonCode(status[first]),
-    )

@@ -18,7 +18,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from labinterp.catalogue import analytes
-from labinterp.errors import ReasonCode
+from labinterp.errors import InvalidResultError, ReasonCode
 from labinterp.perf import Coded, ColumnCodes, Soon, factorized, objects, threaded
 from labinterp.vocab import Status
 
@@ -43,6 +43,7 @@ __all__ = [
     "codes_of",
     "column",
     "present",
+    "raise_first_invalid",
     "sex_names",
 ]
 
@@ -288,3 +289,23 @@ def apply_affine(scale: FloatArray, offset: FloatArray, values: FloatArray) -> F
     """Return ``values * scale + offset``, leaving non-finite values as they are."""
     with np.errstate(invalid="ignore"):
         return np.where(np.isfinite(values), values * scale + offset, values)
+
+
+def raise_first_invalid(outcome: Outcome, source_row: pd.Series, source: IntArray) -> None:
+    """Raise for the first input row that could not be interpreted.
+
+    ``source`` maps each output row to its input row; ``source_row`` numbers the input
+    rows as the user knows them. The message names the row, its status and its problem
+    sentence, never a value.
+    """
+    status, problem = outcome.status, outcome.problem
+    bad = ~np.isin(status, [Status.OK.value, Status.DERIVED.value])
+    if not bad.any():
+        return
+    first = int(np.flatnonzero(bad)[0])
+    row = source_row.iloc[int(source[first])]
+    raise InvalidResultError(
+        f"Row {row} could not be interpreted ({status[first]}): {problem[first]}",
+        row=int(row) if isinstance(row, (int, np.integer)) else None,
+        reason=ReasonCode(status[first]),
+    )
