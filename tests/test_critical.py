@@ -162,9 +162,10 @@ def test_agreed_critical_limits_compares_in_the_reporting_unit() -> None:
     rows = [
         (spec, conversion(spec.unit, "mmol/L", "magnesium")) for spec in us.for_analyte("magnesium")
     ]
-    low, high, cited = agreed_critical_limits(rows)
+    (low, low_inclusive), (high, high_inclusive), cited = agreed_critical_limits(rows)
     # Ridgeview_Magnesium: < 1.0 and > 5.0 mg/dL in every age band; 1 mmol/L = 2.4305 mg/dL.
     assert low == pytest.approx(1.0 / 2.4305) and high == pytest.approx(5.0 / 2.4305)
+    assert not low_inclusive and not high_inclusive  # "<" and ">": strict
     assert cited is not None and cited.count("Fairview_Magnesium") == 1
     assert "critical limits: Ridgeview_Magnesium" in cited
 
@@ -286,3 +287,43 @@ def test_flags_without_a_range_equal_flag_one(
         assert expected == (result.flag[i], bool(result.indeterminate[i]))
         if not is_known:
             assert result.flag[i] in ("LL", "HH", "")
+
+
+@pytest.mark.parametrize(
+    ("analyte", "value", "unit", "flag", "inclusive"),
+    [
+        # Gap_ARUP_CriticalValues: 'Platelet Count ≤ 20 or ≥ 1000 x 10^3/µL' (inclusive)
+        ("platelets", 20, "10^9/L", "LL", (True, True)),
+        ("platelets", 1000, "10^9/L", "HH", (True, True)),
+        # 'Hemoglobin ≤7 or > 21.0 g/dL': inclusive low, strict high
+        ("hemoglobin", 21.0, "g/dL", "H", (True, False)),
+        # 'Sodium < 120 or > 160 mmol/L': strict
+        ("sodium", 120, "mmol/L", "L", (False, False)),
+    ],
+)
+def test_a_critical_limit_the_source_states_inclusive_is_critical_at_the_limit(
+    analyte: str, value: float, unit: str, flag: str, inclusive: tuple[bool, bool]
+) -> None:
+    """Both paths flag a value at an inclusive critical limit critical, and say so."""
+    one = labinterp.interpret_one(analyte, value, unit, sex="female", age_years=40, profile="us")
+    assert one.flag == flag
+    assert (one.critical_low_inclusive, one.critical_high_inclusive) == inclusive
+    frame = pd.DataFrame(
+        [{"analyte": analyte, "raw_value": str(value), "raw_unit": unit, "sex": "female",
+          "age_years": 40}]
+    )  # fmt: skip
+    row = labinterp.interpret(frame, profile="us").iloc[0]
+    assert row["flag"] == flag
+    assert (row["critical_low_inclusive"], row["critical_high_inclusive"]) == inclusive
+
+
+def test_no_critical_limit_has_no_inclusiveness() -> None:
+    """An analyte without critical limits leaves both inclusive columns empty."""
+    one = labinterp.interpret_one("ferritin", 50, "µg/L", sex="female", age_years=40, profile="no")
+    assert one.critical_low is None and one.critical_low_inclusive is None
+    frame = pd.DataFrame(
+        [{"analyte": "ferritin", "raw_value": "50", "raw_unit": "µg/L", "sex": "female",
+          "age_years": 40}]
+    )  # fmt: skip
+    row = labinterp.interpret(frame, profile="no").iloc[0]
+    assert pd.isna(row["critical_low_inclusive"]) and pd.isna(row["critical_high_inclusive"])

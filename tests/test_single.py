@@ -133,7 +133,17 @@ comparators = st.sampled_from(["", "<", "<=", ">", ">="])
 
 
 @PROPERTY
-@given(number, comparators, limit, limit, st.booleans(), st.booleans(), limit, limit)
+@given(
+    number,
+    comparators,
+    limit,
+    limit,
+    st.booleans(),
+    st.booleans(),
+    limit,
+    limit,
+    st.tuples(st.booleans(), st.booleans()),
+)
 def test_flag_one_equals_flags(
     value: float,
     cmp: str,
@@ -143,6 +153,7 @@ def test_flag_one_equals_flags(
     high_inc: bool,
     crit_low: float | None,
     crit_high: float | None,
+    crit_inc: tuple[bool, bool],
 ) -> None:
     def arr(x: float | None, sign: float = 1.0) -> np.ndarray:
         return np.array([np.nan if x is None else x * (sign if math.isinf(x) else 1.0)])
@@ -157,6 +168,7 @@ def test_flag_one_equals_flags(
         np.array([high_inc]),
         arr(crit_low, -1.0),
         arr(crit_high),
+        critical_inclusive=(np.array([crit_inc[0]]), np.array([crit_inc[1]])),
     )
     scalar = flag_one(
         value,
@@ -167,6 +179,7 @@ def test_flag_one_equals_flags(
         high_inc,
         None if crit_low is None else float(arr(crit_low, -1.0)[0]),
         crit_high,
+        critical_inclusive=crit_inc,
     )
     assert scalar == (array.flag[0], bool(array.indeterminate[0]))
 
@@ -188,7 +201,17 @@ def test_categorise_one_equals_categorise(
     assert categorise_one(value, cmp, uppers, inclusive, labels) == array[0]
 
 
-flag_row = st.tuples(number, comparators, limit, limit, st.booleans(), st.booleans(), limit, limit)
+flag_row = st.tuples(
+    number,
+    comparators,
+    limit,
+    limit,
+    st.booleans(),
+    st.booleans(),
+    limit,
+    limit,
+    st.tuples(st.booleans(), st.booleans()),
+)
 
 
 @PROPERTY
@@ -209,8 +232,11 @@ def test_flags_of_many_rows_equal_flag_one_row_by_row(rows: list[tuple[Any, ...]
         np.array([r[5] for r in rows]),
         limits(6, -1.0),
         limits(7, 1.0),
+        critical_inclusive=(np.array([r[8][0] for r in rows]), np.array([r[8][1] for r in rows])),
     )
-    for i, (value, cmp, low, high, low_inc, high_inc, crit_low, crit_high) in enumerate(rows):
+    for i, (value, cmp, low, high, low_inc, high_inc, crit_low, crit_high, crit_inc) in enumerate(
+        rows
+    ):
         expected = flag_one(
             value,
             cmp,
@@ -220,6 +246,7 @@ def test_flags_of_many_rows_equal_flag_one_row_by_row(rows: list[tuple[Any, ...]
             high_inc,
             None if crit_low is None else float(limits(6, -1.0)[i]),
             crit_high,
+            critical_inclusive=crit_inc,
         )
         assert expected == (result.flag[i], bool(result.indeterminate[i]))
 

@@ -392,7 +392,7 @@ def _parse_range_cell(column: str, text: str) -> object:
     text = text.strip()
     if text == "":
         return None
-    if column in {"low_inclusive", "high_inclusive"}:
+    if column.endswith("_inclusive"):
         lowered = text.casefold()
         if lowered in {"true", "1", "yes"}:
             return True

@@ -433,6 +433,7 @@ def _flag(run: _Run, rows: Rows, ranges: Ranges, outcome: Outcome) -> pd.Categor
         ranges.critical_high,
         censored=rows.censored,
         range_known=~undecided,
+        critical_inclusive=(ranges.critical_low_inclusive, ranges.critical_high_inclusive),
     )
     undecided = result.indeterminate & open_rows
     partial = undecided & (result.code != len(FLAG_ORDER))  # with a flag
@@ -503,6 +504,7 @@ def _columns(
         "reference_high_inclusive": pd.arrays.BooleanArray(ranges.high_inclusive, ~ranges.sourced),
         "critical_low": ranges.critical_low,
         "critical_high": ranges.critical_high,
+        **ranges.critical_inclusive_columns(),
         "reference_source": ranges.sources(run.catalogue),
         "reference_citation": ranges.citations(),
         "flag": _recoded("flag", flag),

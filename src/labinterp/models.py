@@ -198,8 +198,10 @@ class ReferenceRange(_Frozen):
     """One row of a reference-range catalogue (``reference_ranges/<name>/ranges.csv``).
 
     Bounds are in ``unit``. The age band is ``[age_min, age_max)`` in years;
-    ``None`` means unbounded. A result strictly below ``critical_low`` or strictly
-    above ``critical_high`` is critical. ``equations`` names the equations an eGFR
+    ``None`` means unbounded. A result below ``critical_low`` or above
+    ``critical_high`` is critical; a result equal to one is critical where the source
+    states the limit inclusive (``critical_low_inclusive``, ``critical_high_inclusive``:
+    "≤ 20", "≥ 1000"), else not ("< 1.5"). ``equations`` names the equations an eGFR
     range was made for (``;``-separated in the file; empty: any); an eGFR derived with
     another equation is not compared with it.
     """
@@ -216,6 +218,8 @@ class ReferenceRange(_Frozen):
     high_inclusive: bool = True
     critical_low: float | None = None
     critical_high: float | None = None
+    critical_low_inclusive: bool = False
+    critical_high_inclusive: bool = False
     source: Annotated[str, Field(min_length=1)]
     locator: Annotated[str, Field(min_length=1)]
     note: str | None = None
@@ -376,6 +380,8 @@ class Finding(_Frozen):
     reference_high_inclusive: bool | None = None
     critical_low: float | None = None
     critical_high: float | None = None
+    critical_low_inclusive: bool | None = None
+    critical_high_inclusive: bool | None = None
     reference_source: str | None = None
     reference_citation: str | None = None
     flag: Flag | None = None

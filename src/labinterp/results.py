@@ -95,6 +95,8 @@ def _finding(record: pd.Series) -> Finding:
         reference_high_inclusive=get("reference_high_inclusive") if has_range else None,
         critical_low=_finite(get("critical_low")),
         critical_high=_finite(get("critical_high")),
+        critical_low_inclusive=get("critical_low_inclusive"),
+        critical_high_inclusive=get("critical_high_inclusive"),
         reference_source=get("reference_source"),
         reference_citation=get("reference_citation"),
         flag=Flag(flag_text) if flag_text else None,

@@ -337,8 +337,10 @@ _HEAD: tuple[Column, ...] = (
     _F("reference_high", "ranges", "Upper limit used, reporting unit (empty: open)."),
     _B("reference_low_inclusive", "ranges", "reference_low is in the range; empty: no range."),
     _B("reference_high_inclusive", "ranges", "reference_high is in the range; empty: no range."),
-    _F("critical_low", "ranges", "Critical lower limit: strictly below is LL."),
-    _F("critical_high", "ranges", "Critical upper limit: strictly above is HH."),
+    _F("critical_low", "ranges", "Critical lower limit: below it is LL."),
+    _F("critical_high", "ranges", "Critical upper limit: above it is HH."),
+    _B("critical_low_inclusive", "ranges", "critical_low itself is LL; empty: no such limit."),
+    _B("critical_high_inclusive", "ranges", "critical_high itself is HH; empty: no such limit."),
     _C("reference_source", "ranges", "lab (the lab's own range) or catalogue:<name>."),
     _C(
         "reference_citation",

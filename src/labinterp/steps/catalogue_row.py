@@ -93,6 +93,8 @@ class CatalogueChoice:
     high_inclusive: bool = True
     critical_low: float = np.nan
     critical_high: float = np.nan
+    critical_low_inclusive: bool = False
+    critical_high_inclusive: bool = False
     source: str | None = None
     citation: str | None = None
     critical_note: bool = False
@@ -206,6 +208,8 @@ def choose_catalogue_range(
             return CatalogueChoice(
                 critical_low=critical_low,
                 critical_high=critical_high,
+                critical_low_inclusive=spec.critical_low_inclusive,
+                critical_high_inclusive=spec.critical_high_inclusive,
                 citation=f"{LAB_CITATION}; {CRITICAL_CITATION}: {spec.source}, {spec.locator}",
                 critical_note=True,
             )
@@ -216,6 +220,8 @@ def choose_catalogue_range(
             high_inclusive=spec.high_inclusive,
             critical_low=critical_low,
             critical_high=critical_high,
+            critical_low_inclusive=spec.critical_low_inclusive,
+            critical_high_inclusive=spec.critical_high_inclusive,
             source=f"catalogue:{cat.info.name}",
             citation=f"{spec.source}, {spec.locator}",
         )
@@ -330,12 +336,16 @@ def _critical_only(
     problem: tuple[ReasonCode, str] | None,
 ) -> CatalogueChoice:
     """Return the critical limits every possible row agrees on, without a range."""
-    critical_low, critical_high, cited = agreed_critical_limits(possible)
+    (critical_low, low_inclusive), (critical_high, high_inclusive), cited = agreed_critical_limits(
+        possible
+    )
     if cited is None:
         return CatalogueChoice(problem=problem)
     return CatalogueChoice(
         critical_low=critical_low,
         critical_high=critical_high,
+        critical_low_inclusive=low_inclusive,
+        critical_high_inclusive=high_inclusive,
         citation=f"{LAB_CITATION}; {cited}" if lab_used else cited,
         critical_note=lab_used,
         problem=problem,
@@ -359,12 +369,13 @@ def _same(value: float) -> float | None:
 
 def agreed_critical_limits(
     rows: Sequence[tuple[ReferenceRange, Affine]],
-) -> tuple[float, float, str | None]:
+) -> tuple[tuple[float, bool], tuple[float, bool], str | None]:
     """Return the critical limits every given catalogue row states alike, and their citation.
 
     Each limit is taken on its own: the lower limit where every row has the same
-    lower limit, the upper likewise; a row without a limit disagrees with one that has
-    it. The citation names each source the limits came from (its first row's locator).
+    lower limit, inclusive or not alike, the upper likewise; a row without a limit
+    disagrees with one that has it. The citation names each source the limits came
+    from (its first row's locator).
 
     Parameters
     ----------
@@ -374,22 +385,28 @@ def agreed_critical_limits(
 
     Returns
     -------
-    (float, float, str or None)
-        The lower and upper critical limit (NaN: none agreed) and the citation
-        (``None`` when no limit is agreed).
+    ((float, bool), (float, bool), str or None)
+        The lower and upper critical limit (NaN: none agreed), each with whether it is
+        inclusive, and the citation (``None`` when no limit is agreed).
     """
-    lows = {_same(affine_or_nan(affine, spec.critical_low)) for spec, affine in rows}
-    highs = {_same(affine_or_nan(affine, spec.critical_high)) for spec, affine in rows}
-    low = lows.pop() if len(lows) == 1 else None
-    high = highs.pop() if len(highs) == 1 else None
+    lows = {
+        (_same(affine_or_nan(affine, spec.critical_low)), spec.critical_low_inclusive)
+        for spec, affine in rows
+    }
+    highs = {
+        (_same(affine_or_nan(affine, spec.critical_high)), spec.critical_high_inclusive)
+        for spec, affine in rows
+    }
+    low, low_inclusive = lows.pop() if len(lows) == 1 else (None, False)
+    high, high_inclusive = highs.pop() if len(highs) == 1 else (None, False)
     if low is None and high is None:
-        return np.nan, np.nan, None
+        return (np.nan, False), (np.nan, False), None
     first: dict[str, str] = {}
     for spec, _ in rows:
         first.setdefault(spec.source, spec.locator)
     sources = "; ".join(f"{source}, {locator}" for source, locator in first.items())
     return (
-        np.nan if low is None else low,
-        np.nan if high is None else high,
+        (np.nan, False) if low is None else (low, low_inclusive),
+        (np.nan, False) if high is None else (high, high_inclusive),
         f"{CRITICAL_CITATION}, the same in every band that could apply: {sources}",
     )

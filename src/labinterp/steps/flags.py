@@ -1,9 +1,11 @@
 """Flags (HL7 v2 table 0078) from a value and a reference range, vectorised.
 
 Boundaries are taken as the range states them (``low_inclusive``,
-``high_inclusive``). A result strictly below ``critical_low`` is ``LL``; strictly
-above ``critical_high`` is ``HH``. Where the reference range is undecided but the
-critical limits are known (``range_known`` False), only ``LL`` and ``HH`` are given.
+``high_inclusive``). A result below ``critical_low`` is ``LL`` and above
+``critical_high`` is ``HH``; one equal to a critical limit is critical only where the
+limit is inclusive (``critical_inclusive``: a source's "≤ 20"). Where the reference
+range is undecided but the critical limits are known (``range_known`` False), only
+``LL`` and ``HH`` are given.
 
 Censored values (``<5``, ``>90``) stand for an interval of possible true values.
 The flag is given only when every value in that interval has the same flag:
@@ -84,14 +86,15 @@ def _category_exact(
     high_inc: BoolArray,
     crit_low: FloatArray,
     crit_high: FloatArray,
+    crit_inc: tuple[BoolArray, BoolArray],
 ) -> npt.NDArray[np.int64]:
     below = np.where(low_inc, x < low, x <= low)
     above = np.where(high_inc, x > high, x >= high)
     cat = np.full(x.shape, _N, dtype=np.int64)
     cat[below] = _L
     cat[above] = _H
-    cat[x < crit_low] = _LL
-    cat[x > crit_high] = _HH
+    cat[np.where(crit_inc[0], x <= crit_low, x < crit_low)] = _LL
+    cat[np.where(crit_inc[1], x >= crit_high, x > crit_high)] = _HH
     return cat
 
 
@@ -125,6 +128,7 @@ def flags(
     *,
     censored: BoolArray | None = None,
     range_known: BoolArray | None = None,
+    critical_inclusive: tuple[BoolArray, BoolArray] | None = None,
 ) -> FlagResult:
     """Compute HL7 0078 flags for results against their ranges.
 
@@ -146,6 +150,9 @@ def flags(
         False where the reference range is undecided (the sex or age it depends on is
         missing) and only critical limits are known: such a result is flagged ``LL`` or
         ``HH`` beyond them, and otherwise not at all. ``None``: known everywhere.
+    critical_inclusive
+        Whether a value equal to ``critical_low`` (first) or ``critical_high`` (second)
+        is critical. ``None``: neither is (critical limits are strict).
 
     Returns
     -------
@@ -168,6 +175,9 @@ def flags(
     low_inc = np.asarray(low_inclusive, dtype=bool)
     high_inc = np.asarray(high_inclusive, dtype=bool)
     cmp = np.asarray(comparator, dtype=object)
+    if critical_inclusive is None:
+        strict = np.zeros(value.shape, dtype=bool)
+        critical_inclusive = (strict, strict)
 
     exact = _category_exact(
         value,
@@ -177,6 +187,10 @@ def flags(
         high_inc=high_inc,
         crit_low=crit_low,
         crit_high=crit_high,
+        crit_inc=(
+            np.asarray(critical_inclusive[0], dtype=bool),
+            np.asarray(critical_inclusive[1], dtype=bool),
+        ),
     )
     lo_cat, hi_cat = exact, exact.copy()
     # Censored values (usually few) span the categories their comparator reaches.
@@ -215,12 +229,20 @@ def flags(
 
 
 def _exact_one(
-    x: float, *, low: float, high: float, low_inc: bool, high_inc: bool, cl: float, ch: float
+    x: float,
+    *,
+    low: float,
+    high: float,
+    low_inc: bool,
+    high_inc: bool,
+    cl: float,
+    ch: float,
+    crit_inc: tuple[bool, bool],
 ) -> int:
     # The same precedence as the array version: HH, LL, H, L, N.
-    if x > ch:
+    if x >= ch if crit_inc[1] else x > ch:
         return _HH
-    if x < cl:
+    if x <= cl if crit_inc[0] else x < cl:
         return _LL
     if x > high if high_inc else x >= high:
         return _H
@@ -258,12 +280,14 @@ def flag_one(
     critical_high: float | None,
     *,
     range_known: bool = True,
+    critical_inclusive: tuple[bool, bool] = (False, False),
 ) -> tuple[str, bool]:
     """Compute the flag of one result; the scalar twin of :func:`flags`.
 
     Clinic software interprets one result at a time, where array set-up would cost
     more than the work. The rules are those of :func:`flags` (a property test checks
-    that both agree on random inputs); ``range_known`` is as there.
+    that both agree on random inputs); ``range_known`` and ``critical_inclusive`` are as
+    there.
 
     Returns
     -------
@@ -285,7 +309,14 @@ def flag_one(
     ):
         return "", False
     exact = _exact_one(
-        value, low=lo, high=hi, low_inc=low_inclusive, high_inc=high_inclusive, cl=cl, ch=ch
+        value,
+        low=lo,
+        high=hi,
+        low_inc=low_inclusive,
+        high_inc=high_inclusive,
+        cl=cl,
+        ch=ch,
+        crit_inc=critical_inclusive,
     )
     bottom = _LL if math.isfinite(cl) else _L if math.isfinite(lo) else _N
     top = _HH if math.isfinite(ch) else _H if math.isfinite(hi) else _N

@@ -39,6 +39,7 @@ from labinterp.steps.plausibility import implausible
 from labinterp.steps.ranges import (
     CATALOGUE_CRITICAL,
     LAB_CITATION,
+    CatalogueChoice,
     choose_catalogue_range,
     lab_range,
     reported_equation,
@@ -105,6 +106,7 @@ class Result:
     high_inclusive: bool = True
     critical_low: float = math.nan
     critical_high: float = math.nan
+    critical_inclusive: tuple[bool, bool] = (False, False)  # a value at the limit is critical
     reference_source: str | None = None
     reference_citation: str | None = None
     notes: int = 0
@@ -199,16 +201,22 @@ def _catalogue_range(row: Result, lab_used: bool, ctx: Context) -> None:
     )
     if lab_used:
         if choice.critical_note:
-            row.critical_low, row.critical_high = choice.critical_low, choice.critical_high
+            _take_critical(row, choice)
             row.reference_citation = choice.citation
             row.notes |= CATALOGUE_CRITICAL
         return
     row.low, row.high = choice.low, choice.high
     row.low_inclusive, row.high_inclusive = choice.low_inclusive, choice.high_inclusive
-    row.critical_low, row.critical_high = choice.critical_low, choice.critical_high
+    _take_critical(row, choice)
     row.reference_source, row.reference_citation = choice.source, choice.citation
     if choice.problem is not None:
         row.record(*choice.problem)
+
+
+def _take_critical(row: Result, choice: CatalogueChoice) -> None:
+    """Give a result the catalogue's critical limits, with whether each is inclusive."""
+    row.critical_low, row.critical_high = choice.critical_low, choice.critical_high
+    row.critical_inclusive = (choice.critical_low_inclusive, choice.critical_high_inclusive)
 
 
 def _convert(row: Result, ctx: Context) -> None:
@@ -318,6 +326,7 @@ def _flag_result(row: Result, reference_text: Any, ctx: Context) -> None:
         row.critical_low,
         row.critical_high,
         range_known=not undecided,
+        critical_inclusive=row.critical_inclusive,
     )
     row.flag = flag
     if indeterminate and row.status is None:
@@ -526,6 +535,12 @@ def finding(row: Result, rule_bits: int, ctx: Context, text: Text) -> Finding:
             reference_high_inclusive=row.high_inclusive if has_range else None,
             critical_low=_finite_or_none(limit_as_written(row.critical_low)),
             critical_high=_finite_or_none(limit_as_written(row.critical_high)),
+            critical_low_inclusive=None
+            if math.isnan(row.critical_low)
+            else row.critical_inclusive[0],
+            critical_high_inclusive=None
+            if math.isnan(row.critical_high)
+            else row.critical_inclusive[1],
             reference_source=row.reference_source,
             reference_citation=row.reference_citation,
             flag=Flag(row.flag) if row.flag else None,

@@ -84,6 +84,8 @@ class Ranges:
     high_inclusive: npt.NDArray[np.bool_]
     critical_low: FloatArray
     critical_high: FloatArray
+    critical_low_inclusive: npt.NDArray[np.bool_]  # a value at critical_low is LL
+    critical_high_inclusive: npt.NDArray[np.bool_]  # a value at critical_high is HH
     citation: IntArray  # a position in ``cited`` (-1: none)
     caveats: npt.NDArray[np.int64]
     sourced: npt.NDArray[np.bool_]  # a range was found (the lab's or the catalogue's)
@@ -92,6 +94,16 @@ class Ranges:
     #: The specimen each row's code or name says, which chose its catalogue range and
     #: limits schemes and rules: a position in ``SAID_SPECIMENS`` (-1: not said).
     specimen: IntArray
+
+    def critical_inclusive_columns(self) -> dict[str, Any]:
+        """Return ``critical_low_inclusive`` / ``critical_high_inclusive`` (empty: no limit)."""
+        return {
+            f"critical_{side}_inclusive": pd.arrays.BooleanArray(inclusive, np.isnan(limit))
+            for side, inclusive, limit in (
+                ("low", self.critical_low_inclusive, self.critical_low),
+                ("high", self.critical_high_inclusive, self.critical_high),
+            )
+        }
 
     @classmethod
     def empty(cls, n: int) -> Ranges:
@@ -103,6 +115,8 @@ class Ranges:
             high_inclusive=np.ones(n, dtype=bool),
             critical_low=np.full(n, np.nan),
             critical_high=np.full(n, np.nan),
+            critical_low_inclusive=np.zeros(n, dtype=bool),
+            critical_high_inclusive=np.zeros(n, dtype=bool),
             citation=np.full(n, -1, dtype=np.int64),
             caveats=np.zeros(n, dtype=np.int64),
             sourced=np.zeros(n, dtype=bool),
@@ -401,6 +415,8 @@ def catalogue_ranges(
     for field, target_array in (
         ("critical_low", ranges.critical_low),
         ("critical_high", ranges.critical_high),
+        ("critical_low_inclusive", ranges.critical_low_inclusive),
+        ("critical_high_inclusive", ranges.critical_high_inclusive),
     ):
         target_array[into] = table(field, target_array.dtype)[of]
     cited = np.array([ranges.cite(c.citation) for c in choices], dtype=np.int64)

@@ -235,9 +235,9 @@ class _Numbers:
         else:
             return words["no_reference"]
         critical = [
-            f"{sign} {self.limit(value, decimals)}"
-            for sign, value in (("<", _get(row, "critical_low")), (">", _get(row, "critical_high")))
-            if _finite(value)
+            f"{signs[bool(_get(row, f'critical_{side}_inclusive'))]} {self.limit(value, decimals)}"
+            for side, signs in (("low", ("<", "≤")), ("high", (">", "≥")))
+            if _finite(value := _get(row, f"critical_{side}"))
         ]
         extra = f"; {words['critical']} {', '.join(critical)}" if critical else ""
         return f"{words['reference']} {shown} {unit}{extra}".strip()
