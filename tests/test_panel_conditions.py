@@ -8,15 +8,19 @@ Each case names its source; both paths (a frame and a single result) must agree.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import labinterp
 from labinterp import catalogue
 from labinterp.models import Rule
-from labinterp.steps.context import thresholds
+from labinterp.steps.context import beyond, beyond_one, thresholds
 
 
 def _frame_row(name: str, value: float, unit: str, **context: Any) -> pd.Series:
@@ -222,3 +226,72 @@ def test_an_above_threshold_is_converted_to_the_reporting_unit() -> None:
     )
     assert thresholds(rule, {"triglycerides": "mmol/L"}) == (None, pytest.approx(4.5))
     assert thresholds(rule, {"triglycerides": "mg/dL"})[1] == pytest.approx(4.5 / 0.01129, 1e-4)
+
+
+# -- a censored result meets a threshold only if every value it stands for does ------------
+
+values = st.floats(-50, 50, allow_nan=False)
+bounds = st.one_of(st.none(), st.floats(-50, 50, allow_nan=False))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(values, st.sampled_from(["", "<", "<=", ">", ">="])), min_size=1),
+    bounds,
+    bounds,
+)
+def test_beyond_is_what_every_value_a_censored_result_stands_for_meets(
+    rows: list[tuple[float, str]], below: float | None, above: float | None
+) -> None:
+    """The array and scalar readings agree, and agree with the values a comparator allows.
+
+    ``<v`` stands for values just under v, ``<=v`` for v and under, and so on: a
+    condition holds if it holds at the end of that interval that is hardest for it.
+    """
+    value = np.array([v for v, _ in rows])
+    comparator = np.array([c for _, c in rows], dtype=object)
+    got = beyond(value, comparator, below, above)
+    for i, (v, c) in enumerate(rows):
+        assert got[i] == beyond_one(v, c, below, above)
+        highest = math.inf if c in (">", ">=") else v  # the largest value it stands for
+        lowest = -math.inf if c in ("<", "<=") else v
+        strict_top = c == "<"  # the top value itself is excluded
+        strict_bottom = c == ">"
+        ok_below = below is None or (highest <= below if strict_top else highest < below)
+        ok_above = above is None or (lowest >= above if strict_bottom else lowest > above)
+        assert got[i] == (ok_below and ok_above)
+
+
+def test_a_censored_triglyceride_doubts_ldl_only_when_surely_above_the_limit() -> None:
+    """TG '<5' may be under 4.516 mmol/L and '>4.5' may be too; '>5' is surely above."""
+
+    def fires(value: str) -> bool:
+        frame = pd.DataFrame(
+            {
+                "patient_id": ["p", "p"],
+                "collected_at": ["2026-03-01T08:00"] * 2,
+                "analyte": ["ldl_cholesterol", "triglycerides"],
+                "raw_value": ["3.1", value],
+                "raw_unit": ["mmol/L", "mmol/L"],
+                "sex": ["female"] * 2,
+                "age_years": [50, 50],
+            }
+        )
+        rules = str(labinterp.interpret(frame, profile="no")["caveat_rules"].iloc[0])
+        panel = labinterp.interpret_panel(
+            [
+                {"analyte": "ldl_cholesterol", "value": 3.1, "unit": "mmol/L"},
+                {"analyte": "triglycerides", "value": value, "unit": "mmol/L"},
+            ],
+            sex="female",
+            age_years=50,
+            collected_at="2026-03-01T08:00",
+        )
+        caveat = catalogue.text_catalogue("en")["caveat.ldl_high_triglycerides.patient"].text
+        assert ("ldl_high_triglycerides" in rules) == (caveat in panel[0].caveats)
+        return "ldl_high_triglycerides" in rules
+
+    assert not fires("<5")
+    assert not fires(">4.5")
+    assert fires(">5")
+    assert fires("6.0")

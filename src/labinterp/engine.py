@@ -583,5 +583,6 @@ def _rule_inputs(
         "derived": layout.derived,
         "compared": usable,  # read without a problem: compared with its range, if any
         "specimen": ranges.specimen,
+        "comparator": rows.comparator,
         "equation": pd.Categorical.from_codes(equation_codes, categories=equation_names),
     }

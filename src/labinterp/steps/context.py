@@ -34,6 +34,8 @@ __all__ = [
     "rule_bits",
     "rule_bits_one",
     "rule_caveats",
+    "beyond",
+    "beyond_one",
     "thresholds",
 ]
 
@@ -65,6 +67,10 @@ class _Columns:
         self.derived = np.asarray(columns["derived"], dtype=bool)
         self.compared = np.asarray(columns["compared"], dtype=bool)
         self.measured = np.asarray(columns["value_canonical"], dtype="float64")
+        compared_as = columns.get("comparator")  # "<", ">" ...: a censored value
+        self.comparator = (
+            np.full(self.n, "", dtype=object) if compared_as is None else np.asarray(compared_as)
+        )
         said = columns.get("specimen")  # a position in SAID_SPECIMENS (-1: not said)
         self.specimen = np.full(self.n, -1) if said is None else np.asarray(said, dtype=np.int64)
         self._columns = columns
@@ -137,13 +143,44 @@ class _Columns:
         if rule.with_flags:
             other &= self.has_flag(others, rule.with_flags)
         below, above = thresholds(rule, self._units)
-        with np.errstate(invalid="ignore"):
-            if below is not None:
-                other &= self.measured[others] < below
-            if above is not None:
-                other &= self.measured[others] > above
+        if below is not None or above is not None:
+            other &= beyond(self.measured[others], self.comparator[others], below, above)
         # In a sample set that holds such a result.
         return in_sets_of(self.sets, others[other])[idx]
+
+
+def beyond(
+    value: npt.NDArray[np.float64],
+    comparator: npt.NDArray[np.object_],
+    below: float | None,
+    above: float | None,
+) -> BoolArray:
+    """Mark values below ``below`` and above ``above`` (strictly), whatever a censored one is.
+
+    A censored value stands for every value its comparator allows: ``<5`` is below 30
+    but not surely above 4.5; ``>4.5`` is above 4.5 but not surely above 4.516. The
+    condition holds only where it holds for all of them.
+    """
+    lt, le = comparator == "<", comparator == "<="
+    gt, ge = comparator == ">", comparator == ">="
+    ok = np.ones(len(value), dtype=bool)
+    with np.errstate(invalid="ignore"):
+        if below is not None:
+            ok &= np.where(lt, value <= below, value < below) & ~(gt | ge)
+        if above is not None:
+            ok &= np.where(gt, value >= above, value > above) & ~(lt | le)
+    return ok
+
+
+def beyond_one(value: float, comparator: str, below: float | None, above: float | None) -> bool:
+    """Return :func:`beyond` for one value (its scalar twin)."""
+    if below is not None and not (
+        comparator not in (">", ">=") and (value <= below if comparator == "<" else value < below)
+    ):
+        return False
+    return above is None or (
+        comparator not in ("<", "<=") and (value >= above if comparator == ">" else value > above)
+    )
 
 
 def thresholds(rule: Rule, units: Mapping[str, str]) -> tuple[float | None, float | None]:
@@ -180,7 +217,9 @@ def rule_bits(columns: Mapping[str, Any], profile: str | Profile) -> npt.NDArray
         :func:`labinterp.samples.sample_sets`), ``reference_source``, ``derived`` and
         ``compared`` (the value was read, so it was compared with a range if it had one:
         false for a problem found while reading, such as ``implausible_value``); and
-        optionally ``specimen``, the specimen each row's code or name says (a position in
+        optionally ``comparator`` (``"<"``, ``">"`` ... for censored values, which meet a
+        ``with`` threshold only if every value they stand for does) and ``specimen``, the
+        specimen each row's code or name says (a position in
         :data:`labinterp.vocab.SAID_SPECIMENS`, -1: not said; missing: none says one).
     profile
         The profile, or its name (for rules limited to profiles, and the reporting units
@@ -291,6 +330,8 @@ class RuleRow:
     compared: bool = True
     #: The specimen its code or name says (``""``: none; :data:`labinterp.vocab.SaidSpecimen`).
     specimen: str = ""
+    #: ``"<"``, ``">"`` ... for a censored value (``""``: exact).
+    comparator: str = ""
 
 
 def _fits_row(rule: Rule, row: RuleRow) -> bool:
@@ -358,8 +399,7 @@ def rule_bits_one(
             other.analyte == rule.with_analyte
             and other.compared
             and (not rule.with_flags or other.flag in rule.with_flags)
-            and (below is None or other.value_canonical < below)
-            and (above is None or other.value_canonical > above)
+            and beyond_one(other.value_canonical, other.comparator, below, above)
             for other in sample_set
         ):
             continue

@@ -169,6 +169,7 @@ def render(
             "derived": rows["derived"],
             "compared": rows["compared"],
             "specimen": rows["specimen"],
+            "comparator": rows["comparator"],
         },
         profile,
         text,

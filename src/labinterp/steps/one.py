@@ -593,4 +593,5 @@ def rule_row(row: Result) -> RuleRow:
         compared=row.status in CLASSIFIABLE
         or (row.status == Status.DERIVED.value and row.readable),
         specimen=row.specimen,
+        comparator=row.comparator,
     )
