@@ -15,12 +15,13 @@ from importlib import resources
 from types import ModuleType
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from labinterp import catalogue
 from labinterp.errors import UnitError
-from labinterp.units import conversion, normalise_unit, pint_conversion
+from labinterp.models import AnalyteSpec
+from labinterp.units import NormalisedUnit, conversion, normalise_unit, pint_conversion
 
 from .conftest import ROOT
 
@@ -63,14 +64,24 @@ def _outcome(compute: object) -> tuple[str, object]:
     st.sampled_from(SPELLINGS),
     st.sampled_from(ANALYTES),
 )
+@example("iu/l", "ukat/l", "alp")  # an enzyme's IU/L is U/L (same_units), then µkat/L
 def test_a_conversion_is_the_one_pint_computes(src: str, dst: str, analyte: str | None) -> None:
     """Every pair of alias spellings, with any analyte: the same factor or the same error."""
     spec = catalogue.analytes().get(analyte) if analyte else None
     if spec is not None and spec.scales:  # measurement scales are not pint conversions
         return
     by_table = _outcome(lambda: conversion(src, dst, analyte))
-    by_pint = _outcome(lambda: pint_conversion(normalise_unit(src), normalise_unit(dst), analyte))
+    by_pint = _outcome(lambda: pint_conversion(_read_as(src, spec), _read_as(dst, spec), analyte))
     assert by_table == by_pint
+
+
+def _read_as(unit: str, spec: AnalyteSpec | None) -> NormalisedUnit:
+    """Return the unit as the analyte reads it: ``same_units`` (IU/L is U/L for an enzyme)."""
+    written = normalise_unit(unit)
+    for same, meant in (spec.same_units if spec is not None else {}).items():
+        if normalise_unit(same).pint == written.pint:
+            return normalise_unit(meant)
+    return written
 
 
 @pytest.mark.parametrize(
