@@ -388,3 +388,24 @@ def test_problem_sentences_are_in_the_text_catalogue() -> None:
             for lang in ("nb", "sv"):
                 translated = catalogue.text_catalogue(lang)[f"{key}.{audience}"].text
                 assert translated and translated != sentence
+
+
+def test_a_frame_column_that_looks_like_a_missing_field_is_named_not_silently_ignored() -> None:
+    """A frame's `unit` beside no `raw_unit` is not read; interpret() says so, once, by name."""
+    frame = pd.DataFrame(
+        {"analyte": ["magnesium"], "raw_value": ["0.80"], "unit": ["mmol/L"], "Note": ["x"]}
+    )
+    with pytest.warns(LabinterpWarning, match=r"'unit' \(as raw_unit\)") as caught:
+        out = labinterp.interpret(frame)
+    assert len(caught) == 1
+    assert "0.80" not in str(caught[0].message)  # names columns, never values
+    assert out["status"].iloc[0] == "unknown_unit"  # not guessed from the unread column
+    assert out["unit"].isna().iloc[0] or out["unit"].iloc[0] in ("", None)
+
+
+def test_a_frame_with_its_fields_named_gets_no_such_warning() -> None:
+    frame = pd.DataFrame(
+        {"analyte": ["magnesium"], "raw_value": ["0.80"], "raw_unit": ["mmol/L"], "uom": ["x"]}
+    )
+    out = labinterp.interpret(frame)  # filterwarnings = error: any warning fails
+    assert out["unit"].iloc[0] == "mmol/L" and out["status"].iloc[0] != "unknown_unit"

@@ -26,6 +26,7 @@ from labinterp.catalogue import (
 )
 from labinterp.dates import complete_context
 from labinterp.errors import MissingColumnError, ReasonCode
+from labinterp.io.readers.csv_headers import warn_unread_fields
 from labinterp.models import Profile
 from labinterp.perf import ColumnCodes, objects
 from labinterp.samples import sample_sets
@@ -146,6 +147,7 @@ def _start(
         )
     if on_invalid not in ("record", "raise"):
         raise ValueError("on_invalid must be 'record' or 'raise'.")
+    warn_unread_fields(frame.columns)
     chosen = get_profile(profile)
     text = Text(lang, audience)  # fails early on an unknown language or audience
     cat = load_range_catalogue(catalogue if catalogue is not None else chosen.catalogue)

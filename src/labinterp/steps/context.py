@@ -29,13 +29,13 @@ from labinterp.vocab import specimen_numbers
 
 __all__ = [
     "RuleRow",
+    "beyond",
+    "beyond_one",
     "fill_placeholders",
     "render_rules",
     "rule_bits",
     "rule_bits_one",
     "rule_caveats",
-    "beyond",
-    "beyond_one",
     "thresholds",
 ]
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from labinterp import catalogue, schema
 from labinterp.errors import LabinterpWarning, ReadError
 
-__all__ = ["HeaderMap", "check_columns", "map_headers", "warn_unused"]
+__all__ = ["HeaderMap", "check_columns", "map_headers", "warn_unread_fields", "warn_unused"]
 
 
 def check_columns(columns: Mapping[str, str] | None) -> dict[str, str]:
@@ -193,3 +193,38 @@ def warn_unused(header_map: HeaderMap, unused: Sequence[str]) -> None:
         f"{', '.join(catalogue.column_fields())}."
     )
     warnings.warn(" ".join(parts), LabinterpWarning, stacklevel=4)
+
+
+def warn_unread_fields(columns: Iterable[object]) -> None:
+    """Warn once about frame columns that look like a field the frame does not have.
+
+    :func:`labinterp.interpret` reads a frame's columns by their field names
+    (``raw_unit``), not by the header synonyms :func:`labinterp.read_csv` maps: a column
+    ``unit`` beside no ``raw_unit`` would otherwise pass through unread, and every
+    result would say it has no unit. The warning names columns only, never values.
+
+    Parameters
+    ----------
+    columns
+        The frame's column names.
+    """
+    given = {str(c) for c in columns}
+    fields = catalogue.column_fields()
+    synonyms = catalogue.header_synonyms()
+    unread: dict[str, str] = {}
+    for name in sorted(given - set(fields)):
+        field = synonyms.get(catalogue.header_key(name))
+        if field is not None and field not in given and field not in unread.values():
+            unread[name] = field
+    if not unread:
+        return
+    named = ", ".join(f"{name!r} (as {field})" for name, field in unread.items())
+    renames = ", ".join(f"{name!r}: {field!r}" for name, field in unread.items())
+    warnings.warn(
+        f"{len(unread)} column(s) look like fields this frame lacks and were not read: "
+        f"{named}. interpret() reads columns by their field names; rename them "
+        f"(frame.rename(columns={{{renames}}})) or read the file with labinterp.read_csv, "
+        "which maps such headers.",
+        LabinterpWarning,
+        stacklevel=4,
+    )
