@@ -37,7 +37,8 @@ def test_interpret_writes_every_row(nordic_example, tmp_path) -> None:
     assert len(inputs) == len(source)
     assert inputs["source_row"].astype(int).tolist() == source["source_row"].tolist()
     derived = set(written.loc[written["status"] == "derived", "analyte"])
-    assert derived == {"egfr", "ckd_risk", "kfre_2y", "kfre_5y"}  # P005: eGFR with an ACR
+    # P005: eGFR with an ACR; P006: calcium with albumin (albumin-corrected calcium)
+    assert derived == {"egfr", "ckd_risk", "kfre_2y", "kfre_5y", "calcium_albumin_corrected"}
     assert "rows read and interpreted" in result.output
 
 

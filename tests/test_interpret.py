@@ -31,8 +31,11 @@ def test_nordic_example_end_to_end(nordic_example) -> None:
     egfr = derived[derived["analyte"] == "egfr"]
     assert egfr["derived_from"].tolist() == ["3", "8", "19"]  # creatinine rows with age/sex
     # P005 has a creatinine and a urine ACR: CKD prognosis and kidney-failure risk follow.
-    kidney = derived[derived["analyte"] != "egfr"]
+    kidney = derived[derived["analyte"].isin(["ckd_risk", "kfre_2y", "kfre_5y"])]
     assert kidney["analyte"].tolist() == ["ckd_risk", "kfre_2y", "kfre_5y"]
+    # P006 (a health-check panel) has calcium with albumin: albumin-corrected calcium.
+    corrected = derived[derived["analyte"] == "calcium_albumin_corrected"]
+    assert len(corrected) == 1 and corrected["value"].iloc[0] == pytest.approx(2.30)
     assert set(kidney["derived_from"]) == {"19;20"}
     assert kidney["category"].tolist()[0] == "very_high"  # G3b with A3
     by_row = out.set_index("source_row")
