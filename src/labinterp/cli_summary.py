@@ -26,23 +26,30 @@ def print_summary(
     rows
         Rows read (derived rows not counted).
     lang
-        The language of the panel names (``name.group.<group>``).
+        The language of the titles, the headers and the panel names (``name.cli.*``,
+        ``name.group.<group>``); statuses and flags are the output's own codes.
     """
     from rich.table import Table
 
+    from labinterp.catalogue import Text
     from labinterp.schema import FLAGS
 
-    console.print(f"[bold]{rows}[/bold] rows read and interpreted")
-    table = Table(title="By status", show_edge=False)
-    table.add_column("status")
-    table.add_column("rows", justify="right")
+    text = Text(lang, "patient")
+
+    def word(key: str, english: str) -> str:
+        return text.name(f"name.cli.{key}", english)
+
+    console.print(f"[bold]{rows}[/bold] {word('rows_read', 'rows read and interpreted')}")
+    table = Table(title=word("by_status", "By status"), show_edge=False)
+    table.add_column(word("status", "status"))  # the values are the output's status codes
+    table.add_column(word("rows", "rows"), justify="right")
     for status, count in sorted(counts["status"].items()):
         table.add_row(str(status), str(count))
     console.print(table)
     if counts["flag"]:
-        flags = Table(title="By flag", show_edge=False)
-        flags.add_column("flag")
-        flags.add_column("rows", justify="right")
+        flags = Table(title=word("by_flag", "By flag"), show_edge=False)
+        flags.add_column(word("flag", "flag"))
+        flags.add_column(word("rows", "rows"), justify="right")
         for flag in FLAGS:
             if counts["flag"][flag]:
                 flags.add_row(flag, str(counts["flag"][flag]))
