@@ -245,15 +245,22 @@ def _rule_conditions(rule: Rule) -> list[str]:
     if rule.specimens:
         conditions.append(f"its code or name says {_said(rule.specimens)}")
     if rule.with_analyte:
-        other = f"`{rule.with_analyte}`"
-        if rule.with_flags:
-            other += f" flagged {'/'.join(rule.with_flags)}"
-        if rule.with_below is not None:
-            other += f" below {rule.with_below:g}"
-        if rule.with_above is not None:
-            other += f" above {rule.with_above:g}"
-        conditions.append(f"the same sample set has {other}")
+        conditions.append(f"the same sample set has {_other_result(rule)}")
     return conditions
+
+
+def _other_result(rule: Rule) -> str:
+    """Return the other result a rule's ``with`` asks for, in words."""
+    other = f"`{rule.with_analyte}`"
+    if rule.with_flags:
+        other += f" flagged {'/'.join(rule.with_flags)}"
+    if rule.with_below is not None:
+        other += f" below {rule.with_below:g}"
+    if rule.with_above is not None:
+        other += f" above {rule.with_above:g}"
+    if rule.with_unit is not None:
+        other += f" {rule.with_unit}"
+    return other
 
 
 def _said(specimens: tuple[str, ...]) -> str:

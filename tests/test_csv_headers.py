@@ -409,3 +409,14 @@ def test_a_frame_with_its_fields_named_gets_no_such_warning() -> None:
     )
     out = labinterp.interpret(frame)  # filterwarnings = error: any warning fails
     assert out["unit"].iloc[0] == "mmol/L" and out["status"].iloc[0] != "unknown_unit"
+
+
+def test_interpreting_an_interpreted_frame_again_names_no_column() -> None:
+    """Its reference_low is the range labinterp used, not a lab's: no rename is suggested."""
+    frame = pd.DataFrame(
+        {"analyte": ["magnesium"], "raw_value": ["0.80"], "raw_unit": ["mmol/L"],
+         "sex": ["female"], "age_years": [40]}
+    )  # fmt: skip
+    once = labinterp.interpret(frame)
+    twice = labinterp.interpret(once)  # filterwarnings = error: any warning fails
+    assert twice["flag"].tolist() == once["flag"].tolist()

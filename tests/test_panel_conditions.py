@@ -226,6 +226,15 @@ def test_an_above_threshold_is_converted_to_the_reporting_unit() -> None:
     )
     assert thresholds(rule, {"triglycerides": "mmol/L"}) == (None, pytest.approx(4.5))
     assert thresholds(rule, {"triglycerides": "mg/dL"})[1] == pytest.approx(4.5 / 0.01129, 1e-4)
+    in_mg = Rule.model_validate(
+        {
+            "id": "t",
+            "sources": [],
+            "with": {"analyte": "triglycerides", "above": 400, "unit": "mg/dL"},
+        }
+    )
+    assert thresholds(in_mg, {"triglycerides": "mg/dL"}) == (None, 400.0)
+    assert thresholds(in_mg, {"triglycerides": "mmol/L"})[1] == pytest.approx(400 * 0.01129, 1e-4)
 
 
 # -- a censored result meets a threshold only if every value it stands for does ------------
@@ -295,3 +304,20 @@ def test_a_censored_triglyceride_doubts_ldl_only_when_surely_above_the_limit() -
     assert not fires(">4.5")
     assert fires(">5")
     assert fires("6.0")
+
+
+@pytest.mark.parametrize(("value", "fires"), [("400", False), (">400", True), ("401", True)])
+def test_the_us_limit_is_friedewald_s_own_400_mg_dl(value: str, fires: bool) -> None:
+    """Stated in mg/dL as NHANES states it, the threshold is 400 mg/dL exactly there."""
+    caveat = catalogue.text_catalogue("en")["caveat.ldl_high_triglycerides.patient"].text
+    panel = labinterp.interpret_panel(
+        [
+            {"analyte": "ldl_cholesterol", "value": 120, "unit": "mg/dL"},
+            {"analyte": "triglycerides", "value": value, "unit": "mg/dL"},
+        ],
+        sex="female",
+        age_years=50,
+        collected_at="2026-03-01T08:00",
+        profile="us",
+    )
+    assert (caveat in panel[0].caveats) is fires

@@ -402,8 +402,9 @@ class Rule(_Frozen):
     """One context rule of ``rules.toml``: when a caveat is attached to a result.
 
     Every condition given must hold; ``with`` (flattened into ``with_analyte``,
-    ``with_flags``, ``with_below`` and ``with_above``) asks for another result of the same
-    sample set.
+    ``with_flags``, ``with_below``, ``with_above`` and ``with_unit``, the unit the two
+    thresholds are stated in, else the analyte's catalogue unit) asks for another result
+    of the same sample set.
     ``direction`` is the way the caveat says the value is pushed (``"low"``: made lower,
     ``"high"``: made higher): the caveat is never attached to a result flagged the other
     way (``H``/``HH`` for ``"low"``, ``L``/``LL`` for ``"high"``). ``compared`` asks
@@ -427,6 +428,7 @@ class Rule(_Frozen):
     with_flags: tuple[str, ...] = ()
     with_below: float | None = None
     with_above: float | None = None
+    with_unit: str | None = None
     specimens: tuple[SaidSpecimen | Literal[""], ...] = ()
     note: str | None = None
 
@@ -441,8 +443,8 @@ class Rule(_Frozen):
             data = dict(data)
             other = data.pop("with")
             if not isinstance(other, Mapping):
-                raise ValueError("'with' must be a table (analyte, flags, below, above)")
-            unknown = set(other) - {"analyte", "flags", "below", "above"}
+                raise ValueError("'with' must be a table (analyte, flags, below, above, unit)")
+            unknown = set(other) - {"analyte", "flags", "below", "above", "unit"}
             if unknown:
                 raise ValueError(f"unknown field(s) in 'with': {', '.join(sorted(unknown))}")
             data.update(
@@ -451,6 +453,7 @@ class Rule(_Frozen):
                     "with_flags": other.get("flags", ()),
                     "with_below": other.get("below"),
                     "with_above": other.get("above"),
+                    "with_unit": other.get("unit"),
                 }
             )
         return data

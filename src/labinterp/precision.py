@@ -44,6 +44,7 @@ __all__ = [
     "round_reported",
     "round_reported_array",
     "without_float_noise",
+    "without_float_noise_array",
 ]
 
 #: Above this magnitude a float has no fractional digits left to round (2**53 ≈ 9.0e15).
@@ -65,6 +66,25 @@ def without_float_noise(value: float) -> float:
     if not math.isfinite(value):
         return math.nan
     return float(f"{value:.{SIGNIFICANT_DIGITS}g}") + 0.0
+
+
+def without_float_noise_array(values: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """Return ``values`` rounded to :data:`SIGNIFICANT_DIGITS`, as arrays are compared.
+
+    A converted value carries the conversion's float noise (2000 /mm³ is
+    2.0000000000000004 × 10⁹/L); compared with a limit of 2.0 it would fall on the
+    wrong side. The digits are scaled by the value's power of ten; values too small or
+    too large to scale, zero, infinite and NaN values are kept as they are. Used by the
+    array and the scalar flag paths alike (a 1-element array), so both round the same.
+    """
+    x = np.array(values, dtype=np.float64, copy=True, ndmin=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        magnitude = np.abs(x)
+        scalable = np.isfinite(x) & (magnitude > 1e-250) & (magnitude < 1e250)
+        power = np.floor(np.log10(magnitude[scalable]))
+        factor = 10.0 ** (SIGNIFICANT_DIGITS - 1 - power)
+        x[scalable] = np.round(x[scalable] * factor) / factor
+    return x
 
 
 def round_at(values: npt.ArrayLike, decimals: int) -> npt.NDArray[np.float64]:

@@ -373,9 +373,10 @@ def agreed_critical_limits(
     """Return the critical limits every given catalogue row states alike, and their citation.
 
     Each limit is taken on its own: the lower limit where every row has the same
-    lower limit, inclusive or not alike, the upper likewise; a row without a limit
-    disagrees with one that has it. The citation names each source the limits came
-    from (its first row's locator).
+    lower limit, the upper likewise; a row without a limit disagrees with one that has
+    it. An agreed limit is inclusive only where every row states it so: a value at it
+    is critical only if it is in every band. The citation names each source the limits
+    came from (its first row's locator).
 
     Parameters
     ----------
@@ -389,16 +390,12 @@ def agreed_critical_limits(
         The lower and upper critical limit (NaN: none agreed), each with whether it is
         inclusive, and the citation (``None`` when no limit is agreed).
     """
-    lows = {
-        (_same(affine_or_nan(affine, spec.critical_low)), spec.critical_low_inclusive)
-        for spec, affine in rows
-    }
-    highs = {
-        (_same(affine_or_nan(affine, spec.critical_high)), spec.critical_high_inclusive)
-        for spec, affine in rows
-    }
-    low, low_inclusive = lows.pop() if len(lows) == 1 else (None, False)
-    high, high_inclusive = highs.pop() if len(highs) == 1 else (None, False)
+    lows = {_same(affine_or_nan(affine, spec.critical_low)) for spec, affine in rows}
+    highs = {_same(affine_or_nan(affine, spec.critical_high)) for spec, affine in rows}
+    low = lows.pop() if len(lows) == 1 else None
+    high = highs.pop() if len(highs) == 1 else None
+    low_inclusive = all(spec.critical_low_inclusive for spec, _ in rows)
+    high_inclusive = all(spec.critical_high_inclusive for spec, _ in rows)
     if low is None and high is None:
         return (np.nan, False), (np.nan, False), None
     first: dict[str, str] = {}

@@ -23,6 +23,7 @@ import pandas as pd
 from labinterp.catalogue import Text, get_analyte, get_profile, rules
 from labinterp.models import Profile, Rule
 from labinterp.perf import factorize_rows, factorized
+from labinterp.precision import without_float_noise
 from labinterp.samples import in_sets_of
 from labinterp.units import conversion
 from labinterp.vocab import specimen_numbers
@@ -186,24 +187,28 @@ def beyond_one(value: float, comparator: str, below: float | None, above: float 
 def thresholds(rule: Rule, units: Mapping[str, str]) -> tuple[float | None, float | None]:
     """Return a rule's ``with.below`` and ``with.above`` in the reporting unit of its analyte.
 
-    ``rules.toml`` states the thresholds in the analyte's catalogue unit (``analytes.toml``
-    ``unit``); results are compared in the profile's reporting unit (``units``), so the
-    thresholds are converted, never compared as written. Both are strict: the other
-    result must lie below ``below`` and above ``above``.
+    ``rules.toml`` states the thresholds in ``with.unit``, the unit their source states
+    them in, or else the analyte's catalogue unit (``analytes.toml`` ``unit``); results
+    are compared in the profile's reporting unit (``units``), so the thresholds are
+    converted (without the conversion's float noise), never compared as written. Both
+    are strict: the other result must lie below ``below`` and above ``above``.
     """
     to_unit = None if rule.with_analyte is None else units.get(rule.with_analyte)
-    below, above = rule.with_below, rule.with_above
+    below, above, unit = rule.with_below, rule.with_above, rule.with_unit
     return (
-        None if below is None else _threshold(rule.with_analyte, below, to_unit),
-        None if above is None else _threshold(rule.with_analyte, above, to_unit),
+        None if below is None else _threshold(rule.with_analyte, below, unit, to_unit),
+        None if above is None else _threshold(rule.with_analyte, above, unit, to_unit),
     )
 
 
 @lru_cache(maxsize=256)
-def _threshold(analyte: str | None, bound: float, to_unit: str | None) -> float:
+def _threshold(
+    analyte: str | None, bound: float, from_unit: str | None, to_unit: str | None
+) -> float:
     if analyte is None or to_unit is None:  # no reporting unit: no converted value
         return bound
-    return float(conversion(get_analyte(analyte).unit, to_unit, analyte)(bound))
+    stated = from_unit or get_analyte(analyte).unit
+    return without_float_noise(float(conversion(stated, to_unit, analyte)(bound)))
 
 
 def rule_bits(columns: Mapping[str, Any], profile: str | Profile) -> npt.NDArray[np.int64]:

@@ -26,7 +26,7 @@ import numpy.typing as npt
 
 from labinterp.catalogue import get_analyte
 from labinterp.models import Profile
-from labinterp.precision import reporting_step
+from labinterp.precision import reporting_step, without_float_noise_array
 from labinterp.schema import FLAGS
 from labinterp.steps.state import IntArray, analyte_number
 
@@ -389,11 +389,15 @@ def at_reporting_resolution(
     reported (6.5 % is 47.53 mmol/mol); labs report 48, and the classification
     follows the reported number. Values already in the reporting unit are
     compared as given, except analytes with a :func:`fixed_precision` (eGFR), which
-    are always compared at it.
+    are always compared at it. Other converted values lose the conversion's float
+    noise (:func:`~labinterp.precision.without_float_noise_array`), so 2000 /mm³ is
+    2.0 × 10⁹/L at a limit of 2.0.
     """
     converted = (scale != 1.0) | (offset != 0.0)
     out = value_canonical.copy()
     finite = np.isfinite(value_canonical)
+    noisy = converted & finite
+    out[noisy] = without_float_noise_array(value_canonical[noisy])
     for name in profile.resolution:
         step = _resolution(profile, name)
         if name in _ALWAYS_AT_PRECISION or step is None:
@@ -420,6 +424,8 @@ def at_reporting_resolution_one(
     fixed = fixed_precision(analyte)
     step = fixed or (_resolution(profile, analyte) if analyte else None)
     converted = not (scale == 1.0 and offset == 0.0)
-    if not step or not (converted or fixed) or not math.isfinite(value_canonical):
+    if not math.isfinite(value_canonical) or not (converted or fixed):
         return value_canonical
+    if not step:
+        return float(without_float_noise_array(value_canonical)[0])
     return float(np.round(value_canonical / step) * step)

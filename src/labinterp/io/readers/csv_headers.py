@@ -201,7 +201,9 @@ def warn_unread_fields(columns: Iterable[object]) -> None:
     :func:`labinterp.interpret` reads a frame's columns by their field names
     (``raw_unit``), not by the header synonyms :func:`labinterp.read_csv` maps: a column
     ``unit`` beside no ``raw_unit`` would otherwise pass through unread, and every
-    result would say it has no unit. The warning names columns only, never values.
+    result would say it has no unit. A frame :func:`labinterp.interpret` made (it has
+    ``caveat_rules``) is not warned about: its ``reference_low`` is the range it used,
+    not a laboratory's. The warning names columns only, never values.
 
     Parameters
     ----------
@@ -209,6 +211,8 @@ def warn_unread_fields(columns: Iterable[object]) -> None:
         The frame's column names.
     """
     given = {str(c) for c in columns}
+    if schema.column("caveat_rules").name in given:
+        return  # labinterp's own output: its reference_low is no lab's range
     fields = catalogue.column_fields()
     synonyms = catalogue.header_synonyms()
     unread: dict[str, str] = {}
