@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 import labinterp
 from labinterp.catalogue import load_range_catalogue
 from labinterp.io.readers.hl7 import parse_hl7
+from labinterp.models import ReferenceRange
 from labinterp.steps.flags import flag_one, flags
 from labinterp.steps.ranges import (
     CRITICAL_CITATION,
@@ -30,7 +31,7 @@ from labinterp.steps.ranges import (
     agreed_critical_limits,
     choose_catalogue_range,
 )
-from labinterp.units import conversion
+from labinterp.units import Affine, conversion
 
 EXAMPLES = int(os.environ.get("LABINTERP_FUZZ_EXAMPLES", "150"))
 PROPERTY = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
@@ -327,3 +328,35 @@ def test_no_critical_limit_has_no_inclusiveness() -> None:
     )  # fmt: skip
     row = labinterp.interpret(frame, profile="no").iloc[0]
     assert pd.isna(row["critical_low_inclusive"]) and pd.isna(row["critical_high_inclusive"])
+
+
+def test_bands_that_differ_only_in_inclusiveness_agree_on_the_strict_limit() -> None:
+    """≤ 7 in one band and < 7 in another: 7 is critical only if it is in every band."""
+    base = {
+        "analyte": "hemoglobin", "specimen": "blood", "unit": "g/dL", "low": 11.6,
+        "high": 15.0, "critical_low": 7.0, "source": "X", "locator": "y",
+    }  # fmt: skip
+    rows = [
+        (ReferenceRange.model_validate({**base, "sex": "female", "critical_low_inclusive": True}),
+         Affine(1.0)),
+        (ReferenceRange.model_validate({**base, "sex": "male"}), Affine(1.0)),
+    ]  # fmt: skip
+    (low, low_inclusive), _, cited = agreed_critical_limits(rows)
+    assert (low, low_inclusive) == (7.0, False) and cited is not None
+
+
+@pytest.mark.parametrize(("value", "unit"), [(2000, "/mm3"), (2, "K/uL"), (2000, "/uL")])
+def test_a_converted_value_at_an_inclusive_critical_limit_is_critical(
+    value: float, unit: str
+) -> None:
+    """2000 /mm³ converts to 2.0000000000000004 × 10⁹/L; without the noise it is 2.0: LL.
+
+    Gap_ARUP_CriticalValues: 'White Blood Cell Count ≤ 2.0 or ≥ 40 x 10^3/µL'.
+    """
+    one = labinterp.interpret_one("leukocytes", value, unit, sex="male", age_years=40, profile="us")
+    assert one.flag == "LL"
+    frame = pd.DataFrame(
+        [{"analyte": "leukocytes", "raw_value": str(value), "raw_unit": unit, "sex": "male",
+          "age_years": 40}]
+    )  # fmt: skip
+    assert labinterp.interpret(frame, profile="us")["flag"].iloc[0] == "LL"
