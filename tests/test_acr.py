@@ -104,3 +104,20 @@ def test_raised_ratio_carries_the_transient_caveat() -> None:
     assert any("2 of 3" in caveat for caveat in finding.caveats)
     normal = labinterp.interpret_one("acr", "1,2", "mg/mmol", audience="clinician")
     assert not any("2 of 3" in caveat for caveat in normal.caveats)
+
+
+def test_a_censored_acr_at_its_converted_limit_is_below_it_on_both_paths() -> None:
+    """'<3 mg/mmol' under the Danish profile (mg/g) lies below the limit, not across it.
+
+    The value and the limit are the same conversion of 3 mg/mmol.
+
+    KDIGO2012 Table 6: A1 < 3 mg/mmol.
+    """
+    one = labinterp.interpret_one("acr", "<3", "mg/mmol", sex="female", age_years=70, profile="dk")
+    assert (one.flag, one.category, str(one.status)) == ("N", "A1", "ok")
+    frame = pd.DataFrame(
+        [{"analyte": "acr", "raw_value": "<3", "raw_unit": "mg/mmol", "sex": "female",
+          "age_years": 70}]
+    )  # fmt: skip
+    row = labinterp.interpret(frame, profile="dk").iloc[0]
+    assert (row["flag"], row["category"], row["status"]) == ("N", "A1", "ok")

@@ -45,6 +45,7 @@ __all__ = [
     "round_reported_array",
     "without_float_noise",
     "without_float_noise_array",
+    "without_float_noise_one",
 ]
 
 #: Above this magnitude a float has no fractional digits left to round (2**53 ≈ 9.0e15).
@@ -69,22 +70,28 @@ def without_float_noise(value: float) -> float:
 
 
 def without_float_noise_array(values: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    """Return ``values`` rounded to :data:`SIGNIFICANT_DIGITS`, as arrays are compared.
+    """Return ``values`` at :data:`SIGNIFICANT_DIGITS`, for comparing values with limits.
 
-    A converted value carries the conversion's float noise (2000 /mm³ is
-    2.0000000000000004 × 10⁹/L); compared with a limit of 2.0 it would fall on the
-    wrong side. The digits are scaled by the value's power of ten; values too small or
-    too large to scale, zero, infinite and NaN values are kept as they are. Used by the
-    array and the scalar flag paths alike (a 1-element array), so both round the same.
+    A converted value or limit carries the conversion's float noise (2000 /mm³ is
+    2.0000000000000004 × 10⁹/L, 3 mg/mmol of ACR is 26.520509000000004 mg/g); the two
+    sides of a comparison go through this one function, so equal amounts compare equal.
+    Each value is scaled by its power of ten and rounded; zero, NaN, infinities and
+    values too small or large to scale are kept as they are. The scalar paths call it
+    on one value (:func:`without_float_noise_one`).
     """
     x = np.array(values, dtype=np.float64, copy=True, ndmin=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         magnitude = np.abs(x)
         scalable = np.isfinite(x) & (magnitude > 1e-250) & (magnitude < 1e250)
         power = np.floor(np.log10(magnitude[scalable]))
         factor = 10.0 ** (SIGNIFICANT_DIGITS - 1 - power)
         x[scalable] = np.round(x[scalable] * factor) / factor
     return x
+
+
+def without_float_noise_one(value: float) -> float:
+    """Return :func:`without_float_noise_array` of one value (its scalar twin)."""
+    return float(without_float_noise_array(value)[0])
 
 
 def round_at(values: npt.ArrayLike, decimals: int) -> npt.NDArray[np.float64]:

@@ -23,7 +23,7 @@ import pandas as pd
 from labinterp.catalogue import Text, get_analyte, get_profile, rules
 from labinterp.models import Profile, Rule
 from labinterp.perf import factorize_rows, factorized
-from labinterp.precision import without_float_noise
+from labinterp.precision import without_float_noise_array, without_float_noise_one
 from labinterp.samples import in_sets_of
 from labinterp.units import conversion
 from labinterp.vocab import specimen_numbers
@@ -145,7 +145,8 @@ class _Columns:
             other &= self.has_flag(others, rule.with_flags)
         below, above = thresholds(rule, self._units)
         if below is not None or above is not None:
-            other &= beyond(self.measured[others], self.comparator[others], below, above)
+            measured = without_float_noise_array(self.measured[others])  # as the thresholds
+            other &= beyond(measured, self.comparator[others], below, above)
         # In a sample set that holds such a result.
         return in_sets_of(self.sets, others[other])[idx]
 
@@ -208,7 +209,7 @@ def _threshold(
     if analyte is None or to_unit is None:  # no reporting unit: no converted value
         return bound
     stated = from_unit or get_analyte(analyte).unit
-    return without_float_noise(float(conversion(stated, to_unit, analyte)(bound)))
+    return without_float_noise_one(float(conversion(stated, to_unit, analyte)(bound)))
 
 
 def rule_bits(columns: Mapping[str, Any], profile: str | Profile) -> npt.NDArray[np.int64]:
@@ -404,7 +405,9 @@ def rule_bits_one(
             other.analyte == rule.with_analyte
             and other.compared
             and (not rule.with_flags or other.flag in rule.with_flags)
-            and beyond_one(other.value_canonical, other.comparator, below, above)
+            and beyond_one(
+                without_float_noise_one(other.value_canonical), other.comparator, below, above
+            )
             for other in sample_set
         ):
             continue

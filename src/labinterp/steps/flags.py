@@ -26,7 +26,11 @@ import numpy.typing as npt
 
 from labinterp.catalogue import get_analyte
 from labinterp.models import Profile
-from labinterp.precision import reporting_step, without_float_noise_array
+from labinterp.precision import (
+    reporting_step,
+    without_float_noise_array,
+    without_float_noise_one,
+)
 from labinterp.schema import FLAGS
 from labinterp.steps.state import IntArray, analyte_number
 
@@ -168,10 +172,11 @@ def flags(
     ['L']
     """
     value = np.asarray(value, dtype="float64")
-    low = _fill(low, -np.inf)
-    high = _fill(high, np.inf)
-    crit_low = _fill(critical_low, -np.inf)
-    crit_high = _fill(critical_high, np.inf)
+    # Limits, often converted, are compared without float noise, as converted values are.
+    low = _fill(without_float_noise_array(low), -np.inf)
+    high = _fill(without_float_noise_array(high), np.inf)
+    crit_low = _fill(without_float_noise_array(critical_low), -np.inf)
+    crit_high = _fill(without_float_noise_array(critical_high), np.inf)
     low_inc = np.asarray(low_inclusive, dtype=bool)
     high_inc = np.asarray(high_inclusive, dtype=bool)
     cmp = np.asarray(comparator, dtype=object)
@@ -266,7 +271,7 @@ def _right_one(v: float, low: float, high: float, cl: float, ch: float) -> int:
 
 
 def _open(limit: float | None, end: float) -> float:
-    return end if limit is None or math.isnan(limit) else limit
+    return end if limit is None or math.isnan(limit) else without_float_noise_one(limit)
 
 
 def flag_one(
@@ -427,5 +432,5 @@ def at_reporting_resolution_one(
     if not math.isfinite(value_canonical) or not (converted or fixed):
         return value_canonical
     if not step:
-        return float(without_float_noise_array(value_canonical)[0])
+        return without_float_noise_one(value_canonical)
     return float(np.round(value_canonical / step) * step)
