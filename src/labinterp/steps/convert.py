@@ -16,6 +16,7 @@ import pandas as pd
 from labinterp.catalogue import get_analyte
 from labinterp.errors import ReasonCode, UnitError
 from labinterp.perf import factorize_rows
+from labinterp.precision import without_float_noise_one
 from labinterp.schema import COMPARATORS
 from labinterp.steps.state import (
     BoolArray,
@@ -174,5 +175,10 @@ def comparator_codes(comparator: ObjArray, censored: BoolArray) -> IntArray:
 
 
 def affine_or_nan(affine: Affine, value: float | None) -> float:
-    """Convert a limit (``None``: NaN, an open limit)."""
-    return float(affine(value)) if value is not None else np.nan
+    """Convert a limit (``None``: NaN, an open limit), without the conversion's float noise.
+
+    Converted values are compared at the same significant digits
+    (:func:`~labinterp.precision.without_float_noise_array`), so a value and a limit
+    that are the same amount compare equal.
+    """
+    return without_float_noise_one(float(affine(value))) if value is not None else np.nan

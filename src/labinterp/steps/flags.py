@@ -172,11 +172,10 @@ def flags(
     ['L']
     """
     value = np.asarray(value, dtype="float64")
-    # Limits, often converted, are compared without float noise, as converted values are.
-    low = _fill(without_float_noise_array(low), -np.inf)
-    high = _fill(without_float_noise_array(high), np.inf)
-    crit_low = _fill(without_float_noise_array(critical_low), -np.inf)
-    crit_high = _fill(without_float_noise_array(critical_high), np.inf)
+    low = _fill(low, -np.inf)
+    high = _fill(high, np.inf)
+    crit_low = _fill(critical_low, -np.inf)
+    crit_high = _fill(critical_high, np.inf)
     low_inc = np.asarray(low_inclusive, dtype=bool)
     high_inc = np.asarray(high_inclusive, dtype=bool)
     cmp = np.asarray(comparator, dtype=object)
@@ -271,7 +270,7 @@ def _right_one(v: float, low: float, high: float, cl: float, ch: float) -> int:
 
 
 def _open(limit: float | None, end: float) -> float:
-    return end if limit is None or math.isnan(limit) else without_float_noise_one(limit)
+    return end if limit is None or math.isnan(limit) else limit
 
 
 def flag_one(

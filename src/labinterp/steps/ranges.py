@@ -21,6 +21,7 @@ from labinterp.catalogue import RangeCatalogue, analytes
 from labinterp.errors import UnitError
 from labinterp.names import specimen_of
 from labinterp.perf import factorize_rows, objects
+from labinterp.precision import without_float_noise_one
 from labinterp.range_text import LabRange, parse_range_text
 from labinterp.steps.catalogue_row import (
     CRITICAL_CITATION,
@@ -193,8 +194,8 @@ def lab_range(
     if not np.isfinite(scale):
         return None, 0
 
-    def converted(limit: float) -> float:
-        return limit * scale + offset if np.isfinite(limit) else limit
+    def converted(limit: float) -> float:  # without float noise, as values are compared
+        return without_float_noise_one(limit * scale + offset) if np.isfinite(limit) else limit
 
     return (
         LabRange(converted(lab.low), converted(lab.high), lab.low_inclusive, lab.high_inclusive),
