@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import unicodedata
 import warnings
 from pathlib import Path
@@ -420,3 +421,13 @@ def test_interpreting_an_interpreted_frame_again_names_no_column() -> None:
     once = labinterp.interpret(frame)
     twice = labinterp.interpret(once)  # filterwarnings = error: any warning fails
     assert twice["flag"].tolist() == once["flag"].tolist()
+
+
+def test_a_column_named_like_an_output_column_is_said_to_be_replaced() -> None:
+    """A lab's own `status` column would be lost under interpret()'s status: both calls say so."""
+    text = "analyte;raw_value;raw_unit;status;sex;age_years\nmagnesium;0,80;mmol/L;final;K;40\n"
+    with pytest.warns(LabinterpWarning, match=r"'status' \(interpret\(\) replaces it"):
+        frame = labinterp.read_csv(io.StringIO(text))
+    with pytest.warns(LabinterpWarning, match=r"replaces them in the output: 'status'") as seen:
+        labinterp.interpret(frame)
+    assert "final" not in str(seen[0].message)  # names columns, never values

@@ -19,7 +19,14 @@ from dataclasses import dataclass
 from labinterp import catalogue, schema
 from labinterp.errors import LabinterpWarning, ReadError
 
-__all__ = ["HeaderMap", "check_columns", "map_headers", "warn_unread_fields", "warn_unused"]
+__all__ = [
+    "HeaderMap",
+    "check_columns",
+    "map_headers",
+    "replaced_in_output",
+    "warn_unread_fields",
+    "warn_unused",
+]
 
 
 def check_columns(columns: Mapping[str, str] | None) -> dict[str, str]:
@@ -172,9 +179,12 @@ def warn_unused(header_map: HeaderMap, unused: Sequence[str]) -> None:
     filled_by = {field: header for header, field in header_map.fields.items()}
     parts = []
     if unused:
+        replaced = set(replaced_in_output(unused))
         named = [
             f"{header!r} ({field} is filled by {filled_by[field]!r})"
             if (field := header_map.unfilled.get(header)) is not None
+            else f"{header!r} (interpret() replaces it with its own {header}: rename it to keep it)"
+            if header in replaced
             else repr(header)
             for header in unused
         ]
@@ -193,6 +203,18 @@ def warn_unused(header_map: HeaderMap, unused: Sequence[str]) -> None:
         f"{', '.join(catalogue.column_fields())}."
     )
     warnings.warn(" ".join(parts), LabinterpWarning, stacklevel=4)
+
+
+def replaced_in_output(columns: Iterable[object]) -> list[str]:
+    """Return the columns :func:`labinterp.interpret` writes a column of the same name for.
+
+    An input column named ``status``, ``category`` or ``explanation`` would be replaced
+    by the computed one in the output; the warnings name such columns.
+    """
+    given = [str(c) for c in columns]
+    read = {c.name for c in schema.columns("results")}
+    written = {c.name for c in schema.columns("interpreted")} - read
+    return [c for c in given if c in written]
 
 
 def warn_unread_fields(columns: Iterable[object]) -> None:
@@ -220,15 +242,23 @@ def warn_unread_fields(columns: Iterable[object]) -> None:
         field = synonyms.get(catalogue.header_key(name))
         if field is not None and field not in given and field not in unread.values():
             unread[name] = field
-    if not unread:
+    replaced = [c for c in replaced_in_output(sorted(given)) if c not in unread]
+    if not unread and not replaced:
         return
-    named = ", ".join(f"{name!r} (as {field})" for name, field in unread.items())
-    renames = ", ".join(f"{name!r}: {field!r}" for name, field in unread.items())
-    warnings.warn(
-        f"{len(unread)} column(s) look like fields this frame lacks and were not read: "
-        f"{named}. interpret() reads columns by their field names; rename them "
-        f"(frame.rename(columns={{{renames}}})) or read the file with labinterp.read_csv, "
-        "which maps such headers.",
-        LabinterpWarning,
-        stacklevel=4,
-    )
+    parts = []
+    if unread:
+        named = ", ".join(f"{name!r} (as {field})" for name, field in unread.items())
+        renames = ", ".join(f"{name!r}: {field!r}" for name, field in unread.items())
+        parts.append(
+            f"{len(unread)} column(s) look like fields this frame lacks and were not read: "
+            f"{named}. interpret() reads columns by their field names; rename them "
+            f"(frame.rename(columns={{{renames}}})) or read the file with "
+            "labinterp.read_csv, which maps such headers."
+        )
+    if replaced:
+        parts.append(
+            f"{len(replaced)} column(s) have the name of a column interpret() writes, which "
+            f"replaces them in the output: {', '.join(map(repr, replaced))}; rename them to "
+            "keep them."
+        )
+    warnings.warn(" ".join(parts), LabinterpWarning, stacklevel=4)
