@@ -57,3 +57,40 @@ def nordic_example() -> Path:
 @pytest.fixture
 def us_example() -> Path:
     return EXAMPLES / "us_export.csv"
+
+
+def check_history_beyond_rcv(analyte: str, level: float) -> None:
+    """Check that ``labinterp.history`` flags a change beyond the analyte's RCV, and no less.
+
+    Two results a month apart, the first at ``level`` (catalogue unit): a rise of 1.5 x
+    the RCV computed from the catalogue entry (z = 1.96) is significant, one of 0.5 x is
+    not, so the check does not depend on a printed figure.
+    """
+    import pandas as pd
+
+    import labinterp
+    from labinterp.catalogue import analytes, biological_variation
+    from labinterp.equations.variation import reference_change_value
+
+    entry = biological_variation()[analyte]
+    rcv = reference_change_value(entry.cva_pct, entry.cvi_pct)
+    unit = analytes()[analyte].unit
+    for multiple, expected in ((1.5, True), (0.5, False)):
+        second_value = level * (1 + multiple * rcv / 100)
+        data = pd.DataFrame(
+            {
+                "patient_id": ["p", "p"],
+                "collected_at": ["2026-01-05", "2026-02-05"],
+                "analyte": [analyte, analyte],
+                "raw_value": [f"{level:.6g}", f"{second_value:.6g}"],
+                "raw_unit": [unit, unit],
+                "sex": ["F", "F"],
+                "age_years": [45, 45],
+            }
+        )
+        out = labinterp.interpret(data, derive=False, decimal=".")
+        assert (out["status"] == "ok").all(), out["problem"].tolist()
+        second = labinterp.history(out).iloc[1]
+        assert second["history_note"] != "no_biological_variation", analyte
+        assert second["rcv_pct"] == pytest.approx(rcv, abs=0.05)
+        assert bool(second["significant_change"]) is expected, (analyte, multiple)

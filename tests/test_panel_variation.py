@@ -13,12 +13,12 @@ import math
 import tomllib
 from typing import NamedTuple
 
-import pandas as pd
 import pytest
 
-import labinterp
 from labinterp.catalogue import analytes, biological_variation, sources
 from labinterp.equations.variation import reference_change_value
+
+from .conftest import check_history_beyond_rcv
 
 #: Norwegian handbooks print the critical difference as 2.8 x CVT.
 Z_HANDBOOK = 2.8 / math.sqrt(2)
@@ -305,38 +305,7 @@ def test_every_entry_says_it_is_a_handbook_figure() -> None:
         assert "not an EFLM estimate" in entry["note"], analyte
 
 
-def _series(analyte: str, factor: float) -> pd.DataFrame:
-    """Two results of one analyte a month apart; the second is ``factor`` x the first."""
-    unit = analytes()[analyte].unit
-    first = LEVEL[analyte]
-    return pd.DataFrame(
-        {
-            "patient_id": ["p", "p"],
-            "collected_at": ["2026-01-05", "2026-02-05"],
-            "analyte": [analyte, analyte],
-            "raw_value": [f"{first:.6g}", f"{first * factor:.6g}"],
-            "raw_unit": [unit, unit],
-            "sex": ["F", "F"],
-            "age_years": [45, 45],
-        }
-    )
-
-
 @pytest.mark.parametrize("analyte", NEW)
 def test_history_flags_a_change_beyond_the_rcv(analyte: str) -> None:
-    """A rise of 1.5 x the computed RCV is significant; one of 0.5 x the RCV is not.
-
-    The values are chosen from the RCV computed from the catalogue entry (z = 1.96),
-    so the test does not depend on a printed figure.
-    """
-    entry = biological_variation()[analyte]
-    rcv = reference_change_value(entry.cva_pct, entry.cvi_pct)
-    for multiple, expected in ((1.5, True), (0.5, False)):
-        data = _series(analyte, 1 + multiple * rcv / 100)
-        out = labinterp.interpret(data, derive=False, decimal=".")
-        assert (out["status"] == "ok").all(), out["problem"].tolist()
-        changes = labinterp.history(out)
-        second = changes.iloc[1]
-        assert second["history_note"] != "no_biological_variation", analyte
-        assert second["rcv_pct"] == pytest.approx(rcv, abs=0.05)
-        assert bool(second["significant_change"]) is expected, (analyte, multiple)
+    """A rise of 1.5 x the RCV computed from the entry (z = 1.96) is significant; 0.5 x is not."""
+    check_history_beyond_rcv(analyte, LEVEL[analyte])

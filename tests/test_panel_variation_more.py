@@ -12,12 +12,12 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-import pandas as pd
 import pytest
 
-import labinterp
 from labinterp.catalogue import analytes, biological_variation, sources
 from labinterp.equations.variation import reference_change_value
+
+from .conftest import check_history_beyond_rcv
 
 #: Norwegian handbooks print the critical difference as 2.8 x CVT.
 Z_HANDBOOK = 2.8 / math.sqrt(2)
@@ -160,33 +160,7 @@ def test_the_alternative_named_in_the_note_is_a_known_source(analyte: str) -> No
     assert f"[{key}]" in entry.note
 
 
-def _series(analyte: str, factor: float) -> pd.DataFrame:
-    """Two results of one analyte a month apart; the second is ``factor`` x the first."""
-    unit = analytes()[analyte].unit
-    first = LEVEL[analyte]
-    return pd.DataFrame(
-        {
-            "patient_id": ["p", "p"],
-            "collected_at": ["2026-01-05", "2026-02-05"],
-            "analyte": [analyte, analyte],
-            "raw_value": [f"{first:.6g}", f"{first * factor:.6g}"],
-            "raw_unit": [unit, unit],
-            "sex": ["F", "F"],
-            "age_years": [45, 45],
-        }
-    )
-
-
 @pytest.mark.parametrize("analyte", NEW)
 def test_history_flags_a_change_beyond_the_rcv(analyte: str) -> None:
     """A rise of 1.5 x the RCV computed from the entry (z = 1.96) is significant; 0.5 x is not."""
-    entry = biological_variation()[analyte]
-    rcv = reference_change_value(entry.cva_pct, entry.cvi_pct)
-    for multiple, expected in ((1.5, True), (0.5, False)):
-        data = _series(analyte, 1 + multiple * rcv / 100)
-        out = labinterp.interpret(data, derive=False, decimal=".")
-        assert (out["status"] == "ok").all(), out["problem"].tolist()
-        second = labinterp.history(out).iloc[1]
-        assert second["history_note"] != "no_biological_variation", analyte
-        assert second["rcv_pct"] == pytest.approx(rcv, abs=0.05)
-        assert bool(second["significant_change"]) is expected, (analyte, multiple)
+    check_history_beyond_rcv(analyte, LEVEL[analyte])
