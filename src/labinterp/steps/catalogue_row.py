@@ -363,8 +363,12 @@ def _could_apply(spec: ReferenceRange, sex: str, age: float) -> bool:
 
 
 def _same(value: float) -> float | None:
-    """Return a limit as a key where equal limits meet (NaN, no limit: ``None``)."""
-    return None if np.isnan(value) else float(f"{value:.12g}")
+    """Return a limit as a key where equal limits meet (NaN, no limit: ``None``).
+
+    :func:`~labinterp.steps.convert.affine_or_nan` has already taken the conversion's
+    float noise off, so equal amounts are equal floats.
+    """
+    return None if np.isnan(value) else value
 
 
 def agreed_critical_limits(
