@@ -94,3 +94,26 @@ def check_history_beyond_rcv(analyte: str, level: float) -> None:
         assert second["history_note"] != "no_biological_variation", analyte
         assert second["rcv_pct"] == pytest.approx(rcv, abs=0.05)
         assert bool(second["significant_change"]) is expected, (analyte, multiple)
+
+
+def check_printed_conversion(row: dict[str, str]) -> None:
+    """Check a conversion vector to the digits its published equivalent is printed with."""
+    import labinterp
+
+    got = labinterp.convert(
+        float(row["value"]), row["unit"], row["to_unit"], analyte=row["analyte"]
+    )
+    expected = row["expected"]
+    decimals = len(expected.split(".")[1]) if "." in expected else 0
+    assert round(got, decimals) == pytest.approx(float(expected))
+
+
+def check_conversion_both_ways(row: dict[str, str]) -> None:
+    """Check a conversion vector both ways: there within 0.02 %, and back to the value."""
+    import labinterp
+
+    value, analyte = float(row["value"]), row["analyte"]
+    there = labinterp.convert(value, row["unit"], row["to_unit"], analyte=analyte)
+    assert there == pytest.approx(float(row["expected"]), rel=2e-4)
+    back = labinterp.convert(there, row["to_unit"], row["unit"], analyte=analyte)
+    assert back == pytest.approx(value, rel=1e-9)

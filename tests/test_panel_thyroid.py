@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import labinterp
 from labinterp import catalogue
-from tests.conftest import interpret_vector, load_vectors, vector_id
+from tests.conftest import check_conversion_both_ways, interpret_vector, load_vectors, vector_id
 
 VECTORS = load_vectors("panel_thyroid.csv")
 FLAGS = [r for r in VECTORS if r["kind"] == "flag"]
@@ -72,13 +72,7 @@ def test_deficiency_categories(row: dict[str, str]) -> None:
 @pytest.mark.parametrize("row", CONVERSIONS, ids=[vector_id(r) for r in CONVERSIONS])
 def test_conversions(row: dict[str, str]) -> None:
     """Conversions follow the cited molar masses and unit definitions, both ways."""
-    value = float(row["value"])
-    expected = float(row["expected"])
-    analyte = row["analyte"]
-    there = labinterp.convert(value, row["unit"], row["to_unit"], analyte=analyte)
-    assert there == pytest.approx(expected, rel=2e-4)
-    back = labinterp.convert(there, row["to_unit"], row["unit"], analyte=analyte)
-    assert back == pytest.approx(value, rel=1e-9)
+    check_conversion_both_ways(row)
 
 
 @given(value=st.floats(min_value=0.01, max_value=1e4, allow_nan=False))

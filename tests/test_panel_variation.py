@@ -17,8 +17,7 @@ import pytest
 
 from labinterp.catalogue import analytes, biological_variation, sources
 from labinterp.equations.variation import reference_change_value
-
-from .conftest import check_history_beyond_rcv
+from tests.conftest import check_history_beyond_rcv
 
 #: Norwegian handbooks print the critical difference as 2.8 x CVT.
 Z_HANDBOOK = 2.8 / math.sqrt(2)
